@@ -1,0 +1,2 @@
+// Filled in by the foundation work: a fresh, migrated PostgreSQL database per test file.
+export {};
