@@ -1,0 +1,51 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const url = (protocols: string[]) =>
+  z.url().refine((value) => protocols.some((p) => value.startsWith(`${p}://`)), {
+    message: `must start with ${protocols.map((p) => `${p}://`).join(' or ')}`,
+  });
+
+/** Every setting Cistern reads from the environment, with its default. The README's table mirrors this. */
+export const envSchema = z
+  .object({
+    DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: url(['postgres', 'postgresql']).optional(),
+    REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+    STORAGE_DIR: z.string().min(1).optional(),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    API_PORT: port.default(24817),
+    REGISTRY_PORT: port.default(24816),
+    WORKER_PORT: port.default(24818),
+    PUBLIC_URL: url(['http', 'https']).optional(),
+    SECRET_KEY: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters (32 bytes)')
+      .optional(),
+    CISTERN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    MANIFEST_MAX_BYTES: z.coerce.number().int().min(4 * 1024 * 1024).default(4 * 1024 * 1024),
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  })
+  .transform((env) => {
+    const dataDir = path.resolve(env.DATA_DIR);
+    return {
+      dataDir,
+      databaseUrl: env.DATABASE_URL,
+      redisUrl: env.REDIS_URL,
+      storageDir: path.resolve(env.STORAGE_DIR ?? path.join(dataDir, 'storage')),
+      host: env.HOST,
+      ports: { api: env.API_PORT, registry: env.REGISTRY_PORT, worker: env.WORKER_PORT },
+      publicUrl: (env.PUBLIC_URL ?? `http://${env.HOST}:${env.REGISTRY_PORT}`).replace(/\/+$/, ''),
+      secretKeyHex: env.SECRET_KEY,
+      adminToken: env.CISTERN_ADMIN_TOKEN,
+      logLevel: env.LOG_LEVEL,
+      workerConcurrency: env.WORKER_CONCURRENCY,
+      manifestMaxBytes: env.MANIFEST_MAX_BYTES,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    };
+  });
+
+export type Config = z.infer<typeof envSchema>;
