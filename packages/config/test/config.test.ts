@@ -1,0 +1,104 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, createLogger, loadConfig, openSecret, resolveSecretKey, sealSecret } from '../src/index.ts';
+
+describe('loadConfig', () => {
+  it('needs nothing for a first start and derives paths from DATA_DIR', () => {
+    const config = loadConfig({ DATA_DIR: '/srv/cistern' });
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.storageDir).toBe('/srv/cistern/storage');
+    expect(config.ports).toEqual({ api: 24817, registry: 24816, worker: 24818 });
+    expect(config.publicUrl).toBe('http://127.0.0.1:24816');
+  });
+
+  it('parses every setting it is given', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgresql://u:p@db:5432/cistern',
+      REDIS_URL: 'redis://cache:6380',
+      STORAGE_DIR: '/blobs',
+      API_PORT: '9000',
+      PUBLIC_URL: 'https://mirror.example.com/',
+      LOG_LEVEL: 'debug',
+      WORKER_CONCURRENCY: '8',
+    });
+    expect(config).toMatchObject({
+      databaseUrl: 'postgresql://u:p@db:5432/cistern',
+      redisUrl: 'redis://cache:6380',
+      storageDir: '/blobs',
+      ports: { api: 9000 },
+      publicUrl: 'https://mirror.example.com',
+      logLevel: 'debug',
+      workerConcurrency: 8,
+    });
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', API_PORT: '' }).ports.api).toBe(24817);
+  });
+
+  it.each([
+    [{ API_PORT: 'eighty' }, /API_PORT: /],
+    [{ API_PORT: '70000' }, /API_PORT: /],
+    [{ DATABASE_URL: 'mysql://x/y' }, /DATABASE_URL: must start with postgres:\/\/ or postgresql:\/\//],
+    [{ REDIS_URL: 'not a url' }, /REDIS_URL: /],
+    [{ SECRET_KEY: 'short' }, /SECRET_KEY: must be 64 lowercase hex characters/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL: /],
+    [{ MANIFEST_MAX_BYTES: '1024' }, /MANIFEST_MAX_BYTES: /],
+  ])('names the bad variable in one line: %o', (env, message) => {
+    const error = (() => {
+      try {
+        loadConfig(env);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('lists every bad variable at once', () => {
+    expect(() => loadConfig({ API_PORT: 'x', REGISTRY_PORT: 'y' })).toThrow(/API_PORT: .*; REGISTRY_PORT: /);
+  });
+});
+
+describe('secret key and sealed secrets', () => {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+  });
+  const logger = createLogger({ logLevel: 'silent' });
+
+  it('generates the key once into the data directory and reuses it', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'cistern-config-'));
+    dirs.push(dataDir);
+    const config = loadConfig({ DATA_DIR: dataDir });
+    const [first, second] = await Promise.all([resolveSecretKey(config, logger), resolveSecretKey(config, logger)]);
+    expect(first.length).toBe(32);
+    expect(second.equals(first)).toBe(true);
+    expect((await resolveSecretKey(config, logger)).equals(first)).toBe(true);
+    expect((await readFile(path.join(dataDir, 'secret.key'), 'utf8')).trim()).toBe(first.toString('hex'));
+    expect((await stat(path.join(dataDir, 'secret.key'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('prefers SECRET_KEY', async () => {
+    const config = loadConfig({ DATA_DIR: '/nonexistent', SECRET_KEY: 'ab'.repeat(32) });
+    expect((await resolveSecretKey(config, logger)).toString('hex')).toBe('ab'.repeat(32));
+  });
+
+  it('seals with AES-256-GCM: round trip, fresh IV each time, tampering detected', () => {
+    const key = Buffer.alloc(32, 7);
+    const sealed = sealSecret(key, 'hunter2');
+    expect(sealed).not.toContain('hunter2');
+    expect(sealSecret(key, 'hunter2')).not.toBe(sealed);
+    expect(openSecret(key, sealed)).toBe('hunter2');
+    const parts = sealed.split('.');
+    const flipped = Buffer.from(parts[3] ?? '', 'base64url');
+    flipped[0] = (flipped[0] ?? 0) ^ 1;
+    expect(() => openSecret(key, [...parts.slice(0, 3), flipped.toString('base64url')].join('.'))).toThrow();
+    expect(() => openSecret(Buffer.alloc(32, 8), sealed)).toThrow();
+  });
+});
