@@ -1,0 +1,75 @@
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * Small interfaces composed into `BlobStore`, after CNCF Distribution's
+ * BlobStatter / BlobProvider / BlobIngester: a proxying or object-storage
+ * store implements the same ones. Every method rejects with a `StorageError`
+ * (see errors.ts) for the failures it reports on purpose; a malformed digest
+ * is rejected before any storage is touched.
+ */
+
+export interface BlobInfo {
+  readonly digest: string;
+  readonly size: number;
+}
+
+/** Inclusive byte offsets, as in an HTTP `Range: bytes=start-end`; no `end` means to the last byte. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end?: number;
+}
+
+export interface BlobContent {
+  /** Size of the whole blob. */
+  readonly size: number;
+  /** First byte the stream delivers. */
+  readonly offset: number;
+  /** Number of bytes the stream delivers. */
+  readonly length: number;
+  /** Destroy it if you stop reading early, so the file is closed. */
+  readonly stream: Readable;
+}
+
+export interface WriteResult extends BlobInfo {
+  /** False when the blob was already stored and these bytes were only verified. */
+  readonly created: boolean;
+}
+
+export interface BlobSink {
+  /** Hand bytes to it as they arrive; `end()` it after the last one, `destroy(err)` to abandon it. */
+  readonly stream: Writable;
+  /** Settles once the blob is durably in place, or once nothing of it is left behind. */
+  readonly done: Promise<WriteResult>;
+}
+
+export interface BlobStatter {
+  /** Rejects with BLOB_UNKNOWN when absent. */
+  stat(digest: string): Promise<BlobInfo>;
+  exists(digest: string): Promise<boolean>;
+}
+
+export interface BlobReader extends BlobStatter {
+  /** Rejects with BLOB_UNKNOWN when absent, RANGE_INVALID when the range falls outside the blob. */
+  open(digest: string, range?: ByteRange): Promise<BlobContent>;
+}
+
+/**
+ * Writes are verified (digest, and size when given) before they become
+ * visible; a failed write leaves nothing behind. Writing a digest already
+ * stored verifies and discards the bytes, and succeeds.
+ */
+export interface BlobWriter {
+  put(digest: string, source: Readable, expectedSize?: number): Promise<WriteResult>;
+  /** Throws DIGEST_INVALID / SIZE_INVALID at once for malformed arguments. */
+  createWriteStream(digest: string, expectedSize?: number): BlobSink;
+}
+
+export interface BlobDeleter {
+  /** Rejects with BLOB_UNKNOWN when absent. */
+  delete(digest: string): Promise<void>;
+}
+
+export interface BlobStore extends BlobReader, BlobWriter, BlobDeleter {
+  /** Start-up check: rejects with STORAGE_UNAVAILABLE, naming the location, when it cannot be written. */
+  assertWritable(): Promise<void>;
+}

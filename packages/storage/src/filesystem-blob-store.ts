@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { mkdir, open, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createBlobSink } from './blob-file-writer.ts';
+import type { BlobContent, BlobInfo, BlobSink, BlobStore, ByteRange, WriteResult } from './blob-store.ts';
+import { parseDigest } from './digest.ts';
+import { StorageError, isStorageError, unavailable } from './errors.ts';
+import { isErrno, syncDirectory } from './fs-util.ts';
+
+/**
+ * Blobs live at `<root>/blobs/<algorithm>/<first 2 hex>/<hex>`; writes go
+ * through `<root>/tmp` on the same filesystem and are renamed into place once
+ * verified, so a blob path either is absent or holds the complete content.
+ */
+export class FilesystemBlobStore implements BlobStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  async assertWritable(): Promise<void> {
+    try {
+      for (const dir of ['blobs/sha256', 'blobs/sha512', 'tmp']) await mkdir(join(this.root, dir), { recursive: true });
+      const probe = join(this.root, 'tmp', `.probe-${randomUUID()}`);
+      const file = await open(probe, 'wx');
+      try {
+        await file.write('ok');
+        await file.sync();
+      } finally {
+        await file.close();
+        await unlink(probe);
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new StorageError('STORAGE_UNAVAILABLE', `storage directory ${this.root} is not writable: ${reason}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async stat(digest: string): Promise<BlobInfo> {
+    const path = this.pathOf(digest);
+    try {
+      const info = await stat(path);
+      if (info.isFile()) return { digest, size: info.size };
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw unavailable(`cannot stat blob ${digest}`, error);
+    }
+    throw unknownBlob(digest);
+  }
+
+  async exists(digest: string): Promise<boolean> {
+    try {
+      await this.stat(digest);
+      return true;
+    } catch (error) {
+      if (isStorageError(error, 'BLOB_UNKNOWN')) return false;
+      throw error;
+    }
+  }
+
+  /** An `end` past the last byte reads to the last byte, as HTTP ranges do; a `start` past it is RANGE_INVALID. */
+  async open(digest: string, range?: ByteRange): Promise<BlobContent> {
+    const file = await this.openFile(digest);
+    try {
+      const { size } = await file.stat();
+      const { offset, length } = resolveRange(digest, size, range);
+      const stream = file.createReadStream(length > 0 ? { start: offset, end: offset + length - 1 } : {});
+      return { size, offset, length, stream };
+    } catch (error) {
+      await file.close();
+      throw error instanceof StorageError ? error : unavailable(`cannot read blob ${digest}`, error);
+    }
+  }
+
+  /** Takes the source: it is consumed or destroyed whatever the outcome. */
+  async put(digest: string, source: Readable, expectedSize?: number): Promise<WriteResult> {
+    let sink: BlobSink;
+    try {
+      sink = this.createWriteStream(digest, expectedSize);
+    } catch (error) {
+      source.destroy();
+      throw error;
+    }
+    // The sink's own result says what happened, including a failing source.
+    pipeline(source, sink.stream).catch(() => undefined);
+    return sink.done;
+  }
+
+  createWriteStream(digest: string, expectedSize?: number): BlobSink {
+    const { algorithm, hex } = parseDigest(digest);
+    if (expectedSize !== undefined && !(Number.isSafeInteger(expectedSize) && expectedSize >= 0)) {
+      throw new StorageError('SIZE_INVALID', `invalid expected size ${expectedSize} for ${digest}`);
+    }
+    const path = this.blobPath(algorithm, hex);
+    return createBlobSink({ digest, algorithm, hex, path, tmpDir: join(this.root, 'tmp'), expectedSize });
+  }
+
+  async delete(digest: string): Promise<void> {
+    const path = this.pathOf(digest);
+    try {
+      await unlink(path);
+      await syncDirectory(dirname(path));
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) throw unknownBlob(digest);
+      throw unavailable(`cannot delete blob ${digest}`, error);
+    }
+  }
+
+  private pathOf(digest: string): string {
+    const { algorithm, hex } = parseDigest(digest);
+    return this.blobPath(algorithm, hex);
+  }
+
+  private blobPath(algorithm: string, hex: string): string {
+    return join(this.root, 'blobs', algorithm, hex.slice(0, 2), hex);
+  }
+
+  private async openFile(digest: string): Promise<FileHandle> {
+    const path = this.pathOf(digest);
+    try {
+      return await open(path, 'r');
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) throw unknownBlob(digest);
+      throw unavailable(`cannot open blob ${digest}`, error);
+    }
+  }
+}
+
+function unknownBlob(digest: string): StorageError {
+  return new StorageError('BLOB_UNKNOWN', `blob ${digest} is not stored`);
+}
+
+function resolveRange(digest: string, size: number, range: ByteRange | undefined): { offset: number; length: number } {
+  if (range === undefined) return { offset: 0, length: size };
+  const { start, end } = range;
+  const valid =
+    Number.isSafeInteger(start) && start >= 0 && start < size && (end === undefined || (Number.isSafeInteger(end) && end >= start));
+  if (!valid) {
+    throw new StorageError('RANGE_INVALID', `range ${start}-${end ?? ''} is not satisfiable for ${digest} of ${size} bytes`);
+  }
+  const last = end === undefined ? size - 1 : Math.min(end, size - 1);
+  return { offset: start, length: last - start + 1 };
+}

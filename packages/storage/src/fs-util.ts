@@ -1,0 +1,61 @@
+import type { FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export function isErrno(error: unknown, code: string): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+}
+
+/** Makes a directory's entries (a rename, an unlink) durable. */
+export async function syncDirectory(path: string): Promise<void> {
+  const dir = await open(path, 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+/**
+ * After `mkdir(leaf, { recursive: true })` returned `firstCreated`, makes each
+ * new directory's entry durable in its parent.
+ */
+export async function syncNewDirectories(leaf: string, firstCreated: string | undefined): Promise<void> {
+  if (firstCreated === undefined) return;
+  const stop = dirname(firstCreated);
+  for (let dir = leaf; dir !== stop; ) {
+    dir = dirname(dir);
+    await syncDirectory(dir);
+  }
+}
+
+// Linux refuses more than IOV_MAX (1024) buffers in one writev.
+const maxBuffersPerWrite = 512;
+
+/** Writes every byte of `buffers`, resuming after short writes. */
+export async function writeAll(file: FileHandle, buffers: readonly Buffer[]): Promise<void> {
+  let pending = buffers.slice(0, maxBuffersPerWrite);
+  let rest = buffers.slice(maxBuffersPerWrite);
+  while (pending.length > 0) {
+    const { bytesWritten } = await file.writev(pending);
+    pending = dropBytes(pending, bytesWritten);
+    if (pending.length === 0) {
+      pending = rest.slice(0, maxBuffersPerWrite);
+      rest = rest.slice(maxBuffersPerWrite);
+    }
+  }
+}
+
+function dropBytes(buffers: readonly Buffer[], count: number): Buffer[] {
+  let skip = count;
+  const left: Buffer[] = [];
+  for (const buffer of buffers) {
+    if (skip >= buffer.length) {
+      skip -= buffer.length;
+    } else {
+      left.push(skip > 0 ? buffer.subarray(skip) : buffer);
+      skip = 0;
+    }
+  }
+  return left;
+}

@@ -1,0 +1,15 @@
+export type {
+  BlobContent,
+  BlobDeleter,
+  BlobInfo,
+  BlobReader,
+  BlobSink,
+  BlobStatter,
+  BlobStore,
+  BlobWriter,
+  ByteRange,
+  WriteResult,
+} from './blob-store.ts';
+export { parseDigest, type DigestAlgorithm, type ParsedDigest } from './digest.ts';
+export { StorageError, isStorageError, storageErrorCodes, type StorageErrorCode } from './errors.ts';
+export { FilesystemBlobStore } from './filesystem-blob-store.ts';
