@@ -2,6 +2,4 @@ export { openDatabase, describeDatabaseUrl, DatabaseError, type Database, type O
 export { applyMigrations, MigrationError, type MigrationResult } from './migrate.ts';
 export { readMigrations, defaultMigrationsDir, type Migration } from './migrations.ts';
 export { pgSession, pgliteSession, type SqlSession } from './sql-session.ts';
-export { PrismaClient, Prisma } from './generated/client.ts';
-export * from './generated/enums.ts';
-export type * from './generated/models.ts';
+export * from './generated/client.ts';

@@ -1,0 +1,19 @@
+export { createRedis, assertRedisReachable, describeRedisUrl, RedisUnavailableError } from './redis.ts';
+export { TASK_QUEUE, DEFAULT_PREFIX } from './queue-names.ts';
+export {
+  taskJobDataSchema,
+  taskParamsSchemas,
+  syncParamsSchema,
+  repositoryResource,
+  type TaskJobData,
+  type TaskKind,
+  type TaskParams,
+  type SyncParams,
+} from './task-kinds.ts';
+export { TaskError, TaskCanceledError, toErrorRecord, isRetryable, type TaskErrorRecord } from './task-errors.ts';
+export { ResourceLocks, type HeldLock } from './resource-lock.ts';
+export { createTaskQueue, type TaskQueueOptions } from './task-queue.ts';
+export { TaskService, TaskStateError, type CreateTaskInput, type CreatedTask } from './task-service.ts';
+export { TaskContext, type ProgressReport } from './task-context.ts';
+export { createTaskWorker, type TaskWorkerOptions, type TaskHandler, type TaskHandlers, type TaskResult } from './task-worker.ts';
+export { reconcileTasks, type ReconcileResult } from './reconcile.ts';

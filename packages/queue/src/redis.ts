@@ -1,0 +1,40 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+export class RedisUnavailableError extends Error {
+  readonly code = 'REDIS_UNAVAILABLE';
+}
+
+/** host:port, never the password, for error lines. */
+export function describeRedisUrl(redisUrl: string): string {
+  const url = new URL(redisUrl);
+  return `${url.hostname}:${url.port || '6379'}`;
+}
+
+/**
+ * The one way Cistern connects to Redis. BullMQ's blocking commands need
+ * `maxRetriesPerRequest: null`; every connection gets it so any may serve a worker.
+ */
+export function createRedis(redisUrl: string, options: RedisOptions = {}): Redis {
+  return new Redis(redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
+}
+
+/** Fails fast with a clear error when nothing answers, instead of ioredis retrying forever. */
+export async function assertRedisReachable(redisUrl: string, timeoutMs = 3000): Promise<void> {
+  const probe = new Redis(redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (error) {
+    throw new RedisUnavailableError(`cannot reach Redis at ${describeRedisUrl(redisUrl)}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  } finally {
+    probe.disconnect();
+  }
+}

@@ -1,0 +1,58 @@
+import type { Redis } from 'ioredis';
+
+// Compare-and-act scripts: only the holder may renew or release.
+const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const ACQUIRE = `local v = redis.call('get', KEYS[1])
+if v == false or v == ARGV[1] then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
+
+export interface HeldLock {
+  /** Aborted if the lock was lost (expired and taken, or Redis gone too long). */
+  readonly lost: AbortSignal;
+  release(): Promise<void>;
+}
+
+/**
+ * One job per resource at a time, held in Redis with a TTL renewed while the
+ * job runs, so a crashed worker's lock expires on its own. Re-entrant for the
+ * same holder: a stalled job picked up again by another worker keeps its lock.
+ */
+export class ResourceLocks {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly ttlMs: number,
+  ) {}
+
+  private key(resource: string): string {
+    return `${this.prefix}:lock:${resource}`;
+  }
+
+  async acquire(resource: string, holder: string): Promise<HeldLock | null> {
+    const key = this.key(resource);
+    const ok = await this.redis.eval(ACQUIRE, 1, key, holder, this.ttlMs);
+    if (ok !== 1) return null;
+    const lost = new AbortController();
+    const timer = setInterval(() => {
+      this.redis
+        .eval(RENEW, 1, key, holder, this.ttlMs)
+        .then((renewed) => {
+          if (renewed !== 1) lost.abort(new Error(`lock on ${resource} was lost`));
+        })
+        .catch(() => undefined);
+    }, Math.max(100, Math.floor(this.ttlMs / 3)));
+    timer.unref();
+    return {
+      lost: lost.signal,
+      release: async () => {
+        clearInterval(timer);
+        await this.redis.eval(RELEASE, 1, key, holder);
+      },
+    };
+  }
+
+  async holder(resource: string): Promise<string | null> {
+    return this.redis.get(this.key(resource));
+  }
+}

@@ -1,0 +1,157 @@
+import type { PrismaClient, Prisma, Task } from '@cistern/db';
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { DEFAULT_PREFIX, TASK_QUEUE } from './queue-names.ts';
+import { ResourceLocks } from './resource-lock.ts';
+import { TaskContext, type ProgressReport } from './task-context.ts';
+import { isRetryable, TaskCanceledError, TaskError, toErrorRecord } from './task-errors.ts';
+import { taskJobDataSchema, taskParamsSchemas, type TaskKind, type TaskParams } from './task-kinds.ts';
+
+export interface TaskResult {
+  /** hrefs of what the task made, e.g. the new repository version. */
+  createdResources?: string[];
+}
+
+export type TaskHandler<K extends TaskKind> = (ctx: TaskContext<TaskParams<K>>) => Promise<TaskResult | undefined>;
+export type TaskHandlers = { [K in TaskKind]?: TaskHandler<K> };
+
+export interface TaskWorkerOptions {
+  prisma: PrismaClient;
+  connection: ConnectionOptions;
+  /** A plain connection for resource locks and cancel polling (not the worker's blocking one). */
+  redis: Redis;
+  handlers: TaskHandlers;
+  logger: Logger;
+  name: string;
+  prefix?: string;
+  concurrency?: number;
+  lockTtlMs?: number;
+  /** How long a job whose resource is busy waits before it tries again. */
+  busyRetryDelayMs?: number;
+  cancelPollMs?: number;
+  progressFlushMs?: number;
+  /** BullMQ stall detection; tests shorten these to recover killed workers in seconds. */
+  stalledIntervalMs?: number;
+  jobLockDurationMs?: number;
+}
+
+const FINISHED = new Set(['completed', 'failed', 'canceled']);
+
+/**
+ * The worker side of the task runner: moves each task through
+ * waiting → running → completed | failed | canceled with conditional updates,
+ * holds the task's resource lock while it runs, and honours cancel.
+ */
+export function createTaskWorker(options: TaskWorkerOptions): Worker {
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const locks = new ResourceLocks(options.redis, prefix, options.lockTtlMs ?? 30_000);
+  const { prisma, logger } = options;
+
+  const setState = async (taskId: string, from: Task['state'][], data: Prisma.TaskUpdateManyMutationInput) =>
+    (await prisma.task.updateMany({ where: { id: taskId, state: { in: from } }, data })).count === 1;
+
+  async function process(job: Job, token?: string): Promise<void> {
+    const { taskId } = taskJobDataSchema.parse(job.data);
+    const task = await prisma.task.findUnique({ where: { id: taskId } });
+    if (!task) throw new UnrecoverableError(`task ${taskId} does not exist`);
+    if (FINISHED.has(task.state)) return;
+    if (task.state === 'canceling') {
+      await setState(taskId, ['canceling'], { state: 'canceled', finishedAt: new Date() });
+      return;
+    }
+    const kind = task.kind as TaskKind;
+    const handler = options.handlers[kind] as TaskHandler<TaskKind> | undefined;
+    const paramsSchema = taskParamsSchemas[kind];
+    if (!handler || !paramsSchema) {
+      await fail(task.id, new TaskError('UNKNOWN_TASK_KIND', `no handler for task kind "${task.kind}"`));
+      throw new UnrecoverableError(`no handler for task kind "${task.kind}"`);
+    }
+    const lock = task.resource ? await locks.acquire(task.resource, taskId) : undefined;
+    if (lock === null) {
+      // Another task holds the resource: wait our turn without failing or using an attempt.
+      await job.moveToDelayed(Date.now() + (options.busyRetryDelayMs ?? 2000), token);
+      throw new DelayedError();
+    }
+    const aborter = new AbortController();
+    const poll = setInterval(() => {
+      prisma.task
+        .findUnique({ where: { id: taskId }, select: { state: true } })
+        .then((row) => {
+          if (row?.state === 'canceling') aborter.abort(new TaskCanceledError());
+        })
+        .catch(() => undefined);
+    }, options.cancelPollMs ?? 1000);
+    poll.unref();
+    const onLockLost = () =>
+      aborter.abort(new TaskError('LOCK_LOST', `lost the lock on ${task.resource}`, { retryable: true }));
+    lock?.lost.addEventListener('abort', onLockLost);
+    const ctx = new TaskContext(
+      taskId,
+      paramsSchema.parse(task.params),
+      aborter.signal,
+      logger.child({ taskId, kind: task.kind }),
+      prisma,
+      options.progressFlushMs ?? 500,
+      (task.progressReports ?? []) as unknown as ProgressReport[],
+    );
+    try {
+      // running → running is a stalled job picked up again after its worker died.
+      const started = await setState(taskId, ['waiting', 'running'], {
+        state: 'running',
+        worker: options.name,
+        startedAt: task.startedAt ?? new Date(),
+      });
+      if (!started) {
+        await setState(taskId, ['canceling'], { state: 'canceled', finishedAt: new Date() });
+        return;
+      }
+      const result = await handler(ctx);
+      await ctx.flush();
+      await setState(taskId, ['running', 'canceling'], {
+        state: 'completed',
+        finishedAt: new Date(),
+        createdResources: result?.createdResources ?? [],
+      });
+    } catch (error) {
+      await ctx.flush().catch(() => undefined);
+      if (error instanceof TaskCanceledError) {
+        await setState(taskId, ['running', 'canceling'], { state: 'canceled', finishedAt: new Date() });
+        return;
+      }
+      const attemptsLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+      if (isRetryable(error) && attemptsLeft) {
+        ctx.log.warn({ err: error, attempt: job.attemptsMade + 1 }, 'task failed; retrying');
+        await setState(taskId, ['running'], { state: 'waiting' });
+        throw error;
+      }
+      await fail(taskId, error);
+      throw new UnrecoverableError(toErrorRecord(error).message);
+    } finally {
+      clearInterval(poll);
+      lock?.lost.removeEventListener('abort', onLockLost);
+      await lock?.release().catch(() => undefined);
+    }
+  }
+
+  async function fail(taskId: string, error: unknown): Promise<void> {
+    const record = toErrorRecord(error);
+    logger.error({ taskId, code: record.code }, record.message);
+    await setState(taskId, ['waiting', 'running', 'canceling'], {
+      state: 'failed',
+      finishedAt: new Date(),
+      error: record as unknown as Prisma.InputJsonValue,
+    });
+  }
+
+  const worker = new Worker(TASK_QUEUE, process, {
+    connection: options.connection,
+    prefix,
+    concurrency: options.concurrency ?? 4,
+    stalledInterval: options.stalledIntervalMs ?? 30_000,
+    lockDuration: options.jobLockDurationMs ?? 30_000,
+    maxStalledCount: 2,
+  });
+  worker.on('error', (error) => logger.error({ err: error }, 'task worker error'));
+  return worker;
+}

@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { createLogger } from '@cistern/config';
+import { openDatabase, type Database } from '@cistern/db';
+import { createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL, type TestDatabase } from '@cistern/testkit';
+import type { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createRedis } from '../src/redis.ts';
+import { createTaskQueue } from '../src/task-queue.ts';
+import { TaskService } from '../src/task-service.ts';
+import { createTaskWorker, type TaskHandlers, type TaskWorkerOptions } from '../src/task-worker.ts';
+
+/** Real PostgreSQL and Redis for one test file; short timings so stalls recover in seconds. */
+export class Harness {
+  db!: Database;
+  queue!: Queue;
+  service!: TaskService;
+  redis!: Redis;
+  prefix = '';
+  private testDb!: TestDatabase;
+  private cleanupRedis!: () => Promise<void>;
+  private workers: Worker[] = [];
+  readonly logger = createLogger({ logLevel: 'silent' });
+
+  async start(): Promise<void> {
+    this.testDb = await createTestDatabase();
+    const { prefix, cleanup } = createTestRedisPrefix();
+    this.prefix = prefix;
+    this.cleanupRedis = cleanup;
+    this.db = await openDatabase({ databaseUrl: this.testDb.url, dataDir: '/nonexistent', allowEmbedded: false });
+    this.redis = createRedis(TEST_REDIS_URL);
+    this.queue = createTaskQueue({ connection: createRedis(TEST_REDIS_URL), prefix, backoffMs: 100 });
+    this.service = new TaskService(this.db.prisma, this.queue);
+  }
+
+  get databaseUrl(): string {
+    return this.testDb.url;
+  }
+
+  worker(handlers: TaskHandlers, overrides: Partial<TaskWorkerOptions> = {}): Worker {
+    const worker = createTaskWorker({
+      prisma: this.db.prisma,
+      connection: createRedis(TEST_REDIS_URL),
+      redis: this.redis,
+      handlers,
+      logger: this.logger,
+      name: `test-worker-${this.workers.length}`,
+      prefix: this.prefix,
+      lockTtlMs: 3000,
+      busyRetryDelayMs: 200,
+      cancelPollMs: 100,
+      progressFlushMs: 50,
+      stalledIntervalMs: 1000,
+      jobLockDurationMs: 2000,
+      ...overrides,
+    });
+    this.workers.push(worker);
+    return worker;
+  }
+
+  syncParams() {
+    return { repositoryId: randomUUID(), remoteId: randomUUID(), mirror: false };
+  }
+
+  async waitForState(taskId: string, states: string[], timeoutMs = 20_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const task = await this.db.prisma.task.findUniqueOrThrow({ where: { id: taskId } });
+      if (states.includes(task.state)) return task;
+      if (Date.now() > deadline) throw new Error(`task ${taskId} stayed ${task.state}, wanted ${states.join('|')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async closeWorkers(): Promise<void> {
+    await Promise.all(this.workers.splice(0).map((w) => w.close()));
+  }
+
+  async stop(): Promise<void> {
+    await this.closeWorkers();
+    await this.queue.close();
+    this.redis.disconnect();
+    await this.db.close();
+    await this.testDb.drop();
+    await this.cleanupRedis();
+  }
+}

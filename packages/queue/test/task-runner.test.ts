@@ -1,0 +1,219 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createRedis } from '../src/redis.ts';
+import { reconcileTasks } from '../src/reconcile.ts';
+import { TaskError } from '../src/task-errors.ts';
+import { repositoryResource } from '../src/task-kinds.ts';
+import { TaskService, TaskStateError } from '../src/task-service.ts';
+import { Harness } from './harness.ts';
+
+const h = new Harness();
+beforeAll(() => h.start());
+afterAll(() => h.stop());
+afterEach(() => h.closeWorkers());
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('task runner', () => {
+  it('creates the task row, then a job whose id is the task id, and runs it to completed', async () => {
+    const params = h.syncParams();
+    h.worker({
+      sync: async (ctx) => {
+        expect(ctx.params).toEqual(params);
+        ctx.report('tags', { message: 'tags listed', done: 3, total: 3, state: 'completed' });
+        ctx.increment('manifests', 2);
+        return { createdResources: ['/api/v1/repositories/x/versions/1/'] };
+      },
+    });
+    const { task, created } = await h.service.create({ kind: 'sync', params, resource: repositoryResource(params.repositoryId) });
+    expect(created).toBe(true);
+    expect(task.state).toBe('waiting');
+    expect((await h.queue.getJob(task.id))?.data).toEqual({ taskId: task.id });
+    const done = await h.waitForState(task.id, ['completed', 'failed']);
+    expect(done.state).toBe('completed');
+    expect(done.createdResources).toEqual(['/api/v1/repositories/x/versions/1/']);
+    expect(done.progressReports).toEqual([
+      { code: 'tags', message: 'tags listed', done: 3, total: 3, state: 'completed' },
+      { code: 'manifests', message: 'manifests', done: 2, total: null, state: 'running' },
+    ]);
+    expect(done.worker).toMatch(/^test-worker-/);
+    expect(done.startedAt?.getTime()).toBeLessThanOrEqual(done.finishedAt?.getTime() ?? 0);
+  });
+
+  it('records a permanent failure with its code and does not retry', async () => {
+    let calls = 0;
+    h.worker({
+      sync: async () => {
+        calls += 1;
+        throw new TaskError('MANIFEST_INVALID', 'the manifest is not JSON', { detail: { digest: 'sha256:abc' } });
+      },
+    });
+    const { task } = await h.service.create({ kind: 'sync', params: h.syncParams() });
+    const done = await h.waitForState(task.id, ['completed', 'failed']);
+    expect(done.state).toBe('failed');
+    expect(done.error).toEqual({ code: 'MANIFEST_INVALID', message: 'the manifest is not JSON', detail: { digest: 'sha256:abc' } });
+    await sleep(300);
+    expect(calls).toBe(1);
+  });
+
+  it('retries a retryable failure and completes', async () => {
+    let calls = 0;
+    const states: string[] = [];
+    h.worker({
+      sync: async (ctx) => {
+        calls += 1;
+        states.push((await h.db.prisma.task.findUniqueOrThrow({ where: { id: ctx.taskId } })).state);
+        if (calls === 1) throw new TaskError('UPSTREAM_UNAVAILABLE', 'upstream answered 503', { retryable: true });
+      },
+    });
+    const { task } = await h.service.create({ kind: 'sync', params: h.syncParams() });
+    const done = await h.waitForState(task.id, ['completed', 'failed']);
+    expect(done.state).toBe('completed');
+    expect(calls).toBe(2);
+    expect(states).toEqual(['running', 'running']);
+  });
+
+  it('fails after the last attempt of a retryable error', async () => {
+    h.worker({ sync: async () => Promise.reject(new TaskError('UPSTREAM_UNAVAILABLE', 'still 503', { retryable: true })) });
+    const { task } = await h.service.create({ kind: 'sync', params: h.syncParams() });
+    const done = await h.waitForState(task.id, ['failed', 'completed']);
+    expect(done.error).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect((await h.queue.getJob(task.id))?.attemptsMade).toBe(3);
+  });
+
+  it('cancels a waiting task at once and removes its job', async () => {
+    const { task } = await h.service.create({ kind: 'sync', params: h.syncParams() });
+    const canceled = await h.service.cancel(task.id);
+    expect(canceled.state).toBe('canceled');
+    expect(canceled.finishedAt).toBeInstanceOf(Date);
+    expect(await h.queue.getJob(task.id)).toBeUndefined();
+    let ran = false;
+    h.worker({ sync: async () => void (ran = true) });
+    await sleep(500);
+    expect(ran).toBe(false);
+  });
+
+  it('cancels a running task at its next safe point', async () => {
+    let checkpoints = 0;
+    h.worker({
+      sync: async (ctx) => {
+        for (;;) {
+          ctx.checkpoint();
+          checkpoints += 1;
+          await sleep(20);
+        }
+      },
+    });
+    const { task } = await h.service.create({ kind: 'sync', params: h.syncParams() });
+    await h.waitForState(task.id, ['running']);
+    expect((await h.service.cancel(task.id)).state).toBe('canceling');
+    const done = await h.waitForState(task.id, ['canceled', 'failed', 'completed']);
+    expect(done.state).toBe('canceled');
+    expect(checkpoints).toBeGreaterThan(0);
+    await expect(h.service.cancel(task.id)).resolves.toMatchObject({ state: 'canceled' });
+  });
+
+  it('refuses to cancel a finished task', async () => {
+    h.worker({ sync: async () => undefined });
+    const { task } = await h.service.create({ kind: 'sync', params: h.syncParams() });
+    await h.waitForState(task.id, ['completed']);
+    await expect(h.service.cancel(task.id)).rejects.toBeInstanceOf(TaskStateError);
+  });
+
+  it('runs one task per resource at a time; the second waits without failing', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    const order: string[] = [];
+    h.worker(
+      {
+        sync: async (ctx) => {
+          running += 1;
+          maxRunning = Math.max(maxRunning, running);
+          order.push(`start ${ctx.taskId}`);
+          await sleep(600);
+          order.push(`end ${ctx.taskId}`);
+          running -= 1;
+        },
+      },
+      { concurrency: 4 },
+    );
+    const params = h.syncParams();
+    const resource = repositoryResource(params.repositoryId);
+    const first = await h.service.create({ kind: 'sync', params, resource });
+    const second = await h.service.create({ kind: 'sync', params: { ...params, mirror: true }, resource });
+    const [a, b] = await Promise.all([h.waitForState(first.task.id, ['completed', 'failed']), h.waitForState(second.task.id, ['completed', 'failed'])]);
+    expect([a.state, b.state]).toEqual(['completed', 'completed']);
+    expect(maxRunning).toBe(1);
+    expect(order[1]).toMatch(/^end /);
+    expect((await h.queue.getJob(second.task.id))?.attemptsMade ?? 0).toBeLessThanOrEqual(1);
+  });
+
+  it('returns the waiting task for an identical request, even when requests race', async () => {
+    const params = h.syncParams();
+    const resource = repositoryResource(params.repositoryId);
+    const results = await Promise.all(Array.from({ length: 5 }, () => h.service.create({ kind: 'sync', params, resource, dedupe: true })));
+    const ids = new Set(results.map((r) => r.task.id));
+    expect(ids.size).toBe(1);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    const other = await h.service.create({ kind: 'sync', params: { ...params, mirror: true }, resource, dedupe: true });
+    expect(other.created).toBe(true);
+    expect(await h.db.prisma.task.count({ where: { resource } })).toBe(2);
+  });
+
+  it('marks the task failed when the job cannot be enqueued', async () => {
+    const deadQueue = new Queue('tasks', {
+      connection: createRedis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => null }),
+      prefix: h.prefix,
+    });
+    deadQueue.on('error', () => undefined);
+    try {
+      const { task } = await new TaskService(h.db.prisma, deadQueue).create({ kind: 'sync', params: h.syncParams() });
+      expect(task.state).toBe('failed');
+      expect(task.error).toMatchObject({ code: 'ENQUEUE_FAILED' });
+    } finally {
+      await deadQueue.close().catch(() => undefined);
+    }
+  });
+
+  it('recovers a job whose worker was killed with SIGKILL mid-job', async () => {
+    const params = h.syncParams();
+    const { task } = await h.service.create({ kind: 'sync', params, resource: repositoryResource(params.repositoryId) });
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/hanging-worker.ts', import.meta.url)), h.databaseUrl, h.prefix], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('started') && resolve());
+      child.on('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
+    });
+    expect((await h.db.prisma.task.findUniqueOrThrow({ where: { id: task.id } })).worker).toBe('doomed-worker');
+    child.kill('SIGKILL');
+    let resumedWith: unknown;
+    h.worker({
+      sync: async (ctx) => {
+        resumedWith = ctx.progressReports;
+        return { createdResources: ['/done/'] };
+      },
+    });
+    const done = await h.waitForState(task.id, ['completed', 'failed'], 25_000);
+    expect(done.state).toBe('completed');
+    expect(done.createdResources).toEqual(['/done/']);
+    expect(resumedWith).toEqual([{ code: 'steps', message: 'steps done before the crash', done: 1, total: null, state: 'running' }]);
+  }, 40_000);
+
+  it('reconciles at boot: re-enqueues waiting tasks Redis lost, fails running ones whose job is gone', async () => {
+    const lostWaiting = await h.db.prisma.task.create({ data: { kind: 'sync', params: h.syncParams() } });
+    const lostRunning = await h.db.prisma.task.create({ data: { kind: 'sync', state: 'running', params: h.syncParams() } });
+    const lostCanceling = await h.db.prisma.task.create({ data: { kind: 'sync', state: 'canceling', params: h.syncParams() } });
+    const result = await reconcileTasks(h.db.prisma, h.queue);
+    expect(result.requeued).toContain(lostWaiting.id);
+    expect(result.failed).toContain(lostRunning.id);
+    expect(result.canceled).toContain(lostCanceling.id);
+    expect((await h.queue.getJob(lostWaiting.id))?.data).toEqual({ taskId: lostWaiting.id });
+    expect(await h.db.prisma.task.findUniqueOrThrow({ where: { id: lostRunning.id } })).toMatchObject({ state: 'failed', error: { code: 'WORKER_LOST' } });
+    expect((await reconcileTasks(h.db.prisma, h.queue)).requeued).not.toContain(lostWaiting.id);
+    h.worker({ sync: async () => undefined });
+    expect((await h.waitForState(lostWaiting.id, ['completed', 'failed'])).state).toBe('completed');
+  });
+});
