@@ -1,4 +1,4 @@
-export { createRedis, assertRedisReachable, describeRedisUrl, RedisUnavailableError } from './redis.ts';
+export { createRedis, redisConnectionOptions, assertRedisReachable, describeRedisUrl, RedisUnavailableError } from './redis.ts';
 export { TASK_QUEUE, DEFAULT_PREFIX } from './queue-names.ts';
 export {
   taskJobDataSchema,

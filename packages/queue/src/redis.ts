@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 
 export class RedisUnavailableError extends Error {
@@ -16,6 +17,14 @@ export function describeRedisUrl(redisUrl: string): string {
  */
 export function createRedis(redisUrl: string, options: RedisOptions = {}): Redis {
   return new Redis(redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
+}
+
+/**
+ * Connection settings for BullMQ queues and workers, which then own (and close)
+ * their connections.
+ */
+export function redisConnectionOptions(redisUrl: string): ConnectionOptions {
+  return { url: redisUrl, maxRetriesPerRequest: null };
 }
 
 /** Fails fast with a clear error when nothing answers, instead of ioredis retrying forever. */

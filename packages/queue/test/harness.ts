@@ -4,7 +4,7 @@ import { openDatabase, type Database } from '@cistern/db';
 import { createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL, type TestDatabase } from '@cistern/testkit';
 import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createRedis } from '../src/redis.ts';
+import { createRedis, redisConnectionOptions } from '../src/redis.ts';
 import { createTaskQueue } from '../src/task-queue.ts';
 import { TaskService } from '../src/task-service.ts';
 import { createTaskWorker, type TaskHandlers, type TaskWorkerOptions } from '../src/task-worker.ts';
@@ -28,7 +28,7 @@ export class Harness {
     this.cleanupRedis = cleanup;
     this.db = await openDatabase({ databaseUrl: this.testDb.url, dataDir: '/nonexistent', allowEmbedded: false });
     this.redis = createRedis(TEST_REDIS_URL);
-    this.queue = createTaskQueue({ connection: createRedis(TEST_REDIS_URL), prefix, backoffMs: 100 });
+    this.queue = createTaskQueue({ connection: redisConnectionOptions(TEST_REDIS_URL), prefix, backoffMs: 100 });
     this.service = new TaskService(this.db.prisma, this.queue);
   }
 
@@ -39,7 +39,7 @@ export class Harness {
   worker(handlers: TaskHandlers, overrides: Partial<TaskWorkerOptions> = {}): Worker {
     const worker = createTaskWorker({
       prisma: this.db.prisma,
-      connection: createRedis(TEST_REDIS_URL),
+      connection: redisConnectionOptions(TEST_REDIS_URL),
       redis: this.redis,
       handlers,
       logger: this.logger,
