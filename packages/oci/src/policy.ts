@@ -77,11 +77,11 @@ export function evaluatePolicy(parsed: ParsedManifest, policy: MediaTypePolicy):
 function artifactProblem(parsed: ParsedManifest): string | undefined {
   if (parsed.classification === 'image' || parsed.classification === 'legacy-schema1') return undefined;
   if (parsed.classification !== 'index') {
-    return `this manifest is a ${parsed.classification} (artifact type ${parsed.artifactType ?? 'none'})`;
+    return `this manifest is classified ${parsed.classification} (artifact type ${parsed.artifactType ?? 'none'})`;
   }
   if (parsed.artifactType !== undefined) return `this index has artifact type ${parsed.artifactType}`;
   const blob = parsed.children.findIndex((child) => !isManifestMediaType(child.mediaType));
-  if (blob !== -1) return `manifests[${blob}] is a ${parsed.children[blob]?.mediaType}, not a manifest`;
+  if (blob !== -1) return `manifests[${blob}] is ${parsed.children[blob]?.mediaType}, not a manifest`;
   return undefined;
 }
 
