@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import { DEFAULT_MAX_MANIFEST_BYTES, isTag, normalizeUpstream } from '@cistern/oci';
+import { Authenticator } from './auth.ts';
+import { getBlob, headBlob, type BlobInfo, type BlobSink, type GetBlobOptions } from './blobs.ts';
+import type { OperationContext } from './context.ts';
+import { limitsFor, type LimitSettings, type RemoteLimits } from './limits.ts';
+import { getManifest, headManifest, type FetchedManifest, type ManifestInfo } from './manifests.ts';
+import { listReferrers, type Referrers } from './referrers.ts';
+import { RequestCore, type RequestHooks, type RequestStats } from './request.ts';
+import type { RetrySettings } from './retry.ts';
+import { tagPages, type TagListOptions } from './tags.ts';
+import { dispatcherFor, type TransportSettings } from './transport.ts';
+
+/** Everything a client needs, as plain data: the sync builds it from a Remote row. */
+export interface UpstreamClientOptions extends TransportSettings, RetrySettings, LimitSettings, RequestHooks {
+  /** Registry URL; `docker.io` means `registry-1.docker.io`. */
+  url: string;
+  /** Repository name upstream; on Docker Hub a one-segment name gets `library/`. */
+  upstreamName: string;
+  username?: string;
+  password?: string;
+  /** What the limits and auth state are shared by (e.g. the remote's id); default URL and user name. */
+  limitKey?: string;
+  /** Largest manifest accepted; default 4 MiB. */
+  maxManifestBytes?: number;
+  /** Largest tag-list or referrers page accepted; default 16 MiB. */
+  maxPageBytes?: number;
+  /** Most `Link` pages followed; default 10,000. */
+  maxPages?: number;
+}
+
+interface SharedRemote {
+  auth: Authenticator;
+  limits: RemoteLimits;
+}
+
+const authenticators = new Map<string, Authenticator>();
+
+/** The client of one upstream repository. Limits, tokens and connection pools are shared per remote. */
+export class UpstreamClient {
+  readonly registryUrl: string;
+  readonly repository: string;
+  private readonly core: RequestCore;
+  private readonly limits: RemoteLimits;
+  private readonly ctx: OperationContext;
+
+  constructor(options: UpstreamClientOptions) {
+    const normalized = normalizeUpstream(options.url, options.upstreamName);
+    const url = new URL(normalized.registryUrl);
+    // Credentials in the URL are taken as credentials, never kept in it.
+    const username = options.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
+    const password = options.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
+    url.username = '';
+    url.password = '';
+    this.registryUrl = url.origin + url.pathname.replace(/\/+$/, '');
+    this.repository = normalized.name;
+    const key = options.limitKey ?? `${this.registryUrl}\n${username ?? ''}`;
+    const dispatcher = dispatcherFor(options);
+    const shared: SharedRemote = {
+      auth: sharedAuthenticator(key, username !== undefined ? { username, password: password ?? '' } : undefined, dispatcher),
+      limits: limitsFor(key, options),
+    };
+    this.limits = shared.limits;
+    this.core = new RequestCore({
+      ...options,
+      origin: url.origin,
+      scope: `repository:${this.repository}:pull`,
+      dispatcher,
+      limits: shared.limits,
+      auth: shared.auth,
+      hooks: { onRateLimit: options.onRateLimit, onRequest: options.onRequest },
+    });
+    this.ctx = {
+      core: this.core,
+      base: `${this.registryUrl}/v2/${this.repository}`,
+      repository: this.repository,
+      maxManifestBytes: options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES,
+      maxPageBytes: options.maxPageBytes ?? 16 * 1024 * 1024,
+      maxPages: options.maxPages ?? 10_000,
+      maxRetries: options.maxRetries ?? 4,
+      retryBaseMs: options.retryBaseMs,
+      retryMaxMs: options.retryMaxMs,
+    };
+  }
+
+  /** Requests, retries and token fetches of this client, and the latest `ratelimit-*` reading. */
+  requestStats(): RequestStats {
+    return { ...this.core.stats };
+  }
+
+  /** `GET /v2/` with the repository's pull scope: proves the upstream answers and the credentials work. */
+  async ping(): Promise<void> {
+    const response = await this.core.send({ method: 'GET', url: new URL(`${this.registryUrl}/v2/`), kind: 'ping' });
+    await response.body.dump();
+  }
+
+  /** Tag names page by page, following `Link` only. Names that are not valid tags are skipped. */
+  async *tagPages(options?: TagListOptions): AsyncGenerator<string[]> {
+    for await (const page of tagPages(this.ctx, options)) yield page.filter(isTag);
+  }
+
+  async *tags(options?: TagListOptions): AsyncGenerator<string> {
+    for await (const page of this.tagPages(options)) yield* page;
+  }
+
+  headManifest(reference: string): Promise<ManifestInfo> {
+    return headManifest(this.ctx, reference);
+  }
+
+  getManifest(reference: string): Promise<FetchedManifest> {
+    return getManifest(this.ctx, reference);
+  }
+
+  listReferrers(digest: string, artifactType?: string): Promise<Referrers> {
+    return listReferrers(this.ctx, digest, artifactType);
+  }
+
+  headBlob(digest: string): Promise<BlobInfo> {
+    return headBlob(this.ctx, digest);
+  }
+
+  getBlob(digest: string, sink: BlobSink, options?: GetBlobOptions): Promise<BlobInfo> {
+    return getBlob(this.ctx, this.limits, digest, sink, options);
+  }
+}
+
+function sharedAuthenticator(key: string, credentials: { username: string; password: string } | undefined, dispatcher: ReturnType<typeof dispatcherFor>): Authenticator {
+  const authKey = `${key}\n${createHash('sha256').update(credentials?.password ?? '').digest('hex')}`;
+  let auth = authenticators.get(authKey);
+  if (!auth) {
+    auth = new Authenticator(credentials, dispatcher);
+    authenticators.set(authKey, auth);
+  }
+  return auth;
+}

@@ -1,0 +1,87 @@
+import { MediaType, contentTypeMediaType, digestOf, isDigest, manifestAcceptHeader, parseDigest, parseManifest } from '@cistern/oci';
+import { discard, header, readLimited } from './body.ts';
+import type { OperationContext } from './context.ts';
+import { UpstreamError, displayUrl } from './errors.ts';
+
+export interface ManifestInfo {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+export interface FetchedManifest extends ManifestInfo {
+  /** Exactly as served: store and serve these bytes. */
+  bytes: Buffer;
+}
+
+function manifestUrl(ctx: OperationContext, reference: string): URL {
+  return new URL(`${ctx.base}/manifests/${reference}`);
+}
+
+/** The digest of served manifest bytes in the algorithm of `like`; signed schema 1 digests its JWS payload. */
+function digestOfManifest(bytes: Buffer, mediaType: string, like: string): string {
+  if (mediaType === MediaType.DockerSchema1Signed) {
+    try {
+      return parseManifest(bytes, { contentType: mediaType }).digest;
+    } catch {
+      // not a readable JWS: fall through to the raw bytes, which will not match
+    }
+  }
+  return digestOf(bytes, parseDigest(like).algorithm);
+}
+
+/**
+ * GET of a manifest with the full Accept set. A digest reference is verified
+ * against the bytes; a tag is verified against `Docker-Content-Digest` when
+ * the upstream sends one. Bodies past `maxManifestBytes` are refused.
+ */
+export async function getManifest(ctx: OperationContext, reference: string): Promise<FetchedManifest> {
+  const url = manifestUrl(ctx, reference);
+  const shown = displayUrl(url);
+  const response = await ctx.core.send({ method: 'GET', url, kind: 'manifest', accept: manifestAcceptHeader() });
+  const declared = Number(header(response.headers, 'content-length'));
+  if (declared > ctx.maxManifestBytes) {
+    discard(response.body);
+    throw new UpstreamError('SIZE_INVALID', `manifest of ${declared} bytes exceeds ${ctx.maxManifestBytes}`, { url: shown });
+  }
+  const bytes = await readLimited(response.body, ctx.maxManifestBytes, shown);
+  const mediaType = contentTypeMediaType(header(response.headers, 'content-type') ?? '') || mediaTypeField(bytes);
+  const served = header(response.headers, 'docker-content-digest');
+  const expected = isDigest(reference) ? reference : served !== undefined && isDigest(served) ? served : 'sha256:';
+  const digest = digestOfManifest(bytes, mediaType, expected);
+  if (expected !== 'sha256:' && digest !== expected) {
+    throw new UpstreamError('DIGEST_MISMATCH', `manifest digest ${digest} is not ${expected}`, { url: shown });
+  }
+  return { bytes, digest, mediaType, size: bytes.length };
+}
+
+function mediaTypeField(bytes: Buffer): string {
+  try {
+    const value = (JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown }).mediaType;
+    return typeof value === 'string' ? value : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * HEAD of a manifest with the same Accept set as GET (or the digest may
+ * differ). HEADs do not count against Docker Hub's pull limit. Falls back to
+ * a GET only when the upstream sends no usable `Docker-Content-Digest`.
+ */
+export async function headManifest(ctx: OperationContext, reference: string): Promise<ManifestInfo> {
+  const url = manifestUrl(ctx, reference);
+  const response = await ctx.core.send({ method: 'HEAD', url, kind: 'manifest', accept: manifestAcceptHeader() });
+  await response.body.dump();
+  const digest = header(response.headers, 'docker-content-digest');
+  const mediaType = contentTypeMediaType(header(response.headers, 'content-type') ?? '');
+  const size = Number(header(response.headers, 'content-length'));
+  if (digest === undefined || !isDigest(digest) || !mediaType || !Number.isSafeInteger(size)) {
+    const fetched = await getManifest(ctx, reference);
+    return { digest: fetched.digest, mediaType: fetched.mediaType, size: fetched.size };
+  }
+  if (isDigest(reference) && digest !== reference) {
+    throw new UpstreamError('DIGEST_MISMATCH', `upstream says ${digest} for ${reference}`, { url: displayUrl(url) });
+  }
+  return { digest, mediaType, size };
+}

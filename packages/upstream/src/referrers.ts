@@ -1,0 +1,72 @@
+import { MediaType, parseManifest, referrersTagFor } from '@cistern/oci';
+import { header } from './body.ts';
+import type { OperationContext } from './context.ts';
+import { UpstreamError, displayUrl, isUpstreamError } from './errors.ts';
+import { getManifest } from './manifests.ts';
+import { pages } from './pages.ts';
+
+export interface ReferrerDescriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType?: string;
+  annotations?: Readonly<Record<string, string>>;
+}
+
+export interface Referrers {
+  /** `api`: the Referrers API answered; `tag`: the `<alg>-<hex>` tag schema (the API answered 404). */
+  source: 'api' | 'tag';
+  manifests: ReferrerDescriptor[];
+  /** The API applied the `artifactType` filter (`OCI-Filters-Applied`); otherwise filter locally. */
+  filtersApplied: boolean;
+}
+
+function entriesOf(bytes: Buffer, url: string): ReferrerDescriptor[] {
+  let parsed;
+  try {
+    parsed = parseManifest(bytes, { contentType: MediaType.OciIndex });
+  } catch (error) {
+    throw new UpstreamError('INVALID_RESPONSE', `the referrers list is not an image index: ${(error as Error).message}`, { url, cause: error });
+  }
+  if (parsed.kind !== 'oci-index') {
+    throw new UpstreamError('INVALID_RESPONSE', `the referrers list is a ${parsed.kind}, not an image index`, { url });
+  }
+  return parsed.children.map((d) => ({
+    mediaType: d.mediaType,
+    digest: d.digest,
+    size: d.size,
+    ...(d.artifactType === undefined ? {} : { artifactType: d.artifactType }),
+    ...(d.annotations === undefined ? {} : { annotations: d.annotations }),
+  }));
+}
+
+/**
+ * The manifests whose `subject` is `digest`: the Referrers API first (every
+ * `Link` page), and the tag schema only when the API answers 404. Any other
+ * failure is an error, never "no referrers".
+ */
+export async function listReferrers(ctx: OperationContext, digest: string, artifactType?: string): Promise<Referrers> {
+  const first = new URL(`${ctx.base}/referrers/${digest}`);
+  if (artifactType) first.searchParams.set('artifactType', artifactType);
+  const manifests: ReferrerDescriptor[] = [];
+  let filtersApplied = false;
+  for await (const page of pages(ctx, first, 'referrers', MediaType.OciIndex, [404])) {
+    if (page.status === 404) return fromTagSchema(ctx, digest);
+    filtersApplied ||= (header(page.headers, 'oci-filters-applied') ?? '').includes('artifactType');
+    manifests.push(...entriesOf(page.bytes, displayUrl(first)));
+  }
+  return { source: 'api', manifests, filtersApplied };
+}
+
+async function fromTagSchema(ctx: OperationContext, digest: string): Promise<Referrers> {
+  const tag = referrersTagFor(digest);
+  try {
+    const fetched = await getManifest(ctx, tag);
+    return { source: 'tag', manifests: entriesOf(fetched.bytes, `${ctx.base}/manifests/${tag}`), filtersApplied: false };
+  } catch (error) {
+    if (isUpstreamError(error, 'MANIFEST_UNKNOWN') || isUpstreamError(error, 'NAME_UNKNOWN')) {
+      return { source: 'tag', manifests: [], filtersApplied: false };
+    }
+    throw error;
+  }
+}
