@@ -77,12 +77,10 @@ class BlobFileWriter extends Writable {
       callback(this.sizeError());
       return;
     }
+    // Start the write first: the thread pool writes while this thread hashes.
+    const written = this.file === undefined ? Promise.resolve() : writeAll(this.file, buffers);
     for (const buffer of buffers) this.hash.update(buffer);
-    if (this.file === undefined) {
-      callback();
-      return;
-    }
-    writeAll(this.file, buffers).then(() => callback(), (error: unknown) => callback(this.storageError(error)));
+    written.then(() => callback(), (error: unknown) => callback(this.storageError(error)));
   }
 
   private async commit(): Promise<void> {
