@@ -217,3 +217,20 @@ describe('task runner', () => {
     expect((await h.waitForState(lostWaiting.id, ['completed', 'failed'])).state).toBe('completed');
   });
 });
+
+describe('worker shutdown', () => {
+  it('lets the job in flight finish before the worker closes', async () => {
+    let finished = false;
+    const worker = h.worker({
+      sync: async () => {
+        await sleep(700);
+        finished = true;
+      },
+    });
+    const { task } = await h.service.create({ kind: 'sync', params: h.syncParams() });
+    await h.waitForState(task.id, ['running']);
+    await worker.close();
+    expect(finished).toBe(true);
+    expect((await h.db.prisma.task.findUniqueOrThrow({ where: { id: task.id } })).state).toBe('completed');
+  });
+});

@@ -1,0 +1,1 @@
+export { startRegistry, type RunningRegistry } from './start-registry.ts';

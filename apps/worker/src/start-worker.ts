@@ -1,0 +1,58 @@
+import { hostname } from 'node:os';
+import { createRedis, createTaskQueue, createTaskWorker, reconcileTasks, redisConnectionOptions, type TaskHandlers } from '@cistern/queue';
+import { healthRouter, listen, type Resources } from '@cistern/runtime';
+import express from 'express';
+
+export interface RunningWorker {
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StartWorkerOptions {
+  port?: number;
+  handlers: TaskHandlers;
+}
+
+/** Reconciles tasks left over from a previous run, then takes jobs; health on its own port. */
+export async function startWorker(resources: Resources, options: StartWorkerOptions): Promise<RunningWorker> {
+  const { config, logger, db } = resources;
+  const redis = createRedis(config.redisUrl);
+  redis.on('error', (error) => logger.warn({ err: error }, 'worker: redis connection error'));
+  const queue = createTaskQueue({ connection: redisConnectionOptions(config.redisUrl) });
+  const reconciled = await reconcileTasks(db.prisma, queue);
+  logger.info(reconciled, 'reconciled tasks from the previous run');
+  const worker = createTaskWorker({
+    prisma: db.prisma,
+    connection: redisConnectionOptions(config.redisUrl),
+    redis,
+    handlers: options.handlers,
+    logger: logger.child({ app: 'worker' }),
+    name: `${hostname()}:${process.pid}`,
+    concurrency: config.workerConcurrency,
+  });
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(
+    healthRouter({
+      database: () => db.ping(),
+      redis: async () => {
+        await redis.ping();
+      },
+      worker: async () => {
+        if (!worker.isRunning()) throw new Error('the task worker is not running');
+      },
+    }),
+  );
+  const server = await listen(app, config.host, options.port ?? config.ports.worker);
+  logger.info({ url: server.url, concurrency: config.workerConcurrency }, 'worker taking tasks');
+  return {
+    url: server.url,
+    close: async () => {
+      // Lets running jobs finish; new ones stay queued for the next worker.
+      await worker.close();
+      await queue.close();
+      await server.close(config.shutdownTimeoutMs);
+      redis.disconnect();
+    },
+  };
+}

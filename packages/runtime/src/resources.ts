@@ -1,0 +1,62 @@
+import { createLogger, resolveSecretKey, type Config, type Logger } from '@cistern/config';
+import { openDatabase, type Database } from '@cistern/db';
+import { assertRedisReachable, RedisUnavailableError } from '@cistern/queue';
+import { FilesystemBlobStore, type BlobStore } from '@cistern/storage';
+import { redisServerOnPath, startEmbeddedRedis } from './embedded-redis.ts';
+
+/** What every Cistern process shares: opened once, checked at start, closed last. */
+export interface Resources {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  storage: BlobStore;
+  secretKey: Buffer;
+  close(): Promise<void>;
+}
+
+export interface OpenResourcesOptions {
+  /** The all-in-one start may use PGlite and start its own redis-server; the separate ones may not. */
+  allInOne: boolean;
+  /** Whether REDIS_URL was given explicitly (then it is never replaced by an embedded server). */
+  redisUrlGiven: boolean;
+}
+
+/**
+ * Checks what can be checked without side effects first (storage writable,
+ * Redis answering), then opens and migrates the database, so a bad setting
+ * fails before anything is created.
+ */
+export async function openResources(config: Config, options: OpenResourcesOptions): Promise<Resources> {
+  const logger = createLogger(config);
+  const storage = new FilesystemBlobStore(config.storageDir);
+  await storage.assertWritable();
+  let stopRedis: (() => Promise<void>) | undefined;
+  try {
+    await assertRedisReachable(config.redisUrl);
+  } catch (error) {
+    if (!(error instanceof RedisUnavailableError) || !options.allInOne || options.redisUrlGiven || !redisServerOnPath()) {
+      throw error;
+    }
+    stopRedis = (await startEmbeddedRedis(config.redisUrl, config.dataDir, logger)).stop;
+  }
+  try {
+    const secretKey = await resolveSecretKey(config, logger);
+    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, allowEmbedded: options.allInOne });
+    if (db.migrations.applied.length > 0) logger.info({ applied: db.migrations.applied }, 'applied database migrations');
+    logger.info({ database: db.kind }, 'database ready');
+    return {
+      config,
+      logger,
+      db,
+      storage,
+      secretKey,
+      close: async () => {
+        await db.close();
+        await stopRedis?.();
+      },
+    };
+  } catch (error) {
+    await stopRedis?.();
+    throw error;
+  }
+}

@@ -1,0 +1,112 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createTestDatabase, freePort, TEST_REDIS_URL, type TestDatabase } from '@cistern/testkit';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProcess, waitForReady } from './processes.ts';
+
+let dataDir: string;
+let db: TestDatabase;
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'cistern-start-'));
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+  await db.drop();
+});
+
+async function ports() {
+  return { API_PORT: String(await freePort()), REGISTRY_PORT: String(await freePort()), WORKER_PORT: String(await freePort()) };
+}
+
+async function tableCount(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'");
+    return rows[0]?.n ?? -1;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('npm start (all in one)', () => {
+  it('brings up API, worker and registry on the embedded database and stops cleanly on SIGTERM', async () => {
+    const env = { DATA_DIR: dataDir, REDIS_URL: TEST_REDIS_URL, ...(await ports()) };
+    const run = startProcess('scripts/start-all.ts', env);
+    try {
+      for (const port of [env.API_PORT, env.REGISTRY_PORT, env.WORKER_PORT]) await waitForReady(`http://127.0.0.1:${port}/readyz`);
+      const body = (await (await fetch(`http://127.0.0.1:${env.REGISTRY_PORT}/readyz`)).json()) as { checks: Record<string, string> };
+      expect(body.checks).toEqual({ database: 'ok', redis: 'ok', storage: 'ok' });
+      expect(run.output()).toContain('"database":"embedded"');
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+      expect(run.output()).toContain('"msg":"stopped"');
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  }, 90_000);
+});
+
+describe('separate start commands', () => {
+  it('serve against PostgreSQL and Redis', async () => {
+    const env = { DATA_DIR: dataDir, DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, ...(await ports()) };
+    const runs = [
+      startProcess('apps/api/src/main.ts', env),
+      startProcess('apps/worker/src/main.ts', env),
+      startProcess('apps/registry/src/main.ts', env),
+    ];
+    try {
+      for (const port of [env.API_PORT, env.WORKER_PORT, env.REGISTRY_PORT]) await waitForReady(`http://127.0.0.1:${port}/readyz`);
+      for (const run of runs) run.child.kill('SIGTERM');
+      expect(await Promise.all(runs.map((r) => r.exited))).toEqual([0, 0, 0]);
+    } finally {
+      for (const run of runs) run.child.kill('SIGKILL');
+    }
+  }, 90_000);
+
+  it('refuse the embedded database with a clear message', async () => {
+    const run = startProcess('apps/api/src/main.ts', { DATA_DIR: dataDir, REDIS_URL: TEST_REDIS_URL, ...(await ports()) });
+    expect(await run.exited).toBe(1);
+    expect(run.output().trim()).toMatch(/^cistern api: DATABASE_URL is not set: the embedded database serves only the all-in-one `npm start`/);
+  });
+});
+
+describe('bad settings stop the process with one clear line and create nothing', () => {
+  let empty: TestDatabase;
+  beforeAll(async () => {
+    empty = await createTestDatabase();
+  });
+  afterAll(() => empty.drop());
+
+  const cases: [string, () => Promise<Record<string, string>>, RegExp][] = [
+    ['a malformed variable', async () => ({ API_PORT: 'eighty' }), /^cistern api: invalid configuration: API_PORT: /],
+    [
+      'a DATABASE_URL nothing answers at',
+      async () => ({ DATABASE_URL: 'postgresql://cistern:s3cret-pw@127.0.0.1:1/cistern' }),
+      /^cistern api: cannot use PostgreSQL at 127\.0\.0\.1:1\/cistern: /,
+    ],
+    ['Redis down', async () => ({ DATABASE_URL: empty.url, REDIS_URL: 'redis://:s3cret-pw@127.0.0.1:1' }), /^cistern api: cannot reach Redis at 127\.0\.0\.1:1: /],
+    [
+      'an unwritable storage directory',
+      async () => {
+        const file = path.join(dataDir, 'not-a-directory');
+        await writeFile(file, 'x');
+        return { DATABASE_URL: empty.url, STORAGE_DIR: path.join(file, 'storage') };
+      },
+      /^cistern api: .*not-a-directory\/storage/,
+    ],
+  ];
+
+  it.each(cases)('%s', async (_name, env, message) => {
+    const run = startProcess('apps/api/src/main.ts', { DATA_DIR: dataDir, REDIS_URL: TEST_REDIS_URL, ...(await ports()), ...(await env()) });
+    expect(await run.exited).toBe(1);
+    const lines = run.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(run.output()).not.toContain('s3cret-pw');
+    expect(await tableCount(empty.url)).toBe(0);
+  });
+});
