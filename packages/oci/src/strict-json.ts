@@ -31,6 +31,7 @@ const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 const isHex = (c: number): boolean => isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 const LITERALS = ['true', 'false', 'null'];
 /** Characters a string may hold unescaped: anything but the quote, the backslash and controls. */
+// eslint-disable-next-line no-control-regex -- JSON forbids raw control characters in strings: matching them is the point.
 const PLAIN_RUN = /[^"\\\u0000-\u001f]*/y;
 const ESCAPABLE = new Set([...'"\\/bfnrtu'].map((ch) => ch.charCodeAt(0)));
 
