@@ -37,8 +37,8 @@ const ESCAPABLE = new Set([...'"\\/bfnrtu'].map((ch) => ch.charCodeAt(0)));
 
 /**
  * Parses one JSON document that every JSON reader would read the same way.
- * `JSON.parse` keeps the last of duplicate keys while Go keeps the last and
- * other readers the first, so a manifest with duplicates can mean two things;
+ * `JSON.parse` keeps the last of duplicate keys while other readers keep the
+ * first or refuse, so a manifest with duplicates can mean two things;
  * integers above 2^53 − 1 round silently; `__proto__` turns into a prototype
  * in naive object copies. This scanner refuses all three, without recursion,
  * then lets `JSON.parse` (which accepts the same grammar) build the value.

@@ -1,19 +1,23 @@
 import { z } from 'zod';
 import { descriptor, dockerListEntry } from './descriptor.ts';
-import { digest, schemaVersion } from './primitives.ts';
+import { digest, forbidOtherKindFields, schemaVersion } from './primitives.ts';
 
-export const dockerManifest = z.looseObject({
-  schemaVersion: schemaVersion(2),
-  mediaType: z.string().optional(),
-  config: descriptor,
-  layers: z.array(descriptor),
-});
+export const dockerManifest = z
+  .looseObject({
+    schemaVersion: schemaVersion(2),
+    mediaType: z.string().optional(),
+    config: descriptor,
+    layers: z.array(descriptor),
+  })
+  .superRefine(forbidOtherKindFields('manifests'));
 
-export const dockerManifestList = z.looseObject({
-  schemaVersion: schemaVersion(2),
-  mediaType: z.string().optional(),
-  manifests: z.array(dockerListEntry),
-});
+export const dockerManifestList = z
+  .looseObject({
+    schemaVersion: schemaVersion(2),
+    mediaType: z.string().optional(),
+    manifests: z.array(dockerListEntry),
+  })
+  .superRefine(forbidOtherKindFields('config', 'layers'));
 
 const jwsSignature = z.looseObject({
   header: z.looseObject({ alg: z.string(), jwk: z.looseObject({}).optional() }),

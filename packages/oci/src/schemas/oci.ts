@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MediaType } from '../media-types.ts';
 import { descriptor } from './descriptor.ts';
-import { annotations, mediaType, schemaVersion } from './primitives.ts';
+import { annotations, forbidOtherKindFields, mediaType, schemaVersion } from './primitives.ts';
 
 /**
  * Image-spec v1.1 manifest. `layers: []` is accepted although the prose
@@ -18,6 +18,7 @@ export const ociImageManifest = z
     subject: descriptor.optional(),
     annotations: annotations.optional(),
   })
+  .superRefine(forbidOtherKindFields('manifests'))
   .superRefine((m, ctx) => {
     if (m.config.mediaType === MediaType.OciEmpty && m.artifactType === undefined) {
       ctx.addIssue({
@@ -30,14 +31,16 @@ export const ociImageManifest = z
   });
 
 /** Entries may be nested indexes or, as in BuildKit's registry cache, plain blobs. */
-export const ociImageIndex = z.looseObject({
-  schemaVersion: schemaVersion(2),
-  mediaType: z.string().optional(),
-  artifactType: mediaType.optional(),
-  manifests: z.array(descriptor),
-  subject: descriptor.optional(),
-  annotations: annotations.optional(),
-});
+export const ociImageIndex = z
+  .looseObject({
+    schemaVersion: schemaVersion(2),
+    mediaType: z.string().optional(),
+    artifactType: mediaType.optional(),
+    manifests: z.array(descriptor),
+    subject: descriptor.optional(),
+    annotations: annotations.optional(),
+  })
+  .superRefine(forbidOtherKindFields('config', 'layers'));
 
 /** The artifact manifest dropped before image-spec v1.1.0; it never had a schemaVersion. */
 export const ociArtifactManifest = z.looseObject({

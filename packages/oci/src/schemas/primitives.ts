@@ -34,3 +34,21 @@ export const annotations = z.record(z.string(), z.string());
 export const url = coded(z.string(), 'MANIFEST_INVALID', (s) =>
   URL.canParse(s) ? undefined : `${JSON.stringify(s)} is not an absolute URL`,
 );
+
+/**
+ * An image manifest with `manifests`, or an index with `config` or `layers`,
+ * reads as either kind (CVE-2021-41190); Distribution and containerd refuse
+ * both, and so does Cistern.
+ */
+export function forbidOtherKindFields(...keys: string[]) {
+  return (doc: object, ctx: z.RefinementCtx): void => {
+    const found = keys.find((key) => key in doc);
+    if (found === undefined) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: [found],
+      message: 'belongs to another manifest kind; a document with both is ambiguous',
+      params: { code: 'MANIFEST_INVALID' },
+    });
+  };
+}
