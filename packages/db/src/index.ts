@@ -3,3 +3,15 @@ export { applyMigrations, MigrationError, type MigrationResult } from './migrate
 export { readMigrations, defaultMigrationsDir, type Migration } from './migrations.ts';
 export { pgSession, pgliteSession, type SqlSession } from './sql-session.ts';
 export * from './generated/client.ts';
+export {
+  writeRepositoryVersion,
+  applyRetention,
+  pruneMembership,
+  VersionWriteError,
+  type VersionChanges,
+  type WrittenVersion,
+} from './content/repository-version-writer.ts';
+export { saveManifest, type ManifestRecord, type BlobReference, type IndexEntry } from './content/manifest-records.ts';
+export { versionManifests, versionTags } from './content/version-content.ts';
+export { createRepository } from './content/repositories.ts';
+export { inVersion } from './content/version-range.ts';

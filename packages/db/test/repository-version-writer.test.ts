@@ -1,0 +1,155 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createTestDatabase } from '@cistern/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../src/database.ts';
+import { createRepository, saveManifest, versionManifests, versionTags, writeRepositoryVersion, VersionWriteError } from '../src/index.ts';
+
+const backends = [
+  {
+    name: 'PostgreSQL',
+    open: async () => {
+      const tdb = await createTestDatabase();
+      const db = await openDatabase({ databaseUrl: tdb.url, dataDir: '/nonexistent', allowEmbedded: false });
+      return { db, cleanup: async () => { await db.close(); await tdb.drop(); } };
+    },
+  },
+  {
+    name: 'PGlite',
+    open: async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'cistern-writer-'));
+      const db = await openDatabase({ databaseUrl: undefined, dataDir: dir, allowEmbedded: true });
+      return { db, cleanup: async () => { await db.close(); await rm(dir, { recursive: true, force: true }); } };
+    },
+  },
+];
+
+const digestOf = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
+
+async function manifest(db: Database, name: string): Promise<string> {
+  const raw = Buffer.from(JSON.stringify({ schemaVersion: 2, name }));
+  const digest = digestOf(raw.toString());
+  await saveManifest(db.prisma, {
+    digest,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    artifactType: null,
+    classification: 'image',
+    raw,
+    subjectDigest: null,
+    configDigest: digestOf(`config ${name}`),
+    blobs: [
+      { digest: digestOf(`config ${name}`), size: 10, mediaType: 'application/vnd.oci.image.config.v1+json', role: 'config' },
+      { digest: digestOf('shared layer'), size: 100, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', role: 'layer' },
+    ],
+    children: [],
+  });
+  return digest;
+}
+
+describe.each(backends)('repository-version writer on $name', (backend) => {
+  let db: Database;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ db, cleanup } = await backend.open());
+  });
+  afterAll(() => cleanup());
+
+  const repo = async (retainVersions: number | null = null) =>
+    createRepository(db.prisma, { name: `repo-${Math.random().toString(36).slice(2)}`, retainVersions });
+
+  it('starts a repository at an empty version 0', async () => {
+    const r = await repo();
+    expect(r.latestVersion).toBe(0);
+    expect(await db.prisma.repositoryVersion.findMany({ where: { repositoryId: r.id }, select: { number: true } })).toEqual([{ number: 0 }]);
+  });
+
+  it('writes version N+1 from the latest plus changes and keeps earlier versions intact', async () => {
+    const r = await repo();
+    const [a, b] = [await manifest(db, 'a'), await manifest(db, 'b')];
+    const v1 = await writeRepositoryVersion(db.prisma, r.id, { addManifests: [a, b], addTags: [['latest', a], ['old', b]] });
+    expect(v1?.version.number).toBe(1);
+    expect(v1?.added).toEqual({ manifests: 2, tags: 2 });
+    expect(await versionManifests(db.prisma, r.id, 0)).toEqual(new Set());
+    expect(await versionManifests(db.prisma, r.id, 1)).toEqual(new Set([a, b]));
+    expect(await versionTags(db.prisma, r.id, 1)).toEqual(new Map([['latest', a], ['old', b]]));
+    expect((await db.prisma.repository.findUniqueOrThrow({ where: { id: r.id } })).latestVersion).toBe(1);
+  });
+
+  it('refuses to write an unchanged version', async () => {
+    const r = await repo();
+    const a = await manifest(db, 'a');
+    await writeRepositoryVersion(db.prisma, r.id, { addManifests: [a], addTags: [['latest', a]] });
+    expect(await writeRepositoryVersion(db.prisma, r.id, { addManifests: [a], addTags: [['latest', a]], removeManifests: [] })).toBeNull();
+    expect((await db.prisma.repository.findUniqueOrThrow({ where: { id: r.id } })).latestVersion).toBe(1);
+  });
+
+  it('moves a tag as one removed and one added', async () => {
+    const r = await repo();
+    const [a, b] = [await manifest(db, 'a'), await manifest(db, 'b')];
+    await writeRepositoryVersion(db.prisma, r.id, { addManifests: [a], addTags: [['latest', a]] });
+    const v2 = await writeRepositoryVersion(db.prisma, r.id, { addManifests: [b], addTags: [['latest', b]] });
+    expect(v2?.added).toEqual({ manifests: 1, tags: 1 });
+    expect(v2?.removed).toEqual({ manifests: 0, tags: 1 });
+    expect((await versionTags(db.prisma, r.id, 1)).get('latest')).toBe(a);
+    expect((await versionTags(db.prisma, r.id, 2)).get('latest')).toBe(b);
+    expect(await versionManifests(db.prisma, r.id, 2)).toEqual(new Set([a, b]));
+  });
+
+  it('removes the tags of a removed manifest with it', async () => {
+    const r = await repo();
+    const [a, b] = [await manifest(db, 'a'), await manifest(db, 'b')];
+    await writeRepositoryVersion(db.prisma, r.id, { addManifests: [a, b], addTags: [['x', a], ['y', a], ['z', b]] });
+    const v2 = await writeRepositoryVersion(db.prisma, r.id, { removeManifests: [a] });
+    expect(v2?.removed).toEqual({ manifests: 1, tags: 2 });
+    expect(await versionTags(db.prisma, r.id, 2)).toEqual(new Map([['z', b]]));
+  });
+
+  it('refuses a tag whose manifest is not in the new version, writing nothing', async () => {
+    const r = await repo();
+    const a = await manifest(db, 'a');
+    const error = await writeRepositoryVersion(db.prisma, r.id, { addTags: [['latest', a]] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VersionWriteError);
+    expect((error as VersionWriteError).code).toBe('TAG_TARGET_MISSING');
+    expect(await db.prisma.repositoryVersion.count({ where: { repositoryId: r.id } })).toBe(1);
+  });
+
+  it('applies retention, never pruning version 0 or a pinned version, and drops rows no version sees', async () => {
+    const r = await repo(2);
+    const digests = [];
+    for (let i = 0; i < 5; i++) digests.push(await manifest(db, `m${i}`));
+    await writeRepositoryVersion(db.prisma, r.id, { addManifests: [digests[0] as string], addTags: [['t', digests[0] as string]] });
+    const v2 = await db.prisma.repositoryVersion.findFirstOrThrow({ where: { repositoryId: r.id, number: 1 } });
+    await db.prisma.distribution.create({ data: { name: `pin-${r.id}`, basePath: `pin/${r.name}`, repositoryVersionId: v2.id } });
+    for (let i = 1; i < 5; i++) {
+      await writeRepositoryVersion(db.prisma, r.id, { addManifests: [digests[i] as string], removeManifests: [digests[i - 1] as string] });
+    }
+    const numbers = (await db.prisma.repositoryVersion.findMany({ where: { repositoryId: r.id }, orderBy: { number: 'asc' } })).map((v) => v.number);
+    expect(numbers).toEqual([0, 1, 4, 5]);
+    expect(await versionManifests(db.prisma, r.id, 1)).toEqual(new Set([digests[0]]));
+    expect(await versionTags(db.prisma, r.id, 1)).toEqual(new Map([['t', digests[0]]]));
+    expect(await versionManifests(db.prisma, r.id, 4)).toEqual(new Set([digests[3]]));
+    expect(await versionManifests(db.prisma, r.id, 5)).toEqual(new Set([digests[4]]));
+    // m1 lived only in versions 2 and 3, both pruned.
+    expect(await db.prisma.repositoryManifest.count({ where: { repositoryId: r.id, manifestDigest: digests[1] } })).toBe(0);
+  });
+
+  it('serializes concurrent writers into consecutive versions', async () => {
+    const r = await repo();
+    const digests = await Promise.all([0, 1, 2, 3, 4].map((i) => manifest(db, `c${i}`)));
+    const written = await Promise.all(digests.map((d) => writeRepositoryVersion(db.prisma, r.id, { addManifests: [d] })));
+    expect(written.map((w) => w?.version.number).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(await versionManifests(db.prisma, r.id, 5)).toEqual(new Set(digests));
+  });
+
+  it('stores a manifest once, with its blobs, however often it is saved', async () => {
+    const a1 = await manifest(db, 'dedupe');
+    const a2 = await manifest(db, 'dedupe');
+    expect(a1).toBe(a2);
+    expect(await db.prisma.manifest.count({ where: { digest: a1 } })).toBe(1);
+    expect(await db.prisma.manifestBlob.count({ where: { manifestDigest: a1 } })).toBe(2);
+    const raw = (await db.prisma.manifest.findUniqueOrThrow({ where: { digest: a1 } })).raw;
+    expect(digestOf(Buffer.from(raw).toString())).toBe(a1);
+  });
+});
