@@ -1,4 +1,5 @@
 export * from './database.ts';
+export * from './redis.ts';
 export * from './ports.ts';
 export * from './services.ts';
 export * from './token-server.ts';
@@ -7,3 +8,4 @@ export * from './synthetic.ts';
 export * from './fault-proxy.ts';
 export * from './push.ts';
 export * from './images.ts';
+export * from './tls-and-proxy.ts';

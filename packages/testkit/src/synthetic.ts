@@ -1,3 +1,4 @@
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { sha256 } from './push.ts';
 import { closeServer, listenLocal } from './services.ts';
@@ -34,6 +35,8 @@ export interface SyntheticOptions {
   redirectBlobsTo?: string;
   /** Require these Basic credentials on `/v2/` routes (the CDN path never asks). */
   basicAuth?: { username: string; password: string };
+  /** Serve HTTPS with this key and certificate (see `makeTestCertificate`). */
+  tls?: { key: string; cert: string };
 }
 
 export interface SyntheticUpstream {
@@ -169,16 +172,17 @@ export async function startSyntheticUpstream(options: SyntheticOptions = {}): Pr
     res.end(head ? undefined : blob);
   };
 
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers });
     req.resume();
     if (interceptor?.(req, res)) return;
     route(req, res);
-  });
-  const url = await listenLocal(server);
+  };
+  const server = options.tls ? createHttpsServer(options.tls, handler) : createServer(handler);
+  const url = (await listenLocal(server)).replace('http:', options.tls ? 'https:' : 'http:');
   return {
     url,
-    host: url.slice('http://'.length),
+    host: new URL(url).host,
     requests,
     headers: extraHeaders,
     addBlob(repository, bytes) {

@@ -23,16 +23,19 @@ interface Entry {
 
 const registry = new Map<string, Entry>();
 
+/** Spacing kept above 1000/rps so that jitter between release and arrival cannot push a second over. */
+const SPACING_MARGIN = 1.05;
+
 /**
- * Starts spread evenly (one per 1000/rps ms up to 100 rps, small groups above),
- * on a sliding window (`strict`). A whole second's allowance at once would open
- * that many connections together, and their uneven set-up times bunch them
- * with the next second's requests at the upstream.
+ * Starts spread evenly (one per ~1000/rps ms up to 100 rps, small groups
+ * above), on a sliding window (`strict`). A whole second's allowance at once
+ * would open that many connections together, and their uneven set-up times
+ * bunch them with the next second's requests at the upstream.
  */
 function rateQueue(rps: number): PQueue | undefined {
   if (!(rps > 0)) return undefined;
   const intervalCap = Math.ceil(rps / 100);
-  return new PQueue({ intervalCap, interval: (intervalCap * 1000) / rps, strict: true });
+  return new PQueue({ intervalCap, interval: (intervalCap * 1000 * SPACING_MARGIN) / rps, strict: true });
 }
 
 /**

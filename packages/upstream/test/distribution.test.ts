@@ -130,10 +130,10 @@ describe('against Distribution with a token realm (the Docker Hub flow)', () => 
   });
 });
 
-describe('token expiry', () => {
+describe('token expiry (and a realm answering access_token only)', () => {
   let registry: Distribution;
   beforeAll(async () => {
-    registry = await startDistribution({ auth: 'token', token: { expiresIn: 1 } });
+    registry = await startDistribution({ auth: 'token', token: { expiresIn: 1, field: 'access_token' } });
     await pushImage(registry, 'short/app', 'v1');
   });
   afterAll(async () => registry.stop());

@@ -55,8 +55,7 @@ describe('per-remote limits under 200 parallel calls', () => {
     expect(events).toHaveLength(200);
     const most = maxStartsInWindow(events, 1000);
     console.log(`requestsPerSecond ${rps}: 200 HEADs in ${seconds.toFixed(2)} s, at most ${most} in any 1 s at the upstream`);
-    // The limiter releases on a sliding window; starts seen at the proxy can come a few ms closer together.
-    expect(maxStartsInWindow(events, 980)).toBeLessThanOrEqual(rps);
+    expect(most).toBeLessThanOrEqual(rps);
     expect(seconds).toBeGreaterThan(3);
   });
 });
