@@ -5,7 +5,7 @@ import { getBlob, headBlob, type BlobInfo, type BlobSink, type GetBlobOptions } 
 import type { OperationContext } from './context.ts';
 import { limitsFor, type LimitSettings, type RemoteLimits } from './limits.ts';
 import { getManifest, headManifest, type FetchedManifest, type ManifestInfo } from './manifests.ts';
-import { listReferrers, type Referrers } from './referrers.ts';
+import { listReferrers, type ListReferrersOptions, type Referrers } from './referrers.ts';
 import { RequestCore, type RequestHooks, type RequestStats } from './request.ts';
 import type { RetrySettings } from './retry.ts';
 import { tagPages, type TagListOptions } from './tags.ts';
@@ -111,8 +111,8 @@ export class UpstreamClient {
     return getManifest(this.ctx, reference);
   }
 
-  listReferrers(digest: string, artifactType?: string): Promise<Referrers> {
-    return listReferrers(this.ctx, digest, artifactType);
+  listReferrers(digest: string, options?: ListReferrersOptions): Promise<Referrers> {
+    return listReferrers(this.ctx, digest, options);
   }
 
   headBlob(digest: string): Promise<BlobInfo> {

@@ -13,6 +13,17 @@ export interface ReferrerDescriptor {
   annotations?: Readonly<Record<string, string>>;
 }
 
+export interface ListReferrersOptions {
+  artifactType?: string;
+  /**
+   * The upstream's tags, when the caller has listed them: the tag-schema fallback
+   * then fetches `<alg>-<hex>` only if it exists, instead of a GET that 404s.
+   */
+  knownTags?: ReadonlySet<string>;
+  /** The caller already saw this upstream answer 404 to the Referrers API: go straight to the tag schema. */
+  skipApi?: boolean;
+}
+
 export interface Referrers {
   /** `api`: the Referrers API answered; `tag`: the `<alg>-<hex>` tag schema (the API answered 404). */
   source: 'api' | 'tag';
@@ -45,21 +56,24 @@ function entriesOf(bytes: Buffer, url: string): ReferrerDescriptor[] {
  * `Link` page), and the tag schema only when the API answers 404. Any other
  * failure is an error, never "no referrers".
  */
-export async function listReferrers(ctx: OperationContext, digest: string, artifactType?: string): Promise<Referrers> {
+export async function listReferrers(ctx: OperationContext, digest: string, options: ListReferrersOptions = {}): Promise<Referrers> {
+  const { artifactType, knownTags } = options;
+  if (options.skipApi) return fromTagSchema(ctx, digest, knownTags);
   const first = new URL(`${ctx.base}/referrers/${digest}`);
   if (artifactType) first.searchParams.set('artifactType', artifactType);
   const manifests: ReferrerDescriptor[] = [];
   let filtersApplied = false;
   for await (const page of pages(ctx, first, 'referrers', MediaType.OciIndex, [404])) {
-    if (page.status === 404) return fromTagSchema(ctx, digest);
+    if (page.status === 404) return fromTagSchema(ctx, digest, knownTags);
     filtersApplied ||= (header(page.headers, 'oci-filters-applied') ?? '').includes('artifactType');
     manifests.push(...entriesOf(page.bytes, displayUrl(first)));
   }
   return { source: 'api', manifests, filtersApplied };
 }
 
-async function fromTagSchema(ctx: OperationContext, digest: string): Promise<Referrers> {
+async function fromTagSchema(ctx: OperationContext, digest: string, knownTags: ReadonlySet<string> | undefined): Promise<Referrers> {
   const tag = referrersTagFor(digest);
+  if (knownTags && !knownTags.has(tag)) return { source: 'tag', manifests: [], filtersApplied: false };
   try {
     const fetched = await getManifest(ctx, tag);
     return { source: 'tag', manifests: entriesOf(fetched.bytes, `${ctx.base}/manifests/${tag}`), filtersApplied: false };
