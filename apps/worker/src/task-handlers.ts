@@ -1,7 +1,15 @@
 import type { TaskHandlers } from '@cistern/queue';
 import type { Resources } from '@cistern/runtime';
+import { syncTaskHandler } from '@cistern/sync';
 
-/** Every task kind this worker runs. The sync handler arrives with issue #6. */
-export function taskHandlers(_resources: Resources): TaskHandlers {
-  return {};
+/** Every task kind this worker runs. */
+export function taskHandlers(resources: Resources): TaskHandlers {
+  return {
+    sync: syncTaskHandler({
+      prisma: resources.db.prisma,
+      storage: resources.storage,
+      secretKey: resources.secretKey,
+      maxManifestBytes: resources.config.manifestMaxBytes,
+    }),
+  };
 }

@@ -1,0 +1,44 @@
+import type { BlobReference, IndexEntry, ManifestRecord } from '@cistern/db';
+import { formatPlatform, isManifestMediaType, type Descriptor, type ParsedManifest } from '@cistern/oci';
+
+/** Layers that must not be copied (foreign / non-distributable): recorded, never downloaded. */
+export function isForeign(descriptor: Pick<Descriptor, 'mediaType' | 'urls'>): boolean {
+  return /foreign|nondistributable/.test(descriptor.mediaType) || (descriptor.urls?.length ?? 0) > 0;
+}
+
+/** An index entry that is a blob, not a manifest (BuildKit's registry cache). */
+export function isBlobEntry(child: Descriptor): boolean {
+  return !isManifestMediaType(child.mediaType);
+}
+
+/**
+ * The database record of a parsed manifest. Schema-1 blobs carry no sizes in
+ * the document, so the caller passes the sizes it looked up.
+ */
+export function toManifestRecord(parsed: ParsedManifest, schema1Sizes: ReadonlyMap<string, number> = new Map()): ManifestRecord {
+  const blobs: BlobReference[] = [];
+  if (parsed.config) blobs.push({ digest: parsed.config.digest, size: parsed.config.size, mediaType: parsed.config.mediaType, role: 'config' });
+  for (const layer of parsed.layers) blobs.push({ digest: layer.digest, size: layer.size, mediaType: layer.mediaType, role: 'layer' });
+  for (const digest of parsed.schema1Blobs) {
+    blobs.push({ digest, size: schema1Sizes.get(digest) ?? 0, mediaType: 'application/vnd.docker.container.image.rootfs.diff+x-gtar', role: 'layer' });
+  }
+  const children: IndexEntry[] = [];
+  for (const child of parsed.children) {
+    if (isBlobEntry(child)) {
+      blobs.push({ digest: child.digest, size: child.size, mediaType: child.mediaType, role: 'layer' });
+    } else {
+      children.push({ digest: child.digest, size: child.size, mediaType: child.mediaType, platform: child.platform ? formatPlatform(child.platform) : null });
+    }
+  }
+  return {
+    digest: parsed.digest,
+    mediaType: parsed.mediaType,
+    artifactType: parsed.artifactType ?? null,
+    classification: parsed.classification,
+    raw: parsed.bytes,
+    subjectDigest: parsed.subject?.digest ?? null,
+    configDigest: parsed.config?.digest ?? null,
+    blobs,
+    children,
+  };
+}

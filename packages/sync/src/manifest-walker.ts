@@ -1,0 +1,115 @@
+import { saveManifest, type PrismaClient } from '@cistern/db';
+import { Annotation, evaluatePolicy, parseManifest, platformMatches, type Descriptor, type MediaTypePolicy, type ParsedManifest } from '@cistern/oci';
+import type { UpstreamClient } from '@cistern/upstream';
+import { isBlobEntry, toManifestRecord } from './manifest-record.ts';
+import { describeSkip, isSkippable } from './sync-errors.ts';
+import { MAX_REPORT_ITEMS, Report, type SyncProgress } from './sync-progress.ts';
+
+export interface WalkerOptions {
+  prisma: PrismaClient;
+  client: UpstreamClient;
+  policy: MediaTypePolicy;
+  /** `os/arch[/variant]` filters for index children; empty keeps all. */
+  platforms: readonly string[];
+  maxManifestBytes: number;
+  progress: SyncProgress;
+}
+
+export type Outcome = { accepted: true; parsed: ParsedManifest } | { accepted: false; reason: string };
+
+/**
+ * Brings manifests in: a digest already stored costs no request (its stored
+ * bytes are re-validated against today's policy); a new one is fetched by
+ * digest, validated, checked against the policy, and stored. Indexes are walked
+ * recursively. A manifest that fails validation or policy is skipped and named,
+ * never fatal. Each digest is visited once per sync.
+ */
+export class ManifestWalker {
+  readonly accepted = new Map<string, ParsedManifest>();
+  private readonly skippedItems: { name: string; reason: string }[] = [];
+  private readonly visits = new Map<string, Promise<Outcome>>();
+
+  constructor(private readonly options: WalkerOptions) {}
+
+  visit(digest: string, label: string): Promise<Outcome> {
+    let visit = this.visits.get(digest);
+    if (!visit) {
+      visit = this.run(digest, label);
+      this.visits.set(digest, visit);
+    }
+    return visit;
+  }
+
+  /** Loads and validates without adding to the sync's result (the tag-schema index of referrers). */
+  async load(digest: string): Promise<ParsedManifest> {
+    return (await this.fetchOrLoad(digest)).parsed;
+  }
+
+  skip(label: string, reason: string): Outcome {
+    this.options.progress.increment(Report.manifestsSkipped, 1, 'manifests skipped');
+    if (this.skippedItems.length < MAX_REPORT_ITEMS) {
+      this.skippedItems.push({ name: label, reason });
+      this.options.progress.report(Report.manifestsSkipped, { items: [...this.skippedItems], state: 'skipped' });
+    }
+    return { accepted: false, reason };
+  }
+
+  private async run(digest: string, label: string): Promise<Outcome> {
+    const { progress, policy } = this.options;
+    progress.checkpoint();
+    let loaded: { parsed: ParsedManifest; isNew: boolean };
+    try {
+      loaded = await this.fetchOrLoad(digest);
+    } catch (error) {
+      if (isSkippable(error)) return this.skip(label, describeSkip(error));
+      throw error;
+    }
+    const decision = evaluatePolicy(loaded.parsed, policy);
+    if (decision.decision === 'reject') return this.skip(label, `rejected by the media-type policy: ${decision.reason}`);
+    if (loaded.isNew) {
+      await saveManifest(this.options.prisma, toManifestRecord(loaded.parsed, await this.schema1Sizes(loaded.parsed)));
+      progress.increment(Report.manifestsNew, 1, 'new manifests stored');
+    } else {
+      progress.increment(Report.manifestsUnchanged, 1, 'manifests already stored');
+    }
+    this.accepted.set(digest, loaded.parsed);
+    await Promise.all(this.keptChildren(loaded.parsed).map((child) => this.visit(child.digest, `${label} > ${child.digest}`)));
+    return { accepted: true, parsed: loaded.parsed };
+  }
+
+  private async fetchOrLoad(digest: string): Promise<{ parsed: ParsedManifest; isNew: boolean }> {
+    const { prisma, client, maxManifestBytes } = this.options;
+    const stored = await prisma.manifest.findUnique({ where: { digest }, select: { raw: true, mediaType: true } });
+    if (stored) return { parsed: parseManifest(stored.raw, { contentType: stored.mediaType, maxBytes: maxManifestBytes }), isNew: false };
+    const fetched = await client.getManifest(digest);
+    return { parsed: parseManifest(fetched.bytes, { contentType: fetched.mediaType, maxBytes: maxManifestBytes }), isNew: true };
+  }
+
+  /**
+   * Children to sync: all, or those matching `platforms`. Entries without a
+   * platform stay; BuildX attestation manifests follow the image they describe.
+   * The index itself stays byte-exact either way.
+   */
+  private keptChildren(parsed: ParsedManifest): Descriptor[] {
+    const manifests = parsed.children.filter((child) => !isBlobEntry(child));
+    const { platforms } = this.options;
+    if (platforms.length === 0) return manifests;
+    const kept = new Set(
+      manifests.filter((c) => !isAttestation(c) && (!c.platform || platformMatches(c.platform, platforms))).map((c) => c.digest),
+    );
+    return manifests.filter((c) =>
+      isAttestation(c) ? kept.has(c.annotations?.[Annotation.DockerReferenceDigest] ?? '') : kept.has(c.digest),
+    );
+  }
+
+  /** Schema 1 names blobs without sizes; HEAD them once, when the manifest is new. */
+  private async schema1Sizes(parsed: ParsedManifest): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>();
+    for (const digest of parsed.schema1Blobs) sizes.set(digest, (await this.options.client.headBlob(digest)).size);
+    return sizes;
+  }
+}
+
+function isAttestation(child: Descriptor): boolean {
+  return child.annotations?.[Annotation.DockerReferenceType] === 'attestation-manifest';
+}
