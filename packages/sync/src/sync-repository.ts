@@ -42,6 +42,8 @@ export async function syncRepository(deps: SyncDeps, input: SyncInput): Promise<
   try {
     return await run(deps, input);
   } catch (error) {
+    // A cancel aborts requests in flight: report the cancel, not the aborted request.
+    deps.progress.checkpoint();
     throw toSyncError(error);
   }
 }

@@ -1,0 +1,111 @@
+import { versionManifests, versionTags } from '@cistern/db';
+import { DEFAULT_POLICY } from '@cistern/oci';
+import { json, startSyntheticUpstream, type SyntheticUpstream } from '@cistern/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Report } from '../src/sync-progress.ts';
+import { SyncHarness } from './harness.ts';
+
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const h = new SyncHarness();
+let upstream: SyntheticUpstream;
+
+beforeAll(async () => {
+  await h.start();
+  upstream = await startSyntheticUpstream({ referrersApi: true });
+});
+afterAll(async () => {
+  await upstream.stop();
+  await h.stop();
+});
+
+/** An OCI image of one config and one layer served by the synthetic upstream. */
+function image(repo: string, tag: string | undefined, extra: Record<string, unknown> = {}, layerType = 'application/vnd.oci.image.layer.v1.tar+gzip') {
+  const config = json({ architecture: 'amd64', os: 'linux', tag });
+  const layer = Buffer.from(`layer of ${tag ?? 'untagged'} ${Math.random()}`);
+  const bytes = json({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: upstream.addBlob(repo, config), size: config.length },
+    layers: [{ mediaType: layerType, digest: upstream.addBlob(repo, layer), size: layer.length }],
+    ...extra,
+  });
+  const digest = upstream.addManifest(repo, bytes, OCI_MANIFEST, tag ? [tag] : []);
+  return { digest, bytes, descriptor: { mediaType: OCI_MANIFEST, digest, size: bytes.length } };
+}
+
+describe('sync from a synthetic upstream', () => {
+  it('takes referrers from the Referrers API', async () => {
+    const repo = 'api/referred';
+    const subject = image(repo, 'v1');
+    const sbom = image(repo, undefined, { artifactType: 'application/spdx+json', subject: subject.descriptor }, 'application/spdx+json');
+    const attestation = image(repo, undefined, { artifactType: 'application/vnd.in-toto+json', subject: subject.descriptor }, 'application/vnd.in-toto+json');
+    const signatureOnSbom = image(repo, undefined, { artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json', subject: sbom.descriptor });
+    const remote = await h.remote({ url: upstream.url, upstreamName: repo });
+    const repository = await h.repository();
+    const { progress } = await h.sync(remote, repository);
+    expect(await versionManifests(h.db.prisma, repository.id, 1)).toEqual(new Set([subject.digest, sbom.digest, attestation.digest, signatureOnSbom.digest]));
+    expect(progress.done(Report.referrers)).toBe(3);
+    expect(upstream.requests.some((r) => r.url.includes(`/manifests/sha256-`))).toBe(false);
+  });
+
+  it('skips what it cannot or may not take, names why, and completes', async () => {
+    const repo = 'api/mixed';
+    const good = image(repo, 'good');
+    upstream.addManifest(repo, json({ schemaVersion: 2, mediaType: 'application/vnd.example.unknown.manifest.v1+json', stuff: [] }), 'application/vnd.example.unknown.manifest.v1+json', ['unknown-type']);
+    upstream.addManifest(repo, Buffer.from('{"schemaVersion":2,"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{},"layers":[]}'), OCI_MANIFEST, ['duplicate-keys']);
+    image(repo, 'helm-chart', {}, 'application/vnd.cncf.helm.chart.content.v1.tar+gzip');
+    const remote = await h.remote({ url: upstream.url, upstreamName: repo });
+    const repository = await h.repository();
+    const { result, progress } = await h.sync(remote, repository, { policy: { ...DEFAULT_POLICY, deny: ['application/vnd.cncf.helm.*'] } });
+    expect(result.version).toBe(1);
+    expect([...(await versionTags(h.db.prisma, repository.id, 1)).keys()]).toEqual(['good']);
+    expect(await versionManifests(h.db.prisma, repository.id, 1)).toEqual(new Set([good.digest]));
+    const skipped = progress.reports.get(Report.manifestsSkipped);
+    expect(skipped?.done).toBe(3);
+    const reasons = Object.fromEntries((skipped?.items ?? []).map((i) => [i.name, i.reason]));
+    expect(reasons['unknown-type']).toMatch(/UNSUPPORTED_MEDIA_TYPE|MANIFEST_INVALID/);
+    expect(reasons['duplicate-keys']).toMatch(/^DUPLICATE_KEY/);
+    expect(reasons['helm-chart']).toMatch(/rejected by the media-type policy: .*helm.* matches deny pattern application\/vnd\.cncf\.helm\.\*/);
+  });
+
+  it('accepts schema 1 and the old OCI artifact manifest as legacy content', async () => {
+    const repo = 'api/legacy';
+    const blob = Buffer.from('schema 1 layer');
+    const blobDigest = upstream.addBlob(repo, blob);
+    const schema1 = json({ schemaVersion: 1, name: repo, tag: 'old', architecture: 'amd64', fsLayers: [{ blobSum: blobDigest }], history: [{ v1Compatibility: '{"id":"a"}' }] });
+    const schema1Digest = upstream.addManifest(repo, schema1, 'application/vnd.docker.distribution.manifest.v1+json', ['old']);
+    const artifactBlob = Buffer.from('notation signature');
+    const artifact = json({
+      mediaType: 'application/vnd.oci.artifact.manifest.v1+json',
+      artifactType: 'application/vnd.cncf.notary.signature',
+      blobs: [{ mediaType: 'application/jose+json', digest: upstream.addBlob(repo, artifactBlob), size: artifactBlob.length }],
+    });
+    const artifactDigest = upstream.addManifest(repo, artifact, 'application/vnd.oci.artifact.manifest.v1+json', ['notation']);
+    const remote = await h.remote({ url: upstream.url, upstreamName: repo });
+    const repository = await h.repository();
+    await h.sync(remote, repository);
+    expect(await versionManifests(h.db.prisma, repository.id, 1)).toEqual(new Set([schema1Digest, artifactDigest]));
+    expect((await h.db.prisma.manifest.findUniqueOrThrow({ where: { digest: schema1Digest } })).classification).toBe('legacy-schema1');
+    expect((await h.db.prisma.blob.findUniqueOrThrow({ where: { digest: blobDigest } })).size).toBe(BigInt(blob.length));
+    expect(await h.storage.exists(blobDigest)).toBe(true);
+  });
+
+  it('records foreign layers and never downloads them', async () => {
+    const repo = 'api/windows';
+    const config = json({ architecture: 'amd64', os: 'windows' });
+    const foreign = { mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', digest: `sha256:${'a'.repeat(64)}`, size: 1024, urls: ['https://example.invalid/layer'] };
+    const bytes = json({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: upstream.addBlob(repo, config), size: config.length },
+      layers: [foreign],
+    });
+    upstream.addManifest(repo, bytes, 'application/vnd.docker.distribution.manifest.v2+json', ['ltsc']);
+    const remote = await h.remote({ url: upstream.url, upstreamName: repo });
+    const repository = await h.repository();
+    await h.sync(remote, repository);
+    expect(await h.storage.exists(foreign.digest)).toBe(false);
+    expect(await h.db.prisma.remoteArtifact.findMany({ where: { blobDigest: foreign.digest }, select: { urls: true } })).toEqual([{ urls: foreign.urls }]);
+    expect(upstream.requests.some((r) => r.url.includes(foreign.digest))).toBe(false);
+  });
+});
