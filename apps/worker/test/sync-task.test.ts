@@ -1,0 +1,151 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { createLogger } from '@cistern/config';
+import { createRepository, openDatabase, versionManifests, versionTags, type Database } from '@cistern/db';
+import { createRedis, createTaskQueue, createTaskWorker, redisConnectionOptions, repositoryResource, TaskService } from '@cistern/queue';
+import { FilesystemBlobStore } from '@cistern/storage';
+import { syncTaskHandler } from '@cistern/sync';
+import {
+  createTestDatabase,
+  createTestRedisPrefix,
+  makeTempDir,
+  pushImage,
+  pushMultiArch,
+  removeDir,
+  startDistribution,
+  startFaultProxy,
+  TEST_REDIS_URL,
+  type Distribution,
+  type FaultProxy,
+  type TestDatabase,
+} from '@cistern/testkit';
+import type { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+let testDb: TestDatabase;
+let db: Database;
+let upstream: Distribution;
+let proxy: FaultProxy;
+let storageDir: string;
+let queue: Queue;
+let redis: Redis;
+let service: TaskService;
+const secretKey = randomBytes(32);
+const { prefix, cleanup } = createTestRedisPrefix();
+const children: ChildProcess[] = [];
+const workers: Worker[] = [];
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  db = await openDatabase({ databaseUrl: testDb.url, dataDir: '/nonexistent', allowEmbedded: false });
+  upstream = await startDistribution();
+  proxy = await startFaultProxy(upstream.url);
+  storageDir = await makeTempDir('worker-sync');
+  queue = createTaskQueue({ connection: redisConnectionOptions(TEST_REDIS_URL), prefix, backoffMs: 200 });
+  redis = createRedis(TEST_REDIS_URL);
+  service = new TaskService(db.prisma, queue);
+});
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await Promise.all(workers.map((w) => w.close()));
+  await queue.close();
+  redis.disconnect();
+  await proxy.stop();
+  await upstream.stop();
+  await db.close();
+  await testDb.drop();
+  await removeDir(storageDir);
+  await cleanup();
+});
+
+function startInProcessWorker(): Worker {
+  const worker = createTaskWorker({
+    prisma: db.prisma,
+    connection: redisConnectionOptions(TEST_REDIS_URL),
+    redis,
+    logger: createLogger({ logLevel: 'silent' }),
+    name: 'survivor',
+    prefix,
+    lockTtlMs: 3000,
+    stalledIntervalMs: 1000,
+    jobLockDurationMs: 2000,
+    handlers: { sync: syncTaskHandler({ prisma: db.prisma, storage: new FilesystemBlobStore(storageDir), secretKey, maxManifestBytes: 4 * 1024 * 1024 }) },
+  });
+  workers.push(worker);
+  return worker;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function finished(taskId: string) {
+  return waitFor(`task ${taskId}`, async () => {
+    const task = await db.prisma.task.findUniqueOrThrow({ where: { id: taskId } });
+    return ['completed', 'failed', 'canceled'].includes(task.state) ? task : undefined;
+  });
+}
+
+describe('sync tasks on workers', () => {
+  it('a worker killed with SIGKILL mid-sync: the job is recovered and writes the version a clean sync writes', async () => {
+    const repo = 'worker/kill';
+    for (let i = 0; i < 6; i++) await pushImage(upstream, repo, `v${i}`, { layers: [randomBytes(16 * 1024)] });
+    await pushMultiArch(upstream, repo, 'multi');
+    const remote = await db.prisma.remote.create({ data: { name: `r-${randomUUID()}`, url: proxy.url, upstreamName: repo, downloadConcurrency: 1 } });
+    const killed = await createRepository(db.prisma, { name: `killed-${randomUUID()}` });
+    const clean = await createRepository(db.prisma, { name: `clean-${randomUUID()}` });
+
+    proxy.inject({ method: 'GET', kind: 'blob', fault: { type: 'delay', ms: 150 } });
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/sync-worker.ts', import.meta.url)), testDb.url, prefix, storageDir, secretKey.toString('hex'), 'doomed'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    await new Promise<void>((resolve) => child.stdout?.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
+    const params = { repositoryId: killed.id, remoteId: remote.id, mirror: false };
+    const { task } = await service.create({ kind: 'sync', params, resource: repositoryResource(killed.id) });
+    await waitFor('some blobs downloaded', async () => {
+      const row = await db.prisma.task.findUniqueOrThrow({ where: { id: task.id } });
+      const reports = row.progressReports as { code: string; done: number }[];
+      return (reports.find((r) => r.code === 'sync.blobs')?.done ?? 0) >= 2 ? true : undefined;
+    });
+    child.kill('SIGKILL');
+    proxy.clearFaults();
+
+    startInProcessWorker();
+    const done = await finished(task.id);
+    expect(done.state).toBe('completed');
+    expect(done.createdResources).toEqual([`/api/v1/repositories/${killed.id}/versions/1`]);
+
+    const second = await service.create({ kind: 'sync', params: { ...params, repositoryId: clean.id }, resource: repositoryResource(clean.id) });
+    expect((await finished(second.task.id)).state).toBe('completed');
+    expect(await versionManifests(db.prisma, killed.id, 1)).toEqual(await versionManifests(db.prisma, clean.id, 1));
+    expect(await versionTags(db.prisma, killed.id, 1)).toEqual(await versionTags(db.prisma, clean.id, 1));
+    expect((await versionTags(db.prisma, killed.id, 1)).size).toBe(7);
+  }, 90_000);
+
+  it('a sync against credentials that do not work fails the task with UNAUTHORIZED and no version', async () => {
+    const secured = await startDistribution({ auth: 'htpasswd' });
+    try {
+      await pushImage(secured, 'private/app', 'v1');
+      const remote = await db.prisma.remote.create({ data: { name: `r-${randomUUID()}`, url: secured.url, upstreamName: 'private/app', username: 'tester' } });
+      const repository = await createRepository(db.prisma, { name: `denied-${randomUUID()}` });
+      if (workers.length === 0) startInProcessWorker();
+      const { task } = await service.create({ kind: 'sync', params: { repositoryId: repository.id, remoteId: remote.id, mirror: false } });
+      const done = await finished(task.id);
+      expect(done.state).toBe('failed');
+      expect(done.error).toMatchObject({ code: 'UNAUTHORIZED' });
+      expect(JSON.stringify(done)).not.toContain(secured.password);
+      expect(await db.prisma.repositoryVersion.count({ where: { repositoryId: repository.id } })).toBe(1);
+    } finally {
+      await secured.stop();
+    }
+  });
+});
