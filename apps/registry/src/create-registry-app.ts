@@ -3,15 +3,21 @@ import { healthRouter } from '@cistern/runtime';
 import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
 import { pinoHttp } from 'pino-http';
+import type { RegistryServices } from './http/registry-services.ts';
+import { issueToken } from './http/routes/token.ts';
+import { sendError } from './http/send-error.ts';
+import { v2Handler } from './http/v2-handler.ts';
 
 export interface RegistryDeps {
   resources: Resources;
   redis: Redis;
+  services: RegistryServices;
 }
 
-export function createRegistryApp({ resources, redis }: RegistryDeps): Express {
+export function createRegistryApp({ resources, redis, services }: RegistryDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.disable('etag');
   app.use(
     healthRouter({
       database: () => resources.db.ping(),
@@ -22,8 +28,8 @@ export function createRegistryApp({ resources, redis }: RegistryDeps): Express {
     }),
   );
   app.use(pinoHttp({ logger: resources.logger.child({ app: 'registry' }) }));
-  app.use((_req, res) => {
-    res.status(404).json({ errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry' }] });
-  });
+  app.get('/token', (req, res) => issueToken(req, res, services));
+  app.use(v2Handler(services));
+  app.use(sendError(resources.logger));
   return app;
 }

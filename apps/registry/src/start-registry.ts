@@ -1,17 +1,20 @@
 import { createRedis } from '@cistern/queue';
 import { listen, type Resources } from '@cistern/runtime';
+import { buildServices } from './build-services.ts';
 import { createRegistryApp } from './create-registry-app.ts';
+import type { RegistryOptions } from './registry-options.ts';
 
 export interface RunningRegistry {
   url: string;
   close(): Promise<void>;
 }
 
-export async function startRegistry(resources: Resources, port = resources.config.ports.registry): Promise<RunningRegistry> {
+export async function startRegistry(resources: Resources, port = resources.config.ports.registry, options: RegistryOptions = {}): Promise<RunningRegistry> {
   const { config, logger } = resources;
   const redis = createRedis(config.redisUrl);
   redis.on('error', (error) => logger.warn({ err: error }, 'registry: redis connection error'));
-  const server = await listen(createRegistryApp({ resources, redis }), config.host, port);
+  const services = buildServices(resources, redis, options);
+  const server = await listen(createRegistryApp({ resources, redis, services }), config.host, port);
   logger.info({ url: server.url, publicUrl: config.publicUrl }, 'registry listening');
   return {
     url: server.url,

@@ -1,0 +1,42 @@
+import { TokenService } from '@cistern/auth';
+import { ResourceLocks } from '@cistern/queue';
+import {
+  DistributionDirectory,
+  LocalBlobSource,
+  OnDemandBlobSource,
+  PullTokens,
+  RegistryAuth,
+  RegistryContent,
+  RemoteSources,
+} from '@cistern/registry-core';
+import type { Resources } from '@cistern/runtime';
+import type { Redis } from 'ioredis';
+import type { RegistryServices } from './http/registry-services.ts';
+import type { RegistryOptions } from './registry-options.ts';
+
+/** The lock outlives a stalled holder by at most this; it is renewed while the download runs. */
+const FETCH_LOCK_TTL_MS = 30_000;
+
+export function buildServices(resources: Resources, redis: Redis, options: RegistryOptions = {}): RegistryServices {
+  const { config, db, storage, secretKey, logger } = resources;
+  const prisma = db.prisma;
+  const directory = new DistributionDirectory(prisma, { ttlMs: options.distributionTtlMs });
+  const local = new LocalBlobSource(storage);
+  const blobs = new OnDemandBlobSource({
+    local,
+    storage,
+    prisma,
+    remotes: new RemoteSources(prisma, secretKey, options.clientOverrides),
+    locks: new ResourceLocks(redis, options.lockPrefix ?? 'cistern:registry', FETCH_LOCK_TTL_MS),
+    logger,
+    pollMs: options.fetchPollMs,
+  });
+  const tokens = new PullTokens({ secretKey, publicUrl: config.publicUrl, service: new URL(config.publicUrl).host });
+  return {
+    directory,
+    content: new RegistryContent(prisma, { referrersPageSize: options.referrersPageSize }),
+    blobs,
+    auth: new RegistryAuth(tokens, new TokenService(prisma, config.adminToken), directory),
+    logger,
+  };
+}

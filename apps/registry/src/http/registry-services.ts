@@ -1,0 +1,20 @@
+import type { Logger } from '@cistern/config';
+import type { BlobSource, DistributionDirectory, RegistryAuth, RegistryContent, ServedDistribution } from '@cistern/registry-core';
+import type { Request, Response } from 'express';
+
+/** What the HTTP layer hands every request to; all of it lives in @cistern/registry-core. */
+export interface RegistryServices {
+  directory: DistributionDirectory;
+  content: RegistryContent;
+  blobs: BlobSource;
+  auth: RegistryAuth;
+  logger: Logger;
+}
+
+/** A request for content under one distribution, after name, method and access checks. */
+export interface ContentRequest {
+  req: Request;
+  res: Response;
+  services: RegistryServices;
+  distribution: ServedDistribution;
+}

@@ -1,0 +1,35 @@
+import { pipeline } from 'node:stream/promises';
+import { unsatisfiable, type ByteRange } from '@cistern/registry-core';
+import { parseRange, suffixRange } from '../range-header.ts';
+import type { ContentRequest } from '../registry-services.ts';
+
+/** GET|HEAD /v2/<name>/blobs/<digest>: streamed, with single byte ranges. */
+export async function getBlob({ req, res, services, distribution }: ContentRequest, digest: string): Promise<void> {
+  await services.content.assertBlob(distribution, digest);
+  const common = { 'docker-content-digest': digest, 'accept-ranges': 'bytes', etag: `"${digest}"`, 'content-type': 'application/octet-stream' };
+  if (req.method === 'HEAD') {
+    const size = await services.blobs.size(digest);
+    res.writeHead(200, { ...common, 'content-length': size });
+    res.end();
+    return;
+  }
+  const parsed = parseRange(req.headers.range);
+  let range: ByteRange | undefined;
+  if (parsed.kind === 'range') range = parsed.range;
+  if (parsed.kind === 'suffix') {
+    const size = await services.blobs.size(digest);
+    range = suffixRange(parsed.length, size) ?? undefined;
+    if (!range) throw unsatisfiable(size);
+  }
+  const content = await services.blobs.open(digest, range);
+  if (range) {
+    const last = content.offset + content.length - 1;
+    res.writeHead(206, { ...common, 'content-length': content.length, 'content-range': `bytes ${content.offset}-${last}/${content.size}` });
+  } else {
+    res.writeHead(200, { ...common, 'content-length': content.length });
+  }
+  // A client that leaves early destroys the stream (closing the file, or detaching from a download).
+  await pipeline(content.stream, res).catch((error: unknown) => {
+    if (!res.writableFinished) res.destroy(error as Error);
+  });
+}

@@ -1,0 +1,56 @@
+import { isRepositoryName } from '@cistern/oci';
+import { ANONYMOUS, RegistryError } from '@cistern/registry-core';
+import type { Request, RequestHandler, Response } from 'express';
+import { parseRegistryPath } from './registry-path.ts';
+import type { RegistryServices } from './registry-services.ts';
+import { getBlob } from './routes/blobs.ts';
+import { listCatalog } from './routes/catalog.ts';
+import { getManifest } from './routes/manifests.ts';
+import { listReferrers } from './routes/referrers.ts';
+import { listTags } from './routes/tags.ts';
+
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
+/**
+ * Everything under /v2/: route by path, refuse writes (push does not exist
+ * yet), check the name's grammar before any lookup, resolve the distribution,
+ * check access, then hand over to the route.
+ */
+export function v2Handler(services: RegistryServices): RequestHandler {
+  return async (req: Request, res: Response) => {
+    const path = parseRegistryPath(req.path);
+    if (!path) throw new RegistryError('NAME_UNKNOWN', 'no such endpoint or repository', { detail: { path: req.path } });
+    if (!READ_METHODS.has(req.method)) {
+      throw new RegistryError('UNSUPPORTED', 'this registry serves pulls only', { detail: { method: req.method }, headers: { allow: 'GET, HEAD' } });
+    }
+    res.set('docker-distribution-api-version', 'registry/2.0');
+    if (path.kind === 'base') {
+      services.auth.assertToken(await services.auth.caller(req.headers.authorization));
+      res.json({});
+      return;
+    }
+    if (path.kind === 'catalog') {
+      await listCatalog(req, res, services, await services.auth.caller(req.headers.authorization));
+      return;
+    }
+    if (!isRepositoryName(path.name)) throw new RegistryError('NAME_INVALID', 'invalid repository name', { detail: { name: path.name } });
+    const distribution = await services.directory.resolve(path.name);
+    if (!distribution) throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { detail: { name: path.name } });
+    // Only private distributions pay for token verification.
+    const caller = distribution.private ? await services.auth.caller(req.headers.authorization) : ANONYMOUS;
+    services.auth.assertPull(distribution, caller);
+    const request = { req, res, services, distribution };
+    switch (path.kind) {
+      case 'manifest':
+        return getManifest(request, path.reference);
+      case 'blob':
+        return getBlob(request, path.digest);
+      case 'tags':
+        return listTags(request);
+      case 'referrers':
+        return listReferrers(request, path.digest);
+      case 'upload':
+        throw new RegistryError('UNSUPPORTED', 'this registry serves pulls only', { headers: { allow: 'GET, HEAD' } });
+    }
+  };
+}

@@ -1,0 +1,14 @@
+import type { ClientOverrides } from '@cistern/registry-core';
+
+/** Tuning knobs; production uses the defaults, tests shorten the waits. */
+export interface RegistryOptions {
+  /** How long a distribution's version resolution is reused (ms). */
+  distributionTtlMs?: number;
+  referrersPageSize?: number;
+  /** Upstream client settings for on-demand fetches. */
+  clientOverrides?: ClientOverrides;
+  /** Redis key prefix for the on-demand fetch locks. */
+  lockPrefix?: string;
+  /** How often a request waiting on another's on-demand fetch looks for the blob (ms). */
+  fetchPollMs?: number;
+}

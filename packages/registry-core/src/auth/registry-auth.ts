@@ -1,0 +1,100 @@
+import { canPull, type Principal, type TokenService } from '@cistern/auth';
+import { isRepositoryName } from '@cistern/oci';
+import type { DistributionDirectory, ServedDistribution } from '../distributions/distribution-directory.ts';
+import { RegistryError } from '../errors/registry-error.ts';
+import { grants, type AccessEntry, type IssuedToken, type PullTokens, type TokenClaims } from './pull-tokens.ts';
+import { requestedScopes } from './scopes.ts';
+
+/** What a request's Authorization header amounts to. */
+export interface Caller {
+  /** A Bearer token was sent (valid or not). */
+  presented: boolean;
+  claims: TokenClaims | null;
+}
+
+export const ANONYMOUS: Caller = { presented: false, claims: null };
+
+/**
+ * Docker token auth for private distributions: the token endpoint trades an
+ * API token (Basic password, any user name) or nothing (anonymous) for a
+ * short-lived JWT naming the repositories it may pull; the registry checks it.
+ * Public distributions need no token.
+ */
+export class RegistryAuth {
+  constructor(
+    private readonly tokens: PullTokens,
+    private readonly apiTokens: TokenService,
+    private readonly directory: DistributionDirectory,
+  ) {}
+
+  get service(): string {
+    return this.tokens.service;
+  }
+
+  /** `GET /token`: grants pull on each requested repository the caller may pull, and nothing else. */
+  async issue(authorization: string | undefined, scopes: readonly string[]): Promise<IssuedToken> {
+    const principal = await this.principal(authorization);
+    const access: AccessEntry[] = [];
+    for (const scope of requestedScopes(scopes)) {
+      if (scope.type !== 'repository' || !scope.actions.includes('pull') || !isRepositoryName(scope.name)) continue;
+      const distribution = await this.directory.resolve(scope.name);
+      if (distribution && mayPull(principal, distribution)) access.push({ type: 'repository', name: scope.name, actions: ['pull'] });
+    }
+    return this.tokens.issue({ subject: principal?.name ?? 'anonymous', access });
+  }
+
+  async caller(authorization: string | undefined): Promise<Caller> {
+    const bearer = credentials(authorization, 'bearer');
+    if (bearer === undefined) return ANONYMOUS;
+    return { presented: true, claims: await this.tokens.verify(bearer) };
+  }
+
+  /** `GET /v2/`: 200 only with a valid token, so that clients learn the realm from the 401. */
+  assertToken(caller: Caller): void {
+    if (caller.claims) return;
+    throw new RegistryError('UNAUTHORIZED', 'authentication required', {
+      headers: { 'www-authenticate': this.tokens.challenge(undefined, caller.presented ? 'invalid_token' : undefined) },
+    });
+  }
+
+  /** Private distributions need a token granting pull on their base path. */
+  assertPull(distribution: ServedDistribution, caller: Caller): void {
+    if (this.mayRead(distribution, caller)) return;
+    const scope = `repository:${distribution.basePath}:pull`;
+    const error = caller.claims ? 'insufficient_scope' : caller.presented ? 'invalid_token' : undefined;
+    throw new RegistryError('UNAUTHORIZED', 'authentication required', {
+      detail: [{ Type: 'repository', Name: distribution.basePath, Action: 'pull' }],
+      headers: { 'www-authenticate': this.tokens.challenge(scope, error) },
+    });
+  }
+
+  mayRead(distribution: ServedDistribution, caller: Caller): boolean {
+    return !distribution.private || (caller.claims !== null && grants(caller.claims, distribution.basePath, 'pull'));
+  }
+
+  private async principal(authorization: string | undefined): Promise<Principal | null> {
+    const basic = credentials(authorization, 'basic');
+    if (basic === undefined) return null;
+    const decoded = Buffer.from(basic, 'base64').toString('utf8');
+    const secret = decoded.slice(decoded.indexOf(':') + 1);
+    const principal = secret ? await this.apiTokens.verify(secret) : null;
+    if (!principal) {
+      throw new RegistryError('UNAUTHORIZED', 'invalid credentials: use an API token as the password', {
+        headers: { 'www-authenticate': `Basic realm="${this.tokens.realm}"` },
+      });
+    }
+    return principal;
+  }
+}
+
+function mayPull(principal: Principal | null, distribution: ServedDistribution): boolean {
+  if (!distribution.private) return true;
+  return principal !== null && canPull(principal, distribution.id);
+}
+
+function credentials(authorization: string | undefined, scheme: 'basic' | 'bearer'): string | undefined {
+  if (!authorization) return undefined;
+  const space = authorization.indexOf(' ');
+  if (space < 0 || authorization.slice(0, space).toLowerCase() !== scheme) return undefined;
+  return authorization.slice(space + 1).trim();
+}

@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import { PassThrough, Transform, type TransformCallback } from 'node:stream';
+import type { PrismaClient } from '@cistern/db';
+import type { Logger } from '@cistern/config';
+import type { ResourceLocks } from '@cistern/queue';
+import type { BlobStore } from '@cistern/storage';
+import { RegistryError } from '../errors/registry-error.ts';
+import { unknownBlob, unsatisfiable, type BlobContent, type BlobSource, type ByteRange } from './blob-source.ts';
+import type { RemoteBlob, RemoteSources } from './remote-sources.ts';
+import { TeeWritable } from './tee-writable.ts';
+import { upstreamFailure } from './upstream-failure.ts';
+
+export interface OnDemandOptions {
+  local: BlobSource;
+  /** Where fetched blobs are written (the store `local` reads). */
+  storage: BlobStore;
+  prisma: PrismaClient;
+  remotes: RemoteSources;
+  /** Redis locks shared by every registry process: one download per blob across all of them. */
+  locks: ResourceLocks;
+  logger: Logger;
+  /** How often a waiter looks whether the download it waits for has landed. */
+  pollMs?: number;
+  /** Longest a request waits for another process's download. */
+  waitTimeoutMs?: number;
+}
+
+/**
+ * A decorator over the local blob source (after Distribution's
+ * proxyBlobStore): a blob that is only a remote artifact is fetched on first
+ * request and streamed to the client as it arrives, while it is hashed and
+ * written to storage (`on_demand`) or not kept (`streamed`).
+ *
+ * One download per blob across processes: the fetching request holds a Redis
+ * lock; others wait until the blob is stored, or take over if the holder's
+ * download failed. The download belongs to no client: one that disconnects
+ * leaves it running to completion.
+ */
+export class OnDemandBlobSource implements BlobSource {
+  private readonly pollMs: number;
+  private readonly waitTimeoutMs: number;
+
+  constructor(private readonly options: OnDemandOptions) {
+    this.pollMs = options.pollMs ?? 100;
+    this.waitTimeoutMs = options.waitTimeoutMs ?? 300_000;
+  }
+
+  async size(digest: string): Promise<number> {
+    try {
+      return await this.options.local.size(digest);
+    } catch (error) {
+      if (!isUnknown(error)) throw error;
+      const remote = await this.options.remotes.find(digest);
+      if (!remote) throw error;
+      return remote.size;
+    }
+  }
+
+  async open(digest: string, range?: ByteRange): Promise<BlobContent> {
+    try {
+      return await this.options.local.open(digest, range);
+    } catch (error) {
+      if (!isUnknown(error)) throw error;
+    }
+    const remote = await this.options.remotes.find(digest);
+    if (!remote) throw unknownBlob(digest);
+    if (range && range.start >= remote.size) throw unsatisfiable(remote.size);
+    if (remote.sources.every((s) => s.policy === 'streamed')) return this.stream(digest, remote, range);
+    return this.fetchOnce(digest, remote, range);
+  }
+
+  /** `streamed`: nothing is kept, so every request downloads and the client's disconnect may end it. */
+  private async stream(digest: string, remote: RemoteBlob, range: ByteRange | undefined): Promise<BlobContent> {
+    const client = new PassThrough();
+    const abort = new AbortController();
+    const started = this.download(digest, remote, { store: false, client, signal: abort.signal });
+    started.done.catch(() => undefined);
+    await started.first;
+    const { offset, length } = window(remote.size, range);
+    const stream = range ? client.pipe(slice(offset, length)) : client;
+    stream.once('close', () => {
+      client.destroy();
+      abort.abort();
+    });
+    return { size: remote.size, offset, length, stream };
+  }
+
+  private async fetchOnce(digest: string, remote: RemoteBlob, range: ByteRange | undefined): Promise<BlobContent> {
+    const { locks, local } = this.options;
+    const resource = `blob-fetch:${digest}`;
+    const deadline = Date.now() + this.waitTimeoutMs;
+    for (;;) {
+      const lock = await locks.acquire(resource, randomUUID());
+      if (lock) {
+        // It may have landed between our miss and the lock.
+        if (await this.stored(digest)) {
+          await lock.release();
+          return local.open(digest, range);
+        }
+        // A range request waits for the whole blob, then reads its part from storage.
+        const client = range ? undefined : new PassThrough();
+        const started = this.download(digest, remote, { store: true, client });
+        const finished = started.done.finally(() => lock.release().catch(() => undefined));
+        finished.catch((error) => this.options.logger.warn({ err: error, digest }, 'on-demand fetch failed'));
+        if (!client) {
+          await finished;
+          return local.open(digest, range);
+        }
+        await started.first;
+        return { size: remote.size, offset: 0, length: remote.size, stream: client };
+      }
+      if (await this.waitForOther(digest, resource, deadline)) return local.open(digest, range);
+    }
+  }
+
+  /** True once the blob is stored; false when the lock is free again without it (the holder failed: try ourselves). */
+  private async waitForOther(digest: string, resource: string, deadline: number): Promise<boolean> {
+    for (;;) {
+      if (await this.stored(digest)) return true;
+      if ((await this.options.locks.holder(resource)) === null) return this.stored(digest);
+      if (Date.now() > deadline) {
+        throw new RegistryError('UNAVAILABLE', 'timed out waiting for another request to fetch the blob', { detail: { digest } });
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.pollMs));
+    }
+  }
+
+  private async stored(digest: string): Promise<boolean> {
+    try {
+      await this.options.local.size(digest);
+      return true;
+    } catch (error) {
+      if (isUnknown(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Tries each remote in turn until one starts delivering; after the first
+   * byte reached the client, a failure ends the response. `first` settles
+   * when bytes flow (or with the last failure), `done` when the blob is
+   * stored (or nothing of it is left).
+   */
+  private download(digest: string, remote: RemoteBlob, target: DownloadTarget): { first: Promise<void>; done: Promise<void> } {
+    const { store, client, signal } = target;
+    let onFirst: () => void = () => undefined;
+    const first = new Promise<void>((resolve) => (onFirst = resolve));
+    const done = (async () => {
+      let lastError: unknown = unknownBlob(digest);
+      for (const source of remote.sources) {
+        const sink = store ? this.options.storage.createWriteStream(digest, remote.size) : undefined;
+        const tee = new TeeWritable(sink?.stream, client, onFirst);
+        try {
+          await source.client.getBlob(digest, tee, { size: remote.size, signal });
+          if (sink) {
+            await sink.done;
+            await this.options.prisma.blob.update({ where: { digest }, data: { stored: true } });
+          }
+          return;
+        } catch (error) {
+          await sink?.done.catch(() => undefined);
+          lastError = error;
+          if (tee.hasStarted) break;
+        }
+      }
+      throw upstreamFailure(lastError, digest);
+    })();
+    return { first: Promise.race([first, done]), done };
+  }
+}
+
+interface DownloadTarget {
+  /** Write the blob to storage (on_demand), or keep nothing (streamed). */
+  store: boolean;
+  client?: PassThrough | undefined;
+  /** Ends the download: only when nothing is kept and its one client left. */
+  signal?: AbortSignal;
+}
+
+function isUnknown(error: unknown): boolean {
+  return error instanceof RegistryError && error.code === 'BLOB_UNKNOWN';
+}
+
+function window(size: number, range: ByteRange | undefined): { offset: number; length: number } {
+  if (!range) return { offset: 0, length: size };
+  const last = Math.min(range.end ?? size - 1, size - 1);
+  return { offset: range.start, length: last - range.start + 1 };
+}
+
+/** Passes on bytes [offset, offset+length) of what flows through it. */
+function slice(offset: number, length: number): Transform {
+  let position = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done: TransformCallback) {
+      const from = Math.max(0, offset - position);
+      const to = Math.min(chunk.length, offset + length - position);
+      position += chunk.length;
+      done(null, to > from ? chunk.subarray(from, to) : undefined);
+    },
+  });
+}

@@ -1,0 +1,64 @@
+import type { PrismaClient, Remote, SyncPolicy } from '@cistern/db';
+import { clientForRemote } from '@cistern/sync';
+import type { UpstreamClient, UpstreamClientOptions } from '@cistern/upstream';
+import { Lru } from '../cache/lru.ts';
+
+export interface RemoteSource {
+  remoteId: string;
+  policy: SyncPolicy;
+  client: UpstreamClient;
+}
+
+export interface RemoteBlob {
+  size: number;
+  /** The remotes that recorded the blob, oldest record first: the sync's own choice leads. */
+  sources: RemoteSource[];
+}
+
+/** Client settings the caller may override (tests shorten retries). */
+export type ClientOverrides = Partial<Pick<UpstreamClientOptions, 'maxRetries' | 'retryBaseMs' | 'retryMaxMs'>>;
+
+/**
+ * Where a blob that is not in storage can be fetched from: the RemoteArtifact
+ * rows the sync wrote. Foreign layers (with `urls`) are never downloaded.
+ */
+export class RemoteSources {
+  private readonly clients = new Lru<string, UpstreamClient>(256);
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly secretKey: Buffer,
+    private readonly overrides: ClientOverrides = {},
+  ) {}
+
+  async find(digest: string): Promise<RemoteBlob | null> {
+    const blob = await this.prisma.blob.findUnique({
+      where: { digest },
+      select: {
+        size: true,
+        remoteArtifacts: { where: { urls: { isEmpty: true } }, include: { remote: true }, orderBy: { createdAt: 'asc' } },
+      },
+    });
+    if (!blob || blob.remoteArtifacts.length === 0) return null;
+    return {
+      size: Number(blob.size),
+      sources: blob.remoteArtifacts.map((a) => ({
+        remoteId: a.remoteId,
+        policy: a.remote.policy,
+        client: this.client(a.remote, a.upstreamName),
+      })),
+    };
+  }
+
+  /** One client per remote and upstream name; a remote edited since gets a new one. */
+  private client(remote: Remote, upstreamName: string): UpstreamClient {
+    const key = `${remote.id}\n${upstreamName}\n${remote.updatedAt.getTime()}`;
+    let client = this.clients.get(key);
+    if (!client) {
+      // The sync's own factory: same settings, and download limits shared with the sync of this remote.
+      client = clientForRemote({ ...remote, upstreamName }, this.secretKey, this.overrides);
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+}

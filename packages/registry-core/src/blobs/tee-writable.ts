@@ -1,0 +1,93 @@
+import { Writable, type PassThrough } from 'node:stream';
+
+/**
+ * Where an upstream download goes: into storage (unless the policy keeps
+ * nothing) and, while a client is attached, into that client's stream.
+ *
+ * - A client that goes away is detached; the download goes on for storage.
+ * - The newest chunk is held back from the client until the upstream client
+ *   has verified the digest (it ends the sink only then), so a corrupt blob
+ *   never reaches a client in full: its response is cut short instead.
+ * - A slow client slows the download (backpressure), it never buffers it all.
+ */
+export class TeeWritable extends Writable {
+  private held: Buffer | undefined;
+  private started = false;
+
+  constructor(
+    private readonly store: Writable | undefined,
+    private readonly client: PassThrough | undefined,
+    private readonly onStart: () => void,
+  ) {
+    super();
+  }
+
+  /** Whether any byte reached this sink (then another source can no longer take over). */
+  get hasStarted(): boolean {
+    return this.started;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    if (!this.started) {
+      this.started = true;
+      this.onStart();
+    }
+    const previous = this.held;
+    this.held = chunk;
+    let waiting = 2;
+    let failed = false;
+    const settle = (error?: Error | null): void => {
+      if (failed) return;
+      if (error) {
+        failed = true;
+        done(error);
+        return;
+      }
+      if (--waiting === 0) done();
+    };
+    if (this.store) this.store.write(chunk, settle);
+    else settle();
+    this.toClient(previous, settle);
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    const last = this.held;
+    this.held = undefined;
+    this.toClient(last, () => {
+      if (this.attached()) this.client?.end();
+      if (!this.store) return done();
+      this.store.end(done);
+    });
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    this.held = undefined;
+    this.store?.destroy(error ?? undefined);
+    // Before the first byte another source may still serve this client; after it, cut the response.
+    if (this.started && this.attached()) this.client?.destroy(error ?? undefined);
+    done(error);
+  }
+
+  private attached(): boolean {
+    return this.client !== undefined && !this.client.destroyed;
+  }
+
+  private toClient(chunk: Buffer | undefined, done: () => void): void {
+    const client = this.client;
+    if (chunk === undefined || !client || client.destroyed) {
+      done();
+      return;
+    }
+    if (client.write(chunk)) {
+      done();
+      return;
+    }
+    const resume = (): void => {
+      client.off('drain', resume);
+      client.off('close', resume);
+      done();
+    };
+    client.on('drain', resume);
+    client.on('close', resume);
+  }
+}
