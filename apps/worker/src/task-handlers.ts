@@ -1,5 +1,6 @@
 import type { TaskHandlers } from '@cistern/queue';
 import type { Resources } from '@cistern/runtime';
+import { contentTaskHandlers } from '@cistern/content';
 import { syncTaskHandler } from '@cistern/sync';
 
 /** Every task kind this worker runs. */
@@ -11,5 +12,6 @@ export function taskHandlers(resources: Resources): TaskHandlers {
       secretKey: resources.secretKey,
       maxManifestBytes: resources.config.manifestMaxBytes,
     }),
+    ...contentTaskHandlers(resources.db.prisma),
   };
 }

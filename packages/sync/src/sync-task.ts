@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@cistern/db';
-import { TaskError, type TaskHandler } from '@cistern/queue';
+import { repositoryVersionHref, TaskError, type TaskHandler } from '@cistern/queue';
 import { loadPolicy } from '@cistern/settings';
 import type { BlobStore } from '@cistern/storage';
 import { clientForRemote } from './remote-client.ts';
@@ -12,8 +12,6 @@ export interface SyncTaskDeps {
   secretKey: Buffer;
   maxManifestBytes: number;
 }
-
-export const versionHref = (repositoryId: string, version: number) => `/api/v1/repositories/${repositoryId}/versions/${version}`;
 
 /** The `sync` task: one code path for requested and scheduled syncs. */
 export function syncTaskHandler(deps: SyncTaskDeps): TaskHandler<'sync'> {
@@ -29,6 +27,6 @@ export function syncTaskHandler(deps: SyncTaskDeps): TaskHandler<'sync'> {
       { prisma: deps.prisma, storage: deps.storage, client, progress: ctx },
       { repositoryId, remote, mirror, policy, maxManifestBytes: deps.maxManifestBytes },
     );
-    return { createdResources: result.version === null ? [] : [versionHref(repositoryId, result.version)] };
+    return { createdResources: result.version === null ? [] : [repositoryVersionHref(repositoryId, result.version)] };
   };
 }

@@ -1,0 +1,2 @@
+export { contentTaskHandlers } from './content-tasks.ts';
+export { manifestClosure } from './manifest-closure.ts';
