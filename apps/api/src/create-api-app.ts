@@ -1,28 +1,55 @@
-import type { Resources } from '@cistern/runtime';
+import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { healthRouter } from '@cistern/runtime';
-import express, { type Express } from 'express';
+import express, { Router, type Express } from 'express';
 import type { Redis } from 'ioredis';
 import { pinoHttp } from 'pino-http';
+import { API_PREFIX, type ApiContext } from './context.ts';
+import { errorMiddleware, notFoundMiddleware } from './errors/error-middleware.ts';
+import { authenticate } from './http/authenticate.ts';
+import { RouteTable } from './http/route-table.ts';
+import { buildOpenApiDocument } from './openapi/document.ts';
+import { docsRouter } from './openapi/docs-page.ts';
+import { registerRoutes } from './routes/index.ts';
 
 export interface ApiDeps {
-  resources: Resources;
+  context: ApiContext;
   redis: Redis;
+  ping(): Promise<void>;
+  /** Bodies larger than this answer 413. */
+  bodyLimitBytes?: number;
 }
 
-export function createApiApp({ resources, redis }: ApiDeps): Express {
+export function createApiApp({ context, redis, ping, bodyLimitBytes = 1024 * 1024 }: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(
     healthRouter({
-      database: () => resources.db.ping(),
+      database: ping,
       redis: async () => {
         await redis.ping();
       },
     }),
   );
-  app.use(pinoHttp({ logger: resources.logger.child({ app: 'api' }) }));
-  app.use((_req, res) => {
-    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such endpoint', details: [] } });
+  app.use(
+    pinoHttp({
+      logger: context.logger.child({ app: 'api' }),
+      // Method, path and status only: headers carry tokens and bodies carry passwords.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  const registry = new OpenAPIRegistry();
+  const api = Router();
+  registerRoutes(new RouteTable(api, registry), context);
+  const document = buildOpenApiDocument(registry);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
   });
+  app.use(docsRouter());
+  app.use(API_PREFIX, authenticate(context.tokens), express.json({ limit: bodyLimitBytes }), api);
+  app.use(notFoundMiddleware);
+  app.use(errorMiddleware);
   return app;
 }

@@ -1,1 +1,1 @@
-export { startApi, type RunningApi } from './start-api.ts';
+export { startApi, type RunningApi, type StartApiOptions } from './start-api.ts';

@@ -1,4 +1,5 @@
-import { createRedis } from '@cistern/queue';
+import { TokenService } from '@cistern/auth';
+import { createRedis, createScheduleQueue, createTaskQueue, redisConnectionOptions, TaskService } from '@cistern/queue';
 import { listen, type Resources } from '@cistern/runtime';
 import { createApiApp } from './create-api-app.ts';
 
@@ -7,16 +8,35 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startApi(resources: Resources, port = resources.config.ports.api): Promise<RunningApi> {
-  const { config, logger } = resources;
+export interface StartApiOptions {
+  port?: number;
+  /** BullMQ key prefix; tests give each file its own. */
+  prefix?: string;
+}
+
+export async function startApi(resources: Resources, options: StartApiOptions = {}): Promise<RunningApi> {
+  const { config, logger, db } = resources;
   const redis = createRedis(config.redisUrl);
   redis.on('error', (error) => logger.warn({ err: error }, 'api: redis connection error'));
-  const server = await listen(createApiApp({ resources, redis }), config.host, port);
+  const connection = redisConnectionOptions(config.redisUrl);
+  const taskQueue = createTaskQueue({ connection, prefix: options.prefix });
+  const scheduleQueue = createScheduleQueue({ connection, prefix: options.prefix });
+  const context = {
+    prisma: db.prisma,
+    config,
+    secretKey: resources.secretKey,
+    tasks: new TaskService(db.prisma, taskQueue),
+    scheduleQueue,
+    tokens: new TokenService(db.prisma, config.adminToken),
+    logger,
+  };
+  const server = await listen(createApiApp({ context, redis, ping: () => db.ping() }), config.host, options.port ?? config.ports.api);
   logger.info({ url: server.url }, 'management API listening');
   return {
     url: server.url,
     close: async () => {
       await server.close(config.shutdownTimeoutMs);
+      await Promise.all([taskQueue.close(), scheduleQueue.close()]);
       redis.disconnect();
     },
   };

@@ -1,5 +1,16 @@
 import { hostname } from 'node:os';
-import { createRedis, createTaskQueue, createTaskWorker, reconcileTasks, redisConnectionOptions, type TaskHandlers } from '@cistern/queue';
+import {
+  createRedis,
+  createScheduleQueue,
+  createScheduleWorker,
+  createTaskQueue,
+  createTaskWorker,
+  reconcileTasks,
+  redisConnectionOptions,
+  restoreSchedules,
+  TaskService,
+  type TaskHandlers,
+} from '@cistern/queue';
 import { healthRouter, listen, type Resources } from '@cistern/runtime';
 import express from 'express';
 
@@ -21,6 +32,14 @@ export async function startWorker(resources: Resources, options: StartWorkerOpti
   const queue = createTaskQueue({ connection: redisConnectionOptions(config.redisUrl) });
   const reconciled = await reconcileTasks(db.prisma, queue);
   logger.info(reconciled, 'reconciled tasks from the previous run');
+  const scheduleQueue = createScheduleQueue({ connection: redisConnectionOptions(config.redisUrl) });
+  logger.info(await restoreSchedules(db.prisma, scheduleQueue), 'restored schedules from the schedule table');
+  const scheduleWorker = createScheduleWorker({
+    prisma: db.prisma,
+    tasks: new TaskService(db.prisma, queue),
+    connection: redisConnectionOptions(config.redisUrl),
+    logger: logger.child({ app: 'worker', queue: 'schedules' }),
+  });
   const worker = createTaskWorker({
     prisma: db.prisma,
     connection: redisConnectionOptions(config.redisUrl),
@@ -41,6 +60,9 @@ export async function startWorker(resources: Resources, options: StartWorkerOpti
       worker: async () => {
         if (!worker.isRunning()) throw new Error('the task worker is not running');
       },
+      schedules: async () => {
+        if (!scheduleWorker.isRunning()) throw new Error('the schedule worker is not running');
+      },
     }),
   );
   const server = await listen(app, config.host, options.port ?? config.ports.worker);
@@ -50,6 +72,8 @@ export async function startWorker(resources: Resources, options: StartWorkerOpti
     close: async () => {
       // Lets running jobs finish; new ones stay queued for the next worker.
       await worker.close();
+      await scheduleWorker.close();
+      await scheduleQueue.close();
       await queue.close();
       await server.close(config.shutdownTimeoutMs);
       redis.disconnect();

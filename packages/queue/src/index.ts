@@ -17,3 +17,16 @@ export { TaskService, TaskStateError, type CreateTaskInput, type CreatedTask } f
 export { TaskContext, type ProgressReport } from './task-context.ts';
 export { createTaskWorker, type TaskWorkerOptions, type TaskHandler, type TaskHandlers, type TaskResult } from './task-worker.ts';
 export { reconcileTasks, type ReconcileResult } from './reconcile.ts';
+export {
+  SCHEDULE_QUEUE,
+  SCHEDULE_TICK,
+  createScheduleQueue,
+  applySchedule,
+  removeSchedule,
+  restoreSchedules,
+  runScheduleTick,
+  createScheduleWorker,
+  type ScheduleQueueOptions,
+  type ScheduleWorkerOptions,
+  type TickOutcome,
+} from './schedules.ts';

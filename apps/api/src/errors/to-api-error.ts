@@ -1,0 +1,57 @@
+import { Prisma } from '@cistern/db';
+import { TokenInputError } from '@cistern/auth';
+import { TaskStateError } from '@cistern/queue';
+import { ZodError, type z } from 'zod';
+import { ApiError, type ErrorDetail } from './api-error.ts';
+
+/** Zod issues as details, one per bad field, unknown keys each named. */
+export function zodDetails(error: ZodError, location: string): ErrorDetail[] {
+  return error.issues.flatMap((issue: z.core.$ZodIssue) => {
+    const base = [location, ...issue.path.map(String)];
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: [...base, key].join('.'), code: 'unknown_field', message: 'unknown field' }));
+    }
+    return [{ path: base.join('.'), code: issue.code, message: issue.message }];
+  });
+}
+
+/** body-parser marks its errors with a `type`; each maps to one code. */
+const BODY_PARSER_CODES = {
+  'entity.too.large': ['PAYLOAD_TOO_LARGE', 'the request body is too large'],
+  'entity.parse.failed': ['MALFORMED_JSON', 'the request body is not valid JSON (an object is expected)'],
+  'encoding.unsupported': ['UNSUPPORTED_MEDIA_TYPE', 'unsupported content encoding'],
+  'charset.unsupported': ['UNSUPPORTED_MEDIA_TYPE', 'unsupported charset; send UTF-8 JSON'],
+  'request.size.invalid': ['VALIDATION_FAILED', 'the request body is shorter than its Content-Length'],
+  'entity.verify.failed': ['VALIDATION_FAILED', 'the request body was rejected'],
+} as const;
+
+function prismaError(error: Prisma.PrismaClientKnownRequestError): ApiError | undefined {
+  switch (error.code) {
+    case 'P2002':
+      // Two requests racing for one name: the database decides, the loser gets 409.
+      return new ApiError('ALREADY_EXISTS', 'a resource with this name or path already exists');
+    case 'P2003':
+      return new ApiError('IN_USE', 'another resource refers to this one or to one it names');
+    case 'P2025':
+      return new ApiError('NOT_FOUND', 'the resource does not exist (it may just have been deleted)');
+    default:
+      return undefined;
+  }
+}
+
+/** Anything thrown, as the ApiError to answer with; unknown errors become INTERNAL_ERROR with their cause kept. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof ZodError) return new ApiError('VALIDATION_FAILED', 'the request is invalid', zodDetails(error, 'body'));
+  if (error instanceof TaskStateError) return new ApiError('TASK_STATE_CONFLICT', error.message);
+  if (error instanceof TokenInputError) return new ApiError('VALIDATION_FAILED', error.message, [{ path: 'body', message: error.message }]);
+  if (error instanceof Prisma.PrismaClientKnownRequestError) {
+    const mapped = prismaError(error);
+    if (mapped) return mapped;
+  }
+  if (typeof error === 'object' && error !== null && 'type' in error && typeof error.type === 'string') {
+    const known = BODY_PARSER_CODES[error.type as keyof typeof BODY_PARSER_CODES];
+    if (known) return new ApiError(known[0], known[1]);
+  }
+  return new ApiError('INTERNAL_ERROR', 'internal error', [], { cause: error });
+}

@@ -1,0 +1,94 @@
+import type { TokenWithDistributions } from '@cistern/auth';
+import type { Prisma } from '@cistern/db';
+import type { z } from 'zod';
+import { hrefOf, type ApiContext } from '../context.ts';
+import { notFound } from '../errors/api-error.ts';
+import { pageArgs, toPage } from '../http/pagination.ts';
+import type { RouteTable } from '../http/route-table.ts';
+import { IdParams, nameWhere, page } from '../schemas/common.ts';
+import { CreatedToken, Token, TokenInput, TokenListQuery } from '../schemas/tokens.ts';
+import { assertExists } from './references.ts';
+
+const TAG = 'Tokens';
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+const withDistributions = { distributions: { select: { distributionId: true } } } as const;
+
+/** Never the secret nor its hash. */
+function toToken(row: TokenWithDistributions): z.input<typeof Token> {
+  return {
+    id: row.id,
+    href: hrefOf('tokens', row.id),
+    name: row.name,
+    scope: row.scope,
+    allDistributions: row.allDistributions,
+    distributions: row.distributions.map((d) => d.distributionId),
+    expiresAt: iso(row.expiresAt),
+    revokedAt: iso(row.revokedAt),
+    lastUsedAt: iso(row.lastUsedAt),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export function tokenRoutes(routes: RouteTable, ctx: ApiContext): void {
+  routes.add(
+    { method: 'get', path: '/tokens', tag: TAG, summary: 'List tokens (never their secrets)', query: TokenListQuery, status: 200, response: page(Token) },
+    async ({ query, req }) => {
+      const revoked = query.revoked === undefined ? {} : { revokedAt: query.revoked ? { not: null } : null };
+      const where: Prisma.ApiTokenWhereInput = { ...nameWhere(query), scope: query.scope, ...revoked };
+      const [count, rows] = await Promise.all([
+        ctx.prisma.apiToken.count({ where }),
+        ctx.prisma.apiToken.findMany({ where, orderBy: { name: 'asc' }, include: withDistributions, ...pageArgs(query) }),
+      ]);
+      return toPage(req, query, count, rows.map(toToken));
+    },
+  );
+  routes.add(
+    {
+      method: 'post',
+      path: '/tokens',
+      tag: TAG,
+      summary: 'Create a token; its secret is shown only in this response',
+      body: TokenInput,
+      status: 201,
+      response: CreatedToken,
+      errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE'],
+    },
+    async ({ body }) => {
+      await assertExists(ctx, 'distribution', body.distributions, 'body.distributions');
+      const { token, secret } = await ctx.tokens.create({
+        name: body.name,
+        scope: body.scope,
+        allDistributions: body.allDistributions,
+        distributionIds: body.distributions,
+        expiresAt: body.expiresAt === null ? null : new Date(body.expiresAt),
+      });
+      return { ...toToken(token), secret };
+    },
+  );
+  routes.add(
+    { method: 'get', path: '/tokens/{id}', tag: TAG, summary: 'Show a token', params: IdParams, status: 200, response: Token },
+    async ({ params }) => {
+      const row = await ctx.prisma.apiToken.findUnique({ where: { id: params.id }, include: withDistributions });
+      if (!row) throw notFound('token', params.id);
+      return toToken(row);
+    },
+  );
+  routes.add(
+    {
+      method: 'post',
+      path: '/tokens/{id}/revoke',
+      tag: TAG,
+      summary: 'Revoke a token',
+      description: 'It stops working at once and stays listed with revokedAt.',
+      params: IdParams,
+      status: 200,
+      response: Token,
+    },
+    async ({ params }) => {
+      const row = await ctx.tokens.revoke(params.id);
+      if (!row) throw notFound('token', params.id);
+      return toToken(row);
+    },
+  );
+}

@@ -1,0 +1,65 @@
+import { isDigest } from '@cistern/oci';
+import { z } from 'zod';
+import { Id, PageQuery, text, Timestamp } from './common.ts';
+
+export const Digest = z.string().max(200).refine(isDigest, 'must be a digest, e.g. sha256:<64 hex>');
+
+export const DigestParams = z.strictObject({ digest: Digest });
+
+const inVersion = { repositoryVersion: Id.optional().describe('only content of this repository version') };
+
+export const ManifestListQuery = PageQuery.extend({
+  ...inVersion,
+  digest: Digest.optional(),
+  mediaType: text(255).optional(),
+  classification: text(64).optional(),
+  artifactType: text(255).optional(),
+});
+
+export const ReferrersQuery = PageQuery.extend({ ...inVersion, artifactType: text(255).optional() });
+
+export const BlobListQuery = PageQuery.extend({ ...inVersion, digest: Digest.optional() });
+
+export const TagListQuery = PageQuery.extend({
+  ...inVersion,
+  repository: Id.optional(),
+  name: text(128).optional(),
+  name__contains: text(128).optional(),
+  digest: Digest.optional(),
+});
+
+export const Manifest = z
+  .object({
+    digest: z.string(),
+    href: z.string(),
+    mediaType: z.string(),
+    artifactType: z.string().nullable(),
+    classification: z.string(),
+    size: z.number().int(),
+    subject: z.string().nullable().describe('the digest this manifest refers to (signatures, SBOMs, attestations)'),
+    configDigest: z.string().nullable(),
+    platforms: z.array(z.string()).describe("an index's entries' platforms, or the platforms an image is listed under"),
+    referrersHref: z.string(),
+    createdAt: Timestamp,
+  })
+  .meta({ id: 'Manifest' });
+
+export const Blob = z
+  .object({
+    digest: z.string(),
+    size: z.number().int(),
+    mediaType: z.string().nullable(),
+    stored: z.boolean().describe('false for on-demand blobs not fetched yet'),
+    createdAt: Timestamp,
+  })
+  .meta({ id: 'Blob' });
+
+export const Tag = z
+  .object({
+    name: z.string(),
+    manifest: z.string().describe('the digest the tag points at'),
+    repository: Id,
+    versionAdded: z.number().int(),
+    versionRemoved: z.number().int().nullable(),
+  })
+  .meta({ id: 'Tag' });

@@ -1,0 +1,88 @@
+import { isDigest, normalizeUpstream } from '@cistern/oci';
+import { z } from 'zod';
+import { Id, ListQuery, Name, patchOf, text, Timestamp } from './common.ts';
+
+/** Tag globs (`*`, `?`) or exact digests. */
+const TagFilter = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((s) => isDigest(s) || /^[A-Za-z0-9_.*?-]{1,128}$/.test(s), 'must be a tag glob (letters, digits, . _ - * ?) or a digest');
+
+const Platform = z
+  .string()
+  .regex(/^[a-z0-9._-]+\/[a-z0-9._-]+(?:\/[a-z0-9._-]+)?$/, 'must be os/architecture or os/architecture/variant');
+
+const httpUrl = (what: string) =>
+  z
+    .string()
+    .max(2048)
+    .refine((s) => {
+      const url = URL.parse(s);
+      return url !== null && (url.protocol === 'http:' || url.protocol === 'https:');
+    }, `${what} must be an http(s) URL`);
+
+const RegistryUrl = httpUrl('url').refine((s) => {
+  const url = URL.parse(s);
+  return url !== null && url.username === '' && url.password === '';
+}, 'must not carry credentials: use username and password');
+
+/** The writable fields; their defaults apply on create and replace (PUT), never on PATCH. */
+export const remoteShape = {
+  name: Name,
+  url: RegistryUrl,
+  upstreamName: z.string().min(1).max(255).describe('repository name upstream; on Docker Hub a one-segment name gets library/'),
+  includes: z.array(TagFilter).max(1000).default([]).describe('tag globs or digests to sync; empty = all'),
+  excludes: z.array(TagFilter).max(1000).default([]),
+  platforms: z.array(Platform).max(64).default([]).describe('e.g. linux/amd64, linux/arm64/v8; empty = all'),
+  policy: z.enum(['immediate', 'on_demand', 'streamed']).default('immediate'),
+  username: text(255).nullable().default(null),
+  password: text(4096)
+    .nullable()
+    .optional()
+    .describe('write-only, stored encrypted: omit to keep the stored one, null to clear it'),
+  tlsVerify: z.boolean().default(true),
+  caCert: text(65536)
+    .refine((s) => s.includes('-----BEGIN CERTIFICATE-----'), 'must be PEM (-----BEGIN CERTIFICATE-----)')
+    .nullable()
+    .default(null),
+  proxyUrl: httpUrl('proxyUrl').nullable().default(null),
+  downloadConcurrency: z.number().int().min(1).max(64).default(10),
+  requestsPerSecond: z.number().positive().max(10_000).nullable().default(null),
+  maxRetries: z.number().int().min(0).max(20).default(3),
+  connectTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+  readTimeoutMs: z.number().int().min(1000).max(3_600_000).default(60_000),
+  syncSignatures: z.boolean().default(true),
+  syncReferrers: z.boolean().default(true),
+};
+
+/** Checks across fields, run on the whole remote after a PATCH is merged too. */
+export const RemoteInput = z.strictObject(remoteShape).superRefine((remote, ctx) => {
+  try {
+    normalizeUpstream(remote.url, remote.upstreamName);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', path: ['upstreamName'], message: (error as Error).message });
+  }
+  if (remote.password && !remote.username) {
+    ctx.addIssue({ code: 'custom', path: ['username'], message: 'a password needs a username' });
+  }
+});
+export type RemoteInput = z.output<typeof RemoteInput>;
+
+export const RemotePatch = patchOf(remoteShape);
+
+export const Remote = z
+  .object({
+    id: Id,
+    href: z.string(),
+    ...z.object(remoteShape).omit({ password: true }).shape,
+    passwordSet: z.boolean().describe('whether a password is stored; the password itself is never returned'),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'Remote' });
+
+export const RemoteListQuery = ListQuery.extend({
+  policy: z.enum(['immediate', 'on_demand', 'streamed']).optional(),
+  url: text(2048).optional(),
+});

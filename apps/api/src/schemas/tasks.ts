@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { Id, PageQuery, text, Timestamp } from './common.ts';
+
+export const TaskStateEnum = z.enum(['waiting', 'running', 'completed', 'failed', 'canceling', 'canceled']);
+
+const ProgressReport = z.object({
+  code: z.string().describe('e.g. tags.listed, manifests.processed, blobs.downloaded, bytes.downloaded'),
+  message: z.string(),
+  done: z.number(),
+  total: z.number().nullable(),
+  state: z.enum(['running', 'completed', 'failed', 'skipped']),
+  items: z.array(z.object({ name: z.string(), reason: z.string() })).optional(),
+});
+
+export const Task = z
+  .object({
+    id: Id,
+    href: z.string(),
+    kind: z.string(),
+    state: TaskStateEnum,
+    resource: z.string().nullable().describe('what the task works on, e.g. repository:<id>'),
+    params: z.record(z.string(), z.unknown()),
+    progressReports: z.array(ProgressReport),
+    error: z.object({ code: z.string(), message: z.string(), detail: z.unknown().optional() }).nullable(),
+    createdResources: z.array(z.string()).describe('hrefs of what the task made, e.g. the new repository version'),
+    worker: z.string().nullable(),
+    createdAt: Timestamp,
+    startedAt: Timestamp.nullable(),
+    finishedAt: Timestamp.nullable(),
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'Task' });
+
+export const TaskListQuery = PageQuery.extend({
+  state: TaskStateEnum.optional(),
+  kind: text(64).optional(),
+  resource: text(300).optional(),
+  repository: Id.optional().describe('shorthand for resource=repository:<id>'),
+});

@@ -1,0 +1,119 @@
+import { openSecret } from '@cistern/config';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiHarness, remoteBody } from './harness.ts';
+
+const h = new ApiHarness();
+beforeAll(() => h.start());
+afterAll(() => h.stop());
+
+describe('remotes', () => {
+  it('creates one with defaults, shows, lists, patches, replaces and deletes it', async () => {
+    const created = await h.post('/api/v1/remotes', remoteBody({ name: 'hub-nginx', url: 'https://docker.io', upstreamName: 'nginx' }));
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      name: 'hub-nginx',
+      upstreamName: 'library/nginx',
+      policy: 'immediate',
+      downloadConcurrency: 10,
+      maxRetries: 3,
+      syncSignatures: true,
+      syncReferrers: true,
+      passwordSet: false,
+      href: `/api/v1/remotes/${created.body.id}`,
+    });
+    const id = created.body.id;
+    expect((await h.get(`/api/v1/remotes/${id}`)).body.name).toBe('hub-nginx');
+    const patched = await h.patch(`/api/v1/remotes/${id}`, { policy: 'on_demand', platforms: ['linux/amd64', 'linux/arm64/v8'] });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ policy: 'on_demand', platforms: ['linux/amd64', 'linux/arm64/v8'], url: 'https://docker.io' });
+    const replaced = await h.put(`/api/v1/remotes/${id}`, { name: 'hub-nginx', url: 'https://quay.example.test', upstreamName: 'org/nginx' });
+    expect(replaced.body).toMatchObject({ policy: 'immediate', platforms: [], upstreamName: 'org/nginx' });
+    expect((await h.delete(`/api/v1/remotes/${id}`)).status).toBe(204);
+    expect((await h.get(`/api/v1/remotes/${id}`)).status).toBe(404);
+  });
+
+  it('keeps the password write-only: encrypted at rest, never in a response, an error or a log line', async () => {
+    const secret = 'pa55-W0RD-that-must-never-leak';
+    const created = await h.post('/api/v1/remotes', remoteBody({ username: 'bob', password: secret }));
+    expect(created.body.passwordSet).toBe(true);
+    const id = created.body.id;
+    const row = await h.prisma.remote.findUniqueOrThrow({ where: { id } });
+    expect(row.passwordEncrypted).not.toContain(secret);
+    expect(openSecret(h.resources.secretKey, row.passwordEncrypted as string)).toBe(secret);
+    const replies = [
+      created,
+      await h.get(`/api/v1/remotes/${id}`),
+      await h.get('/api/v1/remotes'),
+      await h.patch(`/api/v1/remotes/${id}`, { tlsVerify: false }),
+      await h.patch(`/api/v1/remotes/${id}`, { password: secret, username: null }),
+      await h.post('/api/v1/remotes', remoteBody({ password: secret, url: `https://u:${secret}@x.test` })),
+      await h.post('/api/v1/remotes', { ...remoteBody({ password: secret }), bogus: secret }),
+      await h.put(`/api/v1/remotes/${id}`, remoteBody({ username: 'bob', password: secret, downloadConcurrency: 0 })),
+      await h.request('POST', '/api/v1/remotes', undefined, { raw: `{"password": "${secret}",` }),
+    ];
+    for (const reply of replies) expect(reply.text).not.toContain(secret);
+    expect(replies.slice(4).map((r) => r.status)).toEqual([400, 400, 400, 400, 400]);
+    // PATCH without a password keeps it; null clears it.
+    expect((await h.get(`/api/v1/remotes/${id}`)).body.passwordSet).toBe(true);
+    expect((await h.patch(`/api/v1/remotes/${id}`, { password: null })).body.passwordSet).toBe(false);
+    expect(h.logLines.length).toBeGreaterThan(5);
+    expect(h.logLines.join('\n')).not.toContain(secret);
+  });
+
+  it('validates every field and names each bad one', async () => {
+    const reply = await h.post('/api/v1/remotes', {
+      name: '',
+      url: 'ftp://registry.test',
+      upstreamName: 'Not/Valid',
+      includes: ['bad tag!'],
+      platforms: ['linux'],
+      policy: 'sometimes',
+      downloadConcurrency: 0,
+      requestsPerSecond: -1,
+      proxyUrl: 'socks://proxy',
+      caCert: 'not pem',
+      unknownField: 1,
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.body.error.code).toBe('VALIDATION_FAILED');
+    const paths = reply.body.error.details.map((d: { path: string }) => d.path);
+    for (const field of ['name', 'url', 'includes.0', 'platforms.0', 'policy', 'downloadConcurrency', 'requestsPerSecond', 'proxyUrl', 'caCert', 'unknownField']) {
+      expect(paths).toContain(`body.${field}`);
+    }
+    expect((await h.post('/api/v1/remotes', remoteBody({ url: 'https://user:pw@registry.test' }))).body.error.details[0].path).toBe('body.url');
+    expect((await h.post('/api/v1/remotes', remoteBody({ upstreamName: 'UPPER' }))).body.error.details[0].path).toBe('body.upstreamName');
+  });
+
+  it('answers 404 for unknown and malformed ids, 409 for a taken name', async () => {
+    expect((await h.get('/api/v1/remotes/00000000-0000-4000-8000-000000000000')).body.error.code).toBe('NOT_FOUND');
+    expect((await h.get('/api/v1/remotes/not-a-uuid')).status).toBe(404);
+    expect((await h.patch('/api/v1/remotes/not-a-uuid', {})).status).toBe(404);
+    await h.post('/api/v1/remotes', remoteBody({ name: 'taken' }));
+    const second = await h.post('/api/v1/remotes', remoteBody({ name: 'taken' }));
+    expect(second.status).toBe(409);
+    expect(second.body.error.code).toBe('ALREADY_EXISTS');
+  });
+
+  it('refuses to delete a remote a repository uses', async () => {
+    const remote = (await h.post('/api/v1/remotes', remoteBody())).body;
+    await h.post('/api/v1/repositories', { name: 'uses-remote', remote: remote.id });
+    const reply = await h.delete(`/api/v1/remotes/${remote.id}`);
+    expect(reply.status).toBe(409);
+    expect(reply.body.error).toMatchObject({ code: 'IN_USE', message: expect.stringContaining('repository "uses-remote"') });
+  });
+
+  it('pages and filters', async () => {
+    for (let i = 0; i < 5; i++) await h.post('/api/v1/remotes', remoteBody({ name: `paged-${i}`, policy: i % 2 ? 'on_demand' : 'immediate' }));
+    const first = await h.get('/api/v1/remotes?name__contains=PAGED&limit=2');
+    expect(first.body.count).toBe(5);
+    expect(first.body.results.map((r: { name: string }) => r.name)).toEqual(['paged-0', 'paged-1']);
+    expect(first.body.previous).toBeNull();
+    const second = await h.get(first.body.next);
+    expect(second.body.results.map((r: { name: string }) => r.name)).toEqual(['paged-2', 'paged-3']);
+    expect(second.body.previous).toContain('offset=0');
+    expect((await h.get('/api/v1/remotes?name=paged-3')).body.count).toBe(1);
+    expect((await h.get('/api/v1/remotes?name__contains=paged&policy=on_demand')).body.count).toBe(2);
+    expect((await h.get('/api/v1/remotes?limit=0')).status).toBe(400);
+    expect((await h.get('/api/v1/remotes?colour=red')).body.error.details[0].path).toBe('query.colour');
+  });
+});

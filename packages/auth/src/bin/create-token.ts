@@ -1,0 +1,55 @@
+// `npm run token:create -w @cistern/auth -- --name ci --scope admin`
+// Creates an API token and prints its secret once. Needs DATABASE_URL: the
+// embedded database belongs to the running `npm start`, so with it use
+// CISTERN_ADMIN_TOKEN and POST /api/v1/tokens instead.
+import { parseArgs } from 'node:util';
+import { loadConfig } from '@cistern/config';
+import { openDatabase } from '@cistern/db';
+import { TokenService } from '../token-service.ts';
+
+const USAGE = 'usage: token:create --name <name> --scope admin|pull [--distribution <id>]... [--all-distributions] [--expires <ISO date>]';
+
+function fail(message: string): never {
+  console.error(`cistern token:create: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+let args;
+try {
+  args = parseArgs({
+    options: {
+      name: { type: 'string' },
+      scope: { type: 'string' },
+      distribution: { type: 'string', multiple: true },
+      'all-distributions': { type: 'boolean' },
+      expires: { type: 'string' },
+    },
+    strict: true,
+  }).values;
+} catch (error) {
+  fail((error as Error).message);
+}
+const { name, scope, expires } = args;
+if (!name) fail('--name is required');
+if (scope !== 'admin' && scope !== 'pull') fail('--scope must be admin or pull');
+const expiresAt = expires === undefined ? null : new Date(expires);
+if (expiresAt && Number.isNaN(expiresAt.getTime())) fail(`--expires ${expires} is not a date`);
+
+const config = loadConfig();
+const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, allowEmbedded: false });
+try {
+  const { token, secret } = await new TokenService(db.prisma).create({
+    name,
+    scope,
+    allDistributions: args['all-distributions'] ?? false,
+    distributionIds: args.distribution ?? [],
+    expiresAt,
+  });
+  console.error(`created ${token.scope} token "${token.name}" (${token.id}); the secret below is shown only now:`);
+  console.log(secret);
+} catch (error) {
+  console.error(`cistern token:create: ${(error as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  await db.close();
+}

@@ -1,0 +1,10 @@
+export { generateSecret, hashSecret, secretsEqual, TOKEN_PREFIX } from './secret.ts';
+export {
+  TokenService,
+  TokenInputError,
+  canPull,
+  type Principal,
+  type CreateTokenInput,
+  type CreatedToken,
+  type TokenWithDistributions,
+} from './token-service.ts';

@@ -1,0 +1,18 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** Recognisable in logs and secret scanners; the rest is 32 random bytes. */
+export const TOKEN_PREFIX = 'cst_';
+
+export function generateSecret(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+/** What the database keeps: the secret itself is shown once and never stored. */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** Constant-time comparison over the hashes, so lengths leak nothing either. */
+export function secretsEqual(a: string, b: string): boolean {
+  return timingSafeEqual(Buffer.from(hashSecret(a), 'hex'), Buffer.from(hashSecret(b), 'hex'));
+}

@@ -1,0 +1,103 @@
+import type { ApiToken, PrismaClient, TokenScope } from '@cistern/db';
+import { generateSecret, hashSecret, secretsEqual } from './secret.ts';
+
+/** Who presented a token, and what it may reach. */
+export type Principal =
+  | { scope: 'admin'; tokenId: string | null; name: string }
+  | { scope: 'pull'; tokenId: string; name: string; allDistributions: boolean; distributionIds: string[] };
+
+export interface CreateTokenInput {
+  name: string;
+  scope: TokenScope;
+  /** Pull tokens: every distribution, or only `distributionIds`. */
+  allDistributions?: boolean;
+  distributionIds?: string[];
+  expiresAt?: Date | null;
+}
+
+export type TokenWithDistributions = ApiToken & { distributions: { distributionId: string }[] };
+
+export interface CreatedToken {
+  token: TokenWithDistributions;
+  /** Shown to the caller once; only its hash is stored. */
+  secret: string;
+}
+
+export class TokenInputError extends Error {
+  readonly code = 'TOKEN_INVALID';
+}
+
+/** lastUsedAt is bookkeeping, not an audit log: one write a minute per token is enough. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/**
+ * API tokens: admin tokens drive the management API; pull tokens are what
+ * `docker login` takes as a password for private distributions.
+ * `CISTERN_ADMIN_TOKEN`, when configured, is an admin token that needs no row.
+ */
+export class TokenService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly bootstrapAdminToken?: string,
+  ) {}
+
+  async create(input: CreateTokenInput): Promise<CreatedToken> {
+    const pull = input.scope === 'pull';
+    const distributionIds = pull ? [...new Set(input.distributionIds ?? [])] : [];
+    const allDistributions = pull && (input.allDistributions ?? false);
+    if (!pull && (input.allDistributions || (input.distributionIds?.length ?? 0) > 0)) {
+      throw new TokenInputError('admin tokens reach everything; distributions apply to pull tokens only');
+    }
+    if (pull && allDistributions === distributionIds.length > 0) {
+      throw new TokenInputError('a pull token needs either allDistributions or a non-empty list of distributions, not both');
+    }
+    const secret = generateSecret();
+    const token = await this.prisma.apiToken.create({
+      data: {
+        name: input.name,
+        scope: input.scope,
+        secretHash: hashSecret(secret),
+        allDistributions,
+        expiresAt: input.expiresAt ?? null,
+        distributions: { create: distributionIds.map((distributionId) => ({ distributionId })) },
+      },
+      include: { distributions: { select: { distributionId: true } } },
+    });
+    return { token, secret };
+  }
+
+  /** The principal a presented secret stands for, or null if it is unknown, revoked or expired. */
+  async verify(secret: string, now = new Date()): Promise<Principal | null> {
+    if (this.bootstrapAdminToken && secretsEqual(secret, this.bootstrapAdminToken)) {
+      return { scope: 'admin', tokenId: null, name: 'CISTERN_ADMIN_TOKEN' };
+    }
+    const token = await this.prisma.apiToken.findUnique({
+      where: { secretHash: hashSecret(secret) },
+      include: { distributions: { select: { distributionId: true } } },
+    });
+    if (!token || token.revokedAt || (token.expiresAt && token.expiresAt <= now)) return null;
+    if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      await this.prisma.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } });
+    }
+    if (token.scope === 'admin') return { scope: 'admin', tokenId: token.id, name: token.name };
+    return {
+      scope: 'pull',
+      tokenId: token.id,
+      name: token.name,
+      allDistributions: token.allDistributions,
+      distributionIds: token.distributions.map((d) => d.distributionId),
+    };
+  }
+
+  /** Revoked tokens stay listed (with revokedAt) so their use can be traced; returns null if unknown. */
+  async revoke(id: string, now = new Date()): Promise<TokenWithDistributions | null> {
+    await this.prisma.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: now } });
+    return this.prisma.apiToken.findUnique({ where: { id }, include: { distributions: { select: { distributionId: true } } } });
+  }
+}
+
+/** Whether a principal may pull from a distribution (the registry's check). */
+export function canPull(principal: Principal, distributionId: string): boolean {
+  if (principal.scope === 'admin' || principal.allDistributions) return true;
+  return principal.distributionIds.includes(distributionId);
+}

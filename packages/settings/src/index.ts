@@ -1,0 +1,1 @@
+export { loadPolicy, savePolicy, type StoredPolicy } from './media-type-policy.ts';
