@@ -62,24 +62,34 @@ export async function transferBlobs(options: BlobTransferOptions, manifests: Ite
   }
   await recordRemoteArtifacts(options, toRecord);
   progress.report(Report.blobs, { message: 'blobs downloaded', done: 0, total: toDownload.length });
+  // One failure stops the other downloads, and all of them settle before the sync
+  // reports it, so no write is still in flight when the task says it failed.
+  const stop = new AbortController();
+  const signal = AbortSignal.any([progress.signal, stop.signal]);
   const limit = pLimit(options.concurrency);
-  await Promise.all(
+  let firstFailure: { error: unknown } | undefined;
+  await Promise.allSettled(
     toDownload.map((need) =>
       limit(async () => {
+        if (signal.aborted) return;
         progress.checkpoint();
-        if (!(await storage.exists(need.digest))) await download(options, need);
+        if (!(await storage.exists(need.digest))) await download(options, need, signal);
         await prisma.blob.update({ where: { digest: need.digest }, data: { stored: true } });
         progress.increment(Report.blobs);
+      }).catch((error: unknown) => {
+        firstFailure ??= { error };
+        stop.abort();
       }),
     ),
   );
+  if (firstFailure) throw firstFailure.error;
   progress.report(Report.blobs, { state: 'completed' });
 }
 
-async function download(options: BlobTransferOptions, need: BlobNeed): Promise<void> {
+async function download(options: BlobTransferOptions, need: BlobNeed, signal: AbortSignal): Promise<void> {
   const sink = options.storage.createWriteStream(need.digest, need.size);
   try {
-    await options.client.getBlob(need.digest, sink.stream, { size: need.size, signal: options.progress.signal });
+    await options.client.getBlob(need.digest, sink.stream, { size: need.size, signal });
     await sink.done;
   } catch (error) {
     // The store removes what it was given; nothing unverified becomes visible.
