@@ -29,7 +29,7 @@ export function parseRegistryPath(path: string): RegistryPath | null {
       verb = candidate;
     }
   }
-  if (verb === undefined || at <= 0) return null;
+  if (verb === undefined || at <= 1) return null;
   const name = rest.slice(1, at);
   const tail = rest.slice(at + verb.length);
   switch (verb) {
