@@ -1,12 +1,14 @@
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import type { Principal } from '@cistern/auth';
 import type { Request, Router } from 'express';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ApiError, ERROR_STATUS, type ErrorCode } from '../errors/api-error.ts';
 import { zodDetails } from '../errors/to-api-error.ts';
 import { ErrorBody } from '../schemas/common.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+const NO_QUERY = z.strictObject({});
 
 export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType> {
   method: Method;
@@ -56,7 +58,8 @@ export class RouteTable {
     this.router[spec.method](expressPath, async (req, res) => {
       // An id that is not even a UUID names nothing: 404, like any unknown id.
       const params = parse(spec.params, req.params, 'params', 'NOT_FOUND');
-      const query = parse(spec.query, req.query, 'query', 'VALIDATION_FAILED');
+      // A route without filters takes no query string at all: a stray parameter is a mistake worth reporting.
+      const query = parse(spec.query ?? NO_QUERY, req.query, 'query', 'VALIDATION_FAILED');
       if (spec.body && !req.is('application/json')) {
         throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
       }

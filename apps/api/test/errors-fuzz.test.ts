@@ -1,0 +1,125 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiHarness, remoteBody } from './harness.ts';
+
+const h = new ApiHarness();
+let ids: Record<string, string> = {};
+beforeAll(async () => {
+  await h.start();
+  const remote = (await h.post('/api/v1/remotes', remoteBody({ name: 'fuzz-remote' }))).body;
+  const repo = (await h.post('/api/v1/repositories', { name: 'fuzz-repo', remote: remote.id })).body;
+  const dist = (await h.post('/api/v1/distributions', { name: 'fuzz-dist', basePath: 'fuzz', repository: repo.id })).body;
+  const schedule = (await h.post('/api/v1/schedules', { name: 'fuzz-schedule', cron: '0 0 1 1 *', repository: repo.id })).body;
+  ids = { remote: remote.id, repo: repo.id, dist: dist.id, schedule: schedule.id };
+});
+afterAll(() => h.stop());
+
+/** Every row users can change, to prove a refused request changed none. */
+async function snapshot() {
+  const p = h.prisma;
+  return Promise.all([
+    p.remote.findMany({ orderBy: { id: 'asc' } }),
+    p.repository.findMany({ orderBy: { id: 'asc' } }),
+    p.repositoryVersion.findMany({ orderBy: { id: 'asc' } }),
+    p.distribution.findMany({ orderBy: { id: 'asc' } }),
+    p.apiToken.findMany({ orderBy: { id: 'asc' } }),
+    p.task.findMany({ orderBy: { id: 'asc' } }),
+    p.schedule.findMany({ orderBy: { id: 'asc' } }),
+    p.mediaTypePolicy.findMany(),
+  ]);
+}
+
+const writeEndpoints = () => [
+  ['POST', '/api/v1/remotes'],
+  ['PUT', `/api/v1/remotes/${ids.remote}`],
+  ['PATCH', `/api/v1/remotes/${ids.remote}`],
+  ['POST', '/api/v1/repositories'],
+  ['PATCH', `/api/v1/repositories/${ids.repo}`],
+  ['POST', `/api/v1/repositories/${ids.repo}/sync`],
+  ['POST', '/api/v1/distributions'],
+  ['PUT', `/api/v1/distributions/${ids.dist}`],
+  ['POST', '/api/v1/tokens'],
+  ['POST', '/api/v1/schedules'],
+  ['PATCH', `/api/v1/schedules/${ids.schedule}`],
+  ['PUT', '/api/v1/settings/media-types'],
+];
+
+/** Always malformed: broken JSON, or an object with at least one unknown field, or a stray query parameter. */
+const malformed = fc.oneof(
+  fc.record({ raw: fc.string({ unit: 'binary' }).map((s) => `${s} {`), query: fc.constant('') }),
+  fc.record({
+    body: fc.tuple(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })), fc.string({ unit: 'binary', minLength: 1 })).map(([fields, key]) => ({ ...fields, [`\u0000${key}`]: fields })),
+    query: fc.constant(''),
+  }),
+  fc.record({
+    body: fc.record({ name: fc.oneof(fc.string({ unit: 'binary' }), fc.integer(), fc.constant(null)), url: fc.jsonValue(), repository: fc.string(), cron: fc.string(), scope: fc.string() }),
+    query: fc.string({ unit: 'binary', minLength: 1 }).map((s) => `?x${encodeURIComponent(s)}=${encodeURIComponent(s)}`),
+  }),
+);
+
+describe('errors', () => {
+  it('fuzz: 500 malformed bodies and query strings to the write endpoints answer 4xx with the error shape and change no row', async () => {
+    const before = await snapshot();
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(fc.nat(writeEndpoints().length - 1), malformed, async (which, input) => {
+        const [method, path] = writeEndpoints()[which] as [string, string];
+        const reply = await h.request(method, path + input.query, 'body' in input ? input.body : undefined, 'raw' in input ? { raw: input.raw } : {});
+        statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
+        expect(reply.status, `${method} ${path} ${JSON.stringify(input)} → ${reply.text}`).toBeGreaterThanOrEqual(400);
+        expect(reply.status).toBeLessThan(500);
+        expect(reply.body.error).toEqual({ code: expect.any(String), message: expect.any(String), details: expect.any(Array) });
+      }),
+      { numRuns: 500 },
+    );
+    expect([...statuses.values()].reduce((a, b) => a + b)).toBe(500);
+    expect(await snapshot()).toEqual(before);
+  }, 120_000);
+
+  it('answers 413 to an oversized body, 415 to a non-JSON one, 400 naming unknown fields', async () => {
+    const big = await h.post('/api/v1/remotes', remoteBody({ caCert: 'x'.repeat(2 * 1024 * 1024) }));
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+    const text = await h.request('POST', '/api/v1/remotes', undefined, { raw: 'name=x', headers: { 'content-type': 'text/plain' } });
+    expect(text.status).toBe(415);
+    const unknown = await h.post('/api/v1/repositories', { name: 'r', colour: 'red', size: 1 });
+    expect(unknown.body.error.details).toEqual([
+      { path: 'body.colour', code: 'unknown_field', message: 'unknown field' },
+      { path: 'body.size', code: 'unknown_field', message: 'unknown field' },
+    ]);
+    expect((await h.get('/api/v1/nothing-here')).body.error.code).toBe('NOT_FOUND');
+  });
+
+  it('creates one of two racing resources with one name: one 201, the rest 409', async () => {
+    for (const [path, body] of [
+      ['/api/v1/remotes', remoteBody({ name: 'race' })],
+      ['/api/v1/repositories', { name: 'race' }],
+    ] as const) {
+      const replies = await Promise.all(Array.from({ length: 8 }, () => h.post(path, body)));
+      expect(replies.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+    }
+  });
+});
+
+describe('OpenAPI and docs', () => {
+  it('serves an OpenAPI 3.1 document generated from the schemas, with write-only fields kept out of responses', async () => {
+    const doc = (await h.get('/openapi.json', null)).body;
+    expect(doc.openapi).toBe('3.1.0');
+    for (const path of ['/api/v1/remotes', '/api/v1/repositories/{id}/sync', '/api/v1/repositories/{id}/versions/{number}', '/api/v1/distributions', '/api/v1/tokens', '/api/v1/tasks/{id}/cancel', '/api/v1/schedules', '/api/v1/content/manifests/{digest}/referrers', '/api/v1/settings/media-types']) {
+      expect(Object.keys(doc.paths)).toContain(path);
+    }
+    expect(doc.components.schemas.Remote.properties.password).toBeUndefined();
+    expect(doc.components.schemas.Remote.properties.passwordSet).toBeDefined();
+    expect(doc.paths['/api/v1/remotes'].post.responses['409']).toBeDefined();
+    expect(doc.paths['/api/v1/repositories/{id}/sync'].post.responses['202']).toBeDefined();
+  });
+
+  it('serves /docs with its assets from this server only', async () => {
+    const page = await h.get('/docs', null);
+    expect(page.status).toBe(200);
+    expect(page.text).not.toMatch(/https?:\/\//);
+    for (const asset of ['/docs/assets/swagger-ui-bundle.js', '/docs/assets/swagger-ui.css', '/docs/init.js']) {
+      expect((await h.get(asset, null)).status).toBe(200);
+    }
+  });
+});
