@@ -1,8 +1,7 @@
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/client.ts';
 import { applyMigrations, type MigrationResult } from './migrate.ts';
 import { readMigrations } from './migrations.ts';
@@ -71,6 +70,8 @@ async function openPostgres(databaseUrl: string): Promise<Database> {
 }
 
 async function openEmbedded(dir: string): Promise<Database> {
+  // Loaded only here: PGlite's WASM costs ~50 MiB that processes on PostgreSQL should not carry.
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
   let pglite: PGlite;
   try {
     pglite = await PGlite.create(dir);

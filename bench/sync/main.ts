@@ -1,0 +1,129 @@
+// bench/sync: Cistern's full sync and no-op resync against `skopeo sync` (the
+// peer) and `cp -r` (the disk limit), on the same upstream in one run.
+//   npx tsx bench/sync/main.ts [--tags 200] [--big 4] [--big-mib 256]
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import {
+  createTestDatabase,
+  json,
+  makeTempDir,
+  pushBlob,
+  pushManifest,
+  removeDir,
+  startDistribution,
+  startFaultProxy,
+  type FaultProxy,
+} from '@cistern/testkit';
+
+const { values } = parseArgs({ options: { tags: { type: 'string', default: '200' }, big: { type: 'string', default: '4' }, 'big-mib': { type: 'string', default: '256' } } });
+const TAGS = Number(values.tags);
+const BIG = Number(values.big);
+const BIG_BYTES = Number(values['big-mib']) * 1024 * 1024;
+const REPO = 'bench/app';
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+interface Measured {
+  wallS: number;
+  peakRssMiB: number;
+  requests: Record<string, number>;
+  output: string;
+}
+
+/**
+ * Runs a command under GNU time: wall seconds and peak RSS, plus the upstream
+ * requests it made. Asynchronous, because the counting proxy lives in this process.
+ */
+async function measure(proxy: FaultProxy | undefined, command: string, args: string[]): Promise<Measured> {
+  proxy?.reset();
+  const child = spawn('/usr/bin/time', ['-f', 'TIME %e %M', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (status !== 0) throw new Error(`${command} failed: ${stderr.slice(-2000)}`);
+  const line = stderr.split('\n').find((l) => l.startsWith('TIME ')) ?? 'TIME 0 0';
+  const [, wall, rssKb] = line.split(' ');
+  return { wallS: Number(wall), peakRssMiB: Number(rssKb) / 1024, requests: proxy?.counts() ?? {}, output: stdout.trim() };
+}
+
+function image(config: Buffer, layers: { digest: string; size: number }[]): Buffer {
+  return json({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: '', size: config.length },
+    layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...l })),
+  });
+}
+
+async function fill(upstream: { url: string; authorization(r: string): Promise<string | undefined> }): Promise<number> {
+  let bytes = 0;
+  const base = [randomBytes(2 * 1024 * 1024), randomBytes(2 * 1024 * 1024)];
+  const baseLayers = [];
+  for (const b of base) baseLayers.push({ digest: await pushBlob(upstream, REPO, b), size: b.length });
+  bytes += base.reduce((n, b) => n + b.length, 0);
+  const push = async (tag: string, layers: { digest: string; size: number }[]) => {
+    const config = json({ architecture: 'amd64', os: 'linux', tag });
+    const configDigest = await pushBlob(upstream, REPO, config);
+    const manifest = JSON.parse(image(config, layers).toString()) as { config: { digest: string } };
+    manifest.config.digest = configDigest;
+    await pushManifest(upstream, REPO, tag, json(manifest), 'application/vnd.oci.image.manifest.v1+json');
+    bytes += config.length;
+  };
+  for (let i = 0; i < TAGS; i++) {
+    const own = randomBytes(64 * 1024);
+    await push(`v${i}`, [...baseLayers, { digest: await pushBlob(upstream, REPO, own), size: own.length }]);
+    bytes += own.length;
+  }
+  for (let i = 0; i < BIG; i++) {
+    const big = randomBytes(BIG_BYTES);
+    await push(`big${i}`, [{ digest: await pushBlob(upstream, REPO, big), size: big.length }]);
+    bytes += big.length;
+  }
+  return bytes;
+}
+
+const manifestGets = (m: Measured) => m.requests['GET manifest'] ?? 0;
+const total = (m: Measured) => Object.values(m.requests).reduce((a, b) => a + b, 0);
+
+const upstream = await startDistribution();
+const proxy = await startFaultProxy(upstream.url);
+const db = await createTestDatabase();
+const work = await makeTempDir('bench-sync');
+try {
+  console.log(`filling ${upstream.url} with ${TAGS} small tags and ${BIG} × ${BIG_BYTES / 1024 / 1024} MiB images…`);
+  const bytes = await fill(upstream);
+  console.log(`upstream holds ${(bytes / 1e9).toFixed(2)} GB of distinct blobs`);
+  const runSync = ['--import', 'tsx', path.join(here, 'run-sync.ts'), db.url, path.join(work, 'cistern'), proxy.url, REPO];
+  const full = await measure(proxy, process.execPath, runSync);
+  const noop = await measure(proxy, process.execPath, runSync);
+  const skopeo = await measure(proxy, 'skopeo', ['sync', '--scoped', '--src', 'docker', '--dest', 'dir', '--src-tls-verify=false', `${proxy.host}/${REPO}`, path.join(work, 'skopeo')]);
+  const cp = await measure(undefined, 'cp', ['-r', upstream.storageDir, path.join(work, 'cp')]);
+
+  const rows = [
+    ['Cistern full sync', full],
+    ['Cistern no-op resync', noop],
+    ['skopeo sync (peer)', skopeo],
+    ['cp -r of upstream storage (disk limit)', cp],
+  ] as const;
+  console.log('\n| run | wall s | upstream requests | manifest GETs | peak RSS MiB |');
+  console.log('|---|---|---|---|---|');
+  for (const [name, m] of rows) {
+    console.log(`| ${name} | ${m.wallS.toFixed(2)} | ${m === cp ? '—' : total(m)} | ${m === cp ? '—' : manifestGets(m)} | ${m.peakRssMiB.toFixed(0)} |`);
+  }
+  console.log(`\nfull sync / skopeo wall time: ${(full.wallS / skopeo.wallS).toFixed(2)}× (target ≤ 0.30×)`);
+  console.log(`full sync / cp -r wall time: ${(full.wallS / cp.wallS).toFixed(2)}×`);
+  console.log(`no-op resync: ${noop.wallS.toFixed(2)} s (target ≤ 2 s), ${manifestGets(noop)} manifest GETs (target 0)`);
+  console.log(`Cistern peak RSS: ${Math.max(full.peakRssMiB, noop.peakRssMiB).toFixed(0)} MiB (target ≤ 300 MiB)`);
+  const inProcess = (m: Measured) => (JSON.parse(m.output) as { wallMs: number }).wallMs / 1000;
+  console.log(`sync time inside the process (without Node/tsx start-up): full ${inProcess(full).toFixed(2)} s (${(inProcess(full) / skopeo.wallS).toFixed(2)}× skopeo), no-op ${inProcess(noop).toFixed(2)} s`);
+  console.log(`sync results: ${full.output} / ${noop.output}`);
+} finally {
+  await proxy.stop();
+  await upstream.stop();
+  await db.drop();
+  await removeDir(work);
+}
