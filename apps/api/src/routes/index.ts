@@ -1,5 +1,6 @@
 import type { ApiContext } from '../context.ts';
 import type { RouteTable } from '../http/route-table.ts';
+import { contentActionRoutes } from './content-actions.ts';
 import { contentRoutes } from './content.ts';
 import { distributionRoutes } from './distributions.ts';
 import { remoteRoutes } from './remotes.ts';
@@ -15,6 +16,7 @@ export function registerRoutes(routes: RouteTable, ctx: ApiContext): void {
   for (const group of [
     remoteRoutes,
     repositoryRoutes,
+    contentActionRoutes,
     versionRoutes,
     distributionRoutes,
     tokenRoutes,
