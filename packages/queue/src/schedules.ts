@@ -66,7 +66,8 @@ export type TickOutcome = { taskId: string; created: boolean } | { skipped: stri
 
 /**
  * One tick: a sync task through the same TaskService path as an API request,
- * so a tick while an identical sync still waits returns that task instead of a twin.
+ * so a tick while an identical sync still waits returns that task instead of a
+ * twin, and a tick while a sync of the repository runs queues nothing.
  */
 export async function runScheduleTick(prisma: PrismaClient, tasks: TaskService, scheduleId: string): Promise<TickOutcome> {
   const schedule = await prisma.schedule.findUnique({ where: { id: scheduleId }, include: { repository: true } });
@@ -74,10 +75,13 @@ export async function runScheduleTick(prisma: PrismaClient, tasks: TaskService, 
   if (!schedule.enabled) return { skipped: 'the schedule is disabled' };
   const remoteId = schedule.remoteId ?? schedule.repository.remoteId;
   if (!remoteId) return { skipped: 'neither the schedule nor its repository names a remote' };
+  const resource = repositoryResource(schedule.repositoryId);
+  const running = await prisma.task.findFirst({ where: { kind: 'sync', resource, state: { in: ['running', 'canceling'] } }, select: { id: true } });
+  if (running) return { skipped: `sync task ${running.id} of this repository is still running` };
   const { task, created } = await tasks.create({
     kind: 'sync',
     params: { repositoryId: schedule.repositoryId, remoteId, mirror: schedule.mirror },
-    resource: repositoryResource(schedule.repositoryId),
+    resource,
     dedupe: true,
   });
   await prisma.schedule.update({ where: { id: schedule.id }, data: { lastTaskId: task.id } });
