@@ -32,38 +32,43 @@ export async function collectReferrers(options: ReferrerOptions): Promise<Referr
   const failedSubjects = new Set<string>();
   const done = new Set<string>();
   let apiMissing = false;
+  let probed = false;
   for (;;) {
     const pending = [...walker.accepted.keys()].filter((d) => !done.has(d));
     if (pending.length === 0) break;
-    await Promise.all(
-      pending.map(async (subject) => {
-        done.add(subject);
-        progress.checkpoint();
-        if (options.syncSignatures) {
-          for (const tag of cosignTagsFor(subject).filter((t) => upstreamTags.has(t))) {
-            const { digest } = await client.headManifest(tag);
-            const outcome = await walker.visit(digest, tag);
-            if (outcome.accepted) {
-              options.addTag(tag, digest);
-              progress.increment(Report.referrers, 1, 'signatures and referrers found');
-            }
+    const one = async (subject: string) => {
+      done.add(subject);
+      progress.checkpoint();
+      if (options.syncSignatures) {
+        for (const tag of cosignTagsFor(subject).filter((t) => upstreamTags.has(t))) {
+          const { digest } = await client.headManifest(tag);
+          const outcome = await walker.visit(digest, tag);
+          if (outcome.accepted) {
+            options.addTag(tag, digest);
+            progress.increment(Report.referrers, 1, 'signatures and referrers found');
           }
         }
-        if (!options.syncReferrers) return;
-        try {
-          const referrers = await client.listReferrers(subject, { knownTags: upstreamTags, skipApi: apiMissing });
-          if (referrers.source === 'tag') apiMissing = true;
-          for (const referrer of referrers.manifests) {
-            const outcome = await walker.visit(referrer.digest, `referrer of ${subject}`);
-            if (outcome.accepted) progress.increment(Report.referrers, 1, 'signatures and referrers found');
-          }
-        } catch (error) {
-          if (isUpstreamError(error, 'TOOMANYREQUESTS') || !isUpstreamError(error)) throw error;
-          failedSubjects.add(subject);
-          progress.increment(Report.referrersFailed, 1, `subjects whose referrers could not be listed (kept as they were); last: ${error.message}`);
+      }
+      if (!options.syncReferrers) return;
+      try {
+        const referrers = await client.listReferrers(subject, { knownTags: upstreamTags, skipApi: apiMissing });
+        if (referrers.source === 'tag') apiMissing = true;
+        for (const referrer of referrers.manifests) {
+          const outcome = await walker.visit(referrer.digest, `referrer of ${subject}`);
+          if (outcome.accepted) progress.increment(Report.referrers, 1, 'signatures and referrers found');
         }
-      }),
-    );
+      } catch (error) {
+        if (isUpstreamError(error, 'TOOMANYREQUESTS') || !isUpstreamError(error)) throw error;
+        failedSubjects.add(subject);
+        progress.increment(Report.referrersFailed, 1, `subjects whose referrers could not be listed (kept as they were); last: ${error.message}`);
+      }
+    };
+    // The first answer tells whether the upstream has the Referrers API; the rest then skip what it lacks.
+    if (!probed) {
+      probed = true;
+      await one(pending.shift() as string);
+    }
+    await Promise.all(pending.map(one));
   }
   return { failedSubjects };
 }
