@@ -69,7 +69,9 @@ export class FilesystemBlobStore implements BlobStore {
     try {
       const { size } = await file.stat();
       const { offset, length } = resolveRange(digest, size, range);
-      const stream = file.createReadStream(length > 0 ? { start: offset, end: offset + length - 1 } : {});
+      // 1 MiB reads: the default 64 KiB makes serving large blobs syscall-bound (bench/serve: 2 MiB GETs 0.94x → 1.56x of Distribution).
+      const window = { highWaterMark: 1 << 20 };
+      const stream = file.createReadStream(length > 0 ? { ...window, start: offset, end: offset + length - 1 } : window);
       return { size, offset, length, stream };
     } catch (error) {
       await file.close();
