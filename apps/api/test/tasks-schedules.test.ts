@@ -69,7 +69,7 @@ describe('schedules', () => {
     const worker = createScheduleWorker({ prisma: h.prisma, tasks: service, connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: null }, logger: h.resources.logger, prefix: h.prefix });
     try {
       let shown = (await h.get(`/api/v1/schedules/${s.id}`)).body;
-      for (let i = 0; i < 50 && !shown.lastTask; i++) {
+      for (let i = 0; i < 250 && !shown.lastTask; i++) {
         await new Promise((r) => setTimeout(r, 100));
         shown = (await h.get(`/api/v1/schedules/${s.id}`)).body;
       }
