@@ -76,7 +76,7 @@ export async function runScheduleTick(prisma: PrismaClient, tasks: TaskService, 
   const remoteId = schedule.remoteId ?? schedule.repository.remoteId;
   if (!remoteId) return { skipped: 'neither the schedule nor its repository names a remote' };
   const resource = repositoryResource(schedule.repositoryId);
-  const running = await prisma.task.findFirst({ where: { kind: 'sync', resource, state: { in: ['running', 'canceling'] } }, select: { id: true } });
+  const running = await prisma.task.findFirst({ where: { kind: 'sync', resource, state: 'running' }, select: { id: true } });
   if (running) return { skipped: `sync task ${running.id} of this repository is still running` };
   const { task, created } = await tasks.create({
     kind: 'sync',

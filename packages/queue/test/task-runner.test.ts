@@ -12,7 +12,11 @@ import { Harness } from './harness.ts';
 const h = new Harness();
 beforeAll(() => h.start());
 afterAll(() => h.stop());
-afterEach(() => h.closeWorkers());
+afterEach(async () => {
+  await h.closeWorkers();
+  // Each test starts from an empty queue: leftover jobs would be taken by the next test's worker.
+  await h.queue.obliterate({ force: true });
+});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
