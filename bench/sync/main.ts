@@ -27,6 +27,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 interface Measured {
   wallS: number;
+  cpuS: number;
   peakRssMiB: number;
   requests: Record<string, number>;
   output: string;
@@ -38,16 +39,16 @@ interface Measured {
  */
 async function measure(proxy: FaultProxy | undefined, command: string, args: string[]): Promise<Measured> {
   proxy?.reset();
-  const child = spawn('/usr/bin/time', ['-f', 'TIME %e %M', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('/usr/bin/time', ['-f', 'TIME %e %M %U %S', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
   if (status !== 0) throw new Error(`${command} failed: ${stderr.slice(-2000)}`);
-  const line = stderr.split('\n').find((l) => l.startsWith('TIME ')) ?? 'TIME 0 0';
-  const [, wall, rssKb] = line.split(' ');
-  return { wallS: Number(wall), peakRssMiB: Number(rssKb) / 1024, requests: proxy?.counts() ?? {}, output: stdout.trim() };
+  const line = stderr.split('\n').find((l) => l.startsWith('TIME ')) ?? 'TIME 0 0 0 0';
+  const [, wall, rssKb, user, sys] = line.split(' ');
+  return { wallS: Number(wall), cpuS: Number(user) + Number(sys), peakRssMiB: Number(rssKb) / 1024, requests: proxy?.counts() ?? {}, output: stdout.trim() };
 }
 
 function image(config: Buffer, layers: { digest: string; size: number }[]): Buffer {
@@ -112,10 +113,10 @@ try {
     ['skopeo sync (peer)', skopeo],
     ['cp -r of upstream storage (disk limit)', cp],
   ] as const;
-  console.log('\n| run | wall s | upstream requests | manifest GETs | peak RSS MiB |');
-  console.log('|---|---|---|---|---|');
+  console.log('\n| run | wall s | CPU s | upstream requests | manifest GETs | peak RSS MiB |');
+  console.log('|---|---|---|---|---|---|');
   for (const [name, m] of rows) {
-    console.log(`| ${name} | ${m.wallS.toFixed(2)} | ${m === cp ? '—' : total(m)} | ${m === cp ? '—' : manifestGets(m)} | ${m.peakRssMiB.toFixed(0)} |`);
+    console.log(`| ${name} | ${m.wallS.toFixed(2)} | ${m.cpuS.toFixed(2)} | ${m === cp ? '—' : total(m)} | ${m === cp ? '—' : manifestGets(m)} | ${m.peakRssMiB.toFixed(0)} |`);
   }
   console.log(`\nfull sync / skopeo wall time: ${(full.wallS / skopeo.wallS).toFixed(2)}× (target ≤ 0.30×)`);
   console.log(`full sync / cp -r wall time: ${(full.wallS / cp.wallS).toFixed(2)}×`);

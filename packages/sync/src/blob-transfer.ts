@@ -2,7 +2,7 @@ import type { PrismaClient, SyncPolicy } from '@cistern/db';
 import type { Descriptor, ParsedManifest } from '@cistern/oci';
 import type { BlobStore } from '@cistern/storage';
 import type { UpstreamClient } from '@cistern/upstream';
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { isBlobEntry, isForeign } from './manifest-record.ts';
 import { Report, type SyncProgress } from './sync-progress.ts';
 
@@ -25,65 +25,105 @@ interface BlobNeed {
   foreign: boolean;
 }
 
-/** Every blob the manifests reference, once each. Schema-1 sizes come from the Blob rows. */
-function blobNeeds(manifests: Iterable<ParsedManifest>): Map<string, BlobNeed> {
-  const needs = new Map<string, BlobNeed>();
-  const add = (d: Pick<Descriptor, 'digest' | 'size' | 'mediaType' | 'urls'>, role: BlobNeed['role']) => {
-    if (!needs.has(d.digest)) needs.set(d.digest, { digest: d.digest, size: d.size, role, urls: d.urls ?? [], foreign: isForeign(d) });
-  };
-  for (const parsed of manifests) {
-    if (parsed.config) add(parsed.config, 'config');
-    for (const layer of parsed.layers) add(layer, 'layer');
-    for (const child of parsed.children) if (isBlobEntry(child)) add(child, 'layer');
-    for (const digest of parsed.schema1Blobs) add({ digest, size: -1, mediaType: 'schema1' }, 'layer');
-  }
+/** The blobs one manifest references. Schema-1 sizes (size -1 here) come from the Blob rows. */
+function blobNeeds(parsed: ParsedManifest): BlobNeed[] {
+  const needs: BlobNeed[] = [];
+  const add = (d: Pick<Descriptor, 'digest' | 'size' | 'mediaType' | 'urls'>, role: BlobNeed['role']) =>
+    needs.push({ digest: d.digest, size: d.size, role, urls: d.urls ?? [], foreign: isForeign(d) });
+  if (parsed.config) add(parsed.config, 'config');
+  for (const layer of parsed.layers) add(layer, 'layer');
+  for (const child of parsed.children) if (isBlobEntry(child)) add(child, 'layer');
+  for (const digest of parsed.schema1Blobs) add({ digest, size: -1, mediaType: 'schema1' }, 'layer');
   return needs;
 }
 
 /**
+ * Brings in the blobs of accepted manifests while the sync is still walking
+ * manifests, so downloads overlap the manifest phase.
+ *
  * `immediate`: every distributable blob not yet stored is downloaded and verified.
  * `on_demand` / `streamed`: config blobs are downloaded (clients always need them
  * and they are small); layers are recorded as remote artifacts for the registry
  * to fetch on first pull. Foreign layers are recorded, never downloaded.
+ *
+ * One failure stops the other downloads, and `finish` waits for all of them to
+ * settle before it reports it, so no write is in flight when the task fails.
  */
-export async function transferBlobs(options: BlobTransferOptions, manifests: Iterable<ParsedManifest>): Promise<void> {
-  const { prisma, storage, progress } = options;
-  const needs = blobNeeds(manifests);
-  const rows = await prisma.blob.findMany({ where: { digest: { in: [...needs.keys()] } }, select: { digest: true, size: true, stored: true } });
-  const stored = new Set(rows.filter((b) => b.stored).map((b) => b.digest));
-  const sizes = new Map(rows.map((b) => [b.digest, Number(b.size)]));
-  const toDownload: BlobNeed[] = [];
-  const toRecord: BlobNeed[] = [];
-  for (const need of needs.values()) {
-    if (need.size < 0) need.size = sizes.get(need.digest) ?? 0;
-    if (stored.has(need.digest)) continue;
-    if (!need.foreign && (options.policy === 'immediate' || need.role === 'config')) toDownload.push(need);
-    else toRecord.push(need);
+export class BlobTransfer {
+  private readonly seen = new Set<string>();
+  private readonly pending: Promise<void>[] = [];
+  private readonly stop = new AbortController();
+  private readonly signal: AbortSignal;
+  private readonly limit: LimitFunction;
+  private firstFailure: { error: unknown } | undefined;
+  private scheduled = 0;
+
+  constructor(private readonly options: BlobTransferOptions) {
+    this.signal = AbortSignal.any([options.progress.signal, this.stop.signal]);
+    this.limit = pLimit(options.concurrency);
   }
-  await recordRemoteArtifacts(options, toRecord);
-  progress.report(Report.blobs, { message: 'blobs downloaded', done: 0, total: toDownload.length });
-  // One failure stops the other downloads, and all of them settle before the sync
-  // reports it, so no write is still in flight when the task says it failed.
-  const stop = new AbortController();
-  const signal = AbortSignal.any([progress.signal, stop.signal]);
-  const limit = pLimit(options.concurrency);
-  let firstFailure: { error: unknown } | undefined;
-  await Promise.allSettled(
-    toDownload.map((need) =>
-      limit(async () => {
-        if (signal.aborted) return;
-        progress.checkpoint();
-        if (!(await storage.exists(need.digest))) await download(options, need, signal);
-        await prisma.blob.update({ where: { digest: need.digest }, data: { stored: true } });
-        progress.increment(Report.blobs);
-      }).catch((error: unknown) => {
-        firstFailure ??= { error };
-        stop.abort();
-      }),
-    ),
-  );
-  if (firstFailure) throw firstFailure.error;
-  progress.report(Report.blobs, { state: 'completed' });
+
+  /** Schedules the blobs of one accepted manifest (each digest once per sync). */
+  add(parsed: ParsedManifest): void {
+    const needs = blobNeeds(parsed).filter((need) => !this.seen.has(need.digest));
+    if (needs.length === 0) return;
+    needs.forEach((need) => this.seen.add(need.digest));
+    this.pending.push(this.guard(this.schedule(needs)));
+  }
+
+  /** Waits for every scheduled transfer; throws the first failure. */
+  async finish(): Promise<void> {
+    // Scheduling may add downloads while we wait, so wait until nothing new appears.
+    for (let settled = 0; settled < this.pending.length; ) {
+      const batch = this.pending.slice(settled);
+      settled += batch.length;
+      await Promise.allSettled(batch);
+    }
+    if (this.firstFailure) throw this.firstFailure.error;
+    this.options.progress.report(Report.blobs, { state: 'completed' });
+  }
+
+  /** Stops what is running and waits for it; for a sync that failed elsewhere. */
+  async abandon(): Promise<void> {
+    this.stop.abort();
+    await Promise.allSettled(this.pending);
+  }
+
+  private async schedule(needs: BlobNeed[]): Promise<void> {
+    const { prisma, policy } = this.options;
+    const rows = await prisma.blob.findMany({ where: { digest: { in: needs.map((n) => n.digest) } }, select: { digest: true, size: true, stored: true } });
+    const byDigest = new Map(rows.map((row) => [row.digest, row]));
+    const toRecord: BlobNeed[] = [];
+    for (const need of needs) {
+      const row = byDigest.get(need.digest);
+      if (need.size < 0) need.size = Number(row?.size ?? 0);
+      if (row?.stored) continue;
+      if (need.foreign || (policy !== 'immediate' && need.role !== 'config')) {
+        toRecord.push(need);
+        continue;
+      }
+      this.scheduled += 1;
+      this.options.progress.report(Report.blobs, { message: 'blobs downloaded', total: this.scheduled });
+      this.pending.push(this.guard(this.limit(() => this.transfer(need))));
+    }
+    await recordRemoteArtifacts(this.options, toRecord);
+  }
+
+  private async transfer(need: BlobNeed): Promise<void> {
+    if (this.signal.aborted) return;
+    const { storage, prisma, progress } = this.options;
+    progress.checkpoint();
+    if (!(await storage.exists(need.digest))) await download(this.options, need, this.signal);
+    await prisma.blob.update({ where: { digest: need.digest }, data: { stored: true } });
+    progress.increment(Report.blobs);
+  }
+
+  private guard(work: Promise<void>): Promise<void> {
+    return work.catch((error: unknown) => {
+      this.firstFailure ??= { error };
+      this.stop.abort();
+    });
+  }
 }
 
 async function download(options: BlobTransferOptions, need: BlobNeed, signal: AbortSignal): Promise<void> {

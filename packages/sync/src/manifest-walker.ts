@@ -13,6 +13,8 @@ export interface WalkerOptions {
   platforms: readonly string[];
   maxManifestBytes: number;
   progress: SyncProgress;
+  /** Called once per accepted manifest, as soon as it is accepted (blob transfers start here). */
+  onAccepted(parsed: ParsedManifest): void;
 }
 
 export type Outcome = { accepted: true; parsed: ParsedManifest } | { accepted: false; reason: string };
@@ -73,6 +75,7 @@ export class ManifestWalker {
       progress.increment(Report.manifestsUnchanged, 1, 'manifests already stored');
     }
     this.accepted.set(digest, loaded.parsed);
+    this.options.onAccepted(loaded.parsed);
     await Promise.all(this.keptChildren(loaded.parsed).map((child) => this.visit(child.digest, `${label} > ${child.digest}`)));
     return { accepted: true, parsed: loaded.parsed };
   }

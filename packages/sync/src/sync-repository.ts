@@ -3,7 +3,7 @@ import type { MediaTypePolicy } from '@cistern/oci';
 import type { BlobStore } from '@cistern/storage';
 import type { UpstreamClient } from '@cistern/upstream';
 import pLimit from 'p-limit';
-import { transferBlobs } from './blob-transfer.ts';
+import { BlobTransfer } from './blob-transfer.ts';
 import { ManifestWalker } from './manifest-walker.ts';
 import { collectReferrers } from './referrer-collector.ts';
 import { describeSkip, isSkippable, toSyncError } from './sync-errors.ts';
@@ -51,6 +51,16 @@ export async function syncRepository(deps: SyncDeps, input: SyncInput): Promise<
 async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
   const { prisma, client, progress } = deps;
   const { remote } = input;
+  const blobs = new BlobTransfer({
+    prisma,
+    storage: deps.storage,
+    client,
+    progress,
+    policy: remote.policy,
+    remoteId: remote.id,
+    upstreamName: client.repository,
+    concurrency: Math.max(1, remote.downloadConcurrency),
+  });
   const walker = new ManifestWalker({
     prisma,
     client,
@@ -58,8 +68,37 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
     platforms: remote.platforms,
     maxManifestBytes: input.maxManifestBytes,
     progress,
+    onAccepted: (parsed) => blobs.add(parsed),
   });
+  let walked: Awaited<ReturnType<typeof walk>>;
+  try {
+    walked = await walk(deps, input, walker);
+  } catch (error) {
+    await blobs.abandon();
+    throw error;
+  }
+  await blobs.finish();
+  const { producedTags, failedSubjects } = walked;
 
+  progress.checkpoint();
+  const produced = new Set(walker.accepted.keys());
+  const changes = input.mirror
+    ? await mirrorChanges(prisma, input.repositoryId, produced, producedTags, failedSubjects)
+    : { addManifests: produced, addTags: producedTags };
+  const written = await writeRepositoryVersion(prisma, input.repositoryId, changes);
+  progress.report(Report.version, {
+    message: written ? `wrote version ${written.version.number}` : 'no changes: no version written',
+    done: written ? 1 : 0,
+    total: 1,
+    state: 'completed',
+  });
+  return { version: written?.version.number ?? null, manifests: produced.size, tags: producedTags.size };
+}
+
+/** Lists and filters tags, brings in their manifests, then their signatures and referrers. */
+async function walk(deps: SyncDeps, input: SyncInput, walker: ManifestWalker) {
+  const { client, progress } = deps;
+  const { remote } = input;
   progress.report(Report.tags, { message: 'listing upstream tags' });
   const upstreamTags = new Set<string>();
   for await (const page of client.tagPages()) {
@@ -100,34 +139,7 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
     syncReferrers: remote.syncReferrers,
     addTag: (tag, digest) => producedTags.set(tag, digest),
   });
-
-  await transferBlobs(
-    {
-      prisma,
-      storage: deps.storage,
-      client,
-      progress,
-      policy: remote.policy,
-      remoteId: remote.id,
-      upstreamName: client.repository,
-      concurrency: Math.max(1, remote.downloadConcurrency),
-    },
-    walker.accepted.values(),
-  );
-
-  progress.checkpoint();
-  const produced = new Set(walker.accepted.keys());
-  const changes = input.mirror
-    ? await mirrorChanges(prisma, input.repositoryId, produced, producedTags, failedSubjects)
-    : { addManifests: produced, addTags: producedTags };
-  const written = await writeRepositoryVersion(prisma, input.repositoryId, changes);
-  progress.report(Report.version, {
-    message: written ? `wrote version ${written.version.number}` : 'no changes: no version written',
-    done: written ? 1 : 0,
-    total: 1,
-    state: 'completed',
-  });
-  return { version: written?.version.number ?? null, manifests: produced.size, tags: producedTags.size };
+  return { producedTags, failedSubjects };
 }
 
 /**
