@@ -87,6 +87,11 @@ async function fill(upstream: { url: string; authorization(r: string): Promise<s
   return bytes;
 }
 
+/** Cistern's run prints its own request counts; the kinds match the proxy's. */
+function withOwnCounts(m: Measured): Measured {
+  return { ...m, requests: (JSON.parse(m.output) as { requests: Record<string, number> }).requests };
+}
+
 const manifestGets = (m: Measured) => m.requests['GET manifest'] ?? 0;
 const total = (m: Measured) => Object.values(m.requests).reduce((a, b) => a + b, 0);
 
@@ -101,10 +106,14 @@ try {
   // Run the sync as production runs the worker: an esbuild bundle on plain node, not through tsx.
   const bundle = path.join(here, 'dist', 'run-sync.js');
   await measure(undefined, process.execPath, [path.join(here, '../../scripts/bundle.mjs'), path.join(here, 'run-sync.ts'), bundle]);
-  const runSync = [bundle, db.url, path.join(work, 'cistern'), proxy.url, REPO];
-  const full = await measure(proxy, process.execPath, runSync);
-  const noop = await measure(proxy, process.execPath, runSync);
-  const skopeo = await measure(proxy, 'skopeo', ['sync', '--scoped', '--src', 'docker', '--dest', 'dir', '--src-tls-verify=false', `${proxy.host}/${REPO}`, path.join(work, 'skopeo')]);
+  // Timed runs talk to Distribution directly; Cistern counts its own requests, and
+  // skopeo's are counted by a second, untimed run through the counting proxy.
+  const runSync = [bundle, db.url, path.join(work, 'cistern'), upstream.url, REPO];
+  const full = withOwnCounts(await measure(undefined, process.execPath, runSync));
+  const noop = withOwnCounts(await measure(undefined, process.execPath, runSync));
+  const skopeoArgs = (host: string, dest: string) => ['sync', '--scoped', '--src', 'docker', '--dest', 'dir', '--src-tls-verify=false', `${host}/${REPO}`, path.join(work, dest)];
+  const skopeo = await measure(undefined, 'skopeo', skopeoArgs(upstream.host, 'skopeo'));
+  skopeo.requests = (await measure(proxy, 'skopeo', skopeoArgs(proxy.host, 'skopeo-counted'))).requests;
   const cp = await measure(undefined, 'cp', ['-r', upstream.storageDir, path.join(work, 'cp')]);
 
   const rows = [
