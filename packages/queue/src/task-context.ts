@@ -42,7 +42,8 @@ export class TaskContext<Params = unknown> {
     const current = this.reports.get(code) ?? { code, message: code, done: 0, total: null, state: 'running' };
     const next = { ...current, ...update };
     this.reports.set(code, next);
-    this.flushTimer ??= setTimeout(() => void this.flush(), this.flushEveryMs);
+    // A failed periodic write is logged, never left unhandled: the next flush retries it.
+    this.flushTimer ??= setTimeout(() => this.flush().catch((error: unknown) => this.log.warn({ err: error }, 'could not save progress reports')), this.flushEveryMs);
     return next;
   }
 
@@ -55,12 +56,24 @@ export class TaskContext<Params = unknown> {
     return [...this.reports.values()];
   }
 
-  /** Writes pending reports now; the runner calls it before the task's final state. */
+  /**
+   * Stops periodic writes and waits for one in flight, so nothing lands after the
+   * final state; the runner writes the returned reports with that state.
+   */
+  async settle(): Promise<Prisma.InputJsonValue> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    await this.flushing.catch(() => undefined);
+    return this.progressReports as unknown as Prisma.InputJsonValue;
+  }
+
+  /** Writes pending reports now. */
   async flush(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const reports = this.progressReports as unknown as Prisma.InputJsonValue;
-    this.flushing = this.flushing.then(async () => {
+    // Chained so writes land in order; a failed one does not fail every later one.
+    this.flushing = this.flushing.catch(() => undefined).then(async () => {
       await this.prisma.task.update({ where: { id: this.taskId }, data: { progressReports: reports } });
     });
     await this.flushing;

@@ -67,6 +67,12 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
       await fail(task.id, new TaskError('UNKNOWN_TASK_KIND', `no handler for task kind "${task.kind}"`));
       throw new UnrecoverableError(`no handler for task kind "${task.kind}"`);
     }
+    // Checked before the lock is taken: nothing that can throw may run between acquiring it and the `try` that releases it.
+    const params = paramsSchema.safeParse(task.params);
+    if (!params.success) {
+      await fail(task.id, new TaskError('TASK_PARAMS_INVALID', `the task's params do not fit kind "${task.kind}": ${params.error.message}`));
+      throw new UnrecoverableError(`invalid params for task ${taskId}`);
+    }
     const lock = task.resource ? await locks.acquire(task.resource, taskId) : undefined;
     if (lock === null) {
       // Another task holds the resource: wait our turn without failing or using an attempt.
@@ -88,7 +94,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
     lock?.lost.addEventListener('abort', onLockLost);
     const ctx = new TaskContext(
       taskId,
-      paramsSchema.parse(task.params),
+      params.data,
       aborter.signal,
       logger.child({ taskId, kind: task.kind }),
       prisma,
@@ -107,25 +113,25 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
         return;
       }
       const result = await handler(ctx);
-      await ctx.flush();
       await setState(taskId, ['running', 'canceling'], {
         state: 'completed',
+        progressReports: await ctx.settle(),
         finishedAt: new Date(),
         createdResources: result?.createdResources ?? [],
       });
     } catch (error) {
-      await ctx.flush().catch(() => undefined);
+      const progressReports = await ctx.settle();
       if (error instanceof TaskCanceledError) {
-        await setState(taskId, ['running', 'canceling'], { state: 'canceled', finishedAt: new Date() });
+        await setState(taskId, ['running', 'canceling'], { state: 'canceled', finishedAt: new Date(), progressReports });
         return;
       }
       const attemptsLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
       if (isRetryable(error) && attemptsLeft) {
         ctx.log.warn({ err: error, attempt: job.attemptsMade + 1 }, 'task failed; retrying');
-        await setState(taskId, ['running'], { state: 'waiting' });
+        await setState(taskId, ['running'], { state: 'waiting', progressReports });
         throw error;
       }
-      await fail(taskId, error);
+      await fail(taskId, error, progressReports);
       throw new UnrecoverableError(toErrorRecord(error).message);
     } finally {
       clearInterval(poll);
@@ -134,11 +140,12 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
     }
   }
 
-  async function fail(taskId: string, error: unknown): Promise<void> {
+  async function fail(taskId: string, error: unknown, progressReports?: Prisma.InputJsonValue): Promise<void> {
     const record = toErrorRecord(error);
     logger.error({ taskId, code: record.code }, record.message);
     await setState(taskId, ['waiting', 'running', 'canceling'], {
       state: 'failed',
+      ...(progressReports === undefined ? {} : { progressReports }),
       finishedAt: new Date(),
       error: record as unknown as Prisma.InputJsonValue,
     });

@@ -238,3 +238,15 @@ describe('worker shutdown', () => {
     expect((await h.db.prisma.task.findUniqueOrThrow({ where: { id: task.id } })).state).toBe('completed');
   });
 });
+
+describe('bad task rows', () => {
+  it('fails a task whose stored params no longer fit its kind, without leaving its resource locked', async () => {
+    const resource = 'repository:params-test';
+    const broken = await h.db.prisma.task.create({ data: { kind: 'sync', resource, params: { repositoryId: 'not-a-uuid' } } });
+    await h.queue.add('sync', { taskId: broken.id }, { jobId: broken.id });
+    h.worker({ sync: async () => undefined });
+    expect(await h.waitForState(broken.id, ['failed', 'completed'])).toMatchObject({ state: 'failed', error: { code: 'TASK_PARAMS_INVALID' } });
+    const { task } = await h.service.create({ kind: 'sync', params: h.syncParams(), resource });
+    expect((await h.waitForState(task.id, ['completed', 'failed'], 5000)).state).toBe('completed');
+  });
+});
