@@ -4,9 +4,12 @@ import type { BlobStore } from '@cistern/storage';
 import type { UpstreamClient } from '@cistern/upstream';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { isBlobEntry, isForeign } from './manifest-record.ts';
+import type { FailFast } from './fail-fast.ts';
 import { Report, type SyncProgress } from './sync-progress.ts';
 
 export interface BlobTransferOptions {
+  /** The sync's shared failure handling: one failure anywhere stops every download. */
+  failFast: FailFast;
   prisma: PrismaClient;
   storage: BlobStore;
   client: UpstreamClient;
@@ -46,20 +49,16 @@ function blobNeeds(parsed: ParsedManifest): BlobNeed[] {
  * and they are small); layers are recorded as remote artifacts for the registry
  * to fetch on first pull. Foreign layers are recorded, never downloaded.
  *
- * One failure stops the other downloads, and `finish` waits for all of them to
- * settle before it reports it, so no write is in flight when the task fails.
+ * One failure stops the other downloads (FailFast), and `settle` waits for all
+ * of them, so no write is in flight when the task fails.
  */
 export class BlobTransfer {
   private readonly seen = new Set<string>();
   private readonly pending: Promise<void>[] = [];
-  private readonly stop = new AbortController();
-  private readonly signal: AbortSignal;
   private readonly limit: LimitFunction;
-  private firstFailure: { error: unknown } | undefined;
   private scheduled = 0;
 
   constructor(private readonly options: BlobTransferOptions) {
-    this.signal = AbortSignal.any([options.progress.signal, this.stop.signal]);
     this.limit = pLimit(options.concurrency);
   }
 
@@ -68,28 +67,23 @@ export class BlobTransfer {
     const needs = blobNeeds(parsed).filter((need) => !this.seen.has(need.digest));
     if (needs.length === 0) return;
     needs.forEach((need) => this.seen.add(need.digest));
-    this.pending.push(this.guard(this.schedule(needs)));
+    this.pending.push(this.options.failFast.guard(this.schedule(needs)));
   }
 
-  /** Waits for every scheduled transfer; throws the first failure. */
-  async finish(): Promise<void> {
+  /**
+   * Waits for every scheduled transfer, also when the sync already failed (then
+   * they stop early), and marks what was stored, for the next run to reuse.
+   */
+  async settle(): Promise<void> {
     // Scheduling may add downloads while we wait, so wait until nothing new appears.
     for (let settled = 0; settled < this.pending.length; ) {
       const batch = this.pending.slice(settled);
       settled += batch.length;
-      await Promise.allSettled(batch);
+      await Promise.all(batch);
     }
-    // What was verified and stored is marked even when the sync failed, for the next run.
     await this.flushStored();
-    if (this.firstFailure) throw this.firstFailure.error;
+    this.options.failFast.rethrow();
     this.options.progress.report(Report.blobs, { state: 'completed' });
-  }
-
-  /** Stops what is running and waits for it; for a sync that failed elsewhere. */
-  async abandon(): Promise<void> {
-    this.stop.abort();
-    await Promise.allSettled(this.pending);
-    await this.flushStored();
   }
 
   private async schedule(needs: BlobNeed[]): Promise<void> {
@@ -107,16 +101,16 @@ export class BlobTransfer {
       }
       this.scheduled += 1;
       this.options.progress.report(Report.blobs, { message: 'blobs downloaded', total: this.scheduled });
-      this.pending.push(this.guard(this.limit(() => this.transfer(need))));
+      this.pending.push(this.options.failFast.guard(this.limit(() => this.transfer(need))));
     }
     await recordRemoteArtifacts(this.options, toRecord);
   }
 
   private async transfer(need: BlobNeed): Promise<void> {
-    if (this.signal.aborted) return;
-    const { storage, progress } = this.options;
+    const { storage, progress, failFast } = this.options;
+    failFast.check();
     progress.checkpoint();
-    if (!(await storage.exists(need.digest))) await download(this.options, need, this.signal);
+    if (!(await storage.exists(need.digest))) await download(this.options, need, failFast.signal);
     await this.markStored(need.digest);
     progress.increment(Report.blobs);
   }
@@ -141,12 +135,6 @@ export class BlobTransfer {
     return this.flushing;
   }
 
-  private guard(work: Promise<void>): Promise<void> {
-    return work.catch((error: unknown) => {
-      this.firstFailure ??= { error };
-      this.stop.abort();
-    });
-  }
 }
 
 async function download(options: BlobTransferOptions, need: BlobNeed, signal: AbortSignal): Promise<void> {

@@ -1,11 +1,13 @@
 import { saveManifest, type PrismaClient } from '@cistern/db';
 import { Annotation, evaluatePolicy, parseManifest, platformMatches, type Descriptor, type MediaTypePolicy, type ParsedManifest } from '@cistern/oci';
 import type { UpstreamClient } from '@cistern/upstream';
+import type { FailFast } from './fail-fast.ts';
 import { isBlobEntry, toManifestRecord } from './manifest-record.ts';
 import { describeSkip, isSkippable } from './sync-errors.ts';
 import { MAX_REPORT_ITEMS, Report, type SyncProgress } from './sync-progress.ts';
 
 export interface WalkerOptions {
+  failFast: FailFast;
   prisma: PrismaClient;
   client: UpstreamClient;
   policy: MediaTypePolicy;
@@ -42,9 +44,14 @@ export class ManifestWalker {
     return visit;
   }
 
-  /** Loads and validates without adding to the sync's result (the tag-schema index of referrers). */
+  /**
+   * A manifest the sync reads but does not put in the version (the tag schema's
+   * index of referrers): stored when new, so the next run reads it locally.
+   */
   async load(digest: string): Promise<ParsedManifest> {
-    return (await this.fetchOrLoad(digest)).parsed;
+    const { parsed, isNew } = await this.fetchOrLoad(digest);
+    if (isNew) await saveManifest(this.options.prisma, toManifestRecord(parsed));
+    return parsed;
   }
 
   skip(label: string, reason: string): Outcome {
@@ -57,8 +64,9 @@ export class ManifestWalker {
   }
 
   private async run(digest: string, label: string): Promise<Outcome> {
-    const { progress, policy } = this.options;
+    const { progress, policy, failFast } = this.options;
     progress.checkpoint();
+    failFast.check();
     let loaded: { parsed: ParsedManifest; isNew: boolean };
     try {
       loaded = await this.fetchOrLoad(digest);
@@ -76,7 +84,10 @@ export class ManifestWalker {
     }
     this.accepted.set(digest, loaded.parsed);
     this.options.onAccepted(loaded.parsed);
-    await Promise.all(this.keptChildren(loaded.parsed).map((child) => this.visit(child.digest, `${label} > ${child.digest}`)));
+    // allSettled, not all: a failing child must not leave its siblings running unawaited.
+    const children = await Promise.allSettled(this.keptChildren(loaded.parsed).map((child) => this.visit(child.digest, `${label} > ${child.digest}`)));
+    const failed = children.find((c) => c.status === 'rejected');
+    if (failed) throw failed.reason;
     return { accepted: true, parsed: loaded.parsed };
   }
 

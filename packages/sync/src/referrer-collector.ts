@@ -1,10 +1,16 @@
-import { cosignTagsFor } from '@cistern/oci';
+import { cosignTagsFor, referrersTagFor } from '@cistern/oci';
 import type { UpstreamClient } from '@cistern/upstream';
 import { isUpstreamError } from '@cistern/upstream';
+import pLimit from 'p-limit';
+import type { FailFast } from './fail-fast.ts';
 import type { ManifestWalker } from './manifest-walker.ts';
+import { describeSkip, isSkippable } from './sync-errors.ts';
 import { Report, type SyncProgress } from './sync-progress.ts';
 
 export interface ReferrerOptions {
+  failFast: FailFast;
+  /** How many subjects are looked at at once. */
+  concurrency: number;
   client: UpstreamClient;
   walker: ManifestWalker;
   progress: SyncProgress;
@@ -28,47 +34,74 @@ export interface ReferrerResult {
  * the API answers 404.
  */
 export async function collectReferrers(options: ReferrerOptions): Promise<ReferrerResult> {
-  const { client, walker, progress, upstreamTags } = options;
+  const { client, walker, progress, upstreamTags, failFast } = options;
   const failedSubjects = new Set<string>();
   const done = new Set<string>();
+  const limit = pLimit(Math.max(1, options.concurrency));
   let apiMissing = false;
   let probed = false;
+
+  const found = async (digest: string, label: string, tag?: string) => {
+    const outcome = await walker.visit(digest, label);
+    if (!outcome.accepted) return;
+    if (tag) options.addTag(tag, digest);
+    progress.increment(Report.referrers, 1, 'signatures and referrers found');
+  };
+
+  /** The referrers of `subject`: the API, or (once it is known missing) the tag schema through the walker, so a stored index costs no GET. */
+  const referrersOf = async (subject: string): Promise<string[]> => {
+    const tag = referrersTagFor(subject);
+    if (!apiMissing) {
+      // No known tags: the client then never GETs the fallback tag itself; the walker does it below.
+      const referrers = await client.listReferrers(subject, { knownTags: new Set() });
+      if (referrers.source === 'api') return referrers.manifests.map((m) => m.digest);
+      apiMissing = true;
+    }
+    if (!upstreamTags.has(tag)) return [];
+    const index = await walker.load((await client.headManifest(tag)).digest);
+    return index.children.map((c) => c.digest);
+  };
+
+  const one = async (subject: string) => {
+    done.add(subject);
+    failFast.check();
+    progress.checkpoint();
+    if (options.syncSignatures) {
+      for (const tag of cosignTagsFor(subject).filter((t) => upstreamTags.has(t))) {
+        let digest: string;
+        try {
+          digest = (await client.headManifest(tag)).digest;
+        } catch (error) {
+          // A signature deleted since the tags were listed is skipped, like any vanished tag.
+          if (!isSkippable(error)) throw error;
+          walker.skip(tag, describeSkip(error));
+          continue;
+        }
+        await found(digest, tag, tag);
+      }
+    }
+    if (!options.syncReferrers) return;
+    let referrers: string[];
+    try {
+      referrers = await referrersOf(subject);
+    } catch (error) {
+      if (isUpstreamError(error, 'TOOMANYREQUESTS') || !(isUpstreamError(error) || isSkippable(error))) throw error;
+      failedSubjects.add(subject);
+      progress.increment(Report.referrersFailed, 1, `subjects whose referrers could not be listed (kept as they were); last: ${(error as Error).message}`);
+      return;
+    }
+    for (const referrer of referrers) await found(referrer, `referrer of ${subject}`);
+  };
+
   for (;;) {
     const pending = [...walker.accepted.keys()].filter((d) => !done.has(d));
     if (pending.length === 0) break;
-    const one = async (subject: string) => {
-      done.add(subject);
-      progress.checkpoint();
-      if (options.syncSignatures) {
-        for (const tag of cosignTagsFor(subject).filter((t) => upstreamTags.has(t))) {
-          const { digest } = await client.headManifest(tag);
-          const outcome = await walker.visit(digest, tag);
-          if (outcome.accepted) {
-            options.addTag(tag, digest);
-            progress.increment(Report.referrers, 1, 'signatures and referrers found');
-          }
-        }
-      }
-      if (!options.syncReferrers) return;
-      try {
-        const referrers = await client.listReferrers(subject, { knownTags: upstreamTags, skipApi: apiMissing });
-        if (referrers.source === 'tag') apiMissing = true;
-        for (const referrer of referrers.manifests) {
-          const outcome = await walker.visit(referrer.digest, `referrer of ${subject}`);
-          if (outcome.accepted) progress.increment(Report.referrers, 1, 'signatures and referrers found');
-        }
-      } catch (error) {
-        if (isUpstreamError(error, 'TOOMANYREQUESTS') || !isUpstreamError(error)) throw error;
-        failedSubjects.add(subject);
-        progress.increment(Report.referrersFailed, 1, `subjects whose referrers could not be listed (kept as they were); last: ${error.message}`);
-      }
-    };
     // The first answer tells whether the upstream has the Referrers API; the rest then skip what it lacks.
     if (!probed) {
       probed = true;
       await one(pending.shift() as string);
     }
-    await Promise.all(pending.map(one));
+    await failFast.settle(pending.map((subject) => limit(() => one(subject))));
   }
   return { failedSubjects };
 }

@@ -4,6 +4,7 @@ import type { BlobStore } from '@cistern/storage';
 import type { UpstreamClient } from '@cistern/upstream';
 import pLimit from 'p-limit';
 import { BlobTransfer } from './blob-transfer.ts';
+import { FailFast } from './fail-fast.ts';
 import { ManifestWalker } from './manifest-walker.ts';
 import { collectReferrers } from './referrer-collector.ts';
 import { describeSkip, isSkippable, toSyncError } from './sync-errors.ts';
@@ -51,7 +52,9 @@ export async function syncRepository(deps: SyncDeps, input: SyncInput): Promise<
 async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
   const { prisma, client, progress } = deps;
   const { remote } = input;
+  const failFast = new FailFast(progress.signal);
   const blobs = new BlobTransfer({
+    failFast,
     prisma,
     storage: deps.storage,
     client,
@@ -62,6 +65,7 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
     concurrency: Math.max(1, remote.downloadConcurrency),
   });
   const walker = new ManifestWalker({
+    failFast,
     prisma,
     client,
     policy: input.policy,
@@ -70,14 +74,11 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
     progress,
     onAccepted: (parsed) => blobs.add(parsed),
   });
-  let walked: Awaited<ReturnType<typeof walk>>;
-  try {
-    walked = await walk(deps, input, walker);
-  } catch (error) {
-    await blobs.abandon();
-    throw error;
-  }
-  await blobs.finish();
+  // Downloads overlap the walk; whatever fails first stops both, and both settle before the sync reports.
+  // Assigned when the walk succeeds; when it fails, `settle` throws its failure first.
+  let walked!: WalkResult;
+  await failFast.guard(walk(deps, input, walker, failFast).then((result) => (walked = result)));
+  await blobs.settle();
   const { producedTags, failedSubjects } = walked;
 
   progress.checkpoint();
@@ -95,8 +96,13 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
   return { version: written?.version.number ?? null, manifests: produced.size, tags: producedTags.size };
 }
 
+interface WalkResult {
+  producedTags: Map<string, string>;
+  failedSubjects: Set<string>;
+}
+
 /** Lists and filters tags, brings in their manifests, then their signatures and referrers. */
-async function walk(deps: SyncDeps, input: SyncInput, walker: ManifestWalker) {
+async function walk(deps: SyncDeps, input: SyncInput, walker: ManifestWalker, failFast: FailFast): Promise<WalkResult> {
   const { client, progress } = deps;
   const { remote } = input;
   progress.report(Report.tags, { message: 'listing upstream tags' });
@@ -112,9 +118,10 @@ async function walk(deps: SyncDeps, input: SyncInput, walker: ManifestWalker) {
 
   const producedTags = new Map<string, string>();
   const limit = pLimit(Math.max(1, remote.downloadConcurrency));
-  await Promise.all([
+  await failFast.settle([
     ...selected.map((tag) =>
       limit(async () => {
+        failFast.check();
         progress.checkpoint();
         let digest: string;
         try {
@@ -131,6 +138,8 @@ async function walk(deps: SyncDeps, input: SyncInput, walker: ManifestWalker) {
   ]);
 
   const { failedSubjects } = await collectReferrers({
+    failFast,
+    concurrency: remote.downloadConcurrency,
     client,
     walker,
     progress,

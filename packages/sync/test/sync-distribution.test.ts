@@ -183,6 +183,10 @@ describe('sync from CNCF Distribution', () => {
     expect((await h.db.prisma.manifest.findUniqueOrThrow({ where: { digest: sbom.digest } })).subjectDigest).toBe(image.digest);
     expect(progress.done(Report.referrers)).toBe(3);
 
+    proxy.reset();
+    expect((await h.sync(remote, repository)).result.version).toBeNull();
+    expect(proxy.count('GET', 'manifest')).toBe(0);
+
     const none = await h.remote({ url: proxy.url, upstreamName: repo, includes: ['v1'], syncSignatures: false, syncReferrers: false });
     const bare = await h.repository();
     await h.sync(none, bare);

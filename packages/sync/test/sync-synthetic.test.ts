@@ -68,6 +68,18 @@ describe('sync from a synthetic upstream', () => {
     expect(reasons['helm-chart']).toMatch(/rejected by the media-type policy: .*helm.* matches deny pattern application\/vnd\.cncf\.helm\.\*/);
   });
 
+  it('skips a cosign tag that vanished between listing and HEAD', async () => {
+    const repo = 'api/vanished';
+    const signed = image(repo, 'v1');
+    upstream.addTags(repo, [`sha256-${signed.digest.slice('sha256:'.length)}.sig`]);
+    const remote = await h.remote({ url: upstream.url, upstreamName: repo });
+    const repository = await h.repository();
+    const { result, progress } = await h.sync(remote, repository);
+    expect(result.version).toBe(1);
+    expect(await versionManifests(h.db.prisma, repository.id, 1)).toEqual(new Set([signed.digest]));
+    expect(progress.reports.get(Report.manifestsSkipped)?.items?.[0]?.reason).toMatch(/^MANIFEST_UNKNOWN/);
+  });
+
   it('accepts schema 1 and the old OCI artifact manifest as legacy content', async () => {
     const repo = 'api/legacy';
     const blob = Buffer.from('schema 1 layer');
