@@ -59,21 +59,26 @@ async function insertManifest(db: Prisma.TransactionClient, record: ManifestReco
     skipDuplicates: true,
   });
   if (created.count === 0) return;
-  await db.manifestBlob.createMany({
-    data: record.blobs.map((b, position) => ({ manifestDigest: record.digest, blobDigest: b.digest, role: b.role, position })),
-    skipDuplicates: true,
-  });
-  await db.manifestChild.createMany({
-    data: record.children.map((c, position) => ({
-      indexDigest: record.digest,
-      position,
-      childDigest: c.digest,
-      mediaType: c.mediaType,
-      size: BigInt(c.size),
-      platform: c.platform,
-    })),
-    skipDuplicates: true,
-  });
+  // Empty inserts are skipped: each is a round trip, and most manifests have either blobs or children, not both.
+  if (record.blobs.length > 0) {
+    await db.manifestBlob.createMany({
+      data: record.blobs.map((b, position) => ({ manifestDigest: record.digest, blobDigest: b.digest, role: b.role, position })),
+      skipDuplicates: true,
+    });
+  }
+  if (record.children.length > 0) {
+    await db.manifestChild.createMany({
+      data: record.children.map((c, position) => ({
+        indexDigest: record.digest,
+        position,
+        childDigest: c.digest,
+        mediaType: c.mediaType,
+        size: BigInt(c.size),
+        platform: c.platform,
+      })),
+      skipDuplicates: true,
+    });
+  }
 }
 
 function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
