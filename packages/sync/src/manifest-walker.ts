@@ -44,6 +44,18 @@ export class ManifestWalker {
     return visit;
   }
 
+  /** Resolves a tag with a HEAD and visits its manifest; a tag gone since the listing is skipped and named. */
+  async visitTag(tag: string): Promise<Outcome> {
+    let digest: string;
+    try {
+      digest = (await this.options.client.headManifest(tag)).digest;
+    } catch (error) {
+      if (!isSkippable(error)) throw error;
+      return this.skip(tag, describeSkip(error));
+    }
+    return this.visit(digest, tag);
+  }
+
   /**
    * A manifest the sync reads but does not put in the version (the tag schema's
    * index of referrers): stored when new, so the next run reads it locally.

@@ -3,8 +3,8 @@ import type { UpstreamClient } from '@cistern/upstream';
 import { isUpstreamError } from '@cistern/upstream';
 import pLimit from 'p-limit';
 import type { FailFast } from './fail-fast.ts';
-import type { ManifestWalker } from './manifest-walker.ts';
-import { describeSkip, isSkippable } from './sync-errors.ts';
+import type { ManifestWalker, Outcome } from './manifest-walker.ts';
+import { isSkippable } from './sync-errors.ts';
 import { Report, type SyncProgress } from './sync-progress.ts';
 
 export interface ReferrerOptions {
@@ -41,10 +41,9 @@ export async function collectReferrers(options: ReferrerOptions): Promise<Referr
   let apiMissing = false;
   let probed = false;
 
-  const found = async (digest: string, label: string, tag?: string) => {
-    const outcome = await walker.visit(digest, label);
+  const found = (outcome: Outcome, tag?: string) => {
     if (!outcome.accepted) return;
-    if (tag) options.addTag(tag, digest);
+    if (tag) options.addTag(tag, outcome.parsed.digest);
     progress.increment(Report.referrers, 1, 'signatures and referrers found');
   };
 
@@ -67,18 +66,7 @@ export async function collectReferrers(options: ReferrerOptions): Promise<Referr
     failFast.check();
     progress.checkpoint();
     if (options.syncSignatures) {
-      for (const tag of cosignTagsFor(subject).filter((t) => upstreamTags.has(t))) {
-        let digest: string;
-        try {
-          digest = (await client.headManifest(tag)).digest;
-        } catch (error) {
-          // A signature deleted since the tags were listed is skipped, like any vanished tag.
-          if (!isSkippable(error)) throw error;
-          walker.skip(tag, describeSkip(error));
-          continue;
-        }
-        await found(digest, tag, tag);
-      }
+      for (const tag of cosignTagsFor(subject).filter((t) => upstreamTags.has(t))) found(await walker.visitTag(tag), tag);
     }
     if (!options.syncReferrers) return;
     let referrers: string[];
@@ -90,7 +78,7 @@ export async function collectReferrers(options: ReferrerOptions): Promise<Referr
       progress.increment(Report.referrersFailed, 1, `subjects whose referrers could not be listed (kept as they were); last: ${(error as Error).message}`);
       return;
     }
-    for (const referrer of referrers) await found(referrer, `referrer of ${subject}`);
+    for (const referrer of referrers) found(await walker.visit(referrer, `referrer of ${subject}`));
   };
 
   for (;;) {

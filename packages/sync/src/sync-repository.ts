@@ -7,7 +7,7 @@ import { BlobTransfer } from './blob-transfer.ts';
 import { FailFast } from './fail-fast.ts';
 import { ManifestWalker } from './manifest-walker.ts';
 import { collectReferrers } from './referrer-collector.ts';
-import { describeSkip, isSkippable, toSyncError } from './sync-errors.ts';
+import { toSyncError } from './sync-errors.ts';
 import { Report, type SyncProgress } from './sync-progress.ts';
 import { createTagFilter } from './tag-filter.ts';
 
@@ -123,15 +123,8 @@ async function walk(deps: SyncDeps, input: SyncInput, walker: ManifestWalker, fa
       limit(async () => {
         failFast.check();
         progress.checkpoint();
-        let digest: string;
-        try {
-          digest = (await client.headManifest(tag)).digest;
-        } catch (error) {
-          if (!isSkippable(error)) throw error;
-          walker.skip(tag, describeSkip(error));
-          return;
-        }
-        if ((await walker.visit(digest, tag)).accepted) producedTags.set(tag, digest);
+        const outcome = await walker.visitTag(tag);
+        if (outcome.accepted) producedTags.set(tag, outcome.parsed.digest);
       }),
     ),
     ...filter.digests.map((digest) => limit(() => walker.visit(digest, digest))),
