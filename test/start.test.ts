@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -76,10 +77,15 @@ describe('separate start commands', () => {
 
 describe('bad settings stop the process with one clear line and create nothing', () => {
   let empty: TestDatabase;
+  let badDataDir: string;
   beforeAll(async () => {
     empty = await createTestDatabase();
+    badDataDir = await mkdtemp(path.join(tmpdir(), 'cistern-bad-'));
   });
-  afterAll(() => empty.drop());
+  afterAll(async () => {
+    await empty.drop();
+    await rm(badDataDir, { recursive: true, force: true });
+  });
 
   const cases: [string, () => Promise<Record<string, string>>, RegExp][] = [
     ['a malformed variable', async () => ({ API_PORT: 'eighty' }), /^cistern api: invalid configuration: API_PORT: /],
@@ -92,7 +98,7 @@ describe('bad settings stop the process with one clear line and create nothing',
     [
       'an unwritable storage directory',
       async () => {
-        const file = path.join(dataDir, 'not-a-directory');
+        const file = path.join(badDataDir, 'not-a-directory');
         await writeFile(file, 'x');
         return { DATABASE_URL: empty.url, STORAGE_DIR: path.join(file, 'storage') };
       },
@@ -101,12 +107,13 @@ describe('bad settings stop the process with one clear line and create nothing',
   ];
 
   it.each(cases)('%s', async (_name, env, message) => {
-    const run = startProcess('apps/api/src/main.ts', { DATA_DIR: dataDir, REDIS_URL: TEST_REDIS_URL, ...(await ports()), ...(await env()) });
+    const run = startProcess('apps/api/src/main.ts', { DATA_DIR: badDataDir, REDIS_URL: TEST_REDIS_URL, ...(await ports()), ...(await env()) });
     expect(await run.exited).toBe(1);
     const lines = run.output().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(message);
     expect(run.output()).not.toContain('s3cret-pw');
     expect(await tableCount(empty.url)).toBe(0);
+    expect(existsSync(path.join(badDataDir, 'secret.key'))).toBe(false);
   });
 });

@@ -40,8 +40,12 @@ export async function openResources(config: Config, options: OpenResourcesOption
     stopRedis = (await startEmbeddedRedis(config.redisUrl, config.dataDir, logger)).stop;
   }
   try {
-    const secretKey = await resolveSecretKey(config, logger);
     const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, allowEmbedded: options.allInOne });
+    // After the database: a start that fails there leaves no new key file behind.
+    const secretKey = await resolveSecretKey(config, logger).catch(async (error: unknown) => {
+      await db.close();
+      throw error;
+    });
     if (db.migrations.applied.length > 0) logger.info({ applied: db.migrations.applied }, 'applied database migrations');
     logger.info({ database: db.kind }, 'database ready');
     return {
