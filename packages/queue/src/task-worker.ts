@@ -34,6 +34,8 @@ export interface TaskWorkerOptions {
   /** BullMQ stall detection; tests shorten these to recover killed workers in seconds. */
   stalledIntervalMs?: number;
   jobLockDurationMs?: number;
+  /** How often a job may stall (its worker died) before BullMQ fails it; default 2. */
+  maxStalledCount?: number;
 }
 
 const FINISHED = new Set(['completed', 'failed', 'canceled']);
@@ -157,8 +159,22 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
     concurrency: options.concurrency ?? 4,
     stalledInterval: options.stalledIntervalMs ?? 30_000,
     lockDuration: options.jobLockDurationMs ?? 30_000,
-    maxStalledCount: 2,
+    maxStalledCount: options.maxStalledCount ?? 2,
   });
   worker.on('error', (error) => logger.error({ err: error }, 'task worker error'));
+  // BullMQ can fail a job without our processor finishing it (a job that stalled too
+  // often): close its task then, instead of leaving it `running` until the next boot.
+  worker.on('failed', (job, error) => {
+    if (!job?.id) return;
+    const taskId = job.id;
+    job
+      .isFailed()
+      .then(async (final) => {
+        if (!final) return;
+        const record = { code: 'JOB_FAILED', message: `the task's job failed: ${error.message}` };
+        await setState(taskId, ['waiting', 'running', 'canceling'], { state: 'failed', finishedAt: new Date(), error: record });
+      })
+      .catch((failure: unknown) => logger.error({ err: failure, taskId }, 'could not close the task of a failed job'));
+  });
   return worker;
 }

@@ -206,6 +206,23 @@ describe('task runner', () => {
     expect(resumedWith).toEqual([{ code: 'steps', message: 'steps done before the crash', done: 1, total: null, state: 'running' }]);
   }, 40_000);
 
+  it('closes the task of a job BullMQ fails for stalling too often', async () => {
+    const { task } = await h.service.create({ kind: 'sync', params: h.syncParams() });
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/hanging-worker.ts', import.meta.url)), h.databaseUrl, h.prefix], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('started') && resolve());
+      child.on('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
+    });
+    child.kill('SIGKILL');
+    let ran = false;
+    h.worker({ sync: async () => void (ran = true) }, { maxStalledCount: 0 });
+    const done = await h.waitForState(task.id, ['failed', 'completed'], 25_000);
+    expect(done).toMatchObject({ state: 'failed', error: { code: 'JOB_FAILED' } });
+    expect(ran).toBe(false);
+  }, 40_000);
+
   it('reconciles at boot: re-enqueues waiting tasks Redis lost, fails running ones whose job is gone', async () => {
     const lostWaiting = await h.db.prisma.task.create({ data: { kind: 'sync', params: h.syncParams() } });
     const lostRunning = await h.db.prisma.task.create({ data: { kind: 'sync', state: 'running', params: h.syncParams() } });
