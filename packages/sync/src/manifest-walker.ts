@@ -19,7 +19,8 @@ export interface WalkerOptions {
   onAccepted(parsed: ParsedManifest): void;
 }
 
-export type Outcome = { accepted: true; parsed: ParsedManifest } | { accepted: false; reason: string };
+/** Only the digest is kept per manifest: a sync of a large repository holds no documents in memory. */
+export type Outcome = { accepted: true; digest: string } | { accepted: false; reason: string };
 
 /**
  * Brings manifests in: a digest already stored costs no request (its stored
@@ -29,7 +30,7 @@ export type Outcome = { accepted: true; parsed: ParsedManifest } | { accepted: f
  * never fatal. Each digest is visited once per sync.
  */
 export class ManifestWalker {
-  readonly accepted = new Map<string, ParsedManifest>();
+  readonly accepted = new Set<string>();
   private readonly skippedItems: { name: string; reason: string }[] = [];
   private readonly visits = new Map<string, Promise<Outcome>>();
 
@@ -94,13 +95,13 @@ export class ManifestWalker {
     } else {
       progress.increment(Report.manifestsUnchanged, 1, 'manifests already stored');
     }
-    this.accepted.set(digest, loaded.parsed);
+    this.accepted.add(digest);
     this.options.onAccepted(loaded.parsed);
     // allSettled, not all: a failing child must not leave its siblings running unawaited.
     const children = await Promise.allSettled(this.keptChildren(loaded.parsed).map((child) => this.visit(child.digest, `${label} > ${child.digest}`)));
     const failed = children.find((c) => c.status === 'rejected');
     if (failed) throw failed.reason;
-    return { accepted: true, parsed: loaded.parsed };
+    return { accepted: true, digest };
   }
 
   private async fetchOrLoad(digest: string): Promise<{ parsed: ParsedManifest; isNew: boolean }> {

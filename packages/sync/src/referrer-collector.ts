@@ -43,7 +43,7 @@ export async function collectReferrers(options: ReferrerOptions): Promise<Referr
 
   const found = (outcome: Outcome, tag?: string) => {
     if (!outcome.accepted) return;
-    if (tag) options.addTag(tag, outcome.parsed.digest);
+    if (tag) options.addTag(tag, outcome.digest);
     progress.increment(Report.referrers, 1, 'signatures and referrers found');
   };
 
@@ -82,7 +82,7 @@ export async function collectReferrers(options: ReferrerOptions): Promise<Referr
   };
 
   for (;;) {
-    const pending = [...walker.accepted.keys()].filter((d) => !done.has(d));
+    const pending = [...walker.accepted].filter((d) => !done.has(d));
     if (pending.length === 0) break;
     // The first answer tells whether the upstream has the Referrers API; the rest then skip what it lacks.
     if (!probed) {

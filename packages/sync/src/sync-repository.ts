@@ -82,7 +82,7 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
   const { producedTags, failedSubjects } = walked;
 
   progress.checkpoint();
-  const produced = new Set(walker.accepted.keys());
+  const produced = new Set(walker.accepted);
   const changes = input.mirror
     ? await mirrorChanges(prisma, input.repositoryId, produced, producedTags, failedSubjects)
     : { addManifests: produced, addTags: producedTags };
@@ -124,7 +124,7 @@ async function walk(deps: SyncDeps, input: SyncInput, walker: ManifestWalker, fa
         failFast.check();
         progress.checkpoint();
         const outcome = await walker.visitTag(tag);
-        if (outcome.accepted) producedTags.set(tag, outcome.parsed.digest);
+        if (outcome.accepted) producedTags.set(tag, outcome.digest);
       }),
     ),
     ...filter.digests.map((digest) => limit(() => walker.visit(digest, digest))),
