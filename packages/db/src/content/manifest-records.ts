@@ -1,4 +1,4 @@
-import type { BlobRole, Prisma, PrismaClient } from '../generated/client.ts';
+import type { BlobRole, PrismaClient } from '../generated/client.ts';
 
 export interface BlobReference {
   digest: string;
@@ -32,53 +32,51 @@ export interface ManifestRecord {
  * marks them stored once their bytes are verified on disk.
  */
 export async function saveManifest(prisma: PrismaClient, record: ManifestRecord): Promise<void> {
-  // One transaction: a manifest row never exists without its links.
-  await prisma.$transaction((tx) => insertManifest(tx, record));
-}
-
-async function insertManifest(db: Prisma.TransactionClient, record: ManifestRecord): Promise<void> {
-  if (record.blobs.length > 0) {
-    await db.blob.createMany({
-      data: uniqueBy(record.blobs, (b) => b.digest).map((b) => ({ digest: b.digest, size: BigInt(b.size), mediaType: b.mediaType })),
+  // One batch transaction (atomic, no interactive round trips): a manifest row never
+  // exists without its links. Every insert skips duplicates, so saving a manifest
+  // already stored changes nothing.
+  const blobs = uniqueBy(record.blobs, (b) => b.digest).map((b) => ({ digest: b.digest, size: BigInt(b.size), mediaType: b.mediaType }));
+  await prisma.$transaction([
+    ...(blobs.length > 0 ? [prisma.blob.createMany({ data: blobs, skipDuplicates: true })] : []),
+    prisma.manifest.createMany({
+      data: [
+        {
+          digest: record.digest,
+          mediaType: record.mediaType,
+          artifactType: record.artifactType,
+          classification: record.classification,
+          size: BigInt(record.raw.byteLength),
+          raw: Buffer.from(record.raw),
+          subjectDigest: record.subjectDigest,
+          configDigest: record.configDigest,
+        },
+      ],
       skipDuplicates: true,
-    });
-  }
-  const created = await db.manifest.createMany({
-    data: [
-      {
-        digest: record.digest,
-        mediaType: record.mediaType,
-        artifactType: record.artifactType,
-        classification: record.classification,
-        size: BigInt(record.raw.byteLength),
-        raw: Buffer.from(record.raw),
-        subjectDigest: record.subjectDigest,
-        configDigest: record.configDigest,
-      },
-    ],
-    skipDuplicates: true,
-  });
-  if (created.count === 0) return;
-  // Empty inserts are skipped: each is a round trip, and most manifests have either blobs or children, not both.
-  if (record.blobs.length > 0) {
-    await db.manifestBlob.createMany({
-      data: record.blobs.map((b, position) => ({ manifestDigest: record.digest, blobDigest: b.digest, role: b.role, position })),
-      skipDuplicates: true,
-    });
-  }
-  if (record.children.length > 0) {
-    await db.manifestChild.createMany({
-      data: record.children.map((c, position) => ({
-        indexDigest: record.digest,
-        position,
-        childDigest: c.digest,
-        mediaType: c.mediaType,
-        size: BigInt(c.size),
-        platform: c.platform,
-      })),
-      skipDuplicates: true,
-    });
-  }
+    }),
+    ...(record.blobs.length > 0
+      ? [
+          prisma.manifestBlob.createMany({
+            data: record.blobs.map((b, position) => ({ manifestDigest: record.digest, blobDigest: b.digest, role: b.role, position })),
+            skipDuplicates: true,
+          }),
+        ]
+      : []),
+    ...(record.children.length > 0
+      ? [
+          prisma.manifestChild.createMany({
+            data: record.children.map((c, position) => ({
+              indexDigest: record.digest,
+              position,
+              childDigest: c.digest,
+              mediaType: c.mediaType,
+              size: BigInt(c.size),
+              platform: c.platform,
+            })),
+            skipDuplicates: true,
+          }),
+        ]
+      : []),
+  ]);
 }
 
 function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
