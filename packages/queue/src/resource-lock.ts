@@ -34,13 +34,18 @@ export class ResourceLocks {
     const ok = await this.redis.eval(ACQUIRE, 1, key, holder, this.ttlMs);
     if (ok !== 1) return null;
     const lost = new AbortController();
+    let renewedAt = Date.now();
     const timer = setInterval(() => {
       this.redis
         .eval(RENEW, 1, key, holder, this.ttlMs)
         .then((renewed) => {
-          if (renewed !== 1) lost.abort(new Error(`lock on ${resource} was lost`));
+          if (renewed === 1) renewedAt = Date.now();
+          else lost.abort(new Error(`lock on ${resource} was lost`));
         })
-        .catch(() => undefined);
+        .catch(() => {
+          // Unreachable Redis: once the TTL has run out the key may be gone, so another worker may hold it.
+          if (Date.now() - renewedAt >= this.ttlMs) lost.abort(new Error(`lock on ${resource} could not be renewed for ${this.ttlMs} ms`));
+        });
     }, Math.max(100, Math.floor(this.ttlMs / 3)));
     timer.unref();
     return {

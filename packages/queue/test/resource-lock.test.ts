@@ -1,0 +1,30 @@
+import { freePort, spawnService } from '@cistern/testkit';
+import { describe, expect, it } from 'vitest';
+import { createRedis } from '../src/redis.ts';
+import { ResourceLocks } from '../src/resource-lock.ts';
+
+describe('resource locks', () => {
+  it('report the lock lost when Redis stays unreachable past the TTL', async () => {
+    const port = await freePort();
+    const server = spawnService('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+    const redis = createRedis(`redis://127.0.0.1:${port}`, { maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => 200 });
+    redis.on('error', () => undefined);
+    try {
+      for (let i = 0; i < 50 && redis.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 100));
+      const locks = new ResourceLocks(redis, 'lock-test', 600);
+      const held = await locks.acquire('repository:x', 'task-1');
+      expect(held).not.toBeNull();
+      expect(await locks.acquire('repository:x', 'task-2')).toBeNull();
+      await new Promise((r) => setTimeout(r, 700));
+      expect(held?.lost.aborted).toBe(false);
+      await server.stop();
+      const started = Date.now();
+      await new Promise<void>((resolve) => held?.lost.addEventListener('abort', () => resolve()));
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(String(held?.lost.reason)).toMatch(/could not be renewed for 600 ms/);
+    } finally {
+      redis.disconnect();
+      await server.stop();
+    }
+  });
+});
