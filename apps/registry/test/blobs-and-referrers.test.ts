@@ -1,4 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pushImage, pushIndex, sha256, startDistribution, type Distribution, type PushedManifest } from '@cistern/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryHarness } from './harness.ts';
@@ -12,6 +15,7 @@ let signature: PushedManifest;
 let plain: PushedManifest;
 let other: PushedManifest;
 let layer: Buffer;
+let big: PushedManifest;
 
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const SPDX = 'application/spdx+json';
@@ -40,6 +44,8 @@ beforeAll(async () => {
     plain.descriptor,
   ]);
   other = await pushImage(upstream, 'lib/other', 'v1');
+  // Larger than several of the store's 1 MiB read buffers, which are reused across responses.
+  big = await pushImage(upstream, 'lib/app', 'big', { layers: [randomBytes(5 * 1024 * 1024 + 123)] });
   await h.mirror(upstream.url, 'lib/app', 'app');
   await h.mirror(upstream.url, 'lib/other', 'other');
   url = (await h.registry({ referrersPageSize: 2 })).url;
@@ -105,6 +111,70 @@ describe('blobs', () => {
     expect(head.status).toBe(404);
     const malformed = await fetch(`${url}/v2/app/blobs/sha256:XYZ`);
     expect([malformed.status, await errorCode(malformed)]).toEqual([400, 'DIGEST_INVALID']);
+  });
+});
+
+/** Sends raw HTTP/1.1 requests on one connection, all at once (pipelined), and splits the responses by Content-Length. */
+async function pipelined(requests: string[], expected: number): Promise<{ status: number; headers: string; body: Buffer }[]> {
+  const address = new URL(url);
+  const socket = connect(Number(address.port), address.hostname);
+  socket.write(requests.join(''));
+  const responses: { status: number; headers: string; body: Buffer }[] = [];
+  let pending = Buffer.alloc(0);
+  for await (const data of socket) {
+    pending = Buffer.concat([pending, data as Buffer]);
+    for (;;) {
+      const end = pending.indexOf('\r\n\r\n');
+      if (end < 0) break;
+      const headers = pending.subarray(0, end).toString('latin1');
+      const length = Number(/content-length: (\d+)/i.exec(headers)?.[1] ?? 0);
+      if (pending.length < end + 4 + length) break;
+      responses.push({ status: Number(headers.split(' ')[1]), headers, body: pending.subarray(end + 4, end + 4 + length) });
+      pending = pending.subarray(end + 4 + length);
+    }
+    if (responses.length === expected) break;
+  }
+  socket.destroy();
+  return responses;
+}
+
+async function openFds(): Promise<number> {
+  return (await readdir('/proc/self/fd')).length;
+}
+
+describe('large blobs', () => {
+  const path = () => `/v2/app/blobs/${big.blobs[1]}`;
+  const get = (range?: string) => `GET ${path()} HTTP/1.1\r\nhost: x\r\n${range ? `range: ${range}\r\n` : ''}\r\n`;
+
+  it('serves pipelined requests on one connection byte for byte, whole and in ranges across read buffers', async () => {
+    const MiB = 1024 * 1024;
+    const responses = await pipelined([get(), get(`bytes=${MiB - 3}-${3 * MiB + 2}`), get(), get('bytes=-10')], 4);
+
+    const [whole, middle, again, tail] = responses.map((r) => r.body) as [Buffer, Buffer, Buffer, Buffer];
+    expect(responses.map((r) => r.status)).toEqual([200, 206, 200, 206]);
+    expect(sha256(whole)).toBe(big.blobs[1]);
+    expect(middle.equals(whole.subarray(MiB - 3, 3 * MiB + 3))).toBe(true);
+    expect(sha256(again)).toBe(big.blobs[1]);
+    expect(tail.equals(whole.subarray(-10))).toBe(true);
+  });
+
+  it('closes the file when a client leaves mid-transfer, and goes on serving', async () => {
+    const before = await openFds();
+    const address = new URL(url);
+    for (let i = 0; i < 5; i++) {
+      const socket = connect(Number(address.port), address.hostname);
+      socket.write(get());
+      await new Promise((resolve) => socket.once('data', resolve));
+      socket.destroy();
+    }
+    let after = await openFds();
+    for (let waited = 0; after > before && waited < 5000; waited += 50) {
+      await sleep(50);
+      after = await openFds();
+    }
+    expect(after).toBeLessThanOrEqual(before);
+    const response = await fetch(`${url}${path()}`);
+    expect(sha256(Buffer.from(await response.arrayBuffer()))).toBe(big.blobs[1]);
   });
 });
 

@@ -22,12 +22,20 @@ export interface ByteRange {
 export interface BlobContent {
   /** Size of the whole blob. */
   readonly size: number;
-  /** First byte the stream delivers. */
+  /** First byte delivered. */
   readonly offset: number;
-  /** Number of bytes the stream delivers. */
+  /** Number of bytes delivered. */
   readonly length: number;
-  /** Destroy it if you stop reading early, so the file is closed. */
-  readonly stream: Readable;
+  /**
+   * Writes the bytes into `destination` and ends it; on any failure destroys
+   * it and rejects. Either way the source (an open file) is released. Once only.
+   * `destination` must be done with a chunk when its write calls back (a
+   * socket, an HTTP response, a file), since the chunk's buffer is then reused:
+   * not a Transform or PassThrough, which hand the chunk on as it is.
+   */
+  writeTo(destination: Writable): Promise<void>;
+  /** Releases the source unread, instead of `writeTo`. */
+  discard(): Promise<void>;
 }
 
 export interface WriteResult extends BlobInfo {

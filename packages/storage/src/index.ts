@@ -13,3 +13,4 @@ export type {
 export { parseDigest, type DigestAlgorithm, type ParsedDigest } from './digest.ts';
 export { StorageError, isStorageError, storageErrorCodes, type StorageErrorCode } from './errors.ts';
 export { FilesystemBlobStore } from './filesystem-blob-store.ts';
+export { streamContent } from './stream-content.ts';

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach } from 'vitest';
-import { FilesystemBlobStore } from '../src/index.ts';
+import { FilesystemBlobStore, type BlobContent } from '../src/index.ts';
 
 /** A fresh store in its own temporary directory for each test. */
 export function useStore(): { readonly store: FilesystemBlobStore; readonly dir: string } {
@@ -51,6 +51,19 @@ export function chunks(bytes: Buffer, options: { size?: number; failAfter?: numb
 export async function readAll(stream: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const part of stream) parts.push(part as Buffer);
+  return Buffer.concat(parts);
+}
+
+/** What `writeTo` delivers, copied as it comes (the content reuses its buffers once a write called back). */
+export async function readContent(content: BlobContent): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      parts.push(Buffer.from(chunk));
+      done();
+    },
+  });
+  await content.writeTo(sink);
   return Buffer.concat(parts);
 }
 

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ByteRange } from '../src/index.ts';
-import { chunks, digestOf, randomBytes, readAll, useStore } from './helpers.ts';
+import { chunks, digestOf, randomBytes, readContent, useStore } from './helpers.ts';
 
 describe('FilesystemBlobStore range reads', () => {
   const ctx = useStore();
@@ -13,7 +13,7 @@ describe('FilesystemBlobStore range reads', () => {
 
   async function read(range: ByteRange): Promise<{ offset: number; length: number; size: number; bytes: Buffer }> {
     const content = await ctx.store.open(digest, range);
-    return { offset: content.offset, length: content.length, size: content.size, bytes: await readAll(content.stream) };
+    return { offset: content.offset, length: content.length, size: content.size, bytes: await readContent(content) };
   }
 
   it.each([

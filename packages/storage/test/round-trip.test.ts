@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { chunks, digestOf, filesUnder, randomBytes, readAll, useStore } from './helpers.ts';
+import { chunks, digestOf, filesUnder, randomBytes, readAll, readContent, useStore } from './helpers.ts';
 
 describe('FilesystemBlobStore round trip', () => {
   const ctx = useStore();
@@ -25,7 +25,7 @@ describe('FilesystemBlobStore round trip', () => {
       offset: 0,
       length: 300_000,
     });
-    expect((await readAll(content.stream)).equals(bytes)).toBe(true);
+    expect((await readContent(content)).equals(bytes)).toBe(true);
   });
 
   it('stores sha512 blobs under blobs/sha512', async () => {
@@ -36,7 +36,7 @@ describe('FilesystemBlobStore round trip', () => {
     await ctx.store.put(digest, chunks(bytes));
 
     expect(await filesUnder(ctx.store.root)).toEqual([join('blobs', 'sha512', hex.slice(0, 2), hex)]);
-    expect((await readAll((await ctx.store.open(digest)).stream)).equals(bytes)).toBe(true);
+    expect((await readContent(await ctx.store.open(digest))).equals(bytes)).toBe(true);
   });
 
   it('stores an empty blob', async () => {
@@ -45,7 +45,7 @@ describe('FilesystemBlobStore round trip', () => {
     expect(await ctx.store.put(digest, Readable.from([]), 0)).toEqual({ digest, size: 0, created: true });
     const content = await ctx.store.open(digest);
     expect(content.length).toBe(0);
-    expect((await readAll(content.stream)).length).toBe(0);
+    expect((await readContent(content)).length).toBe(0);
   });
 
   it('accepts bytes handed to its sink as they arrive, while another consumer reads the same bytes', async () => {
@@ -66,7 +66,7 @@ describe('FilesystemBlobStore round trip', () => {
 
     expect(await sink.done).toEqual({ digest, size: 200_000, created: true });
     expect((await clientBytes).equals(bytes)).toBe(true);
-    expect((await readAll((await ctx.store.open(digest)).stream)).equals(bytes)).toBe(true);
+    expect((await readContent(await ctx.store.open(digest))).equals(bytes)).toBe(true);
   });
 
   it('reports the blob stored once the sink has finished', async () => {
@@ -104,7 +104,7 @@ describe('FilesystemBlobStore round trip', () => {
     await expect(ctx.store.put(digest, chunks(randomBytes(20_000, 99)))).rejects.toMatchObject({
       code: 'DIGEST_MISMATCH',
     });
-    expect((await readAll((await ctx.store.open(digest)).stream)).equals(bytes)).toBe(true);
+    expect((await readContent(await ctx.store.open(digest))).equals(bytes)).toBe(true);
   });
 
   it('deletes a blob; stat, open and a second delete then say BLOB_UNKNOWN', async () => {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { chunks, digestOf, filesUnder, randomBytes, readAll, useStore } from './helpers.ts';
+import { chunks, digestOf, filesUnder, randomBytes, readContent, useStore } from './helpers.ts';
 
 describe('FilesystemBlobStore failed writes leave nothing behind', () => {
   const ctx = useStore();
@@ -106,7 +106,7 @@ describe('FilesystemBlobStore concurrent writes', () => {
     for (const result of results) expect(result).toMatchObject({ digest, size: 400_000 });
     expect(results.some((r) => r.created)).toBe(true);
     expect(await filesUnder(ctx.store.root)).toHaveLength(1);
-    expect((await readAll((await ctx.store.open(digest)).stream)).equals(bytes)).toBe(true);
+    expect((await readContent(await ctx.store.open(digest))).equals(bytes)).toBe(true);
   });
 
   it('keeps the good blob when a corrupt writer of the same digest races it', async () => {
@@ -121,14 +121,14 @@ describe('FilesystemBlobStore concurrent writes', () => {
     expect(good.status).toBe('fulfilled');
     expect(bad).toMatchObject({ status: 'rejected', reason: { code: 'DIGEST_MISMATCH' } });
     expect(await filesUnder(ctx.store.root)).toHaveLength(1);
-    expect((await readAll((await ctx.store.open(digest)).stream)).equals(bytes)).toBe(true);
+    expect((await readContent(await ctx.store.open(digest))).equals(bytes)).toBe(true);
   });
 
   it('reads a blob whole while it is being rewritten', async () => {
     await ctx.store.put(digest, Readable.from([bytes]));
 
     const [read] = await Promise.all([
-      ctx.store.open(digest).then((c) => readAll(c.stream)),
+      ctx.store.open(digest).then((c) => readContent(c)),
       ctx.store.put(digest, chunks(bytes)),
     ]);
 

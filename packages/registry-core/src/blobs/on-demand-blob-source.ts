@@ -3,7 +3,7 @@ import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import type { PrismaClient } from '@cistern/db';
 import type { Logger } from '@cistern/config';
 import type { ResourceLocks } from '@cistern/queue';
-import type { BlobStore } from '@cistern/storage';
+import { streamContent, type BlobStore } from '@cistern/storage';
 import { RegistryError } from '../errors/registry-error.ts';
 import { unknownBlob, unsatisfiable, type BlobContent, type BlobSource, type ByteRange } from './blob-source.ts';
 import type { RemoteBlob, RemoteSources } from './remote-sources.ts';
@@ -82,7 +82,7 @@ export class OnDemandBlobSource implements BlobSource {
       client.destroy();
       abort.abort();
     });
-    return { size: remote.size, offset, length, stream };
+    return streamContent(stream, remote.size, offset, length);
   }
 
   private async fetchOnce(digest: string, remote: RemoteBlob, range: ByteRange | undefined): Promise<BlobContent> {
@@ -107,7 +107,7 @@ export class OnDemandBlobSource implements BlobSource {
           return local.open(digest, range);
         }
         await started.first;
-        return { size: remote.size, offset: 0, length: remote.size, stream: client };
+        return streamContent(client, remote.size, 0, remote.size);
       }
       if (await this.waitForOther(digest, resource, deadline)) return local.open(digest, range);
     }

@@ -1,4 +1,3 @@
-import { pipeline } from 'node:stream/promises';
 import { unsatisfiable, type ByteRange } from '@cistern/registry-core';
 import { parseRange, suffixRange } from '../range-header.ts';
 import type { ContentRequest } from '../registry-services.ts';
@@ -28,8 +27,6 @@ export async function getBlob({ req, res, services, distribution }: ContentReque
   } else {
     res.writeHead(200, { ...common, 'content-length': content.length });
   }
-  // A client that leaves early destroys the stream (closing the file, or detaching from a download).
-  await pipeline(content.stream, res).catch((error: unknown) => {
-    if (!res.writableFinished) res.destroy(error as Error);
-  });
+  // A client that leaves early fails the transfer, which releases the file (or detaches from a download).
+  await content.writeTo(res).catch(() => undefined);
 }
