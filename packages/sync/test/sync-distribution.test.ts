@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { versionManifests, versionTags } from '@cistern/db';
 import {
   buildAndPush,
@@ -40,9 +41,14 @@ async function upstreamManifest(repo: string, digest: string): Promise<Buffer> {
 }
 
 async function storedBlobDigest(digest: string): Promise<string> {
-  const { stream } = await h.storage.open(digest);
   const hash = createHash('sha256');
-  for await (const chunk of stream) hash.update(chunk as Buffer);
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done();
+    },
+  });
+  await (await h.storage.open(digest)).writeTo(sink);
   return `sha256:${hash.digest('hex')}`;
 }
 
