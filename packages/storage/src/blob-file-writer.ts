@@ -1,12 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { BlobSink, WriteResult } from './blob-store.ts';
 import type { ParsedDigest } from './digest.ts';
+import { returnBuffer, takeBuffer } from './buffer-pool.ts';
 import { StorageError, isStorageError, unavailable } from './errors.ts';
-import { isErrno, syncDirectory, syncNewDirectories, writeAll } from './fs-util.ts';
+import { type KnownDirectories, isErrno, syncDirectory, writeAll } from './fs-util.ts';
 
 export interface BlobFileTarget extends ParsedDigest {
   readonly digest: string;
@@ -15,6 +16,8 @@ export interface BlobFileTarget extends ParsedDigest {
   /** Same filesystem as `path`, so that the final rename is atomic. */
   readonly tmpDir: string;
   readonly expectedSize: number | undefined;
+  /** The store's directories already created, so a blob costs no mkdir of its own. */
+  readonly directories: KnownDirectories;
 }
 
 /**
@@ -30,6 +33,13 @@ class BlobFileWriter extends Writable {
   private file: FileHandle | undefined;
   private tmpPath: string | undefined;
   private received = 0;
+  // Bytes are copied into a pooled buffer and written a full buffer at a time,
+  // one write in flight while the next buffer fills. Copying, rather than
+  // keeping the caller's chunks until written, lets the caller reuse a chunk
+  // once its write called back, and writes exactly the bytes that were hashed.
+  private batch: Buffer | undefined;
+  private batchLength = 0;
+  private inFlight: Promise<void> = Promise.resolve();
 
   constructor(private readonly target: BlobFileTarget) {
     super();
@@ -41,14 +51,11 @@ class BlobFileWriter extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.take([chunk], callback);
+    this.take([chunk]).then(() => callback(), (error: unknown) => callback(this.storageError(error)));
   }
 
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
-    this.take(
-      chunks.map((c) => c.chunk),
-      callback,
-    );
+    this.take(chunks.map((c) => c.chunk)).then(() => callback(), (error: unknown) => callback(this.storageError(error)));
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -56,6 +63,9 @@ class BlobFileWriter extends Writable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // The batch being filled is never the one being written (that one returns itself).
+    if (this.batch !== undefined) returnBuffer(this.batch);
+    this.batch = undefined;
     const { file, tmpPath } = this;
     this.file = undefined;
     this.tmpPath = undefined;
@@ -63,46 +73,66 @@ class BlobFileWriter extends Writable {
   }
 
   private async prepare(): Promise<void> {
-    if (await isFile(this.target.path)) return; // already stored: verify only
-    await mkdir(this.target.tmpDir, { recursive: true });
-    const tmpPath = join(this.target.tmpDir, `${this.target.hex.slice(0, 16)}.${randomUUID()}`);
-    this.file = await open(tmpPath, 'wx');
+    const { path, tmpDir, hex, directories } = this.target;
+    if (await isFile(path)) return; // already stored: verify only
+    const tmpPath = join(tmpDir, `${hex.slice(0, 16)}.${randomUUID()}`);
+    this.file = await directories.retryIfGone(tmpDir, () => open(tmpPath, 'wx'));
     this.tmpPath = tmpPath;
   }
 
-  private take(buffers: Buffer[], callback: (error?: Error | null) => void): void {
+  private async take(buffers: Buffer[]): Promise<void> {
     for (const buffer of buffers) this.received += buffer.length;
     const { expectedSize } = this.target;
-    if (expectedSize !== undefined && this.received > expectedSize) {
-      callback(this.sizeError());
-      return;
+    if (expectedSize !== undefined && this.received > expectedSize) throw this.sizeError();
+    for (const buffer of buffers) {
+      this.hash.update(buffer);
+      if (this.file !== undefined) await this.append(this.file, buffer);
     }
-    // Start the write first: the thread pool writes while this thread hashes.
-    const written = this.file === undefined ? Promise.resolve() : writeAll(this.file, buffers);
-    for (const buffer of buffers) this.hash.update(buffer);
-    written.then(() => callback(), (error: unknown) => callback(this.storageError(error)));
+  }
+
+  private async append(file: FileHandle, buffer: Buffer): Promise<void> {
+    for (let offset = 0; offset < buffer.length; ) {
+      this.batch ??= takeBuffer();
+      const copied = buffer.copy(this.batch, this.batchLength, offset);
+      offset += copied;
+      this.batchLength += copied;
+      if (this.batchLength === this.batch.length) await this.flush(file);
+    }
+  }
+
+  /** Waits for the write in flight, then starts writing the batch (without waiting for it). */
+  private async flush(file: FileHandle): Promise<void> {
+    await this.inFlight;
+    const { batch, batchLength } = this;
+    if (batch === undefined) return;
+    this.batch = undefined;
+    this.batchLength = 0;
+    // Once the write is over, failed or not, nothing references the buffer.
+    this.inFlight = writeAll(file, [batch.subarray(0, batchLength)]).finally(() => returnBuffer(batch));
+    // Observed here; the next flush or the commit awaits it.
+    this.inFlight.catch(() => undefined);
   }
 
   private async commit(): Promise<void> {
-    const { digest, algorithm, path, expectedSize } = this.target;
+    const { digest, algorithm, path, expectedSize, directories } = this.target;
     if (expectedSize !== undefined && this.received !== expectedSize) throw this.sizeError();
     const actual = `${algorithm}:${this.hash.digest('hex')}`;
     if (actual !== digest) {
       throw new StorageError('DIGEST_MISMATCH', `content of ${digest} hashes to ${actual}`);
     }
+    if (this.file !== undefined) await this.flush(this.file);
+    await this.inFlight;
     const { file, tmpPath } = this;
     if (file !== undefined && tmpPath !== undefined) {
       await file.sync();
       this.file = undefined;
       await file.close();
       const shardDir = dirname(path);
-      const firstCreated = await mkdir(shardDir, { recursive: true });
       // A concurrent writer of the same digest may have renamed first: its
       // bytes are verified identical, so replacing them is harmless.
-      await rename(tmpPath, path);
+      await directories.retryIfGone(shardDir, () => rename(tmpPath, path));
       this.tmpPath = undefined;
       await syncDirectory(shardDir);
-      await syncNewDirectories(shardDir, firstCreated);
     }
     this.committed = { digest, size: this.received, created: file !== undefined };
   }

@@ -1,7 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { BlobContent } from './blob-store.ts';
-import { READ_BUFFER_BYTES, returnReadBuffer, takeReadBuffer } from './buffer-pool.ts';
+import { POOLED_BUFFER_BYTES, returnBuffer, takeBuffer } from './buffer-pool.ts';
 import { StorageError, unavailable } from './errors.ts';
 
 /** A pooled buffer and the part of it a read filled. */
@@ -74,16 +74,16 @@ function observed<T>(promise: Promise<T>): Promise<T> {
 }
 
 async function readChunk(digest: string, file: FileHandle, position: number, end: number): Promise<Chunk> {
-  const buffer = takeReadBuffer();
+  const buffer = takeBuffer();
   let bytesRead: number;
   try {
-    ({ bytesRead } = await file.read(buffer, 0, Math.min(READ_BUFFER_BYTES, end - position), position));
+    ({ bytesRead } = await file.read(buffer, 0, Math.min(POOLED_BUFFER_BYTES, end - position), position));
   } catch (error) {
-    returnReadBuffer(buffer);
+    returnBuffer(buffer);
     throw unavailable(`cannot read blob ${digest}`, error);
   }
   if (bytesRead === 0) {
-    returnReadBuffer(buffer);
+    returnBuffer(buffer);
     throw new StorageError('STORAGE_UNAVAILABLE', `blob ${digest} ended at byte ${position}, before its end`);
   }
   return { buffer, bytes: buffer.subarray(0, bytesRead) };
@@ -97,7 +97,7 @@ function write(destination: Writable, chunk: Chunk): Promise<void> {
         reject(error);
         return;
       }
-      returnReadBuffer(chunk.buffer);
+      returnBuffer(chunk.buffer);
       resolve();
     });
   });

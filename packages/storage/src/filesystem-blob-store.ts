@@ -9,7 +9,7 @@ import { fileContent } from './file-content.ts';
 import type { BlobContent, BlobInfo, BlobSink, BlobStore, ByteRange, WriteResult } from './blob-store.ts';
 import { parseDigest } from './digest.ts';
 import { StorageError, isStorageError, unavailable } from './errors.ts';
-import { isErrno, syncDirectory } from './fs-util.ts';
+import { KnownDirectories, isErrno, syncDirectory } from './fs-util.ts';
 
 /**
  * Blobs live at `<root>/blobs/<algorithm>/<first 2 hex>/<hex>`; writes go
@@ -18,6 +18,7 @@ import { isErrno, syncDirectory } from './fs-util.ts';
  */
 export class FilesystemBlobStore implements BlobStore {
   readonly root: string;
+  private readonly directories = new KnownDirectories();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -97,7 +98,7 @@ export class FilesystemBlobStore implements BlobStore {
       throw new StorageError('SIZE_INVALID', `invalid expected size ${expectedSize} for ${digest}`);
     }
     const path = this.blobPath(algorithm, hex);
-    return createBlobSink({ digest, algorithm, hex, path, tmpDir: join(this.root, 'tmp'), expectedSize });
+    return createBlobSink({ digest, algorithm, hex, path, tmpDir: join(this.root, 'tmp'), expectedSize, directories: this.directories });
   }
 
   async delete(digest: string): Promise<void> {

@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export function isErrno(error: unknown, code: string): boolean {
@@ -20,12 +20,48 @@ export async function syncDirectory(path: string): Promise<void> {
  * After `mkdir(leaf, { recursive: true })` returned `firstCreated`, makes each
  * new directory's entry durable in its parent.
  */
-export async function syncNewDirectories(leaf: string, firstCreated: string | undefined): Promise<void> {
+async function syncNewDirectories(leaf: string, firstCreated: string | undefined): Promise<void> {
   if (firstCreated === undefined) return;
   const stop = dirname(firstCreated);
   for (let dir = leaf; dir !== stop; ) {
     dir = dirname(dir);
     await syncDirectory(dir);
+  }
+}
+
+/**
+ * The directories a store has made sure of, each created (and its entry made
+ * durable) once per process instead of once per blob: every fs call is a round
+ * trip through the thread pool. One removed behind the store's back is
+ * recreated when an operation in it fails with ENOENT.
+ */
+export class KnownDirectories {
+  private readonly ready = new Map<string, Promise<void>>();
+
+  /** Settles once `dir` exists and its creation is durable; concurrent callers share one mkdir. */
+  ensure(dir: string): Promise<void> {
+    const known = this.ready.get(dir);
+    if (known !== undefined) return known;
+    const ready = mkdir(dir, { recursive: true }).then((firstCreated) => syncNewDirectories(dir, firstCreated));
+    // A failure is not remembered: the next blob tries again.
+    ready.catch(() => {
+      if (this.ready.get(dir) === ready) this.ready.delete(dir);
+    });
+    this.ready.set(dir, ready);
+    return ready;
+  }
+
+  /** Runs `operation` on an entry of `dir` once `dir` exists, again after recreating `dir` if it vanished. */
+  async retryIfGone<T>(dir: string, operation: () => Promise<T>): Promise<T> {
+    await this.ensure(dir);
+    try {
+      return await operation();
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw error;
+      this.ready.delete(dir);
+      await this.ensure(dir);
+      return operation();
+    }
   }
 }
 

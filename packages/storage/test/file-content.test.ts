@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { FilesystemBlobStore } from '../src/index.ts';
 import { chunks, digestOf, randomBytes, readContent, useStore } from './helpers.ts';
 
 const MiB = 1 << 20;
@@ -57,6 +58,19 @@ describe('serving stored blobs through writeTo (pooled read buffers)', () => {
     );
 
     received.forEach((got, i) => expect(got.equals(blobs[i] ?? Buffer.alloc(0))).toBe(true));
+  });
+
+  it('copies a blob into another store through writeTo, whose writer keeps none of the reused buffers', async () => {
+    const bytes = randomBytes(4 * MiB + 77, 25);
+    const digest = digestOf(bytes);
+    await ctx.store.put(digest, chunks(bytes, { size: MiB }));
+    const other = new FilesystemBlobStore(join(ctx.dir, 'other'));
+
+    const sink = other.createWriteStream(digest, bytes.length);
+    await (await ctx.store.open(digest)).writeTo(sink.stream);
+
+    await expect(sink.done).resolves.toEqual({ digest, size: bytes.length, created: true });
+    expect((await readContent(await other.open(digest))).equals(bytes)).toBe(true);
   });
 
   it('destroys the destination, rejects and closes the file when the destination fails', async () => {
