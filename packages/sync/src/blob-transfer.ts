@@ -57,6 +57,8 @@ export class BlobTransfer {
   private readonly pending: Promise<void>[] = [];
   private readonly limit: LimitFunction;
   private scheduled = 0;
+  private queued: BlobNeed[] = [];
+  private lookingUp = false;
 
   constructor(private readonly options: BlobTransferOptions) {
     this.limit = pLimit(options.concurrency);
@@ -67,7 +69,12 @@ export class BlobTransfer {
     const needs = blobNeeds(parsed).filter((need) => !this.seen.has(need.digest));
     if (needs.length === 0) return;
     needs.forEach((need) => this.seen.add(need.digest));
-    this.pending.push(this.options.failFast.guard(this.schedule(needs)));
+    this.queued.push(...needs);
+    // One lookup at a time: the manifests accepted while it runs share the next one.
+    if (!this.lookingUp) {
+      this.lookingUp = true;
+      this.pending.push(this.options.failFast.guard(this.scheduleQueued()));
+    }
   }
 
   /**
@@ -84,6 +91,14 @@ export class BlobTransfer {
     await this.flushStored();
     this.options.failFast.rethrow();
     this.options.progress.report(Report.blobs, { state: 'completed' });
+  }
+
+  private async scheduleQueued(): Promise<void> {
+    try {
+      while (this.queued.length > 0) await this.schedule(this.queued.splice(0, maxLookup));
+    } finally {
+      this.lookingUp = false;
+    }
   }
 
   private async schedule(needs: BlobNeed[]): Promise<void> {
@@ -137,10 +152,14 @@ export class BlobTransfer {
 
 }
 
+// Digests per blob lookup, well under PostgreSQL's limit of bind parameters.
+const maxLookup = 1000;
+
 async function download(options: BlobTransferOptions, need: BlobNeed, signal: AbortSignal): Promise<void> {
   const sink = options.storage.createWriteStream(need.digest, need.size);
   try {
-    await options.client.getBlob(need.digest, sink.stream, { size: need.size, signal });
+    // The store's writer verifies the digest, so the client need not hash the bytes too.
+    await options.client.getBlob(need.digest, sink.stream, { size: need.size, signal, sinkVerifiesDigest: true });
     await sink.done;
   } catch (error) {
     // The store removes what it was given; nothing unverified becomes visible.

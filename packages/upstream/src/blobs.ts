@@ -27,6 +27,13 @@ export interface GetBlobOptions {
   /** The size the descriptor promises; more or fewer bytes fail with SIZE_INVALID. */
   size?: number;
   signal?: AbortSignal;
+  /**
+   * The sink checks the digest itself and fails its end with an error coded
+   * DIGEST_MISMATCH (a verifying blob store writer), so the client skips
+   * hashing and each byte is hashed once. Sizes are still checked here, and
+   * the sink's mismatch is reported as this client's DIGEST_MISMATCH.
+   */
+  sinkVerifiesDigest?: boolean;
 }
 
 function blobUrl(ctx: OperationContext, digest: string): URL {
@@ -47,17 +54,17 @@ export async function headBlob(ctx: OperationContext, digest: string): Promise<B
 }
 
 /**
- * Streams a blob into `sink` while hashing it, inside one of the remote's
- * download slots. A connection that breaks mid-body resumes with `Range`
- * (or skips what was already passed on when the upstream ignores Range); the
- * digest is checked over everything the sink received.
+ * Streams a blob into `sink` while hashing it (unless the sink verifies the
+ * digest), inside one of the remote's download slots. A connection that breaks
+ * mid-body resumes with `Range` (or skips what was already passed on when the
+ * upstream ignores Range); the digest is checked over everything the sink received.
  */
 export async function getBlob(ctx: OperationContext, limits: RemoteLimits, digest: string, sink: BlobSink, options: GetBlobOptions = {}): Promise<BlobInfo> {
   const { algorithm } = parseDigest(digest);
   const url = blobUrl(ctx, digest);
   const shown = displayUrl(url);
   return limits.download(async () => {
-    const digester = createDigester(algorithm);
+    const digester = options.sinkVerifiesDigest ? undefined : createDigester(algorithm);
     let received = 0;
     let total = options.size;
 
@@ -94,7 +101,7 @@ export async function getBlob(ctx: OperationContext, limits: RemoteLimits, diges
             if (total !== undefined && received > total) {
               throw new UpstreamError('SIZE_INVALID', `blob is longer than ${total} bytes`, { url: shown });
             }
-            digester.update(chunk);
+            digester?.update(chunk);
             yield chunk;
           }
           break;
@@ -110,14 +117,21 @@ export async function getBlob(ctx: OperationContext, limits: RemoteLimits, diges
       if (total !== undefined && received !== total) {
         throw new UpstreamError('SIZE_INVALID', `blob ended at ${received} of ${total} bytes`, { url: shown });
       }
-      const actual = digester.digest();
-      if (actual !== digest) {
+      const actual = digester?.digest();
+      if (actual !== undefined && actual !== digest) {
         throw new UpstreamError('DIGEST_MISMATCH', `blob digest ${actual} is not ${digest}`, { url: shown });
       }
     }
 
     const destination = typeof sink === 'function' ? sink : sink instanceof WritableStream ? Writable.fromWeb(sink) : sink;
-    await pipeline(chunks, destination as NodeJS.WritableStream);
+    try {
+      await pipeline(chunks, destination as NodeJS.WritableStream);
+    } catch (error) {
+      if (digester === undefined && (error as { code?: unknown }).code === 'DIGEST_MISMATCH') {
+        throw new UpstreamError('DIGEST_MISMATCH', `blob is not ${digest}: ${(error as Error).message}`, { url: shown, cause: error });
+      }
+      throw error;
+    }
     return { digest, size: received };
   });
 }

@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { pushBlob, pushImage, startDistribution, startFaultProxy, type Distribution, type FaultProxy } from '@cistern/testkit';
 import { UpstreamClient, type UpstreamError } from '../src/index.ts';
@@ -68,6 +69,30 @@ describe('faults between the client and Distribution', () => {
     const again = recordingSink();
     await client().getBlob(blobDigest, again);
     expect(again.finished).toBe(true);
+  });
+
+  it('leaves the digest to a sink that verifies it, and reports its mismatch as its own', async () => {
+    // A sink that hashes what it is given and fails its end on a mismatch, as a blob store writer does.
+    const verifyingSink = () => {
+      const hash = createHash('sha256');
+      return new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          hash.update(chunk);
+          done();
+        },
+        final(done) {
+          const actual = `sha256:${hash.digest('hex')}`;
+          done(actual === blobDigest ? null : Object.assign(new Error(`hashes to ${actual}`), { code: 'DIGEST_MISMATCH' }));
+        },
+      });
+    };
+    proxy.inject({ kind: 'blob', fault: { type: 'corrupt' }, times: 1 });
+    const error = (await client().getBlob(blobDigest, verifyingSink(), { sinkVerifiesDigest: true }).catch((e: unknown) => e)) as UpstreamError;
+    expect(error).toMatchObject({ name: 'UpstreamError', code: 'DIGEST_MISMATCH', retryable: true });
+    expect(error.message).toContain('hashes to sha256:');
+    const sink = verifyingSink();
+    expect(await client().getBlob(blobDigest, sink, { size: blob.length, sinkVerifiesDigest: true })).toEqual({ digest: blobDigest, size: blob.length });
+    expect(sink.writableFinished).toBe(true);
   });
 
   it('fails a blob longer or shorter than its descriptor says with SIZE_INVALID', async () => {
