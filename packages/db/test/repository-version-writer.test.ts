@@ -1,30 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createTestDatabase } from '@cistern/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../src/database.ts';
+import type { Database } from '../src/database.ts';
 import { createRepository, saveManifest, versionManifests, versionTags, writeRepositoryVersion, VersionWriteError } from '../src/index.ts';
-
-const backends = [
-  {
-    name: 'PostgreSQL',
-    open: async () => {
-      const tdb = await createTestDatabase();
-      const db = await openDatabase({ databaseUrl: tdb.url, dataDir: '/nonexistent', allowEmbedded: false });
-      return { db, cleanup: async () => { await db.close(); await tdb.drop(); } };
-    },
-  },
-  {
-    name: 'PGlite',
-    open: async () => {
-      const dir = await mkdtemp(path.join(tmpdir(), 'cistern-writer-'));
-      const db = await openDatabase({ databaseUrl: undefined, dataDir: dir, allowEmbedded: true });
-      return { db, cleanup: async () => { await db.close(); await rm(dir, { recursive: true, force: true }); } };
-    },
-  },
-];
+import { backends } from './backends.ts';
 
 const digestOf = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 
