@@ -1,6 +1,8 @@
 // bench/sync: Cistern's full sync and no-op resync against `skopeo sync` (the
 // peer) and `cp -r` (the disk limit), on the same upstream in one run.
-//   npx tsx bench/sync/main.ts [--tags 200] [--big 4] [--big-mib 256]
+//   npx tsx bench/sync/main.ts [--tags 200] [--big 4] [--big-mib 256] [--cpu-prof DIR]
+// --cpu-prof writes a V8 .cpuprofile of each Cistern run into DIR (the largest is
+// the full sync), for `node --cpu-prof` analysis; profiling slows the runs it times.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -18,7 +20,7 @@ import {
   type FaultProxy,
 } from '@cistern/testkit';
 
-const { values } = parseArgs({ options: { tags: { type: 'string', default: '200' }, big: { type: 'string', default: '4' }, 'big-mib': { type: 'string', default: '256' } } });
+const { values } = parseArgs({ options: { tags: { type: 'string', default: '200' }, big: { type: 'string', default: '4' }, 'big-mib': { type: 'string', default: '256' }, 'cpu-prof': { type: 'string' } } });
 const TAGS = Number(values.tags);
 const BIG = Number(values.big);
 const BIG_BYTES = Number(values['big-mib']) * 1024 * 1024;
@@ -108,7 +110,8 @@ try {
   await measure(undefined, process.execPath, [path.join(here, '../../scripts/bundle.mjs'), path.join(here, 'run-sync.ts'), bundle]);
   // Timed runs talk to Distribution directly; Cistern counts its own requests, and
   // skopeo's are counted by a second, untimed run through the counting proxy.
-  const runSync = [bundle, db.url, path.join(work, 'cistern'), upstream.url, REPO];
+  const profile = values['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['cpu-prof'])}`];
+  const runSync = [...profile, bundle, db.url, path.join(work, 'cistern'), upstream.url, REPO];
   const full = withOwnCounts(await measure(undefined, process.execPath, runSync));
   const noop = withOwnCounts(await measure(undefined, process.execPath, runSync));
   const skopeoArgs = (host: string, dest: string) => ['sync', '--scoped', '--src', 'docker', '--dest', 'dir', '--src-tls-verify=false', `${host}/${REPO}`, path.join(work, dest)];
