@@ -163,7 +163,8 @@ describe('large blobs', () => {
     const address = new URL(url);
     for (let i = 0; i < 5; i++) {
       const socket = connect(Number(address.port), address.hostname);
-      socket.write(get());
+      // Pipelined: the second response waits, writing into Node's queue, when the client leaves.
+      socket.write(get() + get());
       await new Promise((resolve) => socket.once('data', resolve));
       socket.destroy();
     }

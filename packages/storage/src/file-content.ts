@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { BlobContent } from './blob-store.ts';
 import { POOLED_BUFFER_BYTES, returnBuffer, takeBuffer } from './buffer-pool.ts';
 import { StorageError, unavailable } from './errors.ts';
@@ -25,18 +26,19 @@ export function fileContent(digest: string, file: FileHandle, size: number, offs
     async writeTo(destination: Writable): Promise<void> {
       if (consumed) throw new StorageError('STORAGE_UNAVAILABLE', `content of ${digest} was already consumed`);
       consumed = true;
-      // Failures arrive through the write callbacks; this keeps an 'error' event from going unhandled.
-      const ignore = () => undefined;
-      destination.on('error', ignore);
+      // Settles on 'finish', or rejects on an error or a close before it: an HTTP
+      // response whose client left may never call back a queued write, nor end().
+      const closed = finished(destination, { readable: false });
+      closed.catch(() => undefined);
       try {
-        await copyRange(digest, file, offset, length, destination);
-        await new Promise<void>((resolve, reject) => destination.end((error?: Error | null) => (error ? reject(error) : resolve())));
+        await Promise.race([copyRange(digest, file, offset, length, destination), closed]);
+        destination.end();
+        await closed;
       } catch (error) {
         // Without the error: it is the caller's to handle, through this rejection, not through an 'error' event.
         destination.destroy();
         throw error;
       } finally {
-        destination.off('error', ignore);
         await release();
       }
     },
