@@ -1,15 +1,15 @@
 // bench/sync: Cistern's full sync and no-op resync against `skopeo sync` (the
 // peer) and `cp -r` (the disk limit), on the same upstream in one run.
 //   npx tsx bench/sync/main.ts [--tags 200] [--big 4] [--big-mib 256] [--cpu-prof DIR]
-// --cpu-prof writes a V8 .cpuprofile of each Cistern run into DIR (the largest is
-// the full sync), for `node --cpu-prof` analysis; profiling slows the runs it times.
+// Cistern's syncs are tasks taken by a running worker (worker-sync.ts).
+// --cpu-prof writes a V8 .cpuprofile of the timed worker into DIR when it stops;
+// profiling slows the runs it times.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import {
-  createTestDatabase,
   json,
   makeTempDir,
   pushBlob,
@@ -19,6 +19,7 @@ import {
   startFaultProxy,
   type FaultProxy,
 } from '@cistern/testkit';
+import { syncThroughWorker } from './worker-sync.ts';
 
 const { values } = parseArgs({ options: { tags: { type: 'string', default: '200' }, big: { type: 'string', default: '4' }, 'big-mib': { type: 'string', default: '256' }, 'cpu-prof': { type: 'string' } } });
 const TAGS = Number(values.tags);
@@ -32,7 +33,6 @@ interface Measured {
   cpuS: number;
   peakRssMiB: number;
   requests: Record<string, number>;
-  output: string;
 }
 
 /**
@@ -41,16 +41,14 @@ interface Measured {
  */
 async function measure(proxy: FaultProxy | undefined, command: string, args: string[]): Promise<Measured> {
   proxy?.reset();
-  const child = spawn('/usr/bin/time', ['-f', 'TIME %e %M %U %S', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
+  const child = spawn('/usr/bin/time', ['-f', 'TIME %e %M %U %S', command, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
   if (status !== 0) throw new Error(`${command} failed: ${stderr.slice(-2000)}`);
   const line = stderr.split('\n').find((l) => l.startsWith('TIME ')) ?? 'TIME 0 0 0 0';
   const [, wall, rssKb, user, sys] = line.split(' ');
-  return { wallS: Number(wall), cpuS: Number(user) + Number(sys), peakRssMiB: Number(rssKb) / 1024, requests: proxy?.counts() ?? {}, output: stdout.trim() };
+  return { wallS: Number(wall), cpuS: Number(user) + Number(sys), peakRssMiB: Number(rssKb) / 1024, requests: proxy?.counts() ?? {} };
 }
 
 function image(config: Buffer, layers: { digest: string; size: number }[]): Buffer {
@@ -89,39 +87,34 @@ async function fill(upstream: { url: string; authorization(r: string): Promise<s
   return bytes;
 }
 
-/** Cistern's run prints its own request counts; the kinds match the proxy's. */
-function withOwnCounts(m: Measured): Measured {
-  return { ...m, requests: (JSON.parse(m.output) as { requests: Record<string, number> }).requests };
-}
-
 const manifestGets = (m: Measured) => m.requests['GET manifest'] ?? 0;
 const total = (m: Measured) => Object.values(m.requests).reduce((a, b) => a + b, 0);
 
 const upstream = await startDistribution();
 const proxy = await startFaultProxy(upstream.url);
-const db = await createTestDatabase();
 const work = await makeTempDir('bench-sync');
 try {
   console.log(`filling ${upstream.url} with ${TAGS} small tags and ${BIG} × ${BIG_BYTES / 1024 / 1024} MiB images…`);
   const bytes = await fill(upstream);
   console.log(`upstream holds ${(bytes / 1e9).toFixed(2)} GB of distinct blobs`);
-  // Run the sync as production runs the worker: an esbuild bundle on plain node, not through tsx.
-  const bundle = path.join(here, 'dist', 'run-sync.js');
-  await measure(undefined, process.execPath, [path.join(here, '../../scripts/bundle.mjs'), path.join(here, 'run-sync.ts'), bundle]);
-  // Timed runs talk to Distribution directly; Cistern counts its own requests, and
-  // skopeo's are counted by a second, untimed run through the counting proxy.
-  const profile = values['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['cpu-prof'])}`];
-  const runSync = [...profile, bundle, db.url, path.join(work, 'cistern'), upstream.url, REPO];
-  const full = withOwnCounts(await measure(undefined, process.execPath, runSync));
-  const noop = withOwnCounts(await measure(undefined, process.execPath, runSync));
+  // Syncs run as in production: tasks taken by a running worker, an esbuild bundle on plain node.
+  const workerBundle = path.join(here, 'dist', 'worker.js');
+  await measure(undefined, process.execPath, [path.join(here, '../../scripts/bundle.mjs'), path.join(here, '../../apps/worker/src/main.ts'), workerBundle]);
+  // Timed runs talk to Distribution directly; requests are counted by second, untimed
+  // runs through the counting proxy (skopeo's too).
+  const nodeArgs = values['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['cpu-prof'])}`];
+  const timed = await syncThroughWorker({ workerBundle, upstreamUrl: upstream.url, repo: REPO, nodeArgs });
+  const counted = await syncThroughWorker({ workerBundle, upstreamUrl: proxy.url, repo: REPO, counter: proxy });
+  const full: Measured = { ...timed.full, requests: counted.full.requests };
+  const noop: Measured = { ...timed.noop, requests: counted.noop.requests };
   const skopeoArgs = (host: string, dest: string) => ['sync', '--scoped', '--src', 'docker', '--dest', 'dir', '--src-tls-verify=false', `${host}/${REPO}`, path.join(work, dest)];
   const skopeo = await measure(undefined, 'skopeo', skopeoArgs(upstream.host, 'skopeo'));
   skopeo.requests = (await measure(proxy, 'skopeo', skopeoArgs(proxy.host, 'skopeo-counted'))).requests;
   const cp = await measure(undefined, 'cp', ['-r', upstream.storageDir, path.join(work, 'cp')]);
 
   const rows = [
-    ['Cistern full sync', full],
-    ['Cistern no-op resync', noop],
+    ['Cistern full sync (worker task)', full],
+    ['Cistern no-op resync (worker task)', noop],
     ['skopeo sync (peer)', skopeo],
     ['cp -r of upstream storage (disk limit)', cp],
   ] as const;
@@ -133,13 +126,11 @@ try {
   console.log(`\nfull sync / skopeo wall time: ${(full.wallS / skopeo.wallS).toFixed(2)}× (target ≤ 0.30×)`);
   console.log(`full sync / cp -r wall time: ${(full.wallS / cp.wallS).toFixed(2)}×`);
   console.log(`no-op resync: ${noop.wallS.toFixed(2)} s (target ≤ 2 s), ${manifestGets(noop)} manifest GETs (target 0)`);
-  console.log(`Cistern peak RSS: ${Math.max(full.peakRssMiB, noop.peakRssMiB).toFixed(0)} MiB (target ≤ 300 MiB)`);
-  const inProcess = (m: Measured) => (JSON.parse(m.output) as { wallMs: number }).wallMs / 1000;
-  console.log(`sync time inside the process (without Node start-up): full ${inProcess(full).toFixed(2)} s (${(inProcess(full) / skopeo.wallS).toFixed(2)}× skopeo), no-op ${inProcess(noop).toFixed(2)} s`);
-  console.log(`sync results: ${full.output} / ${noop.output}`);
+  console.log(`worker peak RSS: ${Math.max(full.peakRssMiB, noop.peakRssMiB).toFixed(0)} MiB (target ≤ 300 MiB)`);
+  console.log(`worker start-up to ready (once per worker, not part of a sync): ${timed.startS.toFixed(2)} s`);
+  console.log(`sync versions: ${JSON.stringify(timed.full.createdResources)} / ${JSON.stringify(timed.noop.createdResources)}`);
 } finally {
   await proxy.stop();
   await upstream.stop();
-  await db.drop();
   await removeDir(work);
 }
