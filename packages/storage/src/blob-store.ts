@@ -32,8 +32,10 @@ export interface BlobContent {
    * `destination` must be done with a chunk when its write calls back (a
    * socket, an HTTP response, a file), since the chunk's buffer is then reused:
    * not a Transform or PassThrough, which hand the chunk on as it is.
+   * `signal` ends the transfer from outside: an HTTP response queued behind a
+   * pipelined one never learns that its client left.
    */
-  writeTo(destination: Writable): Promise<void>;
+  writeTo(destination: Writable, signal?: AbortSignal): Promise<void>;
   /** Releases the source unread, instead of `writeTo`. */
   discard(): Promise<void>;
 }

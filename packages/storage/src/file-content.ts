@@ -23,22 +23,24 @@ export function fileContent(digest: string, file: FileHandle, size: number, offs
     size,
     offset,
     length,
-    async writeTo(destination: Writable): Promise<void> {
+    async writeTo(destination: Writable, signal?: AbortSignal): Promise<void> {
       if (consumed) throw new StorageError('STORAGE_UNAVAILABLE', `content of ${digest} was already consumed`);
       consumed = true;
       // Settles on 'finish', or rejects on an error or a close before it: an HTTP
       // response whose client left may never call back a queued write, nor end().
       const closed = finished(destination, { readable: false });
       closed.catch(() => undefined);
+      const aborted = abortion(signal);
       try {
-        await Promise.race([copyRange(digest, file, offset, length, destination), closed]);
+        await Promise.race([copyRange(digest, file, offset, length, destination), closed, aborted.promise]);
         destination.end();
-        await closed;
+        await Promise.race([closed, aborted.promise]);
       } catch (error) {
         // Without the error: it is the caller's to handle, through this rejection, not through an 'error' event.
         destination.destroy();
         throw error;
       } finally {
+        aborted.dispose();
         await release();
       }
     },
@@ -48,6 +50,19 @@ export function fileContent(digest: string, file: FileHandle, size: number, offs
       await release();
     },
   };
+}
+
+/** A promise that rejects when `signal` aborts, and the means to stop listening. */
+function abortion(signal: AbortSignal | undefined): { promise: Promise<never>; dispose(): void } {
+  let onAbort: (() => void) | undefined;
+  const promise = new Promise<never>((_resolve, reject) => {
+    if (!signal) return;
+    onAbort = () => reject(new StorageError('STORAGE_UNAVAILABLE', 'transfer aborted', { cause: signal.reason }));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => undefined);
+  return { promise, dispose: () => onAbort && signal?.removeEventListener('abort', onAbort) };
 }
 
 async function copyRange(digest: string, file: FileHandle, offset: number, length: number, destination: Writable): Promise<void> {

@@ -8,7 +8,7 @@ export function streamContent(stream: Readable, size: number, offset: number, le
     size,
     offset,
     length,
-    writeTo: (destination: Writable) => pipeline(stream, destination),
+    writeTo: (destination: Writable, signal?: AbortSignal) => pipeline(stream, destination, signal ? { signal } : {}),
     discard: async () => void stream.destroy(),
   };
 }

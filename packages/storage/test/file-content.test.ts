@@ -88,6 +88,24 @@ describe('serving stored blobs through writeTo (pooled read buffers)', () => {
     expect((await readContent(await ctx.store.open(digest))).equals(bytes)).toBe(true);
   });
 
+  it('ends a transfer whose destination never calls back when its signal aborts, releasing the file', async () => {
+    const bytes = randomBytes(3 * MiB, 26);
+    const digest = digestOf(bytes);
+    await ctx.store.put(digest, chunks(bytes, { size: MiB }));
+    const before = await openFds();
+    // Like an HTTP response queued behind a pipelined one whose client left: writes wait forever.
+    const stuck = new Writable({ write: () => undefined });
+    const left = new AbortController();
+
+    const transfer = (await ctx.store.open(digest)).writeTo(stuck, left.signal);
+    await nextTurn();
+    left.abort();
+
+    await expect(transfer).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE', message: 'transfer aborted' });
+    expect(stuck.destroyed).toBe(true);
+    expect(await openFds()).toBe(before);
+  });
+
   it('fails the transfer with STORAGE_UNAVAILABLE when the file ends early', async () => {
     const bytes = randomBytes(2 * MiB, 23);
     const digest = digestOf(bytes);

@@ -1,4 +1,5 @@
 import { unsatisfiable, type ByteRange } from '@cistern/registry-core';
+import { isStorageError } from '@cistern/storage';
 import { parseRange, suffixRange } from '../range-header.ts';
 import type { ContentRequest } from '../registry-services.ts';
 
@@ -27,6 +28,18 @@ export async function getBlob({ req, res, services, distribution }: ContentReque
   } else {
     res.writeHead(200, { ...common, 'content-length': content.length });
   }
-  // A client that leaves early fails the transfer, which releases the file (or detaches from a download).
-  await content.writeTo(res).catch(() => undefined);
+  // A client that leaves early fails the transfer, which releases the file (or detaches
+  // from a download). The socket's close also ends a response queued behind a pipelined
+  // one, which is never told its client left.
+  const left = new AbortController();
+  const socket = req.socket;
+  const onClose = () => left.abort();
+  socket.once('close', onClose);
+  try {
+    await content.writeTo(res, left.signal);
+  } catch (error) {
+    if (isStorageError(error) && !left.signal.aborted) services.logger.warn({ err: error, digest }, 'could not serve a stored blob');
+  } finally {
+    socket.off('close', onClose);
+  }
 }
