@@ -36,7 +36,10 @@ export async function saveManifest(prisma: PrismaClient, record: ManifestRecord)
   // manifest row never exists without its links. Foreign keys are checked at the
   // statement's end, when every row of it is in. Every insert skips duplicates, so
   // saving a manifest already stored, or racing another sync saving it, changes nothing.
-  const blobs = uniqueBy(record.blobs, (b) => b.digest).map((b) => ({ digest: b.digest, size: b.size, mediaType: b.mediaType }));
+  // Sorted, so that concurrent saves sharing new blobs lock their rows in one order and never deadlock.
+  const blobs = uniqueBy(record.blobs, (b) => b.digest)
+    .map((b) => ({ digest: b.digest, size: b.size, mediaType: b.mediaType }))
+    .sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
   const links = record.blobs.map((b, position) => ({ blobDigest: b.digest, role: b.role, position }));
   const children = record.children.map((c, position) => ({ position, childDigest: c.digest, mediaType: c.mediaType, size: c.size, platform: c.platform }));
   await prisma.$executeRaw`
