@@ -42,7 +42,9 @@ export class KnownDirectories {
   ensure(dir: string): Promise<void> {
     const known = this.ready.get(dir);
     if (known !== undefined) return known;
-    const ready = mkdir(dir, { recursive: true }).then((firstCreated) => syncNewDirectories(dir, firstCreated));
+    // The parent's entry is synced even when `dir` already existed: another process
+    // may have created it and died before making that entry durable.
+    const ready = mkdir(dir, { recursive: true }).then((firstCreated) => syncNewDirectories(dir, firstCreated ?? dir));
     // A failure is not remembered: the next blob tries again.
     ready.catch(() => {
       if (this.ready.get(dir) === ready) this.ready.delete(dir);
