@@ -31,7 +31,8 @@ export interface GetBlobOptions {
    * The sink checks the digest itself and fails its end with an error coded
    * DIGEST_MISMATCH (a verifying blob store writer), so the client skips
    * hashing and each byte is hashed once. Sizes are still checked here, and
-   * the sink's mismatch is reported as this client's DIGEST_MISMATCH.
+   * the sink's mismatch is reported as this client's DIGEST_MISMATCH. Not for a
+   * sink that passes bytes on before verifying them (the registry's tee to a client).
    */
   sinkVerifiesDigest?: boolean;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PassThrough, Transform, type TransformCallback } from 'node:stream';
+import { PassThrough, pipeline, Transform, type TransformCallback } from 'node:stream';
 import type { PrismaClient } from '@cistern/db';
 import type { Logger } from '@cistern/config';
 import type { ResourceLocks } from '@cistern/queue';
@@ -77,7 +77,8 @@ export class OnDemandBlobSource implements BlobSource {
     started.done.catch(() => undefined);
     await started.first;
     const { offset, length } = window(remote.size, range);
-    const stream = range ? client.pipe(slice(offset, length)) : client;
+    // pipeline, not pipe: a download failing mid-body must end the sliced stream too.
+    const stream = range ? pipeline(client, slice(offset, length), () => undefined) : client;
     stream.once('close', () => {
       client.destroy();
       abort.abort();
