@@ -11,4 +11,6 @@ export interface RegistryOptions {
   lockPrefix?: string;
   /** How often a request waiting on another's on-demand fetch looks for the blob (ms). */
   fetchPollMs?: number;
+  /** A connection that neither sends nor accepts a byte for this long is closed (ms). */
+  idleTimeoutMs?: number;
 }

@@ -4,6 +4,8 @@ import { buildServices } from './build-services.ts';
 import { createRegistryApp } from './create-registry-app.ts';
 import type { RegistryOptions } from './registry-options.ts';
 
+const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
+
 export interface RunningRegistry {
   url: string;
   close(): Promise<void>;
@@ -15,6 +17,8 @@ export async function startRegistry(resources: Resources, port = resources.confi
   redis.on('error', (error) => logger.warn({ err: error }, 'registry: redis connection error'));
   const services = buildServices(resources, redis, options);
   const server = await listen(createRegistryApp({ resources, redis, services }), config.host, port);
+  // A client that stops reading would otherwise hold its connection, open file and buffers forever.
+  server.server.setTimeout(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
   logger.info({ url: server.url, publicUrl: config.publicUrl }, 'registry listening');
   return {
     url: server.url,

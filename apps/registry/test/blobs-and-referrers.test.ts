@@ -181,6 +181,19 @@ describe('large blobs', () => {
     const response = await fetch(`${url}${path()}`);
     expect(sha256(Buffer.from(await response.arrayBuffer()))).toBe(big.blobs[1]);
   });
+
+  it('closes the connection and the file of a client that stops reading', async () => {
+    const impatient = new URL((await h.registry({ idleTimeoutMs: 300 })).url);
+    const socket = connect(Number(impatient.port), impatient.hostname);
+    socket.write(get());
+    await new Promise((resolve) => socket.once('data', resolve));
+    socket.pause();
+    expect(await openBlobFiles()).toBe(1);
+
+    await expect.poll(() => openBlobFiles(), { timeout: 5000 }).toBe(0);
+    socket.resume();
+    await new Promise((resolve) => socket.once('close', resolve));
+  });
 });
 
 interface Index {
