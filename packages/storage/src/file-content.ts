@@ -26,8 +26,8 @@ export function fileContent(digest: string, file: FileHandle, size: number, offs
     async writeTo(destination: Writable, signal?: AbortSignal): Promise<void> {
       if (consumed) throw new StorageError('STORAGE_UNAVAILABLE', `content of ${digest} was already consumed`);
       consumed = true;
-      // Settles on 'finish', or rejects on an error or a close before it: an HTTP
-      // response whose client left may never call back a queued write, nor end().
+      // Settles on 'finish', or rejects on an error or a close before it. A response
+      // queued behind a pipelined one never closes when its client leaves: `signal` ends that.
       const closed = finished(destination, { readable: false });
       closed.catch(() => undefined);
       const aborted = abortion(signal);
