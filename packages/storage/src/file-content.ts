@@ -26,21 +26,19 @@ export function fileContent(digest: string, file: FileHandle, size: number, offs
     async writeTo(destination: Writable, signal?: AbortSignal): Promise<void> {
       if (consumed) throw new StorageError('STORAGE_UNAVAILABLE', `content of ${digest} was already consumed`);
       consumed = true;
-      // Settles on 'finish', or rejects on an error or a close before it. A response
-      // queued behind a pipelined one never closes when its client leaves: `signal` ends that.
-      const closed = finished(destination, { readable: false });
+      // Settles on 'finish', or rejects on an error, a close before it, or `signal`: a
+      // response queued behind a pipelined one never closes when its client leaves.
+      const closed = finished(destination, { readable: false, ...(signal ? { signal } : {}) });
       closed.catch(() => undefined);
-      const aborted = abortion(signal);
       try {
-        await Promise.race([copyRange(digest, file, offset, length, destination), closed, aborted.promise]);
+        await Promise.race([copyRange(digest, file, offset, length, destination), closed]);
         destination.end();
-        await Promise.race([closed, aborted.promise]);
+        await closed;
       } catch (error) {
         // Without the error: it is the caller's to handle, through this rejection, not through an 'error' event.
         destination.destroy();
-        throw error;
+        throw signal?.aborted ? new StorageError('STORAGE_UNAVAILABLE', 'transfer aborted', { cause: signal.reason }) : error;
       } finally {
-        aborted.dispose();
         await release();
       }
     },
@@ -50,19 +48,6 @@ export function fileContent(digest: string, file: FileHandle, size: number, offs
       await release();
     },
   };
-}
-
-/** A promise that rejects when `signal` aborts, and the means to stop listening. */
-function abortion(signal: AbortSignal | undefined): { promise: Promise<never>; dispose(): void } {
-  let onAbort: (() => void) | undefined;
-  const promise = new Promise<never>((_resolve, reject) => {
-    if (!signal) return;
-    onAbort = () => reject(new StorageError('STORAGE_UNAVAILABLE', 'transfer aborted', { cause: signal.reason }));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  promise.catch(() => undefined);
-  return { promise, dispose: () => onAbort && signal?.removeEventListener('abort', onAbort) };
 }
 
 async function copyRange(digest: string, file: FileHandle, offset: number, length: number, destination: Writable): Promise<void> {
