@@ -15,8 +15,6 @@ export interface TaskRun {
   cpuS: number;
   /** The worker's peak RSS so far (VmHWM), start-up included. */
   peakRssMiB: number;
-  /** The task's outcome as the API reports it. */
-  state: string;
   createdResources: unknown;
   /** Upstream requests by kind, when the remote points at a counting proxy. */
   requests: Record<string, number>;
@@ -83,7 +81,7 @@ export async function syncThroughWorker(options: { workerBundle: string; upstrea
         if (row.state === 'completed' || row.state === 'failed' || row.state === 'canceled') {
           const wallS = (performance.now() - t0) / 1000;
           if (row.state !== 'completed') throw new Error(`sync task ${row.state}: ${JSON.stringify(row.error)}`);
-          return { wallS, cpuS: (await cpuSeconds(pid)) - cpuBefore, peakRssMiB: await peakRssMiB(pid), state: row.state, createdResources: row.createdResources, requests: counter?.counts() ?? {} };
+          return { wallS, cpuS: (await cpuSeconds(pid)) - cpuBefore, peakRssMiB: await peakRssMiB(pid), createdResources: row.createdResources, requests: counter?.counts() ?? {} };
         }
         // Coarse enough not to compete with the worker for the CPU, fine enough for a few-second sync.
         await sleep(25);
