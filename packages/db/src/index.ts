@@ -11,7 +11,7 @@ export {
   type VersionChanges,
   type WrittenVersion,
 } from './content/repository-version-writer.ts';
-export { saveManifest, type ManifestRecord, type BlobReference, type IndexEntry } from './content/manifest-records.ts';
+export { saveManifest, saveManifests, type ManifestRecord, type BlobReference, type IndexEntry } from './content/manifest-records.ts';
 export { versionManifests, versionTags } from './content/version-content.ts';
 export { createRepository } from './content/repositories.ts';
 export { inVersion } from './content/version-range.ts';

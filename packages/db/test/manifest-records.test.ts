@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/database.ts';
-import { saveManifest, type ManifestRecord } from '../src/index.ts';
+import { saveManifest, saveManifests, type ManifestRecord } from '../src/index.ts';
 import { backends } from './backends.ts';
 
 const digestOf = (bytes: Uint8Array | string) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -89,5 +89,49 @@ describe.each(backends)('saveManifest on $name', (backend) => {
     expect(await db.prisma.manifest.count({ where: { digest: record.digest } })).toBe(1);
     expect(await db.prisma.manifestBlob.count({ where: { manifestDigest: record.digest } })).toBe(3);
     expect(await db.prisma.blob.findUniqueOrThrow({ where: { digest: record.blobs[0]?.digest } })).toMatchObject({ stored: true });
+  });
+
+  it('saves many manifests in one call, each with its own links, bytes and children', async () => {
+    const images = [image('m1'), image('m2'), image('m3')];
+    const raw = Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: ['m1', 'm2'] }));
+    const index: ManifestRecord = {
+      ...image('unused-m'),
+      digest: digestOf(raw),
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      classification: 'index',
+      raw,
+      configDigest: null,
+      blobs: [],
+      children: images.slice(0, 2).map((c, i) => ({ digest: c.digest, size: 100 + i, mediaType: c.mediaType, platform: `linux/arch${i}` })),
+    };
+    // The index before its children, and one image twice: order and repeats within a batch do not matter.
+    await saveManifests(db.prisma, [index, ...images, images[0] as ManifestRecord]);
+
+    for (const record of images) {
+      const stored = await db.prisma.manifest.findUniqueOrThrow({ where: { digest: record.digest } });
+      expect(Buffer.from(stored.raw).equals(Buffer.from(record.raw))).toBe(true);
+      const links = await db.prisma.manifestBlob.findMany({ where: { manifestDigest: record.digest }, orderBy: { position: 'asc' } });
+      expect(links.map((l) => [l.blobDigest, l.role, l.position])).toEqual(record.blobs.map((b, i) => [b.digest, b.role, i]));
+    }
+    const rows = await db.prisma.manifestChild.findMany({ where: { indexDigest: index.digest }, orderBy: { position: 'asc' } });
+    expect(rows.map((r) => [r.position, r.childDigest, r.platform])).toEqual([
+      [0, images[0]?.digest, 'linux/arch0'],
+      [1, images[1]?.digest, 'linux/arch1'],
+    ]);
+    expect(await db.prisma.manifestBlob.count({ where: { manifestDigest: index.digest } })).toBe(0);
+  });
+
+  it('lets concurrent batches that share new manifests and blobs, in opposite orders, all complete', async () => {
+    const records = Array.from({ length: 20 }, (_, i) => image(`batch-${i}`, 7));
+    const reversed = [...records].reverse();
+    await Promise.all([saveManifests(db.prisma, records), saveManifests(db.prisma, reversed), saveManifests(db.prisma, records.slice(5, 15))]);
+    expect(await db.prisma.manifest.count({ where: { digest: { in: records.map((r) => r.digest) } } })).toBe(20);
+    expect(await db.prisma.manifestBlob.count({ where: { manifestDigest: { in: records.map((r) => r.digest) } } })).toBe(60);
+  });
+
+  it('does nothing for an empty batch', async () => {
+    const before = await db.prisma.manifest.count();
+    await saveManifests(db.prisma, []);
+    expect(await db.prisma.manifest.count()).toBe(before);
   });
 });

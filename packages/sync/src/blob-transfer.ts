@@ -2,7 +2,8 @@ import type { PrismaClient, SyncPolicy } from '@cistern/db';
 import type { Descriptor, ParsedManifest } from '@cistern/oci';
 import type { BlobStore } from '@cistern/storage';
 import type { UpstreamClient } from '@cistern/upstream';
-import pLimit, { type LimitFunction } from 'p-limit';
+import PQueue from 'p-queue';
+import { batched } from './batched.ts';
 import { isBlobEntry, isForeign } from './manifest-record.ts';
 import type { FailFast } from './fail-fast.ts';
 import { Report, type SyncProgress } from './sync-progress.ts';
@@ -40,6 +41,9 @@ function blobNeeds(parsed: ParsedManifest): BlobNeed[] {
   return needs;
 }
 
+// Digests per blob lookup, well under PostgreSQL's limit of bind parameters.
+const maxLookup = 1000;
+
 /**
  * Brings in the blobs of accepted manifests while the sync is still walking
  * manifests, so downloads overlap the manifest phase.
@@ -55,25 +59,25 @@ function blobNeeds(parsed: ParsedManifest): BlobNeed[] {
 export class BlobTransfer {
   private readonly seen = new Set<string>();
   private readonly pending: Promise<void>[] = [];
-  private readonly limit: LimitFunction;
+  private readonly queue: PQueue;
   private scheduled = 0;
-  private queued: BlobNeed[] = [];
-  private lookingUp = false;
+  /** Manifests accepted together share one lookup of their blobs, and one insert of remote artifacts. */
+  private readonly lookUp = batched((digests: readonly string[]) => this.lookUpBlobs(digests), maxLookup);
+  private readonly record = batched(async (needs: readonly BlobNeed[]) => {
+    await recordRemoteArtifacts(this.options, needs);
+    return needs.map(() => undefined);
+  }, maxLookup);
 
   constructor(private readonly options: BlobTransferOptions) {
-    this.limit = pLimit(options.concurrency);
+    this.queue = new PQueue({ concurrency: options.concurrency });
   }
 
   /** Schedules the blobs of one accepted manifest (each digest once per sync). */
   add(parsed: ParsedManifest): void {
-    const needs = blobNeeds(parsed).filter((need) => !this.seen.has(need.digest));
-    if (needs.length === 0) return;
-    needs.forEach((need) => this.seen.add(need.digest));
-    this.queued.push(...needs);
-    // One lookup at a time: the manifests accepted while it runs share the next one.
-    if (!this.lookingUp) {
-      this.lookingUp = true;
-      this.pending.push(this.options.failFast.guard(this.scheduleQueued()));
+    for (const need of blobNeeds(parsed)) {
+      if (this.seen.has(need.digest)) continue;
+      this.seen.add(need.digest);
+      this.pending.push(this.options.failFast.guard(this.bringIn(need)));
     }
   }
 
@@ -93,32 +97,22 @@ export class BlobTransfer {
     this.options.progress.report(Report.blobs, { state: 'completed' });
   }
 
-  private async scheduleQueued(): Promise<void> {
-    try {
-      while (this.queued.length > 0) await this.schedule(this.queued.splice(0, maxLookup));
-    } finally {
-      this.lookingUp = false;
-    }
+  private async bringIn(need: BlobNeed): Promise<void> {
+    const { policy, progress } = this.options;
+    const row = await this.lookUp(need.digest);
+    if (need.size < 0) need.size = Number(row?.size ?? 0);
+    if (row?.stored) return;
+    if (need.foreign || (policy !== 'immediate' && need.role !== 'config')) return this.record(need);
+    this.scheduled += 1;
+    progress.report(Report.blobs, { message: 'blobs downloaded', total: this.scheduled });
+    // Largest first: a big blob found late must not wait behind hundreds of small ones, or it alone fills the sync's tail.
+    await this.queue.add(() => this.transfer(need), { priority: need.size });
   }
 
-  private async schedule(needs: BlobNeed[]): Promise<void> {
-    const { prisma, policy } = this.options;
-    const rows = await prisma.blob.findMany({ where: { digest: { in: needs.map((n) => n.digest) } }, select: { digest: true, size: true, stored: true } });
+  private async lookUpBlobs(digests: readonly string[]) {
+    const rows = await this.options.prisma.blob.findMany({ where: { digest: { in: [...digests] } }, select: { digest: true, size: true, stored: true } });
     const byDigest = new Map(rows.map((row) => [row.digest, row]));
-    const toRecord: BlobNeed[] = [];
-    for (const need of needs) {
-      const row = byDigest.get(need.digest);
-      if (need.size < 0) need.size = Number(row?.size ?? 0);
-      if (row?.stored) continue;
-      if (need.foreign || (policy !== 'immediate' && need.role !== 'config')) {
-        toRecord.push(need);
-        continue;
-      }
-      this.scheduled += 1;
-      this.options.progress.report(Report.blobs, { message: 'blobs downloaded', total: this.scheduled });
-      this.pending.push(this.options.failFast.guard(this.limit(() => this.transfer(need))));
-    }
-    await recordRemoteArtifacts(this.options, toRecord);
+    return digests.map((digest) => byDigest.get(digest));
   }
 
   private async transfer(need: BlobNeed): Promise<void> {
@@ -149,11 +143,7 @@ export class BlobTransfer {
     }
     return this.flushing;
   }
-
 }
-
-// Digests per blob lookup, well under PostgreSQL's limit of bind parameters.
-const maxLookup = 1000;
 
 async function download(options: BlobTransferOptions, need: BlobNeed, signal: AbortSignal): Promise<void> {
   const sink = options.storage.createWriteStream(need.digest, need.size);
@@ -170,7 +160,7 @@ async function download(options: BlobTransferOptions, need: BlobNeed, signal: Ab
   options.progress.increment(Report.bytes, need.size, 'bytes downloaded');
 }
 
-async function recordRemoteArtifacts(options: BlobTransferOptions, needs: BlobNeed[]): Promise<void> {
+async function recordRemoteArtifacts(options: BlobTransferOptions, needs: readonly BlobNeed[]): Promise<void> {
   if (needs.length === 0) return;
   await options.prisma.remoteArtifact.createMany({
     data: needs.map((need) => ({ blobDigest: need.digest, remoteId: options.remoteId, upstreamName: options.upstreamName, urls: need.urls })),

@@ -1,6 +1,7 @@
-import { saveManifest, type PrismaClient } from '@cistern/db';
+import { saveManifests, type ManifestRecord, type PrismaClient } from '@cistern/db';
 import { Annotation, evaluatePolicy, parseManifest, platformMatches, type Descriptor, type MediaTypePolicy, type ParsedManifest } from '@cistern/oci';
 import type { UpstreamClient } from '@cistern/upstream';
+import { batched } from './batched.ts';
 import type { FailFast } from './fail-fast.ts';
 import { isBlobEntry, toManifestRecord } from './manifest-record.ts';
 import { describeSkip, isSkippable } from './sync-errors.ts';
@@ -22,6 +23,11 @@ export interface WalkerOptions {
 /** Only the digest is kept per manifest: a sync of a large repository holds no documents in memory. */
 export type Outcome = { accepted: true; digest: string } | { accepted: false; reason: string };
 
+// Digests per lookup, well under PostgreSQL's limit of bind parameters.
+const maxLookup = 1000;
+// Manifests per save: each may be as large as maxManifestBytes, and a batch is one statement.
+const maxSave = 32;
+
 /**
  * Brings manifests in: a digest already stored costs no request (its stored
  * bytes are re-validated against today's policy); a new one is fetched by
@@ -33,6 +39,12 @@ export class ManifestWalker {
   readonly accepted = new Set<string>();
   private readonly skippedItems: { name: string; reason: string }[] = [];
   private readonly visits = new Map<string, Promise<Outcome>>();
+  /** Concurrent visits share their database round trips. */
+  private readonly findStored = batched((digests: readonly string[]) => this.lookUpStored(digests), maxLookup);
+  private readonly save = batched(async (records: readonly ManifestRecord[]) => {
+    await saveManifests(this.options.prisma, records);
+    return records.map(() => undefined);
+  }, maxSave);
 
   constructor(private readonly options: WalkerOptions) {}
 
@@ -63,7 +75,7 @@ export class ManifestWalker {
    */
   async load(digest: string): Promise<ParsedManifest> {
     const { parsed, isNew } = await this.fetchOrLoad(digest);
-    if (isNew) await saveManifest(this.options.prisma, toManifestRecord(parsed));
+    if (isNew) await this.save(toManifestRecord(parsed));
     return parsed;
   }
 
@@ -90,7 +102,7 @@ export class ManifestWalker {
     const decision = evaluatePolicy(loaded.parsed, policy);
     if (decision.decision === 'reject') return this.skip(label, `rejected by the media-type policy: ${decision.reason}`);
     if (loaded.isNew) {
-      await saveManifest(this.options.prisma, toManifestRecord(loaded.parsed, await this.schema1Sizes(loaded.parsed)));
+      await this.save(toManifestRecord(loaded.parsed, await this.schema1Sizes(loaded.parsed)));
       progress.increment(Report.manifestsNew, 1, 'new manifests stored');
     } else {
       progress.increment(Report.manifestsUnchanged, 1, 'manifests already stored');
@@ -105,11 +117,17 @@ export class ManifestWalker {
   }
 
   private async fetchOrLoad(digest: string): Promise<{ parsed: ParsedManifest; isNew: boolean }> {
-    const { prisma, client, maxManifestBytes } = this.options;
-    const stored = await prisma.manifest.findUnique({ where: { digest }, select: { raw: true, mediaType: true } });
+    const { client, maxManifestBytes } = this.options;
+    const stored = await this.findStored(digest);
     if (stored) return { parsed: parseManifest(stored.raw, { contentType: stored.mediaType, maxBytes: maxManifestBytes }), isNew: false };
     const fetched = await client.getManifest(digest);
     return { parsed: parseManifest(fetched.bytes, { contentType: fetched.mediaType, maxBytes: maxManifestBytes }), isNew: true };
+  }
+
+  private async lookUpStored(digests: readonly string[]) {
+    const rows = await this.options.prisma.manifest.findMany({ where: { digest: { in: [...digests] } }, select: { digest: true, raw: true, mediaType: true } });
+    const byDigest = new Map(rows.map((row) => [row.digest, row]));
+    return digests.map((digest) => byDigest.get(digest));
   }
 
   /**

@@ -31,41 +31,68 @@ export interface ManifestRecord {
  * deduplicated by digest). Blob rows are created as not yet stored; the caller
  * marks them stored once their bytes are verified on disk.
  */
-export async function saveManifest(prisma: PrismaClient, record: ManifestRecord): Promise<void> {
-  // One statement, so one round trip (a batch transaction took six) and atomic: a
-  // manifest row never exists without its links. Foreign keys are checked at the
-  // statement's end, when every row of it is in. Every insert skips duplicates, so
-  // saving a manifest already stored, or racing another sync saving it, changes nothing.
-  // Sorted, so that concurrent saves sharing new blobs lock their rows in one order and never deadlock.
-  const blobs = uniqueBy(record.blobs, (b) => b.digest)
-    .map((b) => ({ digest: b.digest, size: b.size, mediaType: b.mediaType }))
-    .sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
-  const links = record.blobs.map((b, position) => ({ blobDigest: b.digest, role: b.role, position }));
-  const children = record.children.map((c, position) => ({ position, childDigest: c.digest, mediaType: c.mediaType, size: c.size, platform: c.platform }));
+export function saveManifest(prisma: PrismaClient, record: ManifestRecord): Promise<void> {
+  return saveManifests(prisma, [record]);
+}
+
+/** `saveManifest` for many manifests in one round trip (a sync saves those accepted together). */
+export async function saveManifests(prisma: PrismaClient, records: readonly ManifestRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  // One statement, so one round trip and atomic: a manifest row never exists
+  // without its links. Foreign keys are checked at the statement's end, when every
+  // row of it is in. Every insert skips duplicates, so saving a manifest already
+  // stored, or racing another sync saving it, changes nothing. Rows go in key
+  // order, so that concurrent saves sharing new rows lock them in one order and never deadlock.
+  const manifests = sortedBy(uniqueBy(records, (r) => r.digest), (r) => r.digest);
+  const blobs = sortedBy(
+    uniqueBy(manifests.flatMap((r) => r.blobs), (b) => b.digest).map((b) => ({ digest: b.digest, size: b.size, mediaType: b.mediaType })),
+    (b) => b.digest,
+  );
+  const rows = manifests.map((r) => ({
+    digest: r.digest,
+    mediaType: r.mediaType,
+    artifactType: r.artifactType,
+    classification: r.classification,
+    size: r.raw.byteLength,
+    // JSON carries text: the exact bytes travel as base64.
+    raw: Buffer.from(r.raw.buffer, r.raw.byteOffset, r.raw.byteLength).toString('base64'),
+    subjectDigest: r.subjectDigest,
+    configDigest: r.configDigest,
+  }));
+  const links = manifests.flatMap((r) => r.blobs.map((b, position) => ({ manifestDigest: r.digest, blobDigest: b.digest, role: b.role, position })));
+  const children = manifests.flatMap((r) =>
+    r.children.map((c, position) => ({ indexDigest: r.digest, position, childDigest: c.digest, mediaType: c.mediaType, size: c.size, platform: c.platform })),
+  );
   await prisma.$executeRaw`
     WITH "blobs" AS (
       INSERT INTO "Blob" ("digest", "size", "mediaType")
       SELECT "digest", "size", "mediaType" FROM jsonb_to_recordset(${JSON.stringify(blobs)}::jsonb) AS b("digest" text, "size" bigint, "mediaType" text)
       ON CONFLICT DO NOTHING
-    ), "manifest" AS (
+    ), "manifests" AS (
       INSERT INTO "Manifest" ("digest", "mediaType", "artifactType", "classification", "size", "raw", "subjectDigest", "configDigest")
-      VALUES (${record.digest}, ${record.mediaType}, ${record.artifactType}, ${record.classification}, ${record.raw.byteLength}, ${Buffer.from(record.raw)},
-              ${record.subjectDigest}, ${record.configDigest})
+      SELECT "digest", "mediaType", "artifactType", "classification", "size", decode("raw", 'base64'), "subjectDigest", "configDigest"
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        AS m("digest" text, "mediaType" text, "artifactType" text, "classification" text, "size" bigint, "raw" text, "subjectDigest" text, "configDigest" text)
       ON CONFLICT DO NOTHING
     ), "links" AS (
       INSERT INTO "ManifestBlob" ("manifestDigest", "blobDigest", "role", "position")
-      SELECT ${record.digest}, "blobDigest", "role"::"BlobRole", "position"
-      FROM jsonb_to_recordset(${JSON.stringify(links)}::jsonb) AS l("blobDigest" text, "role" text, "position" integer)
+      SELECT "manifestDigest", "blobDigest", "role"::"BlobRole", "position"
+      FROM jsonb_to_recordset(${JSON.stringify(links)}::jsonb) AS l("manifestDigest" text, "blobDigest" text, "role" text, "position" integer)
       ON CONFLICT DO NOTHING
     )
     INSERT INTO "ManifestChild" ("indexDigest", "position", "childDigest", "mediaType", "size", "platform")
-    SELECT ${record.digest}, "position", "childDigest", "mediaType", "size", "platform"
-    FROM jsonb_to_recordset(${JSON.stringify(children)}::jsonb) AS c("position" integer, "childDigest" text, "mediaType" text, "size" bigint, "platform" text)
+    SELECT "indexDigest", "position", "childDigest", "mediaType", "size", "platform"
+    FROM jsonb_to_recordset(${JSON.stringify(children)}::jsonb)
+      AS c("indexDigest" text, "position" integer, "childDigest" text, "mediaType" text, "size" bigint, "platform" text)
     ON CONFLICT DO NOTHING`;
 }
 
-function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
+function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
   const seen = new Map<string, T>();
   for (const item of items) if (!seen.has(key(item))) seen.set(key(item), item);
   return [...seen.values()];
+}
+
+function sortedBy<T>(items: T[], key: (item: T) => string): T[] {
+  return items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
