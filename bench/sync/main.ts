@@ -1,7 +1,9 @@
 // bench/sync: Cistern's full sync and no-op resync against `skopeo sync` (the
 // peer) and `cp -r` (the disk limit), on the same upstream in one run.
-//   npx tsx bench/sync/main.ts [--tags 200] [--big 4] [--big-mib 256] [--cpu-prof DIR]
-// Cistern's syncs are tasks taken by a running worker (worker-sync.ts).
+//   npx tsx bench/sync/main.ts [--tags 200] [--big 4] [--big-mib 256] [--runs 3] [--cpu-prof DIR]
+// Cistern's syncs are tasks taken by a running worker (worker-sync.ts). Each
+// timed run is repeated --runs times, Cistern and skopeo taking turns so that
+// both see the same machine; the table gives medians, and every run is listed.
 // --cpu-prof writes a V8 .cpuprofile of the timed worker into DIR when it stops;
 // profiling slows the runs it times.
 import { spawn } from 'node:child_process';
@@ -21,7 +23,10 @@ import {
 } from '@cistern/testkit';
 import { syncThroughWorker } from './worker-sync.ts';
 
-const { values } = parseArgs({ options: { tags: { type: 'string', default: '200' }, big: { type: 'string', default: '4' }, 'big-mib': { type: 'string', default: '256' }, 'cpu-prof': { type: 'string' } } });
+const { values } = parseArgs({
+  options: { tags: { type: 'string', default: '200' }, big: { type: 'string', default: '4' }, 'big-mib': { type: 'string', default: '256' }, runs: { type: 'string', default: '3' }, 'cpu-prof': { type: 'string' } },
+});
+const RUNS = Math.max(1, Number(values.runs));
 const TAGS = Number(values.tags);
 const BIG = Number(values.big);
 const BIG_BYTES = Number(values['big-mib']) * 1024 * 1024;
@@ -87,6 +92,15 @@ async function fill(upstream: { url: string; authorization(r: string): Promise<s
   return bytes;
 }
 
+/** The run of median wall time (the upper middle one of an even count). */
+function median<T extends { wallS: number }>(list: T[]): T {
+  const sorted = [...list].sort((a, b) => a.wallS - b.wallS);
+  const middle = sorted[Math.floor(sorted.length / 2)];
+  if (middle === undefined) throw new Error('no runs');
+  return middle;
+}
+
+const withRequests = (m: Measured, requests: Record<string, number>): Measured => ({ ...m, requests });
 const manifestGets = (m: Measured) => m.requests['GET manifest'] ?? 0;
 const total = (m: Measured) => Object.values(m.requests).reduce((a, b) => a + b, 0);
 
@@ -103,14 +117,27 @@ try {
   // Timed runs talk to Distribution directly; requests are counted by second, untimed
   // runs through the counting proxy (skopeo's too).
   const nodeArgs = values['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['cpu-prof'])}`];
-  const timed = await syncThroughWorker({ workerBundle, upstreamUrl: upstream.url, repo: REPO, nodeArgs });
-  const counted = await syncThroughWorker({ workerBundle, upstreamUrl: proxy.url, repo: REPO, counter: proxy });
-  const full: Measured = { ...timed.full, requests: counted.full.requests };
-  const noop: Measured = { ...timed.noop, requests: counted.noop.requests };
   const skopeoArgs = (host: string, dest: string) => ['sync', '--scoped', '--src', 'docker', '--dest', 'dir', '--src-tls-verify=false', `${host}/${REPO}`, path.join(work, dest)];
-  const skopeo = await measure(undefined, 'skopeo', skopeoArgs(upstream.host, 'skopeo'));
-  skopeo.requests = (await measure(proxy, 'skopeo', skopeoArgs(proxy.host, 'skopeo-counted'))).requests;
-  const cp = await measure(undefined, 'cp', ['-r', upstream.storageDir, path.join(work, 'cp')]);
+  const runs = { full: [] as Measured[], noop: [] as Measured[], skopeo: [] as Measured[], cp: [] as Measured[], startS: [] as number[] };
+  for (let run = 1; run <= RUNS; run++) {
+    const timed = await syncThroughWorker({ workerBundle, upstreamUrl: upstream.url, repo: REPO, nodeArgs });
+    runs.full.push(timed.full);
+    runs.noop.push(timed.noop);
+    runs.startS.push(timed.startS);
+    runs.skopeo.push(await measure(undefined, 'skopeo', skopeoArgs(upstream.host, 'skopeo')));
+    runs.cp.push(await measure(undefined, 'cp', ['-r', upstream.storageDir, path.join(work, 'cp')]));
+    // Every run writes to an empty destination, as the first did.
+    await removeDir(path.join(work, 'skopeo'));
+    await removeDir(path.join(work, 'cp'));
+    console.log(`run ${run}/${RUNS}: Cistern ${timed.full.wallS.toFixed(2)} s, skopeo ${runs.skopeo.at(-1)?.wallS.toFixed(2)} s`);
+  }
+  // Requests are counted by one more, untimed, run of each through the counting proxy.
+  const counted = await syncThroughWorker({ workerBundle, upstreamUrl: proxy.url, repo: REPO, counter: proxy });
+  const skopeoCounted = await measure(proxy, 'skopeo', skopeoArgs(proxy.host, 'skopeo-counted'));
+  const full = withRequests(median(runs.full), counted.full.requests);
+  const noop = withRequests(median(runs.noop), counted.noop.requests);
+  const skopeo = withRequests(median(runs.skopeo), skopeoCounted.requests);
+  const cp = median(runs.cp);
 
   const rows = [
     ['Cistern full sync (worker task)', full],
@@ -123,12 +150,15 @@ try {
   for (const [name, m] of rows) {
     console.log(`| ${name} | ${m.wallS.toFixed(2)} | ${m.cpuS.toFixed(2)} | ${m === cp ? '—' : total(m)} | ${m === cp ? '—' : manifestGets(m)} | ${m.peakRssMiB.toFixed(0)} |`);
   }
-  console.log(`\nfull sync / skopeo wall time: ${(full.wallS / skopeo.wallS).toFixed(2)}× (target ≤ 0.30×)`);
+  const walls = (list: Measured[]) => list.map((m) => m.wallS.toFixed(2)).join(', ');
+  console.log(`\n(medians of ${RUNS} runs; wall s of every run: Cistern ${walls(runs.full)}; skopeo ${walls(runs.skopeo)}; cp -r ${walls(runs.cp)})`);
+  const pairs = runs.full.map((m, i) => (m.wallS / (runs.skopeo[i]?.wallS ?? Infinity)).toFixed(2));
+  console.log(`\nfull sync / skopeo wall time: ${(full.wallS / skopeo.wallS).toFixed(2)}× of medians (target ≤ 0.30×); run by run: ${pairs.join(', ')}`);
   console.log(`full sync / cp -r wall time: ${(full.wallS / cp.wallS).toFixed(2)}×`);
   console.log(`no-op resync: ${noop.wallS.toFixed(2)} s (target ≤ 2 s), ${manifestGets(noop)} manifest GETs (target 0)`);
-  console.log(`worker peak RSS: ${Math.max(full.peakRssMiB, noop.peakRssMiB).toFixed(0)} MiB (target ≤ 300 MiB)`);
-  console.log(`worker start-up to ready (once per worker, not part of a sync): ${timed.startS.toFixed(2)} s`);
-  console.log(`sync versions: ${JSON.stringify(timed.full.createdResources)} / ${JSON.stringify(timed.noop.createdResources)}`);
+  console.log(`worker peak RSS, highest of all runs: ${Math.max(...runs.full.map((m) => m.peakRssMiB), ...runs.noop.map((m) => m.peakRssMiB)).toFixed(0)} MiB (target ≤ 300 MiB)`);
+  console.log(`worker start-up to ready (once per worker, not part of a sync): ${median(runs.startS.map((wallS) => ({ wallS }))).wallS.toFixed(2)} s`);
+  console.log(`sync versions: ${JSON.stringify(counted.full.createdResources)} / ${JSON.stringify(counted.noop.createdResources)}`);
 } finally {
   await proxy.stop();
   await upstream.stop();
