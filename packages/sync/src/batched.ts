@@ -2,7 +2,8 @@ import DataLoader from 'dataloader';
 
 /**
  * Gathers concurrent calls into batches: the first call runs on the next turn
- * of the event loop, and calls arriving while a batch runs form the next one.
+ * of the event loop, and calls arriving while a batch runs form the next one
+ * (several next ones, started together, when more than `maxBatchSize` wait).
  * A sync's manifests and blobs arrive a few at a time; batching their database
  * work turns hundreds of round trips into tens. `run` answers every key, in order.
  */

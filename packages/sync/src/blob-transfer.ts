@@ -86,7 +86,7 @@ export class BlobTransfer {
    * they stop early), and marks what was stored, for the next run to reuse.
    */
   async settle(): Promise<void> {
-    // Scheduling may add downloads while we wait, so wait until nothing new appears.
+    // Waits until nothing new appears, should an add() come in while it waits.
     for (let settled = 0; settled < this.pending.length; ) {
       const batch = this.pending.slice(settled);
       settled += batch.length;
@@ -102,6 +102,7 @@ export class BlobTransfer {
     const row = await this.lookUp(need.digest);
     if (need.size < 0) need.size = Number(row?.size ?? 0);
     if (row?.stored) return;
+    this.options.failFast.check();
     if (need.foreign || (policy !== 'immediate' && need.role !== 'config')) return this.record(need);
     this.scheduled += 1;
     progress.report(Report.blobs, { message: 'blobs downloaded', total: this.scheduled });

@@ -25,8 +25,10 @@ export type Outcome = { accepted: true; digest: string } | { accepted: false; re
 
 // Digests per lookup, well under PostgreSQL's limit of bind parameters.
 const maxLookup = 1000;
-// Manifests per save: each may be as large as maxManifestBytes, and a batch is one statement.
+// A batch is one statement carrying its manifests' bytes as base64 text: small
+// manifests (nearly all) are batched, a larger one is saved on its own.
 const maxSave = 32;
+const maxBatchedManifestBytes = 64 * 1024;
 
 /**
  * Brings manifests in: a digest already stored costs no request (its stored
@@ -41,7 +43,7 @@ export class ManifestWalker {
   private readonly visits = new Map<string, Promise<Outcome>>();
   /** Concurrent visits share their database round trips. */
   private readonly findStored = batched((digests: readonly string[]) => this.lookUpStored(digests), maxLookup);
-  private readonly save = batched(async (records: readonly ManifestRecord[]) => {
+  private readonly saveBatched = batched(async (records: readonly ManifestRecord[]) => {
     await saveManifests(this.options.prisma, records);
     return records.map(() => undefined);
   }, maxSave);
@@ -128,6 +130,11 @@ export class ManifestWalker {
     const rows = await this.options.prisma.manifest.findMany({ where: { digest: { in: [...digests] } }, select: { digest: true, raw: true, mediaType: true } });
     const byDigest = new Map(rows.map((row) => [row.digest, row]));
     return digests.map((digest) => byDigest.get(digest));
+  }
+
+  private async save(record: ManifestRecord): Promise<void> {
+    if (record.raw.byteLength > maxBatchedManifestBytes) await saveManifests(this.options.prisma, [record]);
+    else await this.saveBatched(record);
   }
 
   /**
