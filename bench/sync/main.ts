@@ -2,9 +2,10 @@
 // peer) and `cp -r` (the disk limit), on the same upstream in one run.
 //   npx tsx bench/sync/main.ts [--tags 200] [--big 4] [--big-mib 256] [--runs 3] [--cpu-prof DIR]
 // Cistern's syncs are tasks taken by a running worker (worker-sync.ts). Each
-// timed run is repeated --runs times, Cistern and skopeo taking turns so that
-// both see the same machine; the table gives medians, and every run is listed.
-// --cpu-prof writes a V8 .cpuprofile of the timed worker into DIR when it stops;
+// timed run is repeated --runs times, Cistern and skopeo taking turns (first one,
+// then the other) so that both see the same machine; the table gives medians,
+// and every run is listed.
+// --cpu-prof writes a V8 .cpuprofile of each timed worker into DIR when it stops;
 // profiling slows the runs it times.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,7 +27,8 @@ import { syncThroughWorker } from './worker-sync.ts';
 const { values } = parseArgs({
   options: { tags: { type: 'string', default: '200' }, big: { type: 'string', default: '4' }, 'big-mib': { type: 'string', default: '256' }, runs: { type: 'string', default: '3' }, 'cpu-prof': { type: 'string' } },
 });
-const RUNS = Math.max(1, Number(values.runs));
+const RUNS = Number(values.runs);
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs must be a whole number ≥ 1, not ${values.runs}`);
 const TAGS = Number(values.tags);
 const BIG = Number(values.big);
 const BIG_BYTES = Number(values['big-mib']) * 1024 * 1024;
@@ -120,16 +122,23 @@ try {
   const skopeoArgs = (host: string, dest: string) => ['sync', '--scoped', '--src', 'docker', '--dest', 'dir', '--src-tls-verify=false', `${host}/${REPO}`, path.join(work, dest)];
   const runs = { full: [] as Measured[], noop: [] as Measured[], skopeo: [] as Measured[], cp: [] as Measured[], startS: [] as number[] };
   for (let run = 1; run <= RUNS; run++) {
-    const timed = await syncThroughWorker({ workerBundle, upstreamUrl: upstream.url, repo: REPO, nodeArgs });
-    runs.full.push(timed.full);
-    runs.noop.push(timed.noop);
-    runs.startS.push(timed.startS);
-    runs.skopeo.push(await measure(undefined, 'skopeo', skopeoArgs(upstream.host, 'skopeo')));
+    const cistern = async () => {
+      const timed = await syncThroughWorker({ workerBundle, upstreamUrl: upstream.url, repo: REPO, nodeArgs });
+      runs.full.push(timed.full);
+      runs.noop.push(timed.noop);
+      runs.startS.push(timed.startS);
+    };
+    const peer = async () => {
+      runs.skopeo.push(await measure(undefined, 'skopeo', skopeoArgs(upstream.host, 'skopeo')));
+      await removeDir(path.join(work, 'skopeo'));
+    };
+    // Neither always runs while the other's writes are still being flushed.
+    if (run % 2 === 1) await cistern().then(peer);
+    else await peer().then(cistern);
     runs.cp.push(await measure(undefined, 'cp', ['-r', upstream.storageDir, path.join(work, 'cp')]));
     // Every run writes to an empty destination, as the first did.
-    await removeDir(path.join(work, 'skopeo'));
     await removeDir(path.join(work, 'cp'));
-    console.log(`run ${run}/${RUNS}: Cistern ${timed.full.wallS.toFixed(2)} s, skopeo ${runs.skopeo.at(-1)?.wallS.toFixed(2)} s`);
+    console.log(`run ${run}/${RUNS}: Cistern ${runs.full.at(-1)?.wallS.toFixed(2)} s, skopeo ${runs.skopeo.at(-1)?.wallS.toFixed(2)} s`);
   }
   // Requests are counted by one more, untimed, run of each through the counting proxy.
   const counted = await syncThroughWorker({ workerBundle, upstreamUrl: proxy.url, repo: REPO, counter: proxy });
