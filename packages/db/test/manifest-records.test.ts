@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/database.ts';
-import { saveManifest, saveManifests, type ManifestRecord } from '../src/index.ts';
+import { saveManifest, saveManifests, type IndexEntry, type ManifestRecord } from '../src/index.ts';
 import { backends } from './backends.ts';
 
 const digestOf = (bytes: Uint8Array | string) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -25,6 +25,12 @@ function image(name: string, sharedLayerSize = 3_000_000_000): ManifestRecord {
     ],
     children: [],
   };
+}
+
+function indexOf(children: IndexEntry[], subjectDigest: string | null = null): ManifestRecord {
+  const raw = Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: children.map((c) => c.digest) }));
+  const mediaType = 'application/vnd.oci.image.index.v1+json';
+  return { digest: digestOf(raw), mediaType, artifactType: null, classification: 'index', raw, subjectDigest, configDigest: null, blobs: [], children };
 }
 
 describe.each(backends)('saveManifest on $name', (backend) => {
@@ -54,21 +60,13 @@ describe.each(backends)('saveManifest on $name', (backend) => {
   it('stores an index with its children, platform or none', async () => {
     const children = [image('c1'), image('c2')];
     for (const child of children) await saveManifest(db.prisma, child);
-    const raw = Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: children.map((c) => c.digest) }));
-    const index: ManifestRecord = {
-      ...image('unused'),
-      digest: digestOf(raw),
-      mediaType: 'application/vnd.oci.image.index.v1+json',
-      classification: 'index',
-      raw,
-      configDigest: null,
-      subjectDigest: children[0]?.digest ?? null,
-      blobs: [],
-      children: [
+    const index = indexOf(
+      [
         { digest: children[0]?.digest ?? '', size: 500, mediaType: 'application/vnd.oci.image.manifest.v1+json', platform: 'linux/arm64/v8' },
         { digest: children[1]?.digest ?? '', size: 600, mediaType: 'application/vnd.oci.image.manifest.v1+json', platform: null },
       ],
-    };
+      children[0]?.digest ?? null,
+    );
     await saveManifest(db.prisma, index);
 
     expect(await db.prisma.manifest.findUniqueOrThrow({ where: { digest: index.digest } })).toMatchObject({ subjectDigest: children[0]?.digest, configDigest: null });
@@ -93,17 +91,7 @@ describe.each(backends)('saveManifest on $name', (backend) => {
 
   it('saves many manifests in one call, each with its own links, bytes and children', async () => {
     const images = [image('m1'), image('m2'), image('m3')];
-    const raw = Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: ['m1', 'm2'] }));
-    const index: ManifestRecord = {
-      ...image('unused-m'),
-      digest: digestOf(raw),
-      mediaType: 'application/vnd.oci.image.index.v1+json',
-      classification: 'index',
-      raw,
-      configDigest: null,
-      blobs: [],
-      children: images.slice(0, 2).map((c, i) => ({ digest: c.digest, size: 100 + i, mediaType: c.mediaType, platform: `linux/arch${i}` })),
-    };
+    const index = indexOf(images.slice(0, 2).map((c, i) => ({ digest: c.digest, size: 100 + i, mediaType: c.mediaType, platform: `linux/arch${i}` })));
     // The index before its children, and one image twice: order and repeats within a batch do not matter.
     await saveManifests(db.prisma, [index, ...images, images[0] as ManifestRecord]);
 

@@ -3,7 +3,7 @@ import type { Descriptor, ParsedManifest } from '@cistern/oci';
 import type { BlobStore } from '@cistern/storage';
 import type { UpstreamClient } from '@cistern/upstream';
 import PQueue from 'p-queue';
-import { batched } from './batched.ts';
+import { batched, batchedCalls, inKeyOrder, MAX_BATCH_KEYS } from './batched.ts';
 import { isBlobEntry, isForeign } from './manifest-record.ts';
 import type { FailFast } from './fail-fast.ts';
 import { Report, type SyncProgress } from './sync-progress.ts';
@@ -41,9 +41,6 @@ function blobNeeds(parsed: ParsedManifest): BlobNeed[] {
   return needs;
 }
 
-// Digests per blob lookup, well under PostgreSQL's limit of bind parameters.
-const maxLookup = 1000;
-
 /**
  * Brings in the blobs of accepted manifests while the sync is still walking
  * manifests, so downloads overlap the manifest phase.
@@ -62,11 +59,8 @@ export class BlobTransfer {
   private readonly queue: PQueue;
   private scheduled = 0;
   /** Manifests accepted together share one lookup of their blobs, and one insert of remote artifacts. */
-  private readonly lookUp = batched((digests: readonly string[]) => this.lookUpBlobs(digests), maxLookup);
-  private readonly record = batched(async (needs: readonly BlobNeed[]) => {
-    await recordRemoteArtifacts(this.options, needs);
-    return needs.map(() => undefined);
-  }, maxLookup);
+  private readonly lookUp = batched((digests: readonly string[]) => this.lookUpBlobs(digests), MAX_BATCH_KEYS);
+  private readonly record = batchedCalls((needs: readonly BlobNeed[]) => recordRemoteArtifacts(this.options, needs), MAX_BATCH_KEYS);
 
   constructor(private readonly options: BlobTransferOptions) {
     this.queue = new PQueue({ concurrency: options.concurrency });
@@ -112,8 +106,7 @@ export class BlobTransfer {
 
   private async lookUpBlobs(digests: readonly string[]) {
     const rows = await this.options.prisma.blob.findMany({ where: { digest: { in: [...digests] } }, select: { digest: true, size: true, stored: true } });
-    const byDigest = new Map(rows.map((row) => [row.digest, row]));
-    return digests.map((digest) => byDigest.get(digest));
+    return inKeyOrder(digests, rows, (row) => row.digest);
   }
 
   private async transfer(need: BlobNeed): Promise<void> {

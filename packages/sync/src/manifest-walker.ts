@@ -1,7 +1,7 @@
 import { saveManifests, type ManifestRecord, type PrismaClient } from '@cistern/db';
 import { Annotation, evaluatePolicy, parseManifest, platformMatches, type Descriptor, type MediaTypePolicy, type ParsedManifest } from '@cistern/oci';
 import type { UpstreamClient } from '@cistern/upstream';
-import { batched } from './batched.ts';
+import { batched, batchedCalls, inKeyOrder, MAX_BATCH_KEYS } from './batched.ts';
 import type { FailFast } from './fail-fast.ts';
 import { isBlobEntry, toManifestRecord } from './manifest-record.ts';
 import { describeSkip, isSkippable } from './sync-errors.ts';
@@ -23,8 +23,6 @@ export interface WalkerOptions {
 /** Only the digest is kept per manifest: a sync of a large repository holds no documents in memory. */
 export type Outcome = { accepted: true; digest: string } | { accepted: false; reason: string };
 
-// Digests per lookup, well under PostgreSQL's limit of bind parameters.
-const maxLookup = 1000;
 // A batch is one statement carrying its manifests' bytes as base64 text: small
 // manifests (nearly all) are batched, a larger one is saved on its own.
 const maxSave = 32;
@@ -42,11 +40,8 @@ export class ManifestWalker {
   private readonly skippedItems: { name: string; reason: string }[] = [];
   private readonly visits = new Map<string, Promise<Outcome>>();
   /** Concurrent visits share their database round trips. */
-  private readonly findStored = batched((digests: readonly string[]) => this.lookUpStored(digests), maxLookup);
-  private readonly saveBatched = batched(async (records: readonly ManifestRecord[]) => {
-    await saveManifests(this.options.prisma, records);
-    return records.map(() => undefined);
-  }, maxSave);
+  private readonly findStored = batched((digests: readonly string[]) => this.lookUpStored(digests), MAX_BATCH_KEYS);
+  private readonly saveBatched = batchedCalls((records: readonly ManifestRecord[]) => saveManifests(this.options.prisma, records), maxSave);
 
   constructor(private readonly options: WalkerOptions) {}
 
@@ -128,8 +123,7 @@ export class ManifestWalker {
 
   private async lookUpStored(digests: readonly string[]) {
     const rows = await this.options.prisma.manifest.findMany({ where: { digest: { in: [...digests] } }, select: { digest: true, raw: true, mediaType: true } });
-    const byDigest = new Map(rows.map((row) => [row.digest, row]));
-    return digests.map((digest) => byDigest.get(digest));
+    return inKeyOrder(digests, rows, (row) => row.digest);
   }
 
   private async save(record: ManifestRecord): Promise<void> {
