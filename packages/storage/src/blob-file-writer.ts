@@ -1,13 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { BlobSink, WriteResult } from './blob-store.ts';
 import type { ParsedDigest } from './digest.ts';
-import { returnBuffer, takeBuffer } from './buffer-pool.ts';
+import { POOLED_BUFFER_BYTES, returnBuffer, takeAlignedBuffer } from './buffer-pool.ts';
+import type { DirectWrites } from './direct-io.ts';
 import { StorageError, isStorageError, unavailable } from './errors.ts';
-import { type KnownDirectories, isErrno, syncDirectory, writeAll } from './fs-util.ts';
+import { type KnownDirectories, isErrno, syncDirectory } from './fs-util.ts';
+import { TemporaryFile } from './temporary-file.ts';
 
 export interface BlobFileTarget extends ParsedDigest {
   readonly digest: string;
@@ -18,6 +19,8 @@ export interface BlobFileTarget extends ParsedDigest {
   readonly expectedSize: number | undefined;
   /** The store's directories already created, so a blob costs no mkdir of its own. */
   readonly directories: KnownDirectories;
+  /** Used for blobs expected to fill at least one pooled buffer. */
+  readonly directWrites: DirectWrites;
 }
 
 /**
@@ -30,9 +33,11 @@ export interface BlobFileTarget extends ParsedDigest {
 class BlobFileWriter extends Writable {
   committed: WriteResult | undefined;
   private readonly hash;
-  private file: FileHandle | undefined;
-  private tmpPath: string | undefined;
+  /** Absent when the blob was already stored, and once committed. */
+  private temporary: TemporaryFile | undefined;
   private received = 0;
+  /** Where the next batch goes in the file. */
+  private written = 0;
   // Bytes are copied into a pooled buffer and written a full buffer at a time,
   // one write in flight while the next buffer fills. Copying, rather than
   // keeping the caller's chunks until written, lets the caller reuse a chunk
@@ -66,18 +71,18 @@ class BlobFileWriter extends Writable {
     // The batch being filled is never the one being written (that one returns itself).
     if (this.batch !== undefined) returnBuffer(this.batch);
     this.batch = undefined;
-    const { file, tmpPath } = this;
-    this.file = undefined;
-    this.tmpPath = undefined;
-    void removeTemporary(file, tmpPath).then(() => callback(error));
+    const { temporary } = this;
+    this.temporary = undefined;
+    void Promise.resolve(temporary?.remove()).then(() => callback(error));
   }
 
   private async prepare(): Promise<void> {
-    const { path, tmpDir, hex, directories } = this.target;
+    const { path, tmpDir, hex, directories, expectedSize, directWrites } = this.target;
     if (await isFile(path)) return; // already stored: verify only
     const tmpPath = join(tmpDir, `${hex.slice(0, 16)}.${randomUUID()}`);
-    this.file = await directories.retryIfGone(tmpDir, () => open(tmpPath, 'wx'));
-    this.tmpPath = tmpPath;
+    // O_DIRECT pays for blobs that fill at least one buffer; smaller ones would be all tail.
+    const direct = expectedSize !== undefined && expectedSize >= POOLED_BUFFER_BYTES ? directWrites : undefined;
+    this.temporary = await directories.retryIfGone(tmpDir, () => TemporaryFile.create(tmpPath, direct));
   }
 
   private async take(buffers: Buffer[]): Promise<void> {
@@ -86,13 +91,13 @@ class BlobFileWriter extends Writable {
     if (expectedSize !== undefined && this.received > expectedSize) throw this.sizeError();
     for (const buffer of buffers) {
       this.hash.update(buffer);
-      if (this.file !== undefined) await this.append(this.file, buffer);
+      if (this.temporary !== undefined) await this.append(this.temporary, buffer);
     }
   }
 
-  private async append(file: FileHandle, buffer: Buffer): Promise<void> {
+  private async append(file: TemporaryFile, buffer: Buffer): Promise<void> {
     for (let offset = 0; offset < buffer.length; ) {
-      this.batch ??= takeBuffer();
+      this.batch ??= takeAlignedBuffer();
       const copied = buffer.copy(this.batch, this.batchLength, offset);
       offset += copied;
       this.batchLength += copied;
@@ -101,14 +106,16 @@ class BlobFileWriter extends Writable {
   }
 
   /** Waits for the write in flight, then starts writing the batch (without waiting for it). */
-  private async flush(file: FileHandle): Promise<void> {
+  private async flush(file: TemporaryFile): Promise<void> {
     await this.inFlight;
     const { batch, batchLength } = this;
     if (batch === undefined) return;
     this.batch = undefined;
     this.batchLength = 0;
+    const position = this.written;
+    this.written += batchLength;
     // Once the write is over, failed or not, nothing references the buffer.
-    this.inFlight = writeAll(file, [batch.subarray(0, batchLength)]).finally(() => returnBuffer(batch));
+    this.inFlight = file.write(batch.subarray(0, batchLength), position).finally(() => returnBuffer(batch));
     // Observed here; the next flush or the commit awaits it.
     this.inFlight.catch(() => undefined);
   }
@@ -120,21 +127,20 @@ class BlobFileWriter extends Writable {
     if (actual !== digest) {
       throw new StorageError('DIGEST_MISMATCH', `content of ${digest} hashes to ${actual}`);
     }
-    if (this.file !== undefined) await this.flush(this.file);
-    await this.inFlight;
-    const { file, tmpPath } = this;
-    if (file !== undefined && tmpPath !== undefined) {
-      await file.sync();
-      this.file = undefined;
-      await file.close();
+    const { temporary } = this;
+    if (temporary !== undefined) {
+      await this.flush(temporary);
+      await this.inFlight;
+      await temporary.sync();
+      await temporary.close();
       const shardDir = dirname(path);
       // A concurrent writer of the same digest may have renamed first: its
       // bytes are verified identical, so replacing them is harmless.
-      await directories.retryIfGone(shardDir, () => rename(tmpPath, path));
-      this.tmpPath = undefined;
+      await directories.retryIfGone(shardDir, () => rename(temporary.path, path));
+      this.temporary = undefined;
       await syncDirectory(shardDir);
     }
-    this.committed = { digest, size: this.received, created: file !== undefined };
+    this.committed = { digest, size: this.received, created: temporary !== undefined };
   }
 
   private sizeError(): StorageError {
@@ -154,11 +160,6 @@ async function isFile(path: string): Promise<boolean> {
     if (isErrno(error, 'ENOENT')) return false;
     throw error;
   }
-}
-
-async function removeTemporary(file: FileHandle | undefined, tmpPath: string | undefined): Promise<void> {
-  await file?.close().catch(() => undefined);
-  if (tmpPath !== undefined) await unlink(tmpPath).catch(() => undefined);
 }
 
 export function createBlobSink(target: BlobFileTarget): BlobSink {

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createBlobSink } from './blob-file-writer.ts';
+import { DirectWrites } from './direct-io.ts';
 import { fileContent } from './file-content.ts';
 import type { BlobContent, BlobInfo, BlobSink, BlobStore, ByteRange, WriteResult } from './blob-store.ts';
 import { parseDigest } from './digest.ts';
@@ -19,6 +20,7 @@ import { KnownDirectories, isErrno, syncDirectory } from './fs-util.ts';
 export class FilesystemBlobStore implements BlobStore {
   readonly root: string;
   private readonly directories = new KnownDirectories();
+  private readonly directWrites = new DirectWrites();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -98,7 +100,7 @@ export class FilesystemBlobStore implements BlobStore {
       throw new StorageError('SIZE_INVALID', `invalid expected size ${expectedSize} for ${digest}`);
     }
     const path = this.blobPath(algorithm, hex);
-    return createBlobSink({ digest, algorithm, hex, path, tmpDir: join(this.root, 'tmp'), expectedSize, directories: this.directories });
+    return createBlobSink({ digest, algorithm, hex, path, tmpDir: join(this.root, 'tmp'), expectedSize, directories: this.directories, directWrites: this.directWrites });
   }
 
   async delete(digest: string): Promise<void> {

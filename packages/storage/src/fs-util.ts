@@ -1,4 +1,3 @@
-import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -65,35 +64,4 @@ export class KnownDirectories {
       return operation();
     }
   }
-}
-
-// Linux refuses more than IOV_MAX (1024) buffers in one writev.
-const maxBuffersPerWrite = 512;
-
-/** Writes every byte of `buffers`, resuming after short writes. */
-export async function writeAll(file: FileHandle, buffers: readonly Buffer[]): Promise<void> {
-  let pending = buffers.slice(0, maxBuffersPerWrite);
-  let rest = buffers.slice(maxBuffersPerWrite);
-  while (pending.length > 0) {
-    const { bytesWritten } = await file.writev(pending);
-    pending = dropBytes(pending, bytesWritten);
-    if (pending.length === 0) {
-      pending = rest.slice(0, maxBuffersPerWrite);
-      rest = rest.slice(maxBuffersPerWrite);
-    }
-  }
-}
-
-function dropBytes(buffers: readonly Buffer[], count: number): Buffer[] {
-  let skip = count;
-  const left: Buffer[] = [];
-  for (const buffer of buffers) {
-    if (skip >= buffer.length) {
-      skip -= buffer.length;
-    } else {
-      left.push(skip > 0 ? buffer.subarray(skip) : buffer);
-      skip = 0;
-    }
-  }
-  return left;
 }
