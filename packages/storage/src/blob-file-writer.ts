@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { BlobSink, WriteResult } from './blob-store.ts';
 import type { ParsedDigest } from './digest.ts';
-import { POOLED_BUFFER_BYTES, returnBuffer, takeAlignedBuffer } from './buffer-pool.ts';
+import { POOLED_BUFFER_BYTES, returnBuffer, takeAlignedBuffer, takeBuffer } from './buffer-pool.ts';
 import type { DirectWrites } from './direct-io.ts';
 import { StorageError, isStorageError, unavailable } from './errors.ts';
 import { type KnownDirectories, isErrno, syncDirectory } from './fs-util.ts';
@@ -37,7 +37,7 @@ class BlobFileWriter extends Writable {
   private temporary: TemporaryFile | undefined;
   private received = 0;
   /** Where the next batch goes in the file. */
-  private written = 0;
+  private nextPosition = 0;
   // Bytes are copied into a pooled buffer and written a full buffer at a time,
   // one write in flight while the next buffer fills. Copying, rather than
   // keeping the caller's chunks until written, lets the caller reuse a chunk
@@ -97,7 +97,9 @@ class BlobFileWriter extends Writable {
 
   private async append(file: TemporaryFile, buffer: Buffer): Promise<void> {
     for (let offset = 0; offset < buffer.length; ) {
-      this.batch ??= takeAlignedBuffer();
+      // Destroyed while a flush waited: _destroy gave the batch back, and a new one would never be.
+      if (this.destroyed) return;
+      this.batch ??= file.isDirect ? takeAlignedBuffer() : takeBuffer();
       const copied = buffer.copy(this.batch, this.batchLength, offset);
       offset += copied;
       this.batchLength += copied;
@@ -112,8 +114,8 @@ class BlobFileWriter extends Writable {
     if (batch === undefined) return;
     this.batch = undefined;
     this.batchLength = 0;
-    const position = this.written;
-    this.written += batchLength;
+    const position = this.nextPosition;
+    this.nextPosition += batchLength;
     // Once the write is over, failed or not, nothing references the buffer.
     this.inFlight = file.write(batch.subarray(0, batchLength), position).finally(() => returnBuffer(batch));
     // Observed here; the next flush or the commit awaits it.

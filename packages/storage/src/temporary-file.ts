@@ -1,13 +1,12 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open, unlink } from 'node:fs/promises';
-import { DIRECT_IO_ALIGNMENT, isAlignedForDirectIo } from './buffer-pool.ts';
 import type { DirectWrites } from './direct-io.ts';
 
 /**
  * The file a blob is written to before it is verified and renamed into place.
- * Writes name their position. With O_DIRECT, whole blocks from aligned memory
- * go straight to the disk and anything else (the tail, a buffer from outside
- * the pool) through a second, buffered descriptor opened when first needed.
+ * Writes name their position. On a direct file, what O_DIRECT takes goes
+ * straight to the disk and the rest (the tail, a buffer from outside the
+ * aligned pool) through a second, buffered descriptor opened when first needed.
  */
 export class TemporaryFile {
   private buffered: Promise<FileHandle> | undefined;
@@ -15,22 +14,27 @@ export class TemporaryFile {
   private constructor(
     readonly path: string,
     private readonly file: FileHandle,
-    private readonly direct: boolean,
+    private readonly directWrites: DirectWrites | undefined,
   ) {}
 
   /** Creates `path`, which must not exist; with `directWrites`, for O_DIRECT where the filesystem allows it. */
   static async create(path: string, directWrites?: DirectWrites): Promise<TemporaryFile> {
     const direct = await directWrites?.create(path);
-    if (direct !== undefined) return new TemporaryFile(path, direct, true);
-    return new TemporaryFile(path, await open(path, 'wx'), false);
+    if (direct !== undefined) return new TemporaryFile(path, direct, directWrites);
+    return new TemporaryFile(path, await open(path, 'wx'), undefined);
+  }
+
+  /** Whether writes may bypass the page cache: then batches should come from `takeAlignedBuffer()`. */
+  get isDirect(): boolean {
+    return this.directWrites !== undefined;
   }
 
   /** Writes every byte of `bytes` at `position`, resuming after short writes. */
   async write(bytes: Buffer, position: number): Promise<void> {
-    const file = await this.handleFor(bytes, position);
     for (let done = 0; done < bytes.length; ) {
-      const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
-      done += bytesWritten;
+      const rest = bytes.subarray(done);
+      const direct = await this.directWrites?.write(this.file, rest, position + done);
+      done += direct ?? (await this.writeBuffered(rest, position + done));
     }
   }
 
@@ -52,10 +56,8 @@ export class TemporaryFile {
     await unlink(this.path).catch(() => undefined);
   }
 
-  private handleFor(bytes: Buffer, position: number): FileHandle | Promise<FileHandle> {
-    const directable = isAlignedForDirectIo(bytes) && bytes.length % DIRECT_IO_ALIGNMENT === 0 && position % DIRECT_IO_ALIGNMENT === 0;
-    if (!this.direct || directable) return this.file;
-    this.buffered ??= open(this.path, 'r+');
-    return this.buffered;
+  private async writeBuffered(bytes: Buffer, position: number): Promise<number> {
+    const file = this.directWrites === undefined ? this.file : await (this.buffered ??= open(this.path, 'r+'));
+    return (await file.write(bytes, 0, bytes.length, position)).bytesWritten;
   }
 }
