@@ -53,7 +53,8 @@ export async function syncThroughWorker(options: { workerBundle: string; upstrea
   const port = await freePort();
   const started = performance.now();
   const worker = spawn(process.execPath, [...nodeArgs, workerBundle], {
-    env: { ...process.env, DATABASE_URL: testDb.url, REDIS_URL: TEST_REDIS_URL, DATA_DIR: dataDir, WORKER_PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    // MALLOC_ARENA_MAX as Cistern's launchers set it (README, "Memory").
+    env: { ...process.env, MALLOC_ARENA_MAX: '2', DATABASE_URL: testDb.url, REDIS_URL: TEST_REDIS_URL, DATA_DIR: dataDir, WORKER_PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   let exit: string | undefined;
