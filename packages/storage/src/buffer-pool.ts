@@ -56,7 +56,8 @@ function slabMemory(): ArrayBuffer | undefined {
   try {
     slab = new WebAssembly.Memory({ initial: (MAX_POOLED * POOLED_BUFFER_BYTES) / WASM_PAGE_BYTES }).buffer;
   } catch {
-    // No WebAssembly (--jitless), or an address-space limit below its reservation: writes go through the page cache.
+    // No WebAssembly (--jitless), or an address-space limit below its reservation: for the
+    // life of the process, writes go through the page cache rather than retrying each time.
     slabUnavailable = true;
   }
   return slab;

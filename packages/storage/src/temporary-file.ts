@@ -10,6 +10,7 @@ import type { DirectWrites } from './direct-io.ts';
  */
 export class TemporaryFile {
   private buffered: Promise<FileHandle> | undefined;
+  private closed = false;
 
   private constructor(
     readonly path: string,
@@ -24,7 +25,7 @@ export class TemporaryFile {
     return new TemporaryFile(path, await open(path, 'wx'), undefined);
   }
 
-  /** Whether writes may bypass the page cache: then batches should come from `takeAlignedBuffer()`. */
+  /** Whether the file was opened with O_DIRECT: then batches should come from `takeAlignedBuffer()`. */
   get isDirect(): boolean {
     return this.directWrites !== undefined;
   }
@@ -45,6 +46,7 @@ export class TemporaryFile {
 
   /** Closes both descriptors, and reports the first failure once both were tried. */
   async close(): Promise<void> {
+    this.closed = true;
     const results = await Promise.allSettled([this.file.close(), this.buffered?.then((file) => file.close())]);
     const failed = results.find((result) => result.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
@@ -57,6 +59,8 @@ export class TemporaryFile {
   }
 
   private async writeBuffered(bytes: Buffer, position: number): Promise<number> {
+    // A write still running when the file is closed must not open a descriptor nothing would close.
+    if (this.closed) throw new Error(`${this.path} is closed`);
     const file = this.directWrites === undefined ? this.file : await (this.buffered ??= open(this.path, 'r+'));
     return (await file.write(bytes, 0, bytes.length, position)).bytesWritten;
   }

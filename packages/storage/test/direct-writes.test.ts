@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import { constants, readFileSync } from 'node:fs';
+import { mkdtemp, open, readFile, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { inSlab, returnBuffer, takeAlignedBuffer, takeBuffer } from '../src/buffer-pool.ts';
+import { DirectWrites } from '../src/direct-io.ts';
 import { chunks, digestOf, randomBytes, readContent, useStore } from './helpers.ts';
 
 const MiB = 1 << 20;
@@ -20,6 +21,11 @@ async function openFlagsIn(dir: string): Promise<number[]> {
     flags.push(Number.parseInt(/^flags:\s+([0-7]+)/m.exec(info)?.[1] ?? '', 8));
   }
   return flags;
+}
+
+function isDirect(fd: number): boolean {
+  const flags = Number.parseInt(/^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? '', 8);
+  return (flags & constants.O_DIRECT) !== 0;
 }
 
 /** Takes every aligned buffer the pool can give, and how many there were. */
@@ -38,6 +44,9 @@ function giveBack(buffers: Buffer[]): void {
 
 describe('large blobs are written with O_DIRECT', () => {
   const ctx = useStore();
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
 
   it.each([
     ['exactly one buffer', MiB],
@@ -75,7 +84,10 @@ describe('large blobs are written with O_DIRECT', () => {
 
   it('mixes direct batches with buffered ones when the aligned pool runs short, and the blob is still exact', async () => {
     const { held } = drainAligned();
-    returnBuffer(held.shift() ?? Buffer.alloc(0)); // one aligned buffer left: batches alternate between it and ordinary ones
+    const [spare] = held.splice(0, 1);
+    if (spare === undefined || !inSlab(spare)) throw new Error('the slab has no buffer at all');
+    returnBuffer(spare); // one aligned buffer left: batches alternate between it and ordinary ones
+    const directWrite = vi.spyOn(DirectWrites.prototype, 'write');
     try {
       const bytes = randomBytes(5 * MiB + 11, 9);
       const digest = digestOf(bytes);
@@ -83,9 +95,38 @@ describe('large blobs are written with O_DIRECT', () => {
       await ctx.store.put(digest, chunks(bytes, { size: 65_536 }), bytes.length);
 
       expect((await readContent(await ctx.store.open(digest))).equals(bytes)).toBe(true);
+      // A number: written direct; undefined: through the page cache.
+      const written = await Promise.all(directWrite.mock.results.map((result) => result.value as Promise<number | undefined>));
+      expect(written.filter((count) => count === MiB).length).toBeGreaterThan(0);
+      expect(written.filter((count) => count === undefined).length).toBeGreaterThan(0);
     } finally {
       giveBack(held);
     }
+  });
+
+  it('writes through the page cache when a direct write is refused (EINVAL), and asks no more', async () => {
+    // No filesystem here refuses 4096-aligned O_DIRECT writes once it accepted the open: the refusal is injected.
+    const probe = await open(join(ctx.dir, 'probe'), 'w');
+    const fileHandle = Object.getPrototypeOf(probe) as typeof probe;
+    await probe.close();
+    const write = fileHandle.write;
+    vi.spyOn(fileHandle, 'write').mockImplementation(function (this: typeof probe, ...args: unknown[]) {
+      if (isDirect(this.fd)) return Promise.reject(Object.assign(new Error('EINVAL: invalid argument, write'), { code: 'EINVAL' }));
+      return (write as (...a: unknown[]) => ReturnType<typeof write>).apply(this, args);
+    });
+    const tmp = join(ctx.store.root, 'tmp');
+    const store = async (seed: number): Promise<{ exact: boolean; directOpens: boolean[] }> => {
+      const bytes = randomBytes(2 * MiB + 5, seed);
+      const { stream, done } = ctx.store.createWriteStream(digestOf(bytes), bytes.length);
+      await new Promise<void>((resolve, reject) => stream.write(bytes.subarray(0, 1000), (error) => (error ? reject(error) : resolve())));
+      const directOpens = (await openFlagsIn(tmp)).map((flags) => (flags & constants.O_DIRECT) !== 0);
+      stream.end(bytes.subarray(1000));
+      await done;
+      return { exact: (await readContent(await ctx.store.open(digestOf(bytes)))).equals(bytes), directOpens };
+    };
+
+    expect(await store(1)).toEqual({ exact: true, directOpens: [true] });
+    expect(await store(2)).toEqual({ exact: true, directOpens: [false] });
   });
 
   it('gives every aligned buffer back when a write is destroyed midway', async () => {
@@ -93,13 +134,13 @@ describe('large blobs are written with O_DIRECT', () => {
     giveBack(before.held);
     const bytes = randomBytes(6 * MiB, 5);
     const { stream, done } = ctx.store.createWriteStream(digestOf(bytes), bytes.length);
-    await new Promise<void>((resolve, reject) => stream.write(bytes.subarray(0, 1000), (error) => (error ? reject(error) : resolve())));
+    const first = MiB + 1000; // one batch written, the next begun
+    await new Promise<void>((resolve, reject) => stream.write(bytes.subarray(0, first), (error) => (error ? reject(error) : resolve())));
 
-    // The writer is between two batches of this chunk (waiting for a write) when it is destroyed.
-    stream.write(bytes.subarray(1000, 1000 + 3.5 * MiB));
+    // Destroyed inside this chunk, while the writer waits for the previous batch's write before the next.
+    stream.write(bytes.subarray(first, first + 3.5 * MiB));
     stream.destroy(new Error('client went away'));
     await expect(done).rejects.toThrow('client went away');
-    await new Promise((resolve) => setTimeout(resolve, 100));
 
     const after = drainAligned();
     giveBack(after.held);
