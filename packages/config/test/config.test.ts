@@ -10,6 +10,7 @@ describe('loadConfig', () => {
     expect(config.databaseUrl).toBeUndefined();
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(config.storageDir).toBe('/srv/cistern/storage');
+    expect(config.storageDirectIo).toBe(true);
     expect(config.ports).toEqual({ api: 24817, registry: 24816, worker: 24818 });
     expect(config.publicUrl).toBe('http://127.0.0.1:24816');
   });
@@ -19,6 +20,7 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgresql://u:p@db:5432/cistern',
       REDIS_URL: 'redis://cache:6380',
       STORAGE_DIR: '/blobs',
+      STORAGE_DIRECT_IO: 'false',
       API_PORT: '9000',
       PUBLIC_URL: 'https://mirror.example.com/',
       LOG_LEVEL: 'debug',
@@ -28,6 +30,7 @@ describe('loadConfig', () => {
       databaseUrl: 'postgresql://u:p@db:5432/cistern',
       redisUrl: 'redis://cache:6380',
       storageDir: '/blobs',
+      storageDirectIo: false,
       ports: { api: 9000 },
       publicUrl: 'https://mirror.example.com',
       logLevel: 'debug',
@@ -46,6 +49,7 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'not a url' }, /REDIS_URL: /],
     [{ SECRET_KEY: 'short' }, /SECRET_KEY: must be 64 lowercase hex characters/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL: /],
+    [{ STORAGE_DIRECT_IO: 'yes' }, /STORAGE_DIRECT_IO: must be true or false/],
     [{ MANIFEST_MAX_BYTES: '1024' }, /MANIFEST_MAX_BYTES: /],
   ])('names the bad variable in one line: %o', (env, message) => {
     const error = (() => {

@@ -28,7 +28,7 @@ export interface OpenResourcesOptions {
  */
 export async function openResources(config: Config, options: OpenResourcesOptions): Promise<Resources> {
   const logger = createLogger(config);
-  const storage = new FilesystemBlobStore(config.storageDir);
+  const storage = new FilesystemBlobStore(config.storageDir, { directIo: config.storageDirectIo });
   await storage.assertWritable();
   let stopRedis: (() => Promise<void>) | undefined;
   try {

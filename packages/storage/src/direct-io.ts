@@ -16,7 +16,15 @@ import { isErrno } from './fs-util.ts';
  * a write), the store writes through the page cache.
  */
 export class DirectWrites {
-  private supported = constants.O_DIRECT !== undefined;
+  private supported: boolean;
+
+  /**
+   * `wanted: false` where O_DIRECT is supported but slow: on NFS, say, each
+   * direct write is a synchronous round trip to the server.
+   */
+  constructor(wanted: boolean) {
+    this.supported = wanted && constants.O_DIRECT !== undefined;
+  }
 
   /** Creates `path` for direct writes, or answers undefined where they are not possible. */
   async create(path: string): Promise<FileHandle | undefined> {

@@ -20,10 +20,12 @@ import { KnownDirectories, isErrno, syncDirectory } from './fs-util.ts';
 export class FilesystemBlobStore implements BlobStore {
   readonly root: string;
   private readonly directories = new KnownDirectories();
-  private readonly directWrites = new DirectWrites();
+  private readonly directWrites: DirectWrites;
 
-  constructor(root: string) {
+  /** `directIo: false` keeps every write in the page cache (see DirectWrites). */
+  constructor(root: string, options: { directIo?: boolean } = {}) {
     this.root = resolve(root);
+    this.directWrites = new DirectWrites(options.directIo ?? true);
   }
 
   async assertWritable(): Promise<void> {

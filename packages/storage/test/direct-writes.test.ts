@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { inSlab, returnBuffer, takeAlignedBuffer, takeBuffer } from '../src/buffer-pool.ts';
 import { DirectWrites } from '../src/direct-io.ts';
+import { FilesystemBlobStore } from '../src/index.ts';
 import { chunks, digestOf, randomBytes, readContent, useStore } from './helpers.ts';
 
 const MiB = 1 << 20;
@@ -63,11 +64,11 @@ describe('large blobs are written with O_DIRECT', () => {
     expect(await readdir(join(ctx.store.root, 'tmp'))).toEqual([]);
   });
 
-  it('opens the temporary file of a blob expected to fill a buffer with O_DIRECT, and a smaller one without', async () => {
+  it('opens the temporary file of a blob expected to fill a buffer with O_DIRECT, unless told not to, and a smaller one without', async () => {
     const tmp = join(ctx.store.root, 'tmp');
-    const flagsWhileWriting = async (size: number): Promise<number[]> => {
+    const flagsWhileWriting = async (store: FilesystemBlobStore, size: number): Promise<number[]> => {
       const bytes = randomBytes(size, 3);
-      const { stream, done } = ctx.store.createWriteStream(digestOf(bytes), size);
+      const { stream, done } = store.createWriteStream(digestOf(bytes), size);
       await new Promise<void>((resolve, reject) => stream.write(bytes.subarray(0, 1000), (error) => (error ? reject(error) : resolve())));
       const flags = await openFlagsIn(tmp);
       stream.end(bytes.subarray(1000));
@@ -75,11 +76,13 @@ describe('large blobs are written with O_DIRECT', () => {
       return flags;
     };
 
-    const large = await flagsWhileWriting(2 * MiB + 3);
-    const small = await flagsWhileWriting(MiB - 1);
+    const large = await flagsWhileWriting(ctx.store, 2 * MiB + 3);
+    const small = await flagsWhileWriting(ctx.store, MiB - 1);
+    const turnedOff = await flagsWhileWriting(new FilesystemBlobStore(ctx.store.root, { directIo: false }), 2 * MiB + 4);
 
     expect(large.map((flags) => (flags & constants.O_DIRECT) !== 0)).toEqual([true]);
     expect(small.map((flags) => (flags & constants.O_DIRECT) !== 0)).toEqual([false]);
+    expect(turnedOff.map((flags) => (flags & constants.O_DIRECT) !== 0)).toEqual([false]);
   });
 
   it('mixes direct batches with buffered ones when the aligned pool runs short, and the blob is still exact', async () => {
