@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { constants, readFileSync } from 'node:fs';
-import { mkdtemp, open, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { inSlab, returnBuffer, takeAlignedBuffer, takeBuffer } from '../src/buffer-pool.ts';
@@ -12,21 +13,33 @@ import { chunks, digestOf, randomBytes, readContent, useStore } from './helpers.
 
 const MiB = 1 << 20;
 
-/** The open flags of this process's descriptors on files in `dir`. */
-async function openFlagsIn(dir: string): Promise<number[]> {
-  const flags: number[] = [];
-  for (const fd of await readdir('/proc/self/fd')) {
-    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
-    if (!target.startsWith(`${dir}/`)) continue;
-    const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8');
-    flags.push(Number.parseInt(/^flags:\s+([0-7]+)/m.exec(info)?.[1] ?? '', 8));
-  }
-  return flags;
-}
-
-function isDirect(fd: number): boolean {
+/** Whether this process's descriptor `fd` was opened with O_DIRECT. */
+function isDirect(fd: number | string): boolean {
   const flags = Number.parseInt(/^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? '', 8);
   return (flags & constants.O_DIRECT) !== 0;
+}
+
+/**
+ * Stores `bytes` with their size announced, and answers, for each temporary
+ * file open once the first bytes were taken, whether it was opened O_DIRECT.
+ */
+async function directOpensWhileStoring(store: FilesystemBlobStore, bytes: Buffer): Promise<boolean[]> {
+  const { stream, done } = store.createWriteStream(digestOf(bytes), bytes.length);
+  await written(stream, bytes.subarray(0, 1000));
+  const tmp = join(store.root, 'tmp');
+  const opens: boolean[] = [];
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    if (target.startsWith(`${tmp}/`)) opens.push(isDirect(fd));
+  }
+  stream.end(bytes.subarray(1000));
+  await done;
+  return opens;
+}
+
+/** Writes `chunk` and waits until the stream has taken it. */
+function written(stream: Writable, chunk: Buffer): Promise<void> {
+  return new Promise<void>((resolve, reject) => stream.write(chunk, (error) => (error ? reject(error) : resolve())));
 }
 
 /** Takes every aligned buffer the pool can give, and how many there were. */
@@ -65,24 +78,13 @@ describe('large blobs are written with O_DIRECT', () => {
   });
 
   it('opens the temporary file of a blob expected to fill a buffer with O_DIRECT, unless told not to, and a smaller one without', async () => {
-    const tmp = join(ctx.store.root, 'tmp');
-    const flagsWhileWriting = async (store: FilesystemBlobStore, size: number): Promise<number[]> => {
-      const bytes = randomBytes(size, 3);
-      const { stream, done } = store.createWriteStream(digestOf(bytes), size);
-      await new Promise<void>((resolve, reject) => stream.write(bytes.subarray(0, 1000), (error) => (error ? reject(error) : resolve())));
-      const flags = await openFlagsIn(tmp);
-      stream.end(bytes.subarray(1000));
-      await done;
-      return flags;
-    };
+    const large = await directOpensWhileStoring(ctx.store, randomBytes(2 * MiB + 3, 3));
+    const small = await directOpensWhileStoring(ctx.store, randomBytes(MiB - 1, 3));
+    const turnedOff = await directOpensWhileStoring(new FilesystemBlobStore(ctx.store.root, { directIo: false }), randomBytes(2 * MiB + 4, 3));
 
-    const large = await flagsWhileWriting(ctx.store, 2 * MiB + 3);
-    const small = await flagsWhileWriting(ctx.store, MiB - 1);
-    const turnedOff = await flagsWhileWriting(new FilesystemBlobStore(ctx.store.root, { directIo: false }), 2 * MiB + 4);
-
-    expect(large.map((flags) => (flags & constants.O_DIRECT) !== 0)).toEqual([true]);
-    expect(small.map((flags) => (flags & constants.O_DIRECT) !== 0)).toEqual([false]);
-    expect(turnedOff.map((flags) => (flags & constants.O_DIRECT) !== 0)).toEqual([false]);
+    expect(large).toEqual([true]);
+    expect(small).toEqual([false]);
+    expect(turnedOff).toEqual([false]);
   });
 
   it('mixes direct batches with buffered ones when the aligned pool runs short, and the blob is still exact', async () => {
@@ -117,14 +119,9 @@ describe('large blobs are written with O_DIRECT', () => {
       if (isDirect(this.fd)) return Promise.reject(Object.assign(new Error('EINVAL: invalid argument, write'), { code: 'EINVAL' }));
       return (write as (...a: unknown[]) => ReturnType<typeof write>).apply(this, args);
     });
-    const tmp = join(ctx.store.root, 'tmp');
     const store = async (seed: number): Promise<{ exact: boolean; directOpens: boolean[] }> => {
       const bytes = randomBytes(2 * MiB + 5, seed);
-      const { stream, done } = ctx.store.createWriteStream(digestOf(bytes), bytes.length);
-      await new Promise<void>((resolve, reject) => stream.write(bytes.subarray(0, 1000), (error) => (error ? reject(error) : resolve())));
-      const directOpens = (await openFlagsIn(tmp)).map((flags) => (flags & constants.O_DIRECT) !== 0);
-      stream.end(bytes.subarray(1000));
-      await done;
+      const directOpens = await directOpensWhileStoring(ctx.store, bytes);
       return { exact: (await readContent(await ctx.store.open(digestOf(bytes)))).equals(bytes), directOpens };
     };
 
@@ -138,7 +135,7 @@ describe('large blobs are written with O_DIRECT', () => {
     const bytes = randomBytes(6 * MiB, 5);
     const { stream, done } = ctx.store.createWriteStream(digestOf(bytes), bytes.length);
     const first = MiB + 1000; // one batch written, the next begun
-    await new Promise<void>((resolve, reject) => stream.write(bytes.subarray(0, first), (error) => (error ? reject(error) : resolve())));
+    await written(stream, bytes.subarray(0, first));
 
     // Destroyed inside this chunk, while the writer waits for the previous batch's write before the next.
     stream.write(bytes.subarray(first, first + 3.5 * MiB));
