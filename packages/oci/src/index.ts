@@ -9,6 +9,7 @@ export {
   type DigestAlgorithm,
   type ParsedDigest,
 } from './digest.ts';
+export { manifestDigest } from './manifest-digest.ts';
 export {
   Annotation,
   contentTypeMediaType,
@@ -23,7 +24,7 @@ export { classify, type Classification } from './classify.ts';
 export { MAX_JSON_DEPTH, parseStrictJson } from './strict-json.ts';
 export { DEFAULT_MAX_MANIFEST_BYTES, parseManifest, type ParsedManifest, type ParseManifestOptions } from './parse.ts';
 export { DEFAULT_POLICY, evaluatePolicy, MediaTypePolicy, type PolicyDecision } from './policy.ts';
-export { cosignTagsFor, referrerDescriptor, referrersTagFor } from './referrers.ts';
+export { cosignTagsFor, isSupplyChainTag, referrerDescriptor, referrersTagFor } from './referrers.ts';
 export { formatPlatform, platformMatches, type PlatformLike } from './platform.ts';
 export { isRepositoryName, isTag, MAX_NAME_LENGTH, normalizeUpstream, parseReference, type Reference } from './names.ts';
 export * as schemas from './schemas/index.ts';

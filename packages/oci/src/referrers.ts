@@ -34,3 +34,14 @@ export function cosignTagsFor(digest: string): string[] {
   if (algorithm !== 'sha256') return [];
   return ['sig', 'att', 'sbom'].map((suffix) => `sha256-${encoded}.${suffix}`);
 }
+
+const SUPPLY_CHAIN_TAG = /^sha(256|512)-[a-f0-9]{64}(\.(sig|att|sbom))?$/;
+
+/**
+ * Whether a tag is one of the two tag schemas' (a referrers index or a cosign
+ * signature, attestation or SBOM): the only tags a sync must remember from a
+ * listing, to find supply-chain evidence without probing.
+ */
+export function isSupplyChainTag(tag: string): boolean {
+  return SUPPLY_CHAIN_TAG.test(tag);
+}

@@ -1,7 +1,9 @@
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { abortable } from './abort.ts';
 import { parseWwwAuthenticate, type Challenge } from './challenge.ts';
 import { UpstreamError, displayUrl, networkError } from './errors.ts';
 import { readLimited } from './body.ts';
+import { requestFollowing } from './redirects.ts';
 
 export interface Credentials {
   username: string;
@@ -13,21 +15,29 @@ interface CachedToken {
   expiresAt: number;
 }
 
+/** A token fetch shared by every request that wants it; aborted only when all of them gave up. */
+interface TokenFetch {
+  promise: Promise<CachedToken>;
+  controller: AbortController;
+  waiters: number;
+}
+
 /** What a 401 leads to: ask again with new credentials, or give up. */
 export type ChallengeOutcome = 'retry' | 'fail';
 
 const MAX_TOKEN_RESPONSE = 256 * 1024;
 
 /**
- * The auth state of one remote (shared by its clients): which scheme the
- * registry asked for, and Bearer tokens cached per realm, service and scope
- * until `expires_in` runs out. Concurrent requests for one scope share one
- * token fetch.
+ * The auth state of one origin of one remote (shared by its clients): which
+ * scheme the origin asked for, and Bearer tokens cached per realm, service and
+ * scope until `expires_in` runs out. Concurrent requests for one scope share
+ * one token fetch. Credentials (Basic, or sent to the token realm) exist only
+ * for the registry's own origin; other origins get an instance without any.
  */
 export class Authenticator {
   private scheme: 'basic' | 'bearer' | undefined;
   private bearer: { realm: string; service: string | undefined } | undefined;
-  private readonly tokens = new Map<string, Promise<CachedToken>>();
+  private readonly tokens = new Map<string, TokenFetch>();
   tokenFetches = 0;
 
   constructor(
@@ -35,11 +45,11 @@ export class Authenticator {
     private readonly dispatcher: Dispatcher,
   ) {}
 
-  /** The Authorization header to send for a scope, fetching a token if the registry wants Bearer. */
-  async header(scope: string): Promise<string | undefined> {
+  /** The Authorization header to send for a scope, fetching a token if the origin wants Bearer. */
+  async header(scope: string, signal?: AbortSignal): Promise<string | undefined> {
     if (this.scheme === 'basic') return this.basic();
     if (this.scheme !== 'bearer' || !this.bearer) return undefined;
-    return `Bearer ${(await this.token(this.bearer.realm, this.bearer.service, scope)).token}`;
+    return `Bearer ${(await this.token(this.bearer.realm, this.bearer.service, scope, scope, signal)).token}`;
   }
 
   /**
@@ -47,10 +57,10 @@ export class Authenticator {
    * registry refused: a cached token is dropped and fetched anew; refused
    * Basic credentials are final.
    */
-  async challenge(header: string | undefined, scope: string, rejected: boolean): Promise<ChallengeOutcome> {
+  async challenge(header: string | undefined, scope: string, rejected: boolean, signal?: AbortSignal): Promise<ChallengeOutcome> {
     const challenges = parseWwwAuthenticate(header ?? '');
     const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
-    if (bearer) return this.takeBearer(bearer, scope, rejected);
+    if (bearer) return this.takeBearer(bearer, scope, rejected, signal);
     if (challenges.some((c) => c.scheme === 'basic') && this.credentials && !(rejected && this.scheme === 'basic')) {
       this.scheme = 'basic';
       return 'retry';
@@ -58,7 +68,7 @@ export class Authenticator {
     return 'fail';
   }
 
-  private async takeBearer(challenge: Challenge, scope: string, rejected: boolean): Promise<ChallengeOutcome> {
+  private async takeBearer(challenge: Challenge, scope: string, rejected: boolean, signal: AbortSignal | undefined): Promise<ChallengeOutcome> {
     const realm = challenge.params.realm ?? '';
     let realmUrl: URL;
     try {
@@ -73,7 +83,7 @@ export class Authenticator {
     const wanted = challenge.params.scope ?? scope;
     const key = this.key(realm, this.bearer.service, scope);
     if (rejected || wanted !== scope) this.tokens.delete(key);
-    await this.token(realm, this.bearer.service, scope, wanted);
+    await this.token(realm, this.bearer.service, scope, wanted, signal);
     return 'retry';
   }
 
@@ -86,25 +96,40 @@ export class Authenticator {
     return `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
   }
 
-  private async token(realm: string, service: string | undefined, scope: string, ask = scope): Promise<CachedToken> {
+  private async token(realm: string, service: string | undefined, scope: string, ask: string, signal: AbortSignal | undefined): Promise<CachedToken> {
     const key = this.key(realm, service, scope);
     const cached = this.tokens.get(key);
     if (cached) {
-      const token = await cached.catch(() => undefined);
+      const token = await this.wait(cached, signal).catch((error: unknown) => {
+        if (signal?.aborted) throw error;
+        return undefined;
+      });
       if (token && token.expiresAt > Date.now()) return token;
       // Expired or failed: drop it, unless another caller already replaced it (then share theirs).
-      if (this.tokens.get(key) !== cached) return this.token(realm, service, scope, ask);
+      if (this.tokens.get(key) !== cached) return this.token(realm, service, scope, ask, signal);
       this.tokens.delete(key);
     }
-    const pending = this.fetchToken(realm, service, ask);
-    this.tokens.set(key, pending);
-    pending.catch(() => {
-      if (this.tokens.get(key) === pending) this.tokens.delete(key);
+    const controller = new AbortController();
+    const fetch: TokenFetch = { promise: this.fetchToken(realm, service, ask, controller.signal), controller, waiters: 0 };
+    this.tokens.set(key, fetch);
+    fetch.promise.catch(() => {
+      if (this.tokens.get(key) === fetch) this.tokens.delete(key);
     });
-    return pending;
+    return this.wait(fetch, signal);
   }
 
-  private async fetchToken(realm: string, service: string | undefined, scope: string): Promise<CachedToken> {
+  private async wait(fetch: TokenFetch, signal: AbortSignal | undefined): Promise<CachedToken> {
+    fetch.waiters += 1;
+    try {
+      return await abortable(fetch.promise, signal);
+    } finally {
+      fetch.waiters -= 1;
+      if (signal?.aborted && fetch.waiters === 0) fetch.controller.abort(signal.reason);
+    }
+  }
+
+  /** GET of the token realm; credentials go to the realm's own origin only, never along a redirect. */
+  private async fetchToken(realm: string, service: string | undefined, scope: string, signal: AbortSignal): Promise<CachedToken> {
     const url = new URL(realm);
     if (service) url.searchParams.set('service', service);
     for (const s of scope.split(' ').filter(Boolean)) url.searchParams.append('scope', s);
@@ -113,11 +138,15 @@ export class Authenticator {
     this.tokenFetches += 1;
     let response: Dispatcher.ResponseData;
     try {
-      response = await request(url, {
+      ({ raw: response } = await requestFollowing(url, {
         method: 'GET',
         dispatcher: this.dispatcher,
-        headers: { accept: 'application/json', ...(authorization ? { authorization } : {}) },
-      });
+        signal,
+        headersFor: async (hop) => ({
+          accept: 'application/json',
+          ...(authorization && hop.origin === url.origin ? { authorization } : {}),
+        }),
+      }));
     } catch (error) {
       throw networkError(error, shown);
     }

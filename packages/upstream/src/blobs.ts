@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createDigester, parseDigest } from '@cistern/oci';
+import { eitherSignal } from './abort.ts';
 import { discard, header } from './body.ts';
 import type { OperationContext } from './context.ts';
 import { UpstreamError, displayUrl, networkError } from './errors.ts';
-import type { RemoteLimits } from './limits.ts';
 import { backoffMs, sleep } from './retry.ts';
 
 /**
@@ -45,8 +45,11 @@ function blobUrl(ctx: OperationContext, digest: string): URL {
 export async function headBlob(ctx: OperationContext, digest: string): Promise<BlobInfo> {
   parseDigest(digest);
   const url = blobUrl(ctx, digest);
-  const response = await ctx.core.send({ method: 'HEAD', url, kind: 'blob', redirects: true });
-  await response.body.dump();
+  const response = await ctx.limits.exchange(async () => {
+    const answer = await ctx.core.send({ method: 'HEAD', url, kind: 'blob' });
+    await answer.body.dump();
+    return answer;
+  }, ctx.signal);
   const size = Number(header(response.headers, 'content-length'));
   if (!Number.isSafeInteger(size) || size < 0) {
     throw new UpstreamError('INVALID_RESPONSE', 'blob HEAD without a Content-Length', { url: displayUrl(url) });
@@ -60,11 +63,12 @@ export async function headBlob(ctx: OperationContext, digest: string): Promise<B
  * mid-body resumes with `Range` (or skips what was already passed on when the
  * upstream ignores Range); the digest is checked over everything the sink received.
  */
-export async function getBlob(ctx: OperationContext, limits: RemoteLimits, digest: string, sink: BlobSink, options: GetBlobOptions = {}): Promise<BlobInfo> {
+export async function getBlob(ctx: OperationContext, digest: string, sink: BlobSink, options: GetBlobOptions = {}): Promise<BlobInfo> {
   const { algorithm } = parseDigest(digest);
   const url = blobUrl(ctx, digest);
   const shown = displayUrl(url);
-  return limits.download(async () => {
+  const signal = eitherSignal(ctx.signal, options.signal);
+  return ctx.limits.download(async () => {
     const digester = options.sinkVerifiesDigest ? undefined : createDigester(algorithm);
     let received = 0;
     let total = options.size;
@@ -76,7 +80,6 @@ export async function getBlob(ctx: OperationContext, limits: RemoteLimits, diges
           method: 'GET',
           url,
           kind: 'blob',
-          redirects: true,
           headers: resuming ? { range: `bytes=${received}-` } : {},
           signal: options.signal,
         });
@@ -109,10 +112,10 @@ export async function getBlob(ctx: OperationContext, limits: RemoteLimits, diges
         } catch (error) {
           discard(response.body);
           const failure = networkError(error, shown);
-          if (!failure.retryable || failure.code !== 'UPSTREAM_UNAVAILABLE' || resumes >= ctx.maxRetries || options.signal?.aborted) throw failure;
+          if (!failure.retryable || failure.code !== 'UPSTREAM_UNAVAILABLE' || resumes >= ctx.maxRetries || signal?.aborted) throw failure;
           resumes += 1;
           ctx.core.stats.retries += 1;
-          await sleep(backoffMs(resumes - 1, { retryBaseMs: ctx.retryBaseMs, retryMaxMs: ctx.retryMaxMs }), options.signal);
+          await sleep(backoffMs(resumes - 1, { retryBaseMs: ctx.retryBaseMs, retryMaxMs: ctx.retryMaxMs }), signal);
         }
       }
       if (total !== undefined && received !== total) {
@@ -134,5 +137,5 @@ export async function getBlob(ctx: OperationContext, limits: RemoteLimits, diges
       throw error;
     }
     return { digest, size: received };
-  });
+  }, signal);
 }

@@ -3,7 +3,7 @@ import { DEFAULT_MAX_MANIFEST_BYTES, isTag, normalizeUpstream } from '@cistern/o
 import { Authenticator } from './auth.ts';
 import { getBlob, headBlob, type BlobInfo, type BlobSink, type GetBlobOptions } from './blobs.ts';
 import type { OperationContext } from './context.ts';
-import { limitsFor, type LimitSettings, type RemoteLimits } from './limits.ts';
+import { limitsFor, type LimitSettings } from './limits.ts';
 import { getManifest, headManifest, type FetchedManifest, type ManifestInfo } from './manifests.ts';
 import { listReferrers, type ListReferrersOptions, type Referrers } from './referrers.ts';
 import { RequestCore, type RequestHooks, type RequestStats } from './request.ts';
@@ -27,11 +27,8 @@ export interface UpstreamClientOptions extends TransportSettings, RetrySettings,
   maxPageBytes?: number;
   /** Most `Link` pages followed; default 10,000. */
   maxPages?: number;
-}
-
-interface SharedRemote {
-  auth: Authenticator;
-  limits: RemoteLimits;
+  /** Aborts every request, token fetch and wait of this client (a task's cancel). */
+  signal?: AbortSignal;
 }
 
 const authenticators = new Map<string, Authenticator>();
@@ -41,7 +38,6 @@ export class UpstreamClient {
   readonly registryUrl: string;
   readonly repository: string;
   private readonly core: RequestCore;
-  private readonly limits: RemoteLimits;
   private readonly ctx: OperationContext;
 
   constructor(options: UpstreamClientOptions) {
@@ -56,22 +52,21 @@ export class UpstreamClient {
     this.repository = normalized.name;
     const key = options.limitKey ?? `${this.registryUrl}\n${username ?? ''}`;
     const dispatcher = dispatcherFor(options);
-    const shared: SharedRemote = {
-      auth: sharedAuthenticator(key, username !== undefined ? { username, password: password ?? '' } : undefined, dispatcher),
-      limits: limitsFor(key, options),
-    };
-    this.limits = shared.limits;
+    const registryAuth = sharedAuthenticator(key, username !== undefined ? { username, password: password ?? '' } : undefined, dispatcher);
+    const limits = limitsFor(key, options);
     this.core = new RequestCore({
       ...options,
-      origin: url.origin,
       scope: `repository:${this.repository}:pull`,
       dispatcher,
-      limits: shared.limits,
-      auth: shared.auth,
+      limits,
+      // Other origins (redirect targets, their token realms) never see this remote's credentials.
+      authFor: (origin) => (origin === url.origin ? registryAuth : sharedAuthenticator(`${key}\n${origin}`, undefined, dispatcher)),
       hooks: { onRateLimit: options.onRateLimit, onRequest: options.onRequest },
     });
     this.ctx = {
       core: this.core,
+      limits,
+      signal: options.signal,
       base: `${this.registryUrl}/v2/${this.repository}`,
       repository: this.repository,
       maxManifestBytes: options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES,
@@ -120,7 +115,7 @@ export class UpstreamClient {
   }
 
   getBlob(digest: string, sink: BlobSink, options?: GetBlobOptions): Promise<BlobInfo> {
-    return getBlob(this.ctx, this.limits, digest, sink, options);
+    return getBlob(this.ctx, digest, sink, options);
   }
 }
 

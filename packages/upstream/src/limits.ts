@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 
 export interface LimitSettings {
-  /** Blob downloads at once; default 4. */
+  /** Blob downloads at once, and also other requests (manifests, referrers) at once; default 4. */
   downloadConcurrency?: number;
   /** Request starts in any rolling second; undefined or 0 = no limit. */
   requestsPerSecond?: number;
@@ -9,16 +9,23 @@ export interface LimitSettings {
 
 /** The limits of one remote, shared by every client of it in this process. */
 export interface RemoteLimits {
-  /** Resolves when one more request may start. */
-  requestSlot(): Promise<void>;
+  /** Resolves when one more request may start; rejects when `signal` aborts first. */
+  requestSlot(signal?: AbortSignal): Promise<void>;
   /** Runs a download when a download slot is free. */
-  download<T>(task: () => Promise<T>): Promise<T>;
+  download<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /**
+   * Runs one manifest, referrers or blob-HEAD exchange (request and body) when
+   * a slot is free, so a fan-out of any width (an index of 20,000 entries)
+   * keeps at most `downloadConcurrency` of them open. Never nest two.
+   */
+  exchange<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
 
 interface Entry {
   requests: PQueue | undefined;
   rps: number;
   downloads: PQueue;
+  exchanges: PQueue;
 }
 
 const registry = new Map<string, Entry>();
@@ -48,10 +55,11 @@ export function limitsFor(key: string, settings: LimitSettings): RemoteLimits {
   const rps = settings.requestsPerSecond ?? 0;
   let entry = registry.get(key);
   if (!entry) {
-    entry = { requests: rateQueue(rps), rps, downloads: new PQueue({ concurrency }) };
+    entry = { requests: rateQueue(rps), rps, downloads: new PQueue({ concurrency }), exchanges: new PQueue({ concurrency }) };
     registry.set(key, entry);
   } else {
     if (entry.downloads.concurrency !== concurrency) entry.downloads.concurrency = concurrency;
+    if (entry.exchanges.concurrency !== concurrency) entry.exchanges.concurrency = concurrency;
     if (entry.rps !== rps) {
       entry.requests = rateQueue(rps);
       entry.rps = rps;
@@ -59,9 +67,10 @@ export function limitsFor(key: string, settings: LimitSettings): RemoteLimits {
   }
   const current = entry;
   return {
-    requestSlot: async () => {
-      await current.requests?.add(() => undefined);
+    requestSlot: async (signal) => {
+      await current.requests?.add(() => undefined, { signal });
     },
-    download: async <T>(task: () => Promise<T>) => current.downloads.add(task),
+    download: async <T>(task: () => Promise<T>, signal?: AbortSignal) => current.downloads.add(task, { signal }),
+    exchange: async <T>(task: () => Promise<T>, signal?: AbortSignal) => current.exchanges.add(task, { signal }),
   };
 }

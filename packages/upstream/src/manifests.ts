@@ -1,4 +1,4 @@
-import { MediaType, contentTypeMediaType, digestOf, isDigest, manifestAcceptHeader, parseDigest, parseManifest } from '@cistern/oci';
+import { contentTypeMediaType, isDigest, manifestAcceptHeader, manifestDigest, parseDigest } from '@cistern/oci';
 import { discard, header, readLimited } from './body.ts';
 import type { OperationContext } from './context.ts';
 import { UpstreamError, displayUrl } from './errors.ts';
@@ -18,38 +18,32 @@ function manifestUrl(ctx: OperationContext, reference: string): URL {
   return new URL(`${ctx.base}/manifests/${reference}`);
 }
 
-/** The digest of served manifest bytes in the algorithm of `like`; signed schema 1 digests its JWS payload. */
-function digestOfManifest(bytes: Buffer, mediaType: string, like: string): string {
-  if (mediaType === MediaType.DockerSchema1Signed) {
-    try {
-      return parseManifest(bytes, { contentType: mediaType }).digest;
-    } catch {
-      // not a readable JWS: fall through to the raw bytes, which will not match
-    }
-  }
-  return digestOf(bytes, parseDigest(like).algorithm);
-}
-
 /**
  * GET of a manifest with the full Accept set. A digest reference is verified
- * against the bytes; a tag is verified against `Docker-Content-Digest` when
- * the upstream sends one. Bodies past `maxManifestBytes` are refused.
+ * against the bytes in the algorithm it names; a tag is verified against
+ * `Docker-Content-Digest` when the upstream sends a usable one. The digest is
+ * computed as `manifestDigest` does (signed schema 1 by its payload, whatever
+ * the label). Bodies past `maxManifestBytes` are refused (SIZE_INVALID);
+ * bytes that do not match fail with DIGEST_MISMATCH.
  */
 export async function getManifest(ctx: OperationContext, reference: string): Promise<FetchedManifest> {
   const url = manifestUrl(ctx, reference);
   const shown = displayUrl(url);
-  const response = await ctx.core.send({ method: 'GET', url, kind: 'manifest', accept: manifestAcceptHeader() });
-  const declared = Number(header(response.headers, 'content-length'));
-  if (declared > ctx.maxManifestBytes) {
-    discard(response.body);
-    throw new UpstreamError('SIZE_INVALID', `manifest of ${declared} bytes exceeds ${ctx.maxManifestBytes}`, { url: shown });
-  }
-  const bytes = await readLimited(response.body, ctx.maxManifestBytes, shown);
-  const mediaType = contentTypeMediaType(header(response.headers, 'content-type') ?? '') || mediaTypeField(bytes);
-  const served = header(response.headers, 'docker-content-digest');
-  const expected = isDigest(reference) ? reference : served !== undefined && isDigest(served) ? served : 'sha256:';
-  const digest = digestOfManifest(bytes, mediaType, expected);
-  if (expected !== 'sha256:' && digest !== expected) {
+  const { bytes, headers } = await ctx.limits.exchange(async () => {
+    const response = await ctx.core.send({ method: 'GET', url, kind: 'manifest', accept: manifestAcceptHeader() });
+    const declared = Number(header(response.headers, 'content-length'));
+    if (declared > ctx.maxManifestBytes) {
+      discard(response.body);
+      throw new UpstreamError('SIZE_INVALID', `manifest of ${declared} bytes exceeds ${ctx.maxManifestBytes}`, { url: shown });
+    }
+    return { bytes: await readLimited(response.body, ctx.maxManifestBytes, shown), headers: response.headers };
+  }, ctx.signal);
+  const mediaType = contentTypeMediaType(header(headers, 'content-type') ?? '') || mediaTypeField(bytes);
+  // `Docker-Content-Digest` is a SHOULD (ECR and others omit it): without one, a tag's digest is the sha256 of its bytes.
+  const served = header(headers, 'docker-content-digest');
+  const expected = isDigest(reference) ? reference : served !== undefined && isDigest(served) ? served : undefined;
+  const digest = manifestDigest(bytes, expected === undefined ? 'sha256' : parseDigest(expected).algorithm);
+  if (expected !== undefined && digest !== expected) {
     throw new UpstreamError('DIGEST_MISMATCH', `manifest digest ${digest} is not ${expected}`, { url: shown });
   }
   return { bytes, digest, mediaType, size: bytes.length };
@@ -71,8 +65,11 @@ function mediaTypeField(bytes: Buffer): string {
  */
 export async function headManifest(ctx: OperationContext, reference: string): Promise<ManifestInfo> {
   const url = manifestUrl(ctx, reference);
-  const response = await ctx.core.send({ method: 'HEAD', url, kind: 'manifest', accept: manifestAcceptHeader() });
-  await response.body.dump();
+  const response = await ctx.limits.exchange(async () => {
+    const answer = await ctx.core.send({ method: 'HEAD', url, kind: 'manifest', accept: manifestAcceptHeader() });
+    await answer.body.dump();
+    return answer;
+  }, ctx.signal);
   const digest = header(response.headers, 'docker-content-digest');
   const mediaType = contentTypeMediaType(header(response.headers, 'content-type') ?? '');
   const size = Number(header(response.headers, 'content-length'));

@@ -1,6 +1,7 @@
-import { header, readLimited } from './body.ts';
+import { header } from './body.ts';
 import type { OperationContext } from './context.ts';
 import { UpstreamError, displayUrl, type RequestKind } from './errors.ts';
+import type { UpstreamResponse } from './request.ts';
 
 /** The `rel="next"` target of a Link header, if any. */
 export function nextLink(value: string | undefined): string | undefined {
@@ -12,17 +13,13 @@ export function nextLink(value: string | undefined): string | undefined {
   return undefined;
 }
 
-export interface Page {
-  status: number;
-  bytes: Buffer;
-  headers: Record<string, string | string[] | undefined>;
-}
-
 /**
- * GETs `first`, then every `Link: <...>; rel="next"` until there is none.
- * Never builds `last` itself (Distribution 2.8 ignores it: a loop). Each page
- * is bounded in bytes; a Link to a page already seen, to another origin, or
- * past `maxPages` fails instead of looping.
+ * GETs `first`, then every `Link: <...>; rel="next"` until there is none, and
+ * yields each response with its body unread: the caller reads it (bounded, or
+ * as a stream) or discards it before asking for the next page. Never builds
+ * `last` itself (Distribution 2.8 ignores it: a loop). A Link to a page
+ * already seen, to another origin than the page's, or past `maxPages` fails
+ * with INVALID_RESPONSE instead of looping.
  */
 export async function* pages(
   ctx: OperationContext,
@@ -30,7 +27,7 @@ export async function* pages(
   kind: RequestKind,
   accept: string,
   allowStatus: readonly number[] = [],
-): AsyncGenerator<Page> {
+): AsyncGenerator<UpstreamResponse> {
   const seen = new Set<string>();
   let url: URL | undefined = first;
   while (url) {
@@ -39,13 +36,13 @@ export async function* pages(
       throw new UpstreamError('INVALID_RESPONSE', `more than ${ctx.maxPages} pages`, { url: displayUrl(url) });
     }
     const response = await ctx.core.send({ method: 'GET', url, kind, accept, allowStatus });
-    const bytes = await readLimited(response.body, ctx.maxPageBytes, displayUrl(url));
-    yield { status: response.status, bytes, headers: response.headers };
+    yield response;
     if (response.status >= 300) return;
     const link = nextLink(header(response.headers, 'link'));
     if (link === undefined) return;
-    const next: URL = new URL(link, url);
-    if (next.origin !== url.origin) {
+    // Relative to where the page came from: after a redirect, that is the redirect's target.
+    const next: URL = new URL(link, response.url);
+    if (next.origin !== response.url.origin) {
       throw new UpstreamError('INVALID_RESPONSE', 'a Link to another origin', { url: displayUrl(url) });
     }
     if (seen.has(next.href)) {

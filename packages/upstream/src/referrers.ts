@@ -1,5 +1,5 @@
 import { MediaType, parseManifest, referrersTagFor } from '@cistern/oci';
-import { header } from './body.ts';
+import { header, readLimited } from './body.ts';
 import type { OperationContext } from './context.ts';
 import { UpstreamError, displayUrl, isUpstreamError } from './errors.ts';
 import { getManifest } from './manifests.ts';
@@ -64,9 +64,10 @@ export async function listReferrers(ctx: OperationContext, digest: string, optio
   const manifests: ReferrerDescriptor[] = [];
   let filtersApplied = false;
   for await (const page of pages(ctx, first, 'referrers', MediaType.OciIndex, [404])) {
+    const bytes = await readLimited(page.body, ctx.maxPageBytes, displayUrl(page.url));
     if (page.status === 404) return fromTagSchema(ctx, digest, knownTags);
     filtersApplied ||= (header(page.headers, 'oci-filters-applied') ?? '').includes('artifactType');
-    manifests.push(...entriesOf(page.bytes, displayUrl(first)));
+    manifests.push(...entriesOf(bytes, displayUrl(first)));
   }
   return { source: 'api', manifests, filtersApplied };
 }

@@ -1,8 +1,10 @@
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { eitherSignal } from './abort.ts';
 import type { Authenticator } from './auth.ts';
 import { header, readLimited } from './body.ts';
-import { UpstreamError, displayUrl, errorForStatus, networkError, type RequestKind } from './errors.ts';
+import { displayUrl, errorForStatus, networkError, type RequestKind } from './errors.ts';
 import type { RemoteLimits } from './limits.ts';
+import { requestFollowing } from './redirects.ts';
 import { backoffMs, parseRateLimit, parseRetryAfter, sleep, type RateLimitInfo, type RetrySettings } from './retry.ts';
 
 export interface RequestEvent {
@@ -34,8 +36,6 @@ export interface SendOptions {
   kind: RequestKind;
   accept?: string;
   headers?: Record<string, string>;
-  /** Follow 30x (blobs only: registries hand them to a CDN), never with credentials to another origin. */
-  redirects?: boolean;
   /** Statuses handed back instead of thrown (e.g. 404 of the Referrers API). */
   allowStatus?: readonly number[];
   signal?: AbortSignal | undefined;
@@ -49,44 +49,53 @@ export interface UpstreamResponse {
   url: URL;
 }
 
-const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
-const MAX_REDIRECTS = 5;
 const MAX_ERROR_BODY = 64 * 1024;
-/** Auth rounds per request: learn the challenge, then refresh a refused token once. */
+/** Auth rounds per origin and request: learn the challenge, then refresh a refused token once. */
 const MAX_AUTH_ROUNDS = 2;
 
 export interface RequestCoreSettings extends RetrySettings {
-  origin: string;
   scope: string;
   dispatcher: Dispatcher;
   limits: RemoteLimits;
-  auth: Authenticator;
+  /**
+   * The auth state of an origin: the registry's own carries its credentials;
+   * any other origin (a redirect target) gets one without, so it is
+   * authenticated only on its own terms, by its own challenge.
+   */
+  authFor(origin: string): Authenticator;
   hooks: RequestHooks;
+  /** Aborts every request of this core, its token fetches and waits (a task's cancel). */
+  signal?: AbortSignal | undefined;
 }
 
-/** One upstream request with rate limiting, auth, redirects for blobs, and retries with backoff. */
+/**
+ * One upstream request with rate limiting, per-origin auth, redirects (every
+ * request: registry.k8s.io redirects them all), and retries with backoff.
+ */
 export class RequestCore {
   readonly stats: RequestStats = { requests: 0, retries: 0, tokenFetches: 0, rateLimit: undefined };
+  private readonly authsUsed = new Set<Authenticator>();
 
   constructor(private readonly settings: RequestCoreSettings) {}
 
   async send(options: SendOptions): Promise<UpstreamResponse> {
     const { settings } = this;
     const maxRetries = settings.maxRetries ?? 4;
+    const signal = eitherSignal(settings.signal, options.signal);
     let retries = 0;
-    let authRounds = 0;
+    const authRounds = new Map<string, number>();
     const retry = async (waitMs: number): Promise<void> => {
       retries += 1;
       this.stats.retries += 1;
-      await sleep(waitMs, options.signal);
+      await sleep(waitMs, signal);
     };
     for (;;) {
       let outcome: { response: UpstreamResponse; sentAuth: boolean };
       try {
-        outcome = await this.follow(options);
+        outcome = await this.follow(options, signal);
       } catch (error) {
         const failure = networkError(error, displayUrl(options.url));
-        if (!failure.retryable || retries >= maxRetries || options.signal?.aborted) throw failure;
+        if (!failure.retryable || retries >= maxRetries || signal?.aborted) throw failure;
         await retry(backoffMs(retries, settings));
         continue;
       }
@@ -95,20 +104,22 @@ export class RequestCore {
       if (status < 300 || options.allowStatus?.includes(status)) return response;
       const shown = displayUrl(response.url);
       const body = (await readLimited(response.body, MAX_ERROR_BODY, shown).catch(() => Buffer.alloc(0))).toString();
-      const fromRegistry = response.url.origin === settings.origin;
-      if (status === 401 && fromRegistry && authRounds < MAX_AUTH_ROUNDS) {
-        authRounds += 1;
+      const { origin } = response.url;
+      const rounds = authRounds.get(origin) ?? 0;
+      if (status === 401 && rounds < MAX_AUTH_ROUNDS) {
+        const auth = settings.authFor(origin);
+        authRounds.set(origin, rounds + 1);
         let next: 'retry' | 'fail';
         try {
-          next = await settings.auth.challenge(header(response.headers, 'www-authenticate'), settings.scope, sentAuth);
+          next = await auth.challenge(header(response.headers, 'www-authenticate'), settings.scope, sentAuth, signal);
         } catch (error) {
           const failure = networkError(error, shown);
-          if (!failure.retryable || retries >= maxRetries) throw failure;
-          authRounds -= 1;
+          if (!failure.retryable || retries >= maxRetries || signal?.aborted) throw failure;
+          authRounds.set(origin, rounds);
           await retry(backoffMs(retries, settings));
           continue;
         } finally {
-          this.stats.tokenFetches = settings.auth.tokenFetches;
+          this.countTokenFetches(auth);
         }
         if (next === 'retry') continue;
       }
@@ -137,45 +148,45 @@ export class RequestCore {
     return limit?.remaining === 0 && limit.windowSeconds !== undefined ? limit.windowSeconds * 1000 : undefined;
   }
 
-  /** One attempt: sends, and follows redirects when allowed; returns the final response. */
-  private async follow(options: SendOptions): Promise<{ response: UpstreamResponse; sentAuth: boolean }> {
+  /**
+   * One attempt, redirects followed. Each hop carries the Authorization of its
+   * own origin's auth state, never another origin's.
+   */
+  private async follow(options: SendOptions, signal: AbortSignal | undefined): Promise<{ response: UpstreamResponse; sentAuth: boolean }> {
     const { settings } = this;
-    let url = options.url;
-    let trusted = true; // once a redirect leaves the registry's origin, credentials stay behind
-    for (let hops = 0; ; hops += 1) {
-      trusted &&= url.origin === settings.origin;
-      if (trusted) await settings.limits.requestSlot();
-      const authorization = trusted ? await settings.auth.header(settings.scope) : undefined;
-      this.stats.tokenFetches = settings.auth.tokenFetches;
-      const sentAuth = authorization !== undefined;
-      const headers: Record<string, string> = { 'user-agent': 'cistern', ...options.headers };
-      if (options.accept) headers.accept = options.accept;
-      if (authorization) headers.authorization = authorization;
-      const started = performance.now();
-      this.stats.requests += 1;
-      let raw: Dispatcher.ResponseData;
-      try {
-        raw = await request(url, { method: options.method, headers, dispatcher: settings.dispatcher, signal: options.signal });
-      } catch (error) {
-        this.report(options, url, undefined, started);
-        throw networkError(error, displayUrl(url));
-      }
-      this.report(options, url, raw.statusCode, started);
-      this.observeRateLimit(raw.headers, url);
-      const location = header(raw.headers, 'location');
-      if (!options.redirects || !REDIRECTS.has(raw.statusCode) || location === undefined) {
-        return { response: { status: raw.statusCode, headers: raw.headers, body: raw.body, url }, sentAuth };
-      }
-      await raw.body.dump();
-      const next = new URL(location, url);
-      if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-        throw new UpstreamError('UPSTREAM_ERROR', `redirect to a ${next.protocol} URL refused`, { url: displayUrl(url), status: raw.statusCode });
-      }
-      if (hops >= MAX_REDIRECTS) {
-        throw new UpstreamError('UPSTREAM_ERROR', 'too many redirects', { url: displayUrl(url), status: raw.statusCode });
-      }
-      url = next;
-    }
+    await settings.limits.requestSlot(signal);
+    let sentAuth = false;
+    let started = 0;
+    const { raw, url } = await requestFollowing(options.url, {
+      method: options.method,
+      dispatcher: settings.dispatcher,
+      signal,
+      headersFor: async (hop) => {
+        const auth = settings.authFor(hop.origin);
+        const authorization = await auth.header(settings.scope, signal);
+        this.countTokenFetches(auth);
+        sentAuth = authorization !== undefined;
+        const headers: Record<string, string> = { 'user-agent': 'cistern', ...options.headers };
+        if (options.accept) headers.accept = options.accept;
+        if (authorization) headers.authorization = authorization;
+        this.stats.requests += 1;
+        started = performance.now();
+        return headers;
+      },
+      onHop: (hop, status, headers) => {
+        this.report(options, hop, status, started);
+        if (headers) this.observeRateLimit(headers, hop);
+      },
+    });
+    return { response: { status: raw.statusCode, headers: raw.headers, body: raw.body, url }, sentAuth };
+  }
+
+  /** `stats.tokenFetches` counts the fetches of every auth state this core has used (they are shared per remote). */
+  private countTokenFetches(auth: Authenticator): void {
+    this.authsUsed.add(auth);
+    let fetches = 0;
+    for (const used of this.authsUsed) fetches += used.tokenFetches;
+    this.stats.tokenFetches = fetches;
   }
 
   private report(options: SendOptions, url: URL, status: number | undefined, started: number): void {
