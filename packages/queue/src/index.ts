@@ -20,7 +20,7 @@ export { ResourceLocks, type HeldLock } from './resource-lock.ts';
 export { createTaskQueue, type TaskQueueOptions } from './task-queue.ts';
 export { TaskService, TaskStateError, type CreateTaskInput, type CreatedTask } from './task-service.ts';
 export { TaskContext, type ProgressReport } from './task-context.ts';
-export { createTaskWorker, type TaskWorkerOptions, type TaskHandler, type TaskHandlers, type TaskResult } from './task-worker.ts';
+export { createTaskWorker, type TaskWorkerOptions, type TaskHandler, type TaskHandlers, type TaskResult, type TaskWarning } from './task-worker.ts';
 export { reconcileTasks, type ReconcileResult } from './reconcile.ts';
 export {
   SCHEDULE_QUEUE,

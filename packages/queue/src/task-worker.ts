@@ -8,9 +8,16 @@ import { TaskContext, type ProgressReport } from './task-context.ts';
 import { isRetryable, TaskCanceledError, TaskError, toErrorRecord } from './task-errors.ts';
 import { taskJobDataSchema, taskParamsSchemas, type TaskKind, type TaskParams } from './task-kinds.ts';
 
+/** Something a task that completed wants its reader to know, e.g. `NOTHING_MIRRORED`. */
+export interface TaskWarning {
+  code: string;
+  message: string;
+}
+
 export interface TaskResult {
   /** hrefs of what the task made, e.g. the new repository version. */
   createdResources?: string[];
+  warnings?: TaskWarning[];
 }
 
 export type TaskHandler<K extends TaskKind> = (ctx: TaskContext<TaskParams<K>>) => Promise<TaskResult | undefined>;
@@ -120,6 +127,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
         progressReports: await ctx.settle(),
         finishedAt: new Date(),
         createdResources: result?.createdResources ?? [],
+        warnings: (result?.warnings ?? []) as unknown as Prisma.InputJsonValue,
       });
     } catch (error) {
       const progressReports = await ctx.settle();

@@ -6,7 +6,8 @@ import PQueue from 'p-queue';
 import { batched, batchedCalls, inKeyOrder, MAX_BATCH_KEYS } from './batched.ts';
 import { isBlobEntry, isForeign } from './manifest-record.ts';
 import type { FailFast } from './fail-fast.ts';
-import { Report, type SyncProgress } from './sync-progress.ts';
+import { describeSkip, skipKind } from './sync-errors.ts';
+import { MAX_REPORT_ITEMS, Report, type SyncProgress } from './sync-progress.ts';
 
 export interface BlobTransferOptions {
   /** The sync's shared failure handling: one failure anywhere stops every download. */
@@ -50,11 +51,19 @@ function blobNeeds(parsed: ParsedManifest): BlobNeed[] {
  * and they are small); layers are recorded as remote artifacts for the registry
  * to fetch on first pull. Foreign layers are recorded, never downloaded.
  *
- * One failure stops the other downloads (FailFast), and `settle` waits for all
- * of them, so no write is in flight when the task fails.
+ * A blob that cannot be brought in (upstream error, digest or size that never
+ * verifies) fails the manifests that need it, and the sync goes on; anything
+ * else (storage, database, credentials, cancel) stops every download
+ * (FailFast), and `settle` waits for all of them, so no write is in flight
+ * when the task fails.
  */
 export class BlobTransfer {
-  private readonly seen = new Set<string>();
+  /** blob digest → the manifests that need it, to know which fail with it. */
+  private readonly neededBy = new Map<string, string[]>();
+  private readonly failedBlobs = new Set<string>();
+  /** Manifests with a blob that failed. */
+  readonly failedManifests = new Set<string>();
+  private readonly failedItems: { name: string; reason: string }[] = [];
   private readonly pending: Promise<void>[] = [];
   private readonly queue: PQueue;
   private scheduled = 0;
@@ -69,9 +78,27 @@ export class BlobTransfer {
   /** Schedules the blobs of one accepted manifest (each digest once per sync). */
   add(parsed: ParsedManifest): void {
     for (const need of blobNeeds(parsed)) {
-      if (this.seen.has(need.digest)) continue;
-      this.seen.add(need.digest);
-      this.pending.push(this.options.failFast.guard(this.bringIn(need)));
+      const needers = this.neededBy.get(need.digest);
+      if (needers) {
+        needers.push(parsed.digest);
+        if (this.failedBlobs.has(need.digest)) this.failedManifests.add(parsed.digest);
+        continue;
+      }
+      this.neededBy.set(need.digest, [parsed.digest]);
+      this.pending.push(this.options.failFast.guard(this.bringIn(need).catch((error: unknown) => this.fail(need.digest, error))));
+    }
+  }
+
+  /** A blob that failed on its own fails its manifests; any other failure stops the sync. */
+  private fail(digest: string, error: unknown): void {
+    if (skipKind(error) === undefined || this.options.failFast.signal.aborted) throw error;
+    const reason = describeSkip(error);
+    this.failedBlobs.add(digest);
+    for (const manifest of this.neededBy.get(digest) ?? []) this.failedManifests.add(manifest);
+    this.options.progress.increment(Report.blobsFailed, 1, 'blobs that could not be brought in (their manifests are kept as they were)');
+    if (this.failedItems.length < MAX_REPORT_ITEMS) {
+      this.failedItems.push({ name: digest, reason });
+      this.options.progress.report(Report.blobsFailed, { items: [...this.failedItems], state: 'failed' });
     }
   }
 

@@ -29,6 +29,35 @@ export class FailFast {
     this.rethrow();
   }
 
+  /**
+   * Runs `work` on every item with at most `concurrency` at once, pulling items
+   * lazily (a million tags never become a million promises), and stops pulling
+   * once the sync is stopping. Waits for what runs, then throws the first failure.
+   */
+  async each<T>(items: Iterable<T> | AsyncIterable<T>, concurrency: number, work: (item: T) => Promise<unknown>): Promise<void> {
+    const iterator = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
+    const runner = async (): Promise<void> => {
+      while (!this.signal.aborted) {
+        let next: IteratorResult<T>;
+        try {
+          next = await iterator.next();
+        } catch (error) {
+          await this.guard(Promise.reject(error));
+          return;
+        }
+        if (next.done) return;
+        await this.guard(work(next.value));
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.max(1, concurrency) }, runner));
+    } finally {
+      // Stopped early: let the source close what it holds (a tag list's response body).
+      await iterator.return?.();
+    }
+    this.rethrow();
+  }
+
   rethrow(): void {
     if (this.first) throw this.first.error;
   }

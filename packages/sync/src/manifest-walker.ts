@@ -4,7 +4,7 @@ import type { UpstreamClient } from '@cistern/upstream';
 import { batched, batchedCalls, inKeyOrder, MAX_BATCH_KEYS } from './batched.ts';
 import type { FailFast } from './fail-fast.ts';
 import { isBlobEntry, toManifestRecord } from './manifest-record.ts';
-import { describeSkip, isSkippable } from './sync-errors.ts';
+import { describeSkip, skipKind, type SkipKind } from './sync-errors.ts';
 import { MAX_REPORT_ITEMS, Report, type SyncProgress } from './sync-progress.ts';
 
 export interface WalkerOptions {
@@ -14,6 +14,8 @@ export interface WalkerOptions {
   policy: MediaTypePolicy;
   /** `os/arch[/variant]` filters for index children; empty keeps all. */
   platforms: readonly string[];
+  /** Children of one index visited at once. */
+  concurrency: number;
   maxManifestBytes: number;
   progress: SyncProgress;
   /** Called once per accepted manifest, as soon as it is accepted (blob transfers start here). */
@@ -21,7 +23,12 @@ export interface WalkerOptions {
 }
 
 /** Only the digest is kept per manifest: a sync of a large repository holds no documents in memory. */
-export type Outcome = { accepted: true; digest: string } | { accepted: false; reason: string };
+export type Outcome = { accepted: true; digest: string } | { accepted: false; kind: SkipKind; reason: string };
+
+const SKIP_REPORT: Record<SkipKind, { code: string; message: string }> = {
+  refused: { code: Report.manifestsRefused, message: 'manifests refused (malformed, unknown type, denied by policy, or gone upstream)' },
+  failed: { code: Report.manifestsFailed, message: 'manifests that could not be brought in (kept as they were)' },
+};
 
 // A batch is one statement carrying its manifests' bytes as base64 text: small
 // manifests (nearly all) are batched, a larger one is saved on its own.
@@ -32,12 +39,17 @@ const maxBatchedManifestBytes = 64 * 1024;
  * Brings manifests in: a digest already stored costs no request (its stored
  * bytes are re-validated against today's policy); a new one is fetched by
  * digest, validated, checked against the policy, and stored. Indexes are walked
- * recursively. A manifest that fails validation or policy is skipped and named,
- * never fatal. Each digest is visited once per sync.
+ * recursively, their children `concurrency` at a time. A manifest that is
+ * refused or fails is skipped and named with its kind, never fatal; an index
+ * with a failed child fails too. Each digest is visited once per sync.
  */
 export class ManifestWalker {
   readonly accepted = new Set<string>();
-  private readonly skippedItems: { name: string; reason: string }[] = [];
+  /** Digests that failed (not refused): a mirror keeps what it had for them. */
+  readonly failed = new Set<string>();
+  /** Each accepted index's kept children, to fail the index when a child's blobs fail later. */
+  private readonly childrenOf = new Map<string, string[]>();
+  private readonly skippedItems: Record<SkipKind, { name: string; reason: string }[]> = { refused: [], failed: [] };
   private readonly visits = new Map<string, Promise<Outcome>>();
   /** Concurrent visits share their database round trips. */
   private readonly findStored = batched((digests: readonly string[]) => this.lookUpStored(digests), MAX_BATCH_KEYS);
@@ -60,8 +72,7 @@ export class ManifestWalker {
     try {
       digest = (await this.options.client.headManifest(tag)).digest;
     } catch (error) {
-      if (!isSkippable(error)) throw error;
-      return this.skip(tag, describeSkip(error));
+      return this.skipOrThrow(tag, error);
     }
     return this.visit(digest, tag);
   }
@@ -76,13 +87,47 @@ export class ManifestWalker {
     return parsed;
   }
 
-  skip(label: string, reason: string): Outcome {
-    this.options.progress.increment(Report.manifestsSkipped, 1, 'manifests skipped');
-    if (this.skippedItems.length < MAX_REPORT_ITEMS) {
-      this.skippedItems.push({ name: label, reason });
-      this.options.progress.report(Report.manifestsSkipped, { items: [...this.skippedItems], state: 'skipped' });
+  /** Names a skipped manifest in the report of its kind. */
+  skip(label: string, kind: SkipKind, reason: string): Outcome {
+    const report = SKIP_REPORT[kind];
+    this.options.progress.increment(report.code, 1, report.message);
+    const items = this.skippedItems[kind];
+    if (items.length < MAX_REPORT_ITEMS) {
+      items.push({ name: label, reason });
+      this.options.progress.report(report.code, { items: [...items], state: kind === 'failed' ? 'failed' : 'skipped' });
     }
-    return { accepted: false, reason };
+    return { accepted: false, kind, reason };
+  }
+
+  /** A failure of one manifest is a skip of its kind; anything else (or any failure once the sync stops) is thrown. */
+  skipOrThrow(label: string, error: unknown): Outcome {
+    const kind = skipKind(error);
+    if (kind === undefined || this.options.failFast.signal.aborted) throw error;
+    return this.skip(label, kind, describeSkip(error));
+  }
+
+  /**
+   * Settles what failed after the walk: manifests whose blobs failed, and every
+   * index above a failed child, leave `accepted` for `failed`. Call once, after
+   * the blobs have settled.
+   */
+  failManifests(digests: Iterable<string>, reason: string): void {
+    for (const digest of digests) {
+      if (this.accepted.delete(digest)) {
+        this.failed.add(digest);
+        this.skip(digest, 'failed', reason);
+      }
+    }
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const [index, children] of this.childrenOf) {
+        const child = children.find((c) => this.failed.has(c));
+        if (child === undefined || !this.accepted.delete(index)) continue;
+        this.failed.add(index);
+        this.skip(index, 'failed', `its child ${child} failed`);
+        changed = true;
+      }
+    }
   }
 
   private async run(digest: string, label: string): Promise<Outcome> {
@@ -93,23 +138,32 @@ export class ManifestWalker {
     try {
       loaded = await this.fetchOrLoad(digest);
     } catch (error) {
-      if (isSkippable(error)) return this.skip(label, describeSkip(error));
-      throw error;
+      const outcome = this.skipOrThrow(label, error);
+      if (!outcome.accepted && outcome.kind === 'failed') this.failed.add(digest);
+      return outcome;
     }
     const decision = evaluatePolicy(loaded.parsed, policy);
-    if (decision.decision === 'reject') return this.skip(label, `rejected by the media-type policy: ${decision.reason}`);
+    if (decision.decision === 'reject') return this.skip(label, 'refused', `rejected by the media-type policy: ${decision.reason}`);
     if (loaded.isNew) {
       await this.save(toManifestRecord(loaded.parsed, await this.schema1Sizes(loaded.parsed)));
       progress.increment(Report.manifestsNew, 1, 'new manifests stored');
     } else {
       progress.increment(Report.manifestsUnchanged, 1, 'manifests already stored');
     }
-    this.accepted.add(digest);
     this.options.onAccepted(loaded.parsed);
-    // allSettled, not all: a failing child must not leave its siblings running unawaited.
-    const children = await Promise.allSettled(this.keptChildren(loaded.parsed).map((child) => this.visit(child.digest, `${label} > ${child.digest}`)));
-    const failed = children.find((c) => c.status === 'rejected');
-    if (failed) throw failed.reason;
+    const children = this.keptChildren(loaded.parsed).map((child) => child.digest);
+    let failedChild: string | undefined;
+    // A bounded pool over the children: an index of 20,000 entries keeps `concurrency` visits open, not 20,000.
+    await failFast.each(children, this.options.concurrency, async (child) => {
+      const outcome = await this.visit(child, `${label} > ${child}`);
+      if (!outcome.accepted && outcome.kind === 'failed') failedChild ??= child;
+    });
+    if (failedChild !== undefined) {
+      this.failed.add(digest);
+      return this.skip(label, 'failed', `its child ${failedChild} failed`);
+    }
+    this.accepted.add(digest);
+    if (children.length > 0) this.childrenOf.set(digest, children);
     return { accepted: true, digest };
   }
 

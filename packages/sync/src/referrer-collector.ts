@@ -1,10 +1,9 @@
 import { cosignTagsFor, referrersTagFor } from '@cistern/oci';
 import type { UpstreamClient } from '@cistern/upstream';
 import { isUpstreamError } from '@cistern/upstream';
-import pLimit from 'p-limit';
 import type { FailFast } from './fail-fast.ts';
 import type { ManifestWalker, Outcome } from './manifest-walker.ts';
-import { isSkippable } from './sync-errors.ts';
+import { skipKind } from './sync-errors.ts';
 import { Report, type SyncProgress } from './sync-progress.ts';
 
 export interface ReferrerOptions {
@@ -14,8 +13,8 @@ export interface ReferrerOptions {
   client: UpstreamClient;
   walker: ManifestWalker;
   progress: SyncProgress;
-  /** Every tag the upstream lists: cosign tags and referrers tags are looked up here, not probed. */
-  upstreamTags: ReadonlySet<string>;
+  /** The tag schemas' tags the upstream lists: cosign tags and referrers tags are looked up here, not probed. */
+  supplyChainTags: ReadonlySet<string>;
   syncSignatures: boolean;
   syncReferrers: boolean;
   /** Records a tag the sync adds (cosign `.sig`/`.att`/`.sbom` tags). */
@@ -34,10 +33,9 @@ export interface ReferrerResult {
  * the API answers 404.
  */
 export async function collectReferrers(options: ReferrerOptions): Promise<ReferrerResult> {
-  const { client, walker, progress, upstreamTags, failFast } = options;
+  const { client, walker, progress, supplyChainTags, failFast } = options;
   const failedSubjects = new Set<string>();
   const done = new Set<string>();
-  const limit = pLimit(Math.max(1, options.concurrency));
   let apiMissing = false;
   let probed = false;
 
@@ -56,7 +54,7 @@ export async function collectReferrers(options: ReferrerOptions): Promise<Referr
       if (referrers.source === 'api') return referrers.manifests.map((m) => m.digest);
       apiMissing = true;
     }
-    if (!upstreamTags.has(tag)) return [];
+    if (!supplyChainTags.has(tag)) return [];
     const index = await walker.load((await client.headManifest(tag)).digest);
     return index.children.map((c) => c.digest);
   };
@@ -66,19 +64,25 @@ export async function collectReferrers(options: ReferrerOptions): Promise<Referr
     failFast.check();
     progress.checkpoint();
     if (options.syncSignatures) {
-      for (const tag of cosignTagsFor(subject).filter((t) => upstreamTags.has(t))) found(await walker.visitTag(tag), tag);
+      for (const tag of cosignTagsFor(subject).filter((t) => supplyChainTags.has(t))) found(await walker.visitTag(tag), tag);
     }
     if (!options.syncReferrers) return;
     let referrers: string[];
     try {
       referrers = await referrersOf(subject);
     } catch (error) {
-      if (isUpstreamError(error, 'TOOMANYREQUESTS') || !(isUpstreamError(error) || isSkippable(error))) throw error;
+      // A list that could not be read keeps what the subject had; a rate limit, a cancel or trouble of our own stops the sync.
+      const ours = !isUpstreamError(error) && skipKind(error) === undefined;
+      if (ours || isUpstreamError(error, 'TOOMANYREQUESTS') || failFast.signal.aborted) throw error;
       failedSubjects.add(subject);
       progress.increment(Report.referrersFailed, 1, `subjects whose referrers could not be listed (kept as they were); last: ${(error as Error).message}`);
       return;
     }
-    for (const referrer of referrers) found(await walker.visit(referrer, `referrer of ${subject}`));
+    for (const referrer of referrers) {
+      const outcome = await walker.visit(referrer, `referrer of ${subject}`);
+      if (!outcome.accepted && outcome.kind === 'failed') failedSubjects.add(subject);
+      found(outcome);
+    }
   };
 
   for (;;) {
@@ -89,7 +93,7 @@ export async function collectReferrers(options: ReferrerOptions): Promise<Referr
       probed = true;
       await one(pending.shift() as string);
     }
-    await failFast.settle(pending.map((subject) => limit(() => one(subject))));
+    await failFast.each(pending, options.concurrency, one);
   }
   return { failedSubjects };
 }

@@ -3,12 +3,36 @@ import { TaskError } from '@cistern/queue';
 import { isUpstreamError } from '@cistern/upstream';
 
 /**
- * Whether a failure concerns one manifest only, so the sync skips it and goes on:
- * a malformed document, a type the policy or parser refuses, a tag that vanished.
+ * The two kinds of skip. *Refused*: the content itself is unacceptable
+ * (malformed, an unknown top-level type, too large, denied by policy) or the
+ * upstream no longer has it: it leaves a mirror. *Failed*: it could not be
+ * brought in this time (an upstream error, a digest that never verifies, a
+ * blob that would not download): a mirror keeps what it had, since nothing
+ * replaced it.
  */
-export function isSkippable(error: unknown): boolean {
-  if (error instanceof OciError) return true;
-  return isUpstreamError(error, 'MANIFEST_UNKNOWN') || isUpstreamError(error, 'SIZE_INVALID') || isUpstreamError(error, 'INVALID_RESPONSE');
+export type SkipKind = 'refused' | 'failed';
+
+/**
+ * The kind of skip a failure of one manifest or blob is, or undefined when it
+ * stops the whole sync (credentials refused, rate limit, cancel, storage or
+ * database trouble).
+ */
+export function skipKind(error: unknown): SkipKind | undefined {
+  if (error instanceof OciError) return 'refused';
+  if (!isUpstreamError(error)) return undefined;
+  switch (error.code) {
+    case 'MANIFEST_UNKNOWN':
+    case 'SIZE_INVALID':
+      return 'refused';
+    case 'DIGEST_MISMATCH':
+    case 'INVALID_RESPONSE':
+    case 'UPSTREAM_UNAVAILABLE':
+    case 'UPSTREAM_ERROR':
+    case 'BLOB_UNKNOWN':
+      return 'failed';
+    default:
+      return undefined;
+  }
 }
 
 export function describeSkip(error: unknown): string {

@@ -1,8 +1,9 @@
-import { versionManifests, versionTags, writeRepositoryVersion, type PrismaClient, type Remote } from '@cistern/db';
-import type { MediaTypePolicy } from '@cistern/oci';
+import { inVersion, versionManifests, writeRepositoryVersion, type PrismaClient, type Remote } from '@cistern/db';
+import { isSupplyChainTag, type MediaTypePolicy } from '@cistern/oci';
+import type { TaskWarning } from '@cistern/queue';
 import type { BlobStore } from '@cistern/storage';
 import type { UpstreamClient } from '@cistern/upstream';
-import pLimit from 'p-limit';
+import { MAX_BATCH_KEYS } from './batched.ts';
 import { BlobTransfer } from './blob-transfer.ts';
 import { FailFast } from './fail-fast.ts';
 import { ManifestWalker } from './manifest-walker.ts';
@@ -32,12 +33,15 @@ export interface SyncResult {
   version: number | null;
   manifests: number;
   tags: number;
+  /** What a completed sync wants its reader to know, e.g. NOTHING_MIRRORED. */
+  warnings: TaskWarning[];
 }
 
 /**
  * Mirrors one upstream repository into a new version of a local one. Nothing
  * becomes a version until everything it needs is verified and stored; what a
- * failed or canceled run stored stays for the next run to reuse.
+ * failed or canceled run stored stays for the next run to reuse. A manifest
+ * or blob that is refused or fails is skipped and named; the rest completes.
  */
 export async function syncRepository(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
   try {
@@ -53,6 +57,7 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
   const { prisma, client, progress } = deps;
   const { remote } = input;
   const failFast = new FailFast(progress.signal);
+  const concurrency = Math.max(1, remote.downloadConcurrency);
   const blobs = new BlobTransfer({
     failFast,
     prisma,
@@ -62,7 +67,7 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
     policy: remote.policy,
     remoteId: remote.id,
     upstreamName: client.repository,
-    concurrency: Math.max(1, remote.downloadConcurrency),
+    concurrency,
   });
   const walker = new ManifestWalker({
     failFast,
@@ -70,6 +75,7 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
     client,
     policy: input.policy,
     platforms: remote.platforms,
+    concurrency,
     maxManifestBytes: input.maxManifestBytes,
     progress,
     onAccepted: (parsed) => blobs.add(parsed),
@@ -79,13 +85,20 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
   let walked!: WalkResult;
   await failFast.guard(walk(deps, input, walker, failFast).then((result) => (walked = result)));
   await blobs.settle();
-  const { producedTags, failedSubjects } = walked;
+  walker.failManifests(blobs.failedManifests, 'one of its blobs could not be brought in');
+  const { producedTags, failedSubjects, selected } = walked;
+  const failedTags: string[] = [];
+  for (const [tag, digest] of producedTags) {
+    if (walker.accepted.has(digest)) continue;
+    producedTags.delete(tag);
+    failedTags.push(tag);
+  }
+  failedTags.push(...walked.failedTags);
 
   progress.checkpoint();
-  const produced = new Set(walker.accepted);
   const changes = input.mirror
-    ? await mirrorChanges(prisma, input.repositoryId, produced, producedTags, failedSubjects)
-    : { addManifests: produced, addTags: producedTags };
+    ? await mirrorChanges(prisma, input.repositoryId, { walker, producedTags, failedTags, failedSubjects })
+    : { addManifests: walker.accepted, addTags: producedTags };
   const written = await writeRepositoryVersion(prisma, input.repositoryId, changes);
   progress.report(Report.version, {
     message: written ? `wrote version ${written.version.number}` : 'no changes: no version written',
@@ -93,83 +106,163 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
     total: 1,
     state: 'completed',
   });
-  return { version: written?.version.number ?? null, manifests: produced.size, tags: producedTags.size };
+  return {
+    version: written?.version.number ?? null,
+    manifests: walker.accepted.size,
+    tags: producedTags.size,
+    warnings: warnings(selected, mirroredSelected(walked, walker), walker.failed.size, failedSubjects.size),
+  };
 }
 
 interface WalkResult {
   producedTags: Map<string, string>;
+  /** Selected tags whose manifest failed (not refused) before it was accepted. */
+  failedTags: string[];
   failedSubjects: Set<string>;
+  /** How many tags and `includes` digests the filters selected. */
+  selected: number;
+  /** Tags the referrer collector added (cosign tags the filters did not select). */
+  collectedTags: Set<string>;
+  /** The `includes` digests. */
+  digests: readonly string[];
 }
 
-/** Lists and filters tags, brings in their manifests, then their signatures and referrers. */
+/** How many of the selected tags and digests made it into the result. */
+function mirroredSelected(walked: WalkResult, walker: ManifestWalker): number {
+  let mirrored = walked.digests.filter((d) => walker.accepted.has(d)).length;
+  for (const tag of walked.producedTags.keys()) if (!walked.collectedTags.has(tag)) mirrored += 1;
+  return mirrored;
+}
+
+/** Lists and filters tags as they stream in, brings in their manifests, then their signatures and referrers. */
 async function walk(deps: SyncDeps, input: SyncInput, walker: ManifestWalker, failFast: FailFast): Promise<WalkResult> {
   const { client, progress } = deps;
   const { remote } = input;
-  progress.report(Report.tags, { message: 'listing upstream tags' });
-  const upstreamTags = new Set<string>();
-  for await (const page of client.tagPages()) {
-    page.forEach((tag) => upstreamTags.add(tag));
-    progress.report(Report.tags, { message: 'tags listed', done: upstreamTags.size });
-    progress.checkpoint();
-  }
+  const concurrency = Math.max(1, remote.downloadConcurrency);
   const filter = createTagFilter(remote.includes, remote.excludes);
-  const selected = filter.tags(upstreamTags);
-  progress.report(Report.tags, { message: `tags listed, ${selected.length} selected by the filters`, done: upstreamTags.size, state: 'completed' });
-
+  // Only the tag schemas' tags are remembered: a million-tag listing is never held.
+  const supplyChainTags = new Set<string>();
   const producedTags = new Map<string, string>();
-  const limit = pLimit(Math.max(1, remote.downloadConcurrency));
-  await failFast.settle([
-    ...selected.map((tag) =>
-      limit(async () => {
-        failFast.check();
-        progress.checkpoint();
-        const outcome = await walker.visitTag(tag);
-        if (outcome.accepted) producedTags.set(tag, outcome.digest);
-      }),
-    ),
-    ...filter.digests.map((digest) => limit(() => walker.visit(digest, digest))),
-  ]);
+  const failedTags: string[] = [];
+  const collectedTags = new Set<string>();
+  let listed = 0;
+  let selected = 0;
+
+  async function* selectedTags(): AsyncGenerator<string> {
+    progress.report(Report.tags, { message: 'listing upstream tags' });
+    for await (const page of client.tagPages()) {
+      listed += page.length;
+      progress.report(Report.tags, { message: 'tags listed', done: listed });
+      for (const tag of page) {
+        if (isSupplyChainTag(tag)) supplyChainTags.add(tag);
+        if (!filter.matches(tag)) continue;
+        selected += 1;
+        yield tag;
+      }
+      progress.checkpoint();
+    }
+    progress.report(Report.tags, { message: `tags listed, ${selected} selected by the filters`, done: listed, state: 'completed' });
+  }
+
+  await failFast.each(selectedTags(), concurrency, async (tag) => {
+    progress.checkpoint();
+    const outcome = await walker.visitTag(tag);
+    if (outcome.accepted) producedTags.set(tag, outcome.digest);
+    else if (outcome.kind === 'failed') failedTags.push(tag);
+  });
+  selected += filter.digests.length;
+  await failFast.each(filter.digests, concurrency, (digest) => walker.visit(digest, digest));
 
   const { failedSubjects } = await collectReferrers({
     failFast,
-    concurrency: remote.downloadConcurrency,
+    concurrency,
     client,
     walker,
     progress,
-    upstreamTags,
+    supplyChainTags,
     syncSignatures: remote.syncSignatures,
     syncReferrers: remote.syncReferrers,
-    addTag: (tag, digest) => producedTags.set(tag, digest),
+    addTag: (tag, digest) => {
+      if (!producedTags.has(tag)) collectedTags.add(tag);
+      producedTags.set(tag, digest);
+    },
   });
-  return { producedTags, failedSubjects };
+  return { producedTags, failedTags, failedSubjects, selected, collectedTags, digests: filter.digests };
+}
+
+/** The warnings of a sync that completed: what a glance at `completed` would miss. */
+function warnings(selected: number, mirrored: number, failed: number, failedSubjects: number): TaskWarning[] {
+  const out: TaskWarning[] = [];
+  if (selected > 0 && mirrored === 0) {
+    out.push({ code: 'NOTHING_MIRRORED', message: `0 of ${selected} selected tags and digests were mirrored: see the refused and failed reports` });
+  }
+  if (failed > 0) {
+    out.push({ code: 'CONTENT_FAILED', message: `${failed} manifests could not be brought in; what they replace was kept as it was` });
+  }
+  if (failedSubjects > 0) {
+    out.push({ code: 'REFERRERS_UNLISTED', message: `the referrers of ${failedSubjects} manifests could not be listed; those kept what they had` });
+  }
+  return out;
+}
+
+interface MirrorInput {
+  walker: ManifestWalker;
+  producedTags: Map<string, string>;
+  /** Tags whose new target failed: they keep their previous target. */
+  failedTags: readonly string[];
+  /** Subjects whose referrers could not be listed: their referrers stay as they were. */
+  failedSubjects: ReadonlySet<string>;
 }
 
 /**
- * A mirror version is exactly what this sync produced, except that referrers of
- * subjects whose referrers could not be listed stay as they were.
+ * A mirror version is exactly what this sync produced, except that what failed
+ * keeps its previous state: a tag whose new target failed keeps its old one,
+ * a failed digest the version held stays, and with each kept manifest stay
+ * its children and referrers; referrers of subjects whose referrers could not
+ * be listed stay too. Refused content leaves.
  */
-async function mirrorChanges(
-  prisma: PrismaClient,
-  repositoryId: string,
-  produced: Set<string>,
-  producedTags: Map<string, string>,
-  failedSubjects: Set<string>,
-) {
+async function mirrorChanges(prisma: PrismaClient, repositoryId: string, input: MirrorInput) {
+  const { walker, producedTags } = input;
   const latest = (await prisma.repository.findUniqueOrThrow({ where: { id: repositoryId }, select: { latestVersion: true } })).latestVersion;
   const current = await versionManifests(prisma, repositoryId, latest);
-  const keep = new Set(produced);
-  if (failedSubjects.size > 0) {
-    const kept = await prisma.manifest.findMany({
-      where: { digest: { in: [...current] }, subjectDigest: { in: [...failedSubjects] } },
-      select: { digest: true },
-    });
-    kept.forEach((m) => keep.add(m.digest));
+  const keep = new Set(walker.accepted);
+  const previous = new Set<string>();
+  const kept = (digest: string) => {
+    if (keep.has(digest) || !current.has(digest)) return;
+    keep.add(digest);
+    previous.add(digest);
+  };
+  for (const names of chunked(input.failedTags)) {
+    const rows = await prisma.repositoryTag.findMany({ where: { repositoryId, name: { in: names }, ...inVersion(latest) }, select: { name: true, manifestDigest: true } });
+    for (const row of rows) {
+      producedTags.set(row.name, row.manifestDigest);
+      kept(row.manifestDigest);
+    }
   }
-  const currentTags = await versionTags(prisma, repositoryId, latest);
+  walker.failed.forEach(kept);
+  // What a kept manifest needs from the version stays with it: its children, and referrers of it or of failed subjects.
+  let frontier = [...previous, ...input.failedSubjects];
+  while (frontier.length > 0) {
+    const next: string[] = [];
+    for (const digests of chunked(frontier)) {
+      const children = await prisma.manifestChild.findMany({ where: { indexDigest: { in: digests } }, select: { childDigest: true } });
+      const referrers = await prisma.manifest.findMany({ where: { subjectDigest: { in: digests } }, select: { digest: true } });
+      for (const digest of [...children.map((c) => c.childDigest), ...referrers.map((r) => r.digest)]) {
+        if (keep.has(digest) || !current.has(digest)) continue;
+        kept(digest);
+        next.push(digest);
+      }
+    }
+    frontier = next;
+  }
   return {
     addManifests: keep,
     removeManifests: [...current].filter((d) => !keep.has(d)),
     addTags: producedTags,
-    removeTags: [...currentTags.keys()].filter((name) => !producedTags.has(name)),
+    replaceTags: true,
   };
+}
+
+function* chunked<T>(items: readonly T[], size = MAX_BATCH_KEYS): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }

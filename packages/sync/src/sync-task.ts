@@ -20,6 +20,7 @@ export function syncTaskHandler(deps: SyncTaskDeps): TaskHandler<'sync'> {
     const remote = await deps.prisma.remote.findUnique({ where: { id: remoteId } });
     if (!remote) throw new TaskError('REMOTE_UNKNOWN', `remote ${remoteId} no longer exists`);
     const client = clientForRemote(remote, deps.secretKey, {
+      signal: ctx.signal,
       onRateLimit: (info) => ctx.report(Report.rateLimit, { message: `upstream rate limit: ${JSON.stringify(info)}` }),
     });
     const { policy } = await loadPolicy(deps.prisma);
@@ -27,6 +28,9 @@ export function syncTaskHandler(deps: SyncTaskDeps): TaskHandler<'sync'> {
       { prisma: deps.prisma, storage: deps.storage, client, progress: ctx },
       { repositoryId, remote, mirror, policy, maxManifestBytes: deps.maxManifestBytes },
     );
-    return { createdResources: result.version === null ? [] : [repositoryVersionHref(repositoryId, result.version)] };
+    return {
+      createdResources: result.version === null ? [] : [repositoryVersionHref(repositoryId, result.version)],
+      warnings: result.warnings,
+    };
   };
 }

@@ -2,8 +2,8 @@ import { isDigest } from '@cistern/oci';
 import picomatch from 'picomatch';
 
 export interface TagFilter {
-  /** Tags to sync from those the upstream lists. */
-  tags(all: Iterable<string>): string[];
+  /** Whether a tag the upstream lists is to be synced. */
+  matches(tag: string): boolean;
   /** Digests named in `includes`: synced exactly, whatever the tags say. */
   digests: string[];
 }
@@ -19,7 +19,7 @@ export function createTagFilter(includes: readonly string[], excludes: readonly 
   const excludeGlobs = excludes.filter((p) => !isDigest(p));
   const excluded = excludeGlobs.length > 0 ? picomatch(excludeGlobs, { dot: true }) : () => false;
   return {
-    tags: (all) => [...all].filter((tag) => included(tag) && !excluded(tag)),
+    matches: (tag) => included(tag) && !excluded(tag),
     digests: digests.filter((d) => !excludes.includes(d)),
   };
 }

@@ -82,7 +82,8 @@ describe('sync from CNCF Distribution', () => {
       }
     }
     expect(progress.done(Report.manifestsNew)).toBe(manifests.size);
-    expect(progress.done(Report.manifestsSkipped)).toBe(0);
+    expect(progress.done(Report.manifestsRefused)).toBe(0);
+    expect(progress.done(Report.manifestsFailed)).toBe(0);
   });
 
   it('resyncs with zero manifest GETs and writes no version when nothing changed', async () => {

@@ -1,9 +1,11 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { versionManifests } from '@cistern/db';
-import { TaskCanceledError, TaskError } from '@cistern/queue';
+import { versionManifests, versionTags } from '@cistern/db';
+import { DEFAULT_POLICY } from '@cistern/oci';
+import { TaskCanceledError } from '@cistern/queue';
 import { pushImage, startDistribution, startFaultProxy, type Distribution, type FaultProxy } from '@cistern/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Report } from '../src/index.ts';
 import { RecordingProgress, SyncHarness } from './harness.ts';
 
 const h = new SyncHarness();
@@ -31,15 +33,17 @@ async function tempFiles(): Promise<string[]> {
 }
 
 describe('sync failures', () => {
-  it('fails cleanly on a persistent upstream fault: no version, nothing partial visible', async () => {
+  it('names a blob that keeps failing upstream as failed, mirrors nothing partial, and warns', async () => {
     const repo = 'faults/persistent';
     const image = await pushImage(upstream, repo, 'v1', { layers: [Buffer.alloc(64 * 1024, 1)] });
     proxy.inject({ method: 'GET', kind: 'blob', pathIncludes: image.blobs[1], fault: { type: 'status', status: 503 } });
     const remote = await h.remote({ url: proxy.url, upstreamName: repo });
     const repository = await h.repository();
-    const error = await h.sync(remote, repository).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TaskError);
-    expect(error).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryable: true });
+    const { result, progress } = await h.sync(remote, repository);
+    expect(result.version).toBeNull();
+    expect(result.warnings.map((w) => w.code)).toEqual(['NOTHING_MIRRORED', 'CONTENT_FAILED']);
+    expect(progress.reports.get(Report.blobsFailed)?.items).toEqual([{ name: image.blobs[1], reason: expect.stringMatching(/^UPSTREAM_UNAVAILABLE/) }]);
+    expect(progress.reports.get(Report.manifestsFailed)?.items?.map((i) => i.name)).toEqual([image.digest]);
     expect(await versionCount(repository.id)).toBe(1);
     expect(await h.storage.exists(image.blobs[1] as string)).toBe(false);
     expect(await tempFiles()).toEqual([]);
@@ -51,10 +55,50 @@ describe('sync failures', () => {
     proxy.inject({ method: 'GET', kind: 'blob', pathIncludes: image.blobs[1], fault: { type: 'corrupt' } });
     const remote = await h.remote({ url: proxy.url, upstreamName: repo });
     const repository = await h.repository();
-    await expect(h.sync(remote, repository)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    const { result, progress } = await h.sync(remote, repository);
+    expect(result.version).toBeNull();
+    expect(progress.reports.get(Report.blobsFailed)?.items?.[0]?.reason).toMatch(/^DIGEST_MISMATCH/);
     expect(await h.storage.exists(image.blobs[1] as string)).toBe(false);
     expect(await versionCount(repository.id)).toBe(1);
     expect(await tempFiles()).toEqual([]);
+  });
+
+  it('keeps a tag on its previous target in a mirror sync when its new target fails, and drops what was refused', async () => {
+    const repo = 'faults/keep';
+    const before = await pushImage(upstream, repo, 'moving', { layers: [Buffer.alloc(8 * 1024, 3)] });
+    const leaving = await pushImage(upstream, repo, 'leaving', { layers: [Buffer.alloc(8 * 1024, 4)] });
+    const steady = await pushImage(upstream, repo, 'steady', { layers: [Buffer.alloc(8 * 1024, 5)] });
+    const remote = await h.remote({ url: proxy.url, upstreamName: repo });
+    const repository = await h.repository();
+    expect((await h.sync(remote, repository, { mirror: true })).result.version).toBe(1);
+
+    // Upstream moves `moving` to an image whose layer never verifies, and `leaving` to one the policy refuses.
+    const after = await pushImage(upstream, repo, 'moving', { layers: [Buffer.alloc(8 * 1024, 6)] });
+    await pushImage(upstream, repo, 'leaving', { layers: [Buffer.alloc(8 * 1024, 7)], artifactType: 'application/vnd.example.refused.v1+json' });
+    proxy.inject({ method: 'GET', kind: 'blob', pathIncludes: after.blobs[1], fault: { type: 'corrupt' } });
+    const policy = { ...DEFAULT_POLICY, deny: ['application/vnd.example.refused.*'] };
+    const { result, progress } = await h.sync(remote, repository, { mirror: true, policy });
+    expect(result.version).toBe(2);
+    expect(result.warnings.map((w) => w.code)).toEqual(['CONTENT_FAILED']);
+    expect(Object.fromEntries(await versionTags(h.db.prisma, repository.id, 2))).toEqual({ moving: before.digest, steady: steady.digest });
+    expect(await versionManifests(h.db.prisma, repository.id, 2)).toEqual(new Set([before.digest, steady.digest]));
+    expect(progress.reports.get(Report.manifestsFailed)?.items?.map((i) => i.name)).toEqual([after.digest]);
+    expect(progress.reports.get(Report.manifestsRefused)?.items?.map((i) => i.name)).toEqual(['leaving']);
+    expect(leaving.digest).not.toBe(before.digest);
+  });
+
+  it('skips and names a manifest whose bytes never match its digest, and mirrors the rest', async () => {
+    const repo = 'faults/bad-manifest';
+    const bad = await pushImage(upstream, repo, 'bad');
+    const good = await pushImage(upstream, repo, 'good', { layers: [Buffer.alloc(1024, 8)] });
+    proxy.inject({ method: 'GET', kind: 'manifest', pathIncludes: bad.digest, fault: { type: 'corrupt' } });
+    const remote = await h.remote({ url: proxy.url, upstreamName: repo, maxRetries: 1 });
+    const repository = await h.repository();
+    const { result, progress } = await h.sync(remote, repository, { mirror: true });
+    expect(result.version).toBe(1);
+    expect(Object.fromEntries(await versionTags(h.db.prisma, repository.id, 1))).toEqual({ good: good.digest });
+    const failed = progress.reports.get(Report.manifestsFailed)?.items ?? [];
+    expect(failed).toEqual([{ name: 'bad', reason: expect.stringMatching(/^DIGEST_MISMATCH/) }]);
   });
 
   it('recovers from a few transient faults within the retries', async () => {

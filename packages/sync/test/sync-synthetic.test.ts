@@ -60,7 +60,7 @@ describe('sync from a synthetic upstream', () => {
     expect(result.version).toBe(1);
     expect([...(await versionTags(h.db.prisma, repository.id, 1)).keys()]).toEqual(['good']);
     expect(await versionManifests(h.db.prisma, repository.id, 1)).toEqual(new Set([good.digest]));
-    const skipped = progress.reports.get(Report.manifestsSkipped);
+    const skipped = progress.reports.get(Report.manifestsRefused);
     expect(skipped?.done).toBe(3);
     const reasons = Object.fromEntries((skipped?.items ?? []).map((i) => [i.name, i.reason]));
     expect(reasons['unknown-type']).toMatch(/UNSUPPORTED_MEDIA_TYPE|MANIFEST_INVALID/);
@@ -77,7 +77,7 @@ describe('sync from a synthetic upstream', () => {
     const { result, progress } = await h.sync(remote, repository);
     expect(result.version).toBe(1);
     expect(await versionManifests(h.db.prisma, repository.id, 1)).toEqual(new Set([signed.digest]));
-    expect(progress.reports.get(Report.manifestsSkipped)?.items?.[0]?.reason).toMatch(/^MANIFEST_UNKNOWN/);
+    expect(progress.reports.get(Report.manifestsRefused)?.items?.[0]?.reason).toMatch(/^MANIFEST_UNKNOWN/);
   });
 
   it('accepts schema 1 and the old OCI artifact manifest as legacy content', async () => {

@@ -21,6 +21,7 @@ export function toTask(row: TaskRow): z.input<typeof Task> {
     params: row.params as Record<string, unknown>,
     progressReports: row.progressReports as z.input<typeof Task>['progressReports'],
     error: row.error as z.input<typeof Task>['error'],
+    warnings: row.warnings as z.input<typeof Task>['warnings'],
     createdResources: row.createdResources,
     worker: row.worker,
     createdAt: row.createdAt.toISOString(),

@@ -22,6 +22,9 @@ export const Task = z
     params: z.record(z.string(), z.unknown()),
     progressReports: z.array(ProgressReport),
     error: z.object({ code: z.string(), message: z.string(), detail: z.unknown().optional() }).nullable(),
+    warnings: z
+      .array(z.object({ code: z.string(), message: z.string() }))
+      .describe('what a task that completed wants its reader to know, e.g. NOTHING_MIRRORED when none of the selected tags could be mirrored'),
     createdResources: z.array(z.string()).describe('hrefs of what the task made, e.g. the new repository version'),
     worker: z.string().nullable(),
     createdAt: Timestamp,

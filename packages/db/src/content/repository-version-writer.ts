@@ -9,6 +9,8 @@ export interface VersionChanges {
   /** name → manifest digest; a name already present with another digest moves. */
   addTags?: Iterable<readonly [string, string]>;
   removeTags?: Iterable<string>;
+  /** `addTags` is the new version's whole tag set: every other tag is removed (a mirror sync). */
+  replaceTags?: boolean;
 }
 
 export interface WrittenVersion {
@@ -73,7 +75,9 @@ export async function writeRepositoryVersion(
         const row = tagRow.get(name);
         if (row) closeTags.add(row.id);
       }
+      const named = new Set<string>();
       for (const [name, digest] of changes.addTags ?? []) {
+        if (changes.replaceTags) named.add(name);
         if (!present(digest)) {
           throw new VersionWriteError('TAG_TARGET_MISSING', `tag ${name} points at ${digest}, which the new version does not contain`);
         }
@@ -86,7 +90,7 @@ export async function writeRepositoryVersion(
         openTagRows.set(name, digest);
       }
       for (const row of openTags) {
-        if (!present(row.manifestDigest)) closeTags.add(row.id);
+        if (!present(row.manifestDigest) || (changes.replaceTags && !named.has(row.name))) closeTags.add(row.id);
       }
 
       if (addManifests.size + removeManifests.size + closeTags.size + openTagRows.size === 0) return null;

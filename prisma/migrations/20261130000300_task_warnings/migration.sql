@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Task" ADD COLUMN "warnings" JSONB NOT NULL DEFAULT '[]';
