@@ -9,6 +9,7 @@ import {
   RegistryContent,
   sha256,
   startQuay,
+  type DockerHub,
   ZOO,
   type Corpus,
   type ZooMember,
@@ -147,5 +148,94 @@ describe.each(names.filter((n) => n !== 'k8s'))('zoo member %s with skopeo', (na
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('what sets each member apart', () => {
+  const challengeOf = (response: Response): Record<string, string> =>
+    Object.fromEntries([...(response.headers.get('www-authenticate') ?? '').matchAll(/(\w+)="([^"]*)"/g)].map(([, k = '', v = '']) => [k, v]));
+
+  it('docker-hub: a realm on another origin, library/ names, a pull budget only GETs spend', async () => {
+    const hub = members['docker-hub'] as DockerHub;
+    expect(new URL(challengeOf(await fetch(`${hub.url}/v2/`)).realm ?? '').origin).toBe(hub.origins.auth?.url);
+    const bare = await new SpecClient(hub).get('/v2/corpus/tags/list', 'GET', 'application/json');
+    expect(bare.response.status).toBe(401);
+    expect(challengeOf(bare.response).error).toBe('insufficient_scope');
+
+    const client = new SpecClient(hub);
+    const left = hub.budget.remaining;
+    const head = await client.get('/v2/library/corpus/manifests/multi', 'HEAD');
+    expect(head.response.headers.get('ratelimit-limit')).toBe('100;w=21600');
+    expect(head.response.headers.get('ratelimit-remaining')).toBe(`${left};w=21600`);
+    await client.get('/v2/library/corpus/manifests/multi');
+    expect(hub.budget.remaining).toBe(left - 1);
+    hub.budget.remaining = 0;
+    const limited = await client.get('/v2/library/corpus/manifests/multi');
+    expect(limited.response.status).toBe(429);
+    expect(limited.response.headers.get('retry-after')).toBe('21600');
+    expect(limited.body.toString()).toContain('TOOMANYREQUESTS');
+    expect((await client.get('/v2/library/corpus/manifests/multi', 'HEAD')).response.status).toBe(200);
+    hub.budget.remaining = hub.budget.limit;
+  });
+
+  it('quay: pages by an opaque next_page whatever n and last say', async () => {
+    const response = await fetch(`${members.quay.url}/v2/corpus/tags/list?n=100&last=multi`);
+    const tags = Object.keys(corpus.tags).sort();
+    expect(((await response.json()) as { tags: string[] }).tags).toEqual(tags.slice(0, 2));
+    expect(response.headers.get('link')).toMatch(/^<\/v2\/corpus\/tags\/list\?n=2&next_page=[\w-]+>; rel="next"$/);
+  });
+
+  it('ecr: Basic auth, and no Docker-Content-Digest', async () => {
+    const refused = await fetch(`${members.ecr.url}/v2/corpus/manifests/multi`, { method: 'HEAD' });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toMatch(/^Basic realm="/);
+    const got = await new SpecClient(members.ecr).get('/v2/corpus/manifests/multi');
+    expect(got.response.headers.get('docker-content-digest')).toBeNull();
+    expect(sha256(got.body)).toBe(corpus.index);
+  });
+
+  it('k8s: every request redirected to another origin and path that challenges on its own; blobs on to storage', async () => {
+    const k8s = members.k8s;
+    const target = k8s.origins['artifact-registry']?.url;
+    const redirect = await fetch(`${k8s.url}/v2/corpus/tags/list?n=10`, { redirect: 'manual' });
+    expect(redirect.status).toBe(307);
+    expect(redirect.headers.get('location')).toBe(`${target}/v2/k8s-artifacts-prod/images/corpus/tags/list?n=10`);
+    const challenged = await fetch(redirect.headers.get('location') ?? '');
+    expect(challenged.status).toBe(401);
+    expect(challengeOf(challenged)).toMatchObject({ realm: `${target}/v2/token`, scope: 'repository:k8s-artifacts-prod/images/corpus:pull' });
+
+    k8s.resetCounts();
+    const blob = [...corpus.blobs][0] ?? '';
+    expect(sha256((await new SpecClient(k8s).get(`/v2/corpus/blobs/${blob}`, 'GET', '*/*')).body)).toBe(blob);
+    const statuses = Object.fromEntries(Object.entries(k8s.origins).map(([role, origin]) => [role, origin.counts().blob]));
+    expect(statuses).toEqual({ registry: 1, 'artifact-registry': 2, storage: 1 });
+  });
+
+  it('gcr: blobs redirect to signed URLs that refuse Authorization and bad signatures', async () => {
+    const gcr = members.gcr;
+    const blob = [...corpus.blobs][0] ?? '';
+    const client = new SpecClient(gcr);
+    await client.get('/v2/corpus/tags/list', 'GET', 'application/json');
+    gcr.resetCounts();
+    await client.get(`/v2/corpus/blobs/${blob}`, 'GET', '*/*');
+    const signed = new URL(gcr.origins.storage?.requests[0]?.url ?? '', gcr.origins.storage?.url);
+    expect(signed.searchParams.get('X-Signature')).toMatch(/^[a-f0-9]{64}$/);
+    expect((await fetch(signed)).status).toBe(200);
+    expect((await fetch(signed, { headers: { authorization: 'Bearer x' } })).status).toBe(400);
+    signed.searchParams.set('X-Signature', '00');
+    expect((await fetch(signed)).status).toBe(403);
+    expect(gcr.leaks()).toBe(1);
+  });
+
+  it.each(['harbor', 'acr'] as const)('%s: the Referrers API filters by artifactType and says so', async (name) => {
+    const client = new SpecClient(members[name]);
+    const entries = async (query: string) => {
+      const { response, body } = await client.get(`/v2/corpus/referrers/${corpus.index}${query}`, 'GET', 'application/vnd.oci.image.index.v1+json');
+      return { status: response.status, filters: response.headers.get('oci-filters-applied'), manifests: body.length ? (JSON.parse(body.toString()) as { manifests: { digest: string; artifactType: string }[] }).manifests : [] };
+    };
+    expect(await entries('?artifactType=application/spdx%2Bjson')).toEqual({ status: 200, filters: 'artifactType', manifests: [expect.objectContaining({ digest: corpus.sbom, artifactType: 'application/spdx+json' })] });
+    expect(await entries('?artifactType=application/vnd.other')).toMatchObject({ filters: 'artifactType', manifests: [] });
+    expect((await client.get(`/v2/corpus/referrers/sha256:${'0'.repeat(64)}`)).response.status).toBe(200);
+    expect((await client.get('/v2/corpus/referrers/sha256:NOPE')).response.status).toBe(400);
   });
 });
