@@ -75,6 +75,7 @@ export async function startDockerHub(content: RegistryContent, options: DockerHu
   );
   const member = assembleMember({
     name: 'docker-hub',
+    auth: 'bearer',
     registry,
     others: { auth },
     storage: cdn,

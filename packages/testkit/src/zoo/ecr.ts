@@ -22,5 +22,5 @@ export async function startEcr(content: RegistryContent): Promise<ZooMember> {
       blobRedirect: (_name, digest) => ({ status: 307, location: s3.sign(digest) }),
     }),
   );
-  return assembleMember({ name: 'ecr', registry, storage: s3, credentials, sendsDigests: false });
+  return assembleMember({ name: 'ecr', auth: 'basic', registry, storage: s3, credentials, sendsDigests: false });
 }

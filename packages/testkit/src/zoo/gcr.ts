@@ -15,5 +15,5 @@ export async function startGcr(content: RegistryContent): Promise<ZooMember> {
     realmPath: '/v2/token',
     blobRedirect: (_name, digest) => ({ status: 302, location: storage.sign(digest) }),
   });
-  return assembleMember({ name: 'gcr', registry: origin, storage });
+  return assembleMember({ name: 'gcr', auth: 'bearer', registry: origin, storage });
 }

@@ -29,5 +29,5 @@ export async function startK8s(content: RegistryContent): Promise<ZooMember> {
     const path = route.verb === 'ping' ? '/v2/' : `/v2/${prefix}${route.name}/${route.verb}/${route.reference}`;
     res.writeHead(307, { location: `${artifactRegistry.url}${path}${url.search}` }).end();
   });
-  return assembleMember({ name: 'k8s', registry, others: { 'artifact-registry': artifactRegistry }, storage });
+  return assembleMember({ name: 'k8s', auth: 'bearer', registry, others: { 'artifact-registry': artifactRegistry }, storage });
 }

@@ -8,6 +8,8 @@ export interface ZooMember {
   /** The registry URL a client is given. */
   readonly url: string;
   readonly host: string;
+  /** How it wants clients to authenticate: not at all, Basic, or Bearer tokens from a realm. */
+  readonly auth: 'none' | 'basic' | 'bearer';
   /** Credentials a client must configure (ECR); anonymous pulls work everywhere else. */
   readonly credentials?: { username: string; password: string };
   /** Whether manifest HEAD and GET carry `Docker-Content-Digest`. */
@@ -28,6 +30,7 @@ export interface ZooMember {
 
 export interface MemberParts {
   name: string;
+  auth: ZooMember['auth'];
   /** The origin clients are pointed at. */
   registry: Origin;
   /** Other origins: token realms, redirect targets. */
@@ -45,6 +48,7 @@ export function assembleMember(parts: MemberParts): ZooMember {
   const all = Object.values(origins);
   return {
     name: parts.name,
+    auth: parts.auth,
     url: parts.registry.url,
     host: parts.registry.host,
     ...(parts.credentials ? { credentials: parts.credentials } : {}),

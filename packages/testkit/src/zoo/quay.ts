@@ -27,5 +27,5 @@ export async function startQuay(content: RegistryContent, options: QuayOptions =
     return { page, next: `${url.pathname}?n=${pageSize}&next_page=${next}` };
   };
   const registry = await startOrigin(registryHandler({ content, tagPaging: paging }));
-  return assembleMember({ name: 'quay', registry });
+  return assembleMember({ name: 'quay', auth: 'none', registry });
 }
