@@ -20,6 +20,15 @@ interface ReferrerFields {
   annotations?: Record<string, string>;
 }
 
+/** A manifest's fields, or undefined for bytes that are not JSON (content may be stored under any media type). */
+function jsonFields(bytes: Buffer): ReferrerFields | undefined {
+  try {
+    return JSON.parse(bytes.toString()) as ReferrerFields;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * In-memory registry content shared by every zoo member: repositories of
  * byte-exact manifests, tags and blobs, and the referrers of a digest as the
@@ -90,8 +99,8 @@ export class RegistryContent {
   referrers(name: string, digest: string, artifactType?: string): Descriptor[] {
     const manifests = this.repositories.get(name)?.manifests.values() ?? [];
     return [...manifests].flatMap((m) => {
-      const fields = JSON.parse(m.bytes.toString()) as ReferrerFields;
-      if (fields.subject?.digest !== digest) return [];
+      const fields = jsonFields(m.bytes);
+      if (fields?.subject?.digest !== digest) return [];
       const type = fields.artifactType ?? fields.config?.mediaType;
       if (artifactType !== undefined && type !== artifactType) return [];
       return [{ mediaType: m.mediaType, digest: m.digest, size: m.bytes.length, ...(type ? { artifactType: type } : {}), ...(fields.annotations ? { annotations: fields.annotations } : {}) }];
