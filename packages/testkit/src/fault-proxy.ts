@@ -13,7 +13,8 @@ export function pathKind(path: string): PathKind {
   if (p.includes('/blobs/') || p.startsWith('/cdn/')) return 'blob';
   if (p.endsWith('/tags/list')) return 'tags';
   if (p.includes('/referrers/')) return 'referrers';
-  if (p.startsWith('/token')) return 'token';
+  // Realms live at /token (Docker Hub, GHCR), /v2/token (GCR), /service/token (Harbor), /oauth2/token (ACR).
+  if (p.startsWith('/token') || p.endsWith('/token')) return 'token';
   return 'other';
 }
 
