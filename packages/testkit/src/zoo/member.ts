@@ -1,4 +1,4 @@
-import { countRequests, emptyCounts, type Origin, type RequestCounts } from './origin.ts';
+import { countRequests, emptyCounts, type LoggedRequest, type Origin, type RequestCounts } from './origin.ts';
 import type { SignedStorage } from './storage.ts';
 
 /** One registry of the zoo, as a client configures it, with what its origins received. */
@@ -22,6 +22,8 @@ export interface ZooMember {
   repositoryFor(name: string): string;
   /** Requests received by all its origins since the last `resetCounts`, by kind. */
   counts(): RequestCounts;
+  /** Every request its origins received since the last `resetCounts` (a redirected one at each origin it passed). */
+  requests(): LoggedRequest[];
   /** Requests that reached a storage origin with an Authorization header. */
   leaks(): number;
   resetCounts(): void;
@@ -57,6 +59,7 @@ export function assembleMember(parts: MemberParts): ZooMember {
     origins,
     repositoryFor: parts.repositoryFor ?? ((name) => name),
     counts: () => all.reduce((counts, origin) => countRequests(origin.requests, counts), emptyCounts()),
+    requests: () => all.flatMap((origin) => origin.requests),
     leaks: () => parts.storage?.leaks() ?? 0,
     resetCounts() {
       for (const origin of all) origin.requests.length = 0;

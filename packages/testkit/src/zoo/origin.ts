@@ -13,6 +13,8 @@ export interface LoggedRequest {
   url: string;
   kind: RequestKind;
   authorization: string | undefined;
+  /** The status it was answered with, once answered. */
+  status?: number;
 }
 
 /** Handles one request; `url` is parsed against the origin. */
@@ -50,7 +52,9 @@ export async function startOrigin(handle: OriginHandler, kind?: RequestKind): Pr
   const server = createServer((req, res) => {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    requests.push({ method, url: req.url ?? '/', kind: kind ?? requestKind(method, url.pathname), authorization: req.headers.authorization });
+    const logged: LoggedRequest = { method, url: req.url ?? '/', kind: kind ?? requestKind(method, url.pathname), authorization: req.headers.authorization };
+    requests.push(logged);
+    res.on('finish', () => (logged.status = res.statusCode));
     req.resume();
     handle(req, res, url);
   });
