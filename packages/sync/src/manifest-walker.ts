@@ -38,6 +38,8 @@ const maxBatchedManifestBytes = 64 * 1024;
 export class ManifestWalker {
   readonly accepted = new Set<string>();
   private readonly skippedItems: { name: string; reason: string }[] = [];
+  /** Digests the media-type policy refused this sync. */
+  private readonly refused = new Set<string>();
   private readonly visits = new Map<string, Promise<Outcome>>();
   /** Concurrent visits share their database round trips. */
   private readonly findStored = batched((digests: readonly string[]) => this.lookUpStored(digests), MAX_BATCH_KEYS);
@@ -97,7 +99,16 @@ export class ManifestWalker {
       throw error;
     }
     const decision = evaluatePolicy(loaded.parsed, policy);
-    if (decision.decision === 'reject') return this.skip(label, `rejected by the media-type policy: ${decision.reason}`);
+    if (decision.decision === 'reject') return this.refuse(digest, label, `rejected by the media-type policy: ${decision.reason}`);
+    const kept = this.keptChildren(loaded.parsed);
+    // allSettled, not all: a failing child must not leave its siblings running unawaited.
+    const children = await Promise.allSettled(kept.map((child) => this.visit(child.digest, `${label} > ${child.digest}`)));
+    const failed = children.find((c) => c.status === 'rejected');
+    if (failed) throw failed.reason;
+    // An index of refused manifests only (such as a tag-schema referrers index) would list nothing the version serves.
+    if (kept.length > 0 && kept.every((child) => this.refused.has(child.digest))) {
+      return this.refuse(digest, label, 'rejected by the media-type policy: every manifest this index lists was refused');
+    }
     if (loaded.isNew) {
       await this.save(toManifestRecord(loaded.parsed, await this.schema1Sizes(loaded.parsed)));
       progress.increment(Report.manifestsNew, 1, 'new manifests stored');
@@ -106,11 +117,13 @@ export class ManifestWalker {
     }
     this.accepted.add(digest);
     this.options.onAccepted(loaded.parsed);
-    // allSettled, not all: a failing child must not leave its siblings running unawaited.
-    const children = await Promise.allSettled(this.keptChildren(loaded.parsed).map((child) => this.visit(child.digest, `${label} > ${child.digest}`)));
-    const failed = children.find((c) => c.status === 'rejected');
-    if (failed) throw failed.reason;
     return { accepted: true, digest };
+  }
+
+  /** Skips a manifest the policy refuses, and remembers it: an index listing refused manifests only follows them. */
+  private refuse(digest: string, label: string, reason: string): Outcome {
+    this.refused.add(digest);
+    return this.skip(label, reason);
   }
 
   private async fetchOrLoad(digest: string): Promise<{ parsed: ParsedManifest; isNew: boolean }> {
