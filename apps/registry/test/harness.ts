@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { envSchema, sealSecret, createLogger } from '@cistern/config';
 import { createRepository, openDatabase, type Database, type Prisma, type Remote, type Repository } from '@cistern/db';
-import { DEFAULT_POLICY } from '@cistern/oci';
+import { DEFAULT_POLICY, type MediaTypePolicy } from '@cistern/oci';
 import type { Resources } from '@cistern/runtime';
 import { FilesystemBlobStore } from '@cistern/storage';
 import { clientForRemote, syncRepository, type SyncProgress } from '@cistern/sync';
@@ -94,20 +94,25 @@ export class RegistryHarness {
   }
 
   /** A real sync of the remote into the repository (a new version, if anything changed). */
-  async sync(remote: Remote, repository: Repository, mirror = false): Promise<number | null> {
+  async sync(remote: Remote, repository: Repository, mirror = false, policy: MediaTypePolicy = DEFAULT_POLICY): Promise<number | null> {
     const client = clientForRemote(remote, this.secretKey, { retryBaseMs: 10, retryMaxMs: 50 });
     const result = await syncRepository(
       { prisma: this.db.prisma, storage: this.storage, client, progress: quietProgress },
-      { repositoryId: repository.id, remote, mirror, policy: DEFAULT_POLICY, maxManifestBytes: 4 * 1024 * 1024 },
+      { repositoryId: repository.id, remote, mirror, policy, maxManifestBytes: 4 * 1024 * 1024 },
     );
     return result.version;
   }
 
   /** Remote + repository + sync + distribution in one step; returns the repository. */
-  async mirror(url: string, upstreamName: string, basePath: string, options: { policy?: Remote['policy']; private?: boolean; includes?: string[] } = {}): Promise<{ remote: Remote; repository: Repository }> {
+  async mirror(
+    url: string,
+    upstreamName: string,
+    basePath: string,
+    options: { policy?: Remote['policy']; private?: boolean; includes?: string[]; mediaTypes?: MediaTypePolicy } = {},
+  ): Promise<{ remote: Remote; repository: Repository }> {
     const remote = await this.remote({ url, upstreamName, policy: options.policy ?? 'immediate', includes: options.includes ?? [] });
     const repository = await this.repository();
-    await this.sync(remote, repository);
+    await this.sync(remote, repository, false, options.mediaTypes);
     await this.distribution(basePath, repository.id, options.private ?? false);
     return { remote, repository };
   }

@@ -144,6 +144,24 @@ export class ManifestWalker {
     }
     const decision = evaluatePolicy(loaded.parsed, policy);
     if (decision.decision === 'reject') return this.skip(label, 'refused', `rejected by the media-type policy: ${decision.reason}`);
+    const children = this.keptChildren(loaded.parsed).map((child) => child.digest);
+    let failedChild: string | undefined;
+    let refusedChildren = 0;
+    // A bounded pool over the children: an index of 20,000 entries keeps `concurrency` visits open, not 20,000.
+    await failFast.each(children, this.options.concurrency, async (child) => {
+      const outcome = await this.visit(child, `${label} > ${child}`);
+      if (outcome.accepted) return;
+      if (outcome.kind === 'failed') failedChild ??= child;
+      else refusedChildren += 1;
+    });
+    if (failedChild !== undefined) {
+      this.failed.add(digest);
+      return this.skip(label, 'failed', `its child ${failedChild} failed`);
+    }
+    // An index of refused manifests only (such as a tag-schema referrers index) would list nothing the version serves.
+    if (children.length > 0 && refusedChildren === children.length) {
+      return this.skip(label, 'refused', 'every manifest this index lists was refused');
+    }
     if (loaded.isNew) {
       await this.save(toManifestRecord(loaded.parsed, await this.schema1Sizes(loaded.parsed)));
       progress.increment(Report.manifestsNew, 1, 'new manifests stored');
@@ -151,17 +169,6 @@ export class ManifestWalker {
       progress.increment(Report.manifestsUnchanged, 1, 'manifests already stored');
     }
     this.options.onAccepted(loaded.parsed);
-    const children = this.keptChildren(loaded.parsed).map((child) => child.digest);
-    let failedChild: string | undefined;
-    // A bounded pool over the children: an index of 20,000 entries keeps `concurrency` visits open, not 20,000.
-    await failFast.each(children, this.options.concurrency, async (child) => {
-      const outcome = await this.visit(child, `${label} > ${child}`);
-      if (!outcome.accepted && outcome.kind === 'failed') failedChild ??= child;
-    });
-    if (failedChild !== undefined) {
-      this.failed.add(digest);
-      return this.skip(label, 'failed', `its child ${failedChild} failed`);
-    }
     this.accepted.add(digest);
     if (children.length > 0) this.childrenOf.set(digest, children);
     return { accepted: true, digest };

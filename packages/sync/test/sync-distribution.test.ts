@@ -14,6 +14,7 @@ import {
   type Distribution,
   type FaultProxy,
 } from '@cistern/testkit';
+import { MediaTypePolicy } from '@cistern/oci';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Report } from '../src/sync-progress.ts';
 import { SyncHarness } from './harness.ts';
@@ -198,6 +199,23 @@ describe('sync from CNCF Distribution', () => {
     const bare = await h.repository();
     await h.sync(none, bare);
     expect(await versionManifests(h.db.prisma, bare.id, 1)).toEqual(new Set([image.digest]));
+  });
+
+  it('refuses an index whose manifests the policy all refused, nested too, and keeps one with an accepted manifest', async () => {
+    const repo = 'lib/policy';
+    const image = await pushImage(upstream, repo, undefined);
+    const sbom = await pushImage(upstream, repo, undefined, { artifactType: 'application/spdx+json' });
+    const sboms = await pushIndex(upstream, repo, 'sboms', [sbom.descriptor]);
+    await pushIndex(upstream, repo, 'nested', [sboms.descriptor]);
+    const both = await pushIndex(upstream, repo, 'both', [image.descriptor, sbom.descriptor]);
+    const remote = await h.remote({ url: proxy.url, upstreamName: repo });
+    const repository = await h.repository();
+    const { progress } = await h.sync(remote, repository, { policy: MediaTypePolicy.parse({ artifacts: false }) });
+    expect([...(await versionTags(h.db.prisma, repository.id, 1)).keys()]).toEqual(['both']);
+    expect(await versionManifests(h.db.prisma, repository.id, 1)).toEqual(new Set([both.digest, image.digest]));
+    const reasons = (progress.reports.get(Report.manifestsRefused)?.items ?? []).map((i) => i.reason);
+    expect(reasons.filter((r) => r.endsWith('every manifest this index lists was refused'))).toHaveLength(2);
+    expect(reasons).toHaveLength(3);
   });
 
   it('stores an artifact with an empty config and any layer type', async () => {
