@@ -207,6 +207,8 @@ describe('OpenAPI and docs', () => {
     }
     expect(doc.components.schemas.Remote.properties.password).toBeUndefined();
     expect(doc.components.schemas.Remote.properties.passwordSet).toBeDefined();
+    expect(doc.components.schemas.Remote.properties.proxyPassword).toBeUndefined();
+    expect(doc.components.schemas.Remote.properties.proxyPasswordSet).toBeDefined();
     expect(doc.paths['/api/v1/remotes'].post.responses['409']).toBeDefined();
     expect(doc.paths['/api/v1/repositories/{id}/sync'].post.responses['202']).toBeDefined();
   });

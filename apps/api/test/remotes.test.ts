@@ -60,6 +60,78 @@ describe('remotes', () => {
     expect(h.logLines.join('\n')).not.toContain(secret);
   });
 
+  it('keeps the proxy password write-only: encrypted at rest, never in a response, an error or a log line', async () => {
+    const secret = 'Pr0xy-pa55-that-must-never-leak';
+    const proxy = { proxyUrl: 'http://proxy.example.test:3128', proxyUsername: 'corp' };
+    const created = await h.post('/api/v1/remotes', remoteBody({ ...proxy, proxyPassword: secret }));
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ ...proxy, proxyPasswordSet: true, passwordSet: false });
+    expect(created.body).not.toHaveProperty('proxyPassword');
+    const id = created.body.id;
+    const row = await h.prisma.remote.findUniqueOrThrow({ where: { id } });
+    expect(row.proxyUrl).toBe(proxy.proxyUrl);
+    expect(row.proxyPasswordEncrypted).not.toContain(secret);
+    expect(openSecret(h.resources.secretKey, row.proxyPasswordEncrypted as string)).toBe(secret);
+    const replies = [
+      created,
+      await h.get(`/api/v1/remotes/${id}`),
+      await h.get('/api/v1/remotes'),
+      await h.patch(`/api/v1/remotes/${id}`, { tlsVerify: false }),
+      await h.put(`/api/v1/remotes/${id}`, remoteBody({ name: created.body.name, ...proxy })),
+      await h.patch(`/api/v1/remotes/${id}`, { proxyPassword: secret, proxyUsername: null }),
+      await h.post('/api/v1/remotes', remoteBody({ proxyPassword: secret })),
+      await h.post('/api/v1/remotes', remoteBody({ proxyUrl: `http://corp:${secret}@proxy.example.test:3128` })),
+      await h.put(`/api/v1/remotes/${id}`, remoteBody({ ...proxy, proxyPassword: secret, downloadConcurrency: 0 })),
+    ];
+    for (const reply of replies) expect(reply.text).not.toContain(secret);
+    expect(replies.slice(5).map((r) => r.status)).toEqual([400, 400, 400, 400]);
+    // PATCH and PUT without a proxyPassword keep it; null clears it.
+    expect(replies[3]?.body.proxyPasswordSet).toBe(true);
+    expect(replies[4]?.body.proxyPasswordSet).toBe(true);
+    expect((await h.patch(`/api/v1/remotes/${id}`, { proxyPassword: null })).body.proxyPasswordSet).toBe(false);
+    expect((await h.prisma.remote.findUniqueOrThrow({ where: { id } })).proxyPasswordEncrypted).toBeNull();
+    expect(h.logLines.join('\n')).not.toContain(secret);
+  });
+
+  it('refuses a proxyUrl carrying credentials on create, replace and patch, naming proxyUsername and proxyPassword', async () => {
+    const remote = (await h.post('/api/v1/remotes', remoteBody({ proxyUrl: 'http://proxy.example.test:3128' }))).body;
+    const withUserinfo = { proxyUrl: 'http://corp:hunter2@proxy.example.test:3128' };
+    const replies = [
+      await h.post('/api/v1/remotes', remoteBody(withUserinfo)),
+      await h.put(`/api/v1/remotes/${remote.id}`, remoteBody({ name: remote.name, ...withUserinfo })),
+      await h.patch(`/api/v1/remotes/${remote.id}`, withUserinfo),
+      await h.patch(`/api/v1/remotes/${remote.id}`, { proxyUrl: 'http://only-user@proxy.example.test:3128' }),
+    ];
+    for (const reply of replies) {
+      expect(reply.status).toBe(400);
+      expect(reply.body.error.details).toEqual([{ path: 'body.proxyUrl', code: 'custom', message: 'must not carry credentials: use proxyUsername and proxyPassword' }]);
+    }
+    expect((await h.get(`/api/v1/remotes/${remote.id}`)).body.proxyUrl).toBe('http://proxy.example.test:3128');
+    const orphans = [
+      await h.post('/api/v1/remotes', remoteBody({ proxyUrl: 'http://proxy.example.test:3128', proxyPassword: 'x' })),
+      await h.post('/api/v1/remotes', remoteBody({ proxyUsername: 'corp' })),
+      await h.patch(`/api/v1/remotes/${remote.id}`, { proxyPassword: 'x' }),
+    ];
+    expect(orphans.map((r) => [r.status, r.body.error.details[0].path])).toEqual([
+      [400, 'body.proxyUsername'],
+      [400, 'body.proxyUrl'],
+      [400, 'body.proxyUsername'],
+    ]);
+  });
+
+  it('shows a proxyUrl stored with credentials before they had fields without them, and seals them at the next PATCH', async () => {
+    const secret = 'legacy:pa55/word';
+    const remote = (await h.post('/api/v1/remotes', remoteBody())).body;
+    await h.prisma.remote.update({ where: { id: remote.id }, data: { proxyUrl: `http://corp%20user:${encodeURIComponent(secret)}@proxy.example.test:3128` } });
+    const shown = await h.get(`/api/v1/remotes/${remote.id}`);
+    expect(shown.body).toMatchObject({ proxyUrl: 'http://proxy.example.test:3128/', proxyUsername: 'corp user', proxyPasswordSet: true });
+    expect(shown.text).not.toContain(encodeURIComponent(secret));
+    expect((await h.patch(`/api/v1/remotes/${remote.id}`, { tlsVerify: false })).status).toBe(200);
+    const row = await h.prisma.remote.findUniqueOrThrow({ where: { id: remote.id } });
+    expect(row).toMatchObject({ proxyUrl: 'http://proxy.example.test:3128/', proxyUsername: 'corp user', tlsVerify: false });
+    expect(openSecret(h.resources.secretKey, row.proxyPasswordEncrypted as string)).toBe(secret);
+  });
+
   it('validates every field and names each bad one', async () => {
     const reply = await h.post('/api/v1/remotes', {
       name: '',
