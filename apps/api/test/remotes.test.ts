@@ -6,6 +6,16 @@ const h = new ApiHarness();
 beforeAll(() => h.start());
 afterAll(() => h.stop());
 
+/** Every reply that shows a stored remote: GET it, list remotes, PATCH something else. */
+const showings = async (id: string) => [await h.get(`/api/v1/remotes/${id}`), await h.get('/api/v1/remotes'), await h.patch(`/api/v1/remotes/${id}`, { tlsVerify: false })];
+
+/** The remote's stored ciphertext in `column` does not show `secret` and opens to it under the API's key. */
+async function expectSealed(id: string, column: 'passwordEncrypted' | 'proxyPasswordEncrypted', secret: string) {
+  const sealed = (await h.prisma.remote.findUniqueOrThrow({ where: { id } }))[column];
+  expect(sealed).not.toContain(secret);
+  expect(openSecret(h.resources.secretKey, sealed as string)).toBe(secret);
+}
+
 describe('remotes', () => {
   it('creates one with defaults, shows, lists, patches, replaces and deletes it', async () => {
     const created = await h.post('/api/v1/remotes', remoteBody({ name: 'hub-nginx', url: 'https://docker.io', upstreamName: 'nginx' }));
@@ -37,14 +47,10 @@ describe('remotes', () => {
     const created = await h.post('/api/v1/remotes', remoteBody({ username: 'bob', password: secret }));
     expect(created.body.passwordSet).toBe(true);
     const id = created.body.id;
-    const row = await h.prisma.remote.findUniqueOrThrow({ where: { id } });
-    expect(row.passwordEncrypted).not.toContain(secret);
-    expect(openSecret(h.resources.secretKey, row.passwordEncrypted as string)).toBe(secret);
+    await expectSealed(id, 'passwordEncrypted', secret);
     const replies = [
       created,
-      await h.get(`/api/v1/remotes/${id}`),
-      await h.get('/api/v1/remotes'),
-      await h.patch(`/api/v1/remotes/${id}`, { tlsVerify: false }),
+      ...(await showings(id)),
       await h.patch(`/api/v1/remotes/${id}`, { password: secret, username: null }),
       await h.post('/api/v1/remotes', remoteBody({ password: secret, url: `https://u:${secret}@x.test` })),
       await h.post('/api/v1/remotes', { ...remoteBody({ password: secret }), bogus: secret }),
@@ -68,15 +74,10 @@ describe('remotes', () => {
     expect(created.body).toMatchObject({ ...proxy, proxyPasswordSet: true, passwordSet: false });
     expect(created.body).not.toHaveProperty('proxyPassword');
     const id = created.body.id;
-    const row = await h.prisma.remote.findUniqueOrThrow({ where: { id } });
-    expect(row.proxyUrl).toBe(proxy.proxyUrl);
-    expect(row.proxyPasswordEncrypted).not.toContain(secret);
-    expect(openSecret(h.resources.secretKey, row.proxyPasswordEncrypted as string)).toBe(secret);
+    await expectSealed(id, 'proxyPasswordEncrypted', secret);
     const replies = [
       created,
-      await h.get(`/api/v1/remotes/${id}`),
-      await h.get('/api/v1/remotes'),
-      await h.patch(`/api/v1/remotes/${id}`, { tlsVerify: false }),
+      ...(await showings(id)),
       await h.put(`/api/v1/remotes/${id}`, remoteBody({ name: created.body.name, ...proxy })),
       await h.patch(`/api/v1/remotes/${id}`, { proxyPassword: secret, proxyUsername: null }),
       await h.post('/api/v1/remotes', remoteBody({ proxyPassword: secret })),
@@ -127,9 +128,8 @@ describe('remotes', () => {
     expect(shown.body).toMatchObject({ proxyUrl: 'http://proxy.example.test:3128/', proxyUsername: 'corp user', proxyPasswordSet: true });
     expect(shown.text).not.toContain(encodeURIComponent(secret));
     expect((await h.patch(`/api/v1/remotes/${remote.id}`, { tlsVerify: false })).status).toBe(200);
-    const row = await h.prisma.remote.findUniqueOrThrow({ where: { id: remote.id } });
-    expect(row).toMatchObject({ proxyUrl: 'http://proxy.example.test:3128/', proxyUsername: 'corp user', tlsVerify: false });
-    expect(openSecret(h.resources.secretKey, row.proxyPasswordEncrypted as string)).toBe(secret);
+    expect(await h.prisma.remote.findUniqueOrThrow({ where: { id: remote.id } })).toMatchObject({ proxyUrl: 'http://proxy.example.test:3128/', proxyUsername: 'corp user', tlsVerify: false });
+    await expectSealed(remote.id, 'proxyPasswordEncrypted', secret);
   });
 
   it('validates every field and names each bad one', async () => {
