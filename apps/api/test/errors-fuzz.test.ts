@@ -151,9 +151,9 @@ describe('errors', () => {
       expect(reply.status, reply.text).toBe(201);
       expect(reply.body.name).toBe(body.name);
     }
-    const zstd = await h.request('POST', '/api/v1/remotes', undefined, { raw: JSON.stringify(remoteBody()), headers: { 'content-encoding': 'zstd' } });
-    expect(zstd.status).toBe(415);
-    expect(zstd.body.error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', details: [{ path: 'headers.content-encoding', message: '"zstd" is not supported' }] });
+    const compress = await h.request('POST', '/api/v1/remotes', undefined, { raw: JSON.stringify(remoteBody()), headers: { 'content-encoding': 'compress' } });
+    expect(compress.status).toBe(415);
+    expect(compress.body.error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', details: [{ path: 'headers.content-encoding', message: '"compress" is not supported' }] });
     const broken = await h.request('POST', '/api/v1/remotes', undefined, { raw: JSON.stringify(remoteBody()), headers: { 'content-encoding': 'gzip' } });
     expect(broken.status).toBe(400);
     expect(broken.body.error.code).toBe('MALFORMED_REQUEST');
