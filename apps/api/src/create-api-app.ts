@@ -6,6 +6,7 @@ import { pinoHttp } from 'pino-http';
 import { API_PREFIX, type ApiContext } from './context.ts';
 import { errorMiddleware, notFoundMiddleware } from './errors/error-middleware.ts';
 import { authenticate } from './http/authenticate.ts';
+import { decodablePath, jsonBody } from './http/request-input.ts';
 import { RouteTable } from './http/route-table.ts';
 import { buildOpenApiDocument } from './openapi/document.ts';
 import { docsRouter } from './openapi/docs-page.ts';
@@ -40,6 +41,7 @@ export function createApiApp({ context, redis, ping, bodyLimitBytes = 1024 * 102
       },
     }),
   );
+  app.use(decodablePath);
   const registry = new OpenAPIRegistry();
   const api = Router();
   registerRoutes(new RouteTable(api, registry), context);
@@ -48,7 +50,7 @@ export function createApiApp({ context, redis, ping, bodyLimitBytes = 1024 * 102
     res.json(document);
   });
   app.use(docsRouter());
-  app.use(API_PREFIX, authenticate(context.tokens), express.json({ limit: bodyLimitBytes }), api);
+  app.use(API_PREFIX, authenticate(context.tokens), jsonBody(bodyLimitBytes), api);
   app.use(notFoundMiddleware);
   app.use(errorMiddleware);
   return app;

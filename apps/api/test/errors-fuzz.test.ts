@@ -1,6 +1,8 @@
+import { connect } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiHarness, remoteBody } from './harness.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ADMIN_TOKEN, ApiHarness, remoteBody } from './harness.ts';
 
 const h = new ApiHarness();
 let ids: Record<string, string> = {};
@@ -57,6 +59,41 @@ const malformed = fc.oneof(
   }),
 );
 
+/** The encodings body-parser inflates; anything else is refused. */
+const COMPRESS = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync } as const;
+
+/** A body whose Content-Encoding lies, a compressed stream cut short or holding broken JSON, or an encoding no parser knows. */
+const encodedBody = fc.oneof(
+  fc.record({
+    encoding: fc.constantFrom('gzip', 'deflate', 'br', 'GZIP', 'x-gzip', 'zstd', 'compress', 'gzip, br', 'identity, gzip', 'chunked'),
+    raw: fc.uint8Array({ maxLength: 200 }),
+  }),
+  fc
+    .tuple(fc.constantFrom(...(Object.keys(COMPRESS) as (keyof typeof COMPRESS)[])), fc.jsonValue({ maxDepth: 2 }), fc.nat(), fc.boolean())
+    .map(([encoding, value, cut, broken]) => {
+      const compressed = COMPRESS[encoding](Buffer.from(`${JSON.stringify(value) ?? ''}${broken ? ' {' : ''}`));
+      return { encoding, raw: new Uint8Array(broken ? compressed : compressed.subarray(0, cut % Math.max(compressed.length - 1, 1))) };
+    }),
+);
+
+/** A path segment that does not percent-decode: a stray `%`, non-hex digits, or escapes of bytes that are not UTF-8. */
+const undecodable = fc
+  .tuple(fc.string({ maxLength: 8 }).map(encodeURIComponent), fc.constantFrom('%', '%z', '%zz', '%g0', '%4', '%C3%28', '%ED%A0%80', '%FF', '%E2%82'), fc.string({ maxLength: 8 }).map(encodeURIComponent))
+  .map((parts) => parts.join(''));
+
+const pathsWith = (segment: string) => [
+  ['GET', `/api/v1/remotes/${segment}`],
+  ['PATCH', `/api/v1/remotes/${segment}`],
+  ['DELETE', `/api/v1/schedules/${segment}`],
+  ['GET', `/api/v1/repositories/${segment}/versions/${segment}`],
+  ['POST', `/api/v1/repositories/${segment}/sync`],
+  ['POST', `/api/v1/tasks/${segment}/cancel`],
+  ['GET', `/api/v1/content/manifests/${segment}/referrers`],
+  ['GET', `/api/v1/${segment}`],
+  ['GET', `/api/v1/remotes?name=${segment}&limit=${segment}&limit=2`],
+  ['GET', `/api/v1/tasks?${segment}=${segment}`],
+];
+
 describe('errors', () => {
   it('fuzz: 500 malformed bodies and query strings to the write endpoints answer 4xx with the error shape and change no row', async () => {
     const before = await snapshot();
@@ -75,6 +112,66 @@ describe('errors', () => {
     expect([...statuses.values()].reduce((a, b) => a + b)).toBe(500);
     expect(await snapshot()).toEqual(before);
   }, 120_000);
+
+  it('fuzz: 300 bodies with lying, truncated or unknown Content-Encoding answer 4xx with the error shape and change no row', async () => {
+    const before = await snapshot();
+    await fc.assert(
+      fc.asyncProperty(fc.nat(writeEndpoints().length - 1), encodedBody, async (which, input) => {
+        const [method, path] = writeEndpoints()[which] as [string, string];
+        const reply = await h.request(method, path, undefined, { raw: input.raw, headers: { 'content-encoding': input.encoding } });
+        expect(reply.status, `${method} ${path} ${input.encoding} ${Buffer.from(input.raw).toString('hex')} → ${reply.text}`).toBeGreaterThanOrEqual(400);
+        expect(reply.status).toBeLessThan(500);
+        expect(reply.body.error).toEqual({ code: expect.any(String), message: expect.any(String), details: expect.any(Array) });
+      }),
+      { numRuns: 300 },
+    );
+    expect(await snapshot()).toEqual(before);
+  }, 120_000);
+
+  it('fuzz: 300 paths and query strings that do not percent-decode answer 4xx with the error shape', async () => {
+    await fc.assert(
+      fc.asyncProperty(undecodable, fc.nat(pathsWith('').length - 1), async (segment, which) => {
+        const [method, path] = pathsWith(segment)[which] as [string, string];
+        const reply = await h.request(method, path, method === 'GET' || method === 'DELETE' ? undefined : {});
+        expect(reply.status, `${method} ${path} → ${reply.text}`).toBeGreaterThanOrEqual(400);
+        expect(reply.status).toBeLessThan(500);
+        expect(reply.body.error).toEqual({ code: expect.any(String), message: expect.any(String), details: expect.any(Array) });
+      }),
+      { numRuns: 300 },
+    );
+    const reply = await h.get('/api/v1/remotes/%zz');
+    expect(reply.status).toBe(400);
+    expect(reply.body.error.code).toBe('MALFORMED_REQUEST');
+  }, 120_000);
+
+  it('takes JSON bodies compressed with gzip, deflate or br, and answers 415 naming any other encoding', async () => {
+    for (const [encoding, compress] of Object.entries(COMPRESS)) {
+      const body = remoteBody({ name: `zipped-${encoding}` });
+      const reply = await h.request('POST', '/api/v1/remotes', undefined, { raw: new Uint8Array(compress(Buffer.from(JSON.stringify(body)))), headers: { 'content-encoding': encoding } });
+      expect(reply.status, reply.text).toBe(201);
+      expect(reply.body.name).toBe(body.name);
+    }
+    const compress = await h.request('POST', '/api/v1/remotes', undefined, { raw: JSON.stringify(remoteBody()), headers: { 'content-encoding': 'compress' } });
+    expect(compress.status).toBe(415);
+    expect(compress.body.error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', details: [{ path: 'headers.content-encoding', message: '"compress" is not supported' }] });
+    const broken = await h.request('POST', '/api/v1/remotes', undefined, { raw: JSON.stringify(remoteBody()), headers: { 'content-encoding': 'gzip' } });
+    expect(broken.status).toBe(400);
+    expect(broken.body.error.code).toBe('MALFORMED_REQUEST');
+  });
+
+  it('logs no failure for a client that hangs up mid-body: a client error, not a server fault', async () => {
+    const url = new URL(h.api.url);
+    const logged = h.logLines.length;
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname);
+      socket.on('error', reject);
+      socket.on('close', () => resolve());
+      const head = `POST /api/v1/remotes HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`;
+      socket.write(`${head}{"name":`, () => socket.destroy());
+    });
+    await vi.waitFor(() => expect(h.logLines.slice(logged).map((line) => JSON.parse(line))).toContainEqual(expect.objectContaining({ res: { statusCode: 400 } })));
+    expect(h.logLines.slice(logged).filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
+  });
 
   it('answers 413 to an oversized body, 415 to a non-JSON one, 400 naming unknown fields', async () => {
     const big = await h.post('/api/v1/remotes', remoteBody({ caCert: 'x'.repeat(2 * 1024 * 1024) }));
@@ -110,6 +207,8 @@ describe('OpenAPI and docs', () => {
     }
     expect(doc.components.schemas.Remote.properties.password).toBeUndefined();
     expect(doc.components.schemas.Remote.properties.passwordSet).toBeDefined();
+    expect(doc.components.schemas.Remote.properties.proxyPassword).toBeUndefined();
+    expect(doc.components.schemas.Remote.properties.proxyPasswordSet).toBeDefined();
     expect(doc.paths['/api/v1/remotes'].post.responses['409']).toBeDefined();
     expect(doc.paths['/api/v1/repositories/{id}/sync'].post.responses['202']).toBeDefined();
   });

@@ -6,6 +6,16 @@ const h = new ApiHarness();
 beforeAll(() => h.start());
 afterAll(() => h.stop());
 
+/** Every reply that shows a stored remote: GET it, list remotes, PATCH something else. */
+const showings = async (id: string) => [await h.get(`/api/v1/remotes/${id}`), await h.get('/api/v1/remotes'), await h.patch(`/api/v1/remotes/${id}`, { tlsVerify: false })];
+
+/** The remote's stored ciphertext in `column` does not show `secret` and opens to it under the API's key. */
+async function expectSealed(id: string, column: 'passwordEncrypted' | 'proxyPasswordEncrypted', secret: string) {
+  const sealed = (await h.prisma.remote.findUniqueOrThrow({ where: { id } }))[column];
+  expect(sealed).not.toContain(secret);
+  expect(openSecret(h.resources.secretKey, sealed as string)).toBe(secret);
+}
+
 describe('remotes', () => {
   it('creates one with defaults, shows, lists, patches, replaces and deletes it', async () => {
     const created = await h.post('/api/v1/remotes', remoteBody({ name: 'hub-nginx', url: 'https://docker.io', upstreamName: 'nginx' }));
@@ -37,14 +47,10 @@ describe('remotes', () => {
     const created = await h.post('/api/v1/remotes', remoteBody({ username: 'bob', password: secret }));
     expect(created.body.passwordSet).toBe(true);
     const id = created.body.id;
-    const row = await h.prisma.remote.findUniqueOrThrow({ where: { id } });
-    expect(row.passwordEncrypted).not.toContain(secret);
-    expect(openSecret(h.resources.secretKey, row.passwordEncrypted as string)).toBe(secret);
+    await expectSealed(id, 'passwordEncrypted', secret);
     const replies = [
       created,
-      await h.get(`/api/v1/remotes/${id}`),
-      await h.get('/api/v1/remotes'),
-      await h.patch(`/api/v1/remotes/${id}`, { tlsVerify: false }),
+      ...(await showings(id)),
       await h.patch(`/api/v1/remotes/${id}`, { password: secret, username: null }),
       await h.post('/api/v1/remotes', remoteBody({ password: secret, url: `https://u:${secret}@x.test` })),
       await h.post('/api/v1/remotes', { ...remoteBody({ password: secret }), bogus: secret }),
@@ -58,6 +64,72 @@ describe('remotes', () => {
     expect((await h.patch(`/api/v1/remotes/${id}`, { password: null })).body.passwordSet).toBe(false);
     expect(h.logLines.length).toBeGreaterThan(5);
     expect(h.logLines.join('\n')).not.toContain(secret);
+  });
+
+  it('keeps the proxy password write-only: encrypted at rest, never in a response, an error or a log line', async () => {
+    const secret = 'Pr0xy-pa55-that-must-never-leak';
+    const proxy = { proxyUrl: 'http://proxy.example.test:3128', proxyUsername: 'corp' };
+    const created = await h.post('/api/v1/remotes', remoteBody({ ...proxy, proxyPassword: secret }));
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ ...proxy, proxyPasswordSet: true, passwordSet: false });
+    expect(created.body).not.toHaveProperty('proxyPassword');
+    const id = created.body.id;
+    await expectSealed(id, 'proxyPasswordEncrypted', secret);
+    const replies = [
+      created,
+      ...(await showings(id)),
+      await h.put(`/api/v1/remotes/${id}`, remoteBody({ name: created.body.name, ...proxy })),
+      await h.patch(`/api/v1/remotes/${id}`, { proxyPassword: secret, proxyUsername: null }),
+      await h.post('/api/v1/remotes', remoteBody({ proxyPassword: secret })),
+      await h.post('/api/v1/remotes', remoteBody({ proxyUrl: `http://corp:${secret}@proxy.example.test:3128` })),
+      await h.put(`/api/v1/remotes/${id}`, remoteBody({ ...proxy, proxyPassword: secret, downloadConcurrency: 0 })),
+    ];
+    for (const reply of replies) expect(reply.text).not.toContain(secret);
+    expect(replies.slice(5).map((r) => r.status)).toEqual([400, 400, 400, 400]);
+    // PATCH and PUT without a proxyPassword keep it; null clears it.
+    expect(replies[3]?.body.proxyPasswordSet).toBe(true);
+    expect(replies[4]?.body.proxyPasswordSet).toBe(true);
+    expect((await h.patch(`/api/v1/remotes/${id}`, { proxyPassword: null })).body.proxyPasswordSet).toBe(false);
+    expect((await h.prisma.remote.findUniqueOrThrow({ where: { id } })).proxyPasswordEncrypted).toBeNull();
+    expect(h.logLines.join('\n')).not.toContain(secret);
+  });
+
+  it('refuses a proxyUrl carrying credentials on create, replace and patch, naming proxyUsername and proxyPassword', async () => {
+    const remote = (await h.post('/api/v1/remotes', remoteBody({ proxyUrl: 'http://proxy.example.test:3128' }))).body;
+    const withUserinfo = { proxyUrl: 'http://corp:hunter2@proxy.example.test:3128' };
+    const replies = [
+      await h.post('/api/v1/remotes', remoteBody(withUserinfo)),
+      await h.put(`/api/v1/remotes/${remote.id}`, remoteBody({ name: remote.name, ...withUserinfo })),
+      await h.patch(`/api/v1/remotes/${remote.id}`, withUserinfo),
+      await h.patch(`/api/v1/remotes/${remote.id}`, { proxyUrl: 'http://only-user@proxy.example.test:3128' }),
+    ];
+    for (const reply of replies) {
+      expect(reply.status).toBe(400);
+      expect(reply.body.error.details).toEqual([{ path: 'body.proxyUrl', code: 'custom', message: 'must not carry credentials: use proxyUsername and proxyPassword' }]);
+    }
+    expect((await h.get(`/api/v1/remotes/${remote.id}`)).body.proxyUrl).toBe('http://proxy.example.test:3128');
+    const orphans = [
+      await h.post('/api/v1/remotes', remoteBody({ proxyUrl: 'http://proxy.example.test:3128', proxyPassword: 'x' })),
+      await h.post('/api/v1/remotes', remoteBody({ proxyUsername: 'corp' })),
+      await h.patch(`/api/v1/remotes/${remote.id}`, { proxyPassword: 'x' }),
+    ];
+    expect(orphans.map((r) => [r.status, r.body.error.details[0].path])).toEqual([
+      [400, 'body.proxyUsername'],
+      [400, 'body.proxyUrl'],
+      [400, 'body.proxyUsername'],
+    ]);
+  });
+
+  it('shows a proxyUrl stored with credentials before they had fields without them, and seals them at the next PATCH', async () => {
+    const secret = 'legacy:pa55/word';
+    const remote = (await h.post('/api/v1/remotes', remoteBody())).body;
+    await h.prisma.remote.update({ where: { id: remote.id }, data: { proxyUrl: `http://corp%20user:${encodeURIComponent(secret)}@proxy.example.test:3128` } });
+    const shown = await h.get(`/api/v1/remotes/${remote.id}`);
+    expect(shown.body).toMatchObject({ proxyUrl: 'http://proxy.example.test:3128/', proxyUsername: 'corp user', proxyPasswordSet: true });
+    expect(shown.text).not.toContain(encodeURIComponent(secret));
+    expect((await h.patch(`/api/v1/remotes/${remote.id}`, { tlsVerify: false })).status).toBe(200);
+    expect(await h.prisma.remote.findUniqueOrThrow({ where: { id: remote.id } })).toMatchObject({ proxyUrl: 'http://proxy.example.test:3128/', proxyUsername: 'corp user', tlsVerify: false });
+    await expectSealed(remote.id, 'proxyPasswordEncrypted', secret);
   });
 
   it('validates every field and names each bad one', async () => {

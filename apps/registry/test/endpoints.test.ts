@@ -115,6 +115,34 @@ describe('names and methods', () => {
     expect(upstreamName.status).toBe(404);
   });
 
+  it('never answers 5xx to paths, query strings and credentials that do not decode', async () => {
+    const undecodable = ['%', '%zz', '%C3%28', '%FF', '%E2%82', '%00', '%2F'];
+    const requests = undecodable.flatMap((bad) => [
+      `/v2/${bad}/manifests/v1`,
+      `/v2/other/manifests/${bad}`,
+      `/v2/other/blobs/${bad}`,
+      `/v2/other/referrers/${bad}`,
+      `/v2/other/referrers/${other.digest}?artifactType=${bad}&artifactType=x`,
+      `/v2/other/tags/list?n=${bad}&last=${bad}`,
+      `/v2/other/tags/list?n=1&n=${bad}&last[x]=${bad}`,
+      `/v2/_catalog?n=${bad}`,
+      `/v2/${bad}`,
+    ]);
+    for (const path of requests) {
+      for (const method of ['GET', 'HEAD']) {
+        const response = await fetch(`${url}${path}`, { method });
+        expect([method, path, response.status < 500]).toEqual([method, path, true]);
+        if (method === 'GET' && response.status >= 400) expect(((await response.json()) as { errors: unknown[] }).errors).toHaveLength(1);
+      }
+    }
+    for (const authorization of ['Basic %%%', `Basic ${Buffer.from([0xff, 0x3a, 0xfe]).toString('base64')}`, 'Basic', 'Bearer x.y.z', 'Bearer eyJhbGciOiJub25lIn0.eyJ9.']) {
+      for (const path of [`/token?scope=repository:other:pull&scope=%zz&service=%`, '/v2/', '/v2/_catalog']) {
+        const response = await fetch(`${url}${path}`, { headers: { authorization } });
+        expect([authorization, path, response.status < 500]).toEqual([authorization, path, true]);
+      }
+    }
+  });
+
   it('answers writes with 405 UNSUPPORTED', async () => {
     const requests: [string, string][] = [
       ['PUT', '/v2/other/manifests/v2'],

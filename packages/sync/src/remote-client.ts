@@ -3,8 +3,8 @@ import type { Remote } from '@cistern/db';
 import { UpstreamClient, type UpstreamClientOptions } from '@cistern/upstream';
 
 /**
- * The upstream client of a Remote row: its settings, its password decrypted
- * here and nowhere else, and its limits shared by everything in the process
+ * The upstream client of a Remote row: its settings, its passwords (the
+ * registry's and the proxy's) decrypted here and nowhere else, and its limits shared by everything in the process
  * that talks to this remote (keyed by the remote's id). `tuning` adds hooks
  * and retry timings.
  */
@@ -17,6 +17,8 @@ export function clientForRemote(remote: Remote, secretKey: Buffer, tuning: Parti
     tlsVerify: remote.tlsVerify,
     ...(remote.caCert ? { caCert: remote.caCert } : {}),
     ...(remote.proxyUrl ? { proxyUrl: remote.proxyUrl } : {}),
+    ...(remote.proxyUsername ? { proxyUsername: remote.proxyUsername } : {}),
+    ...(remote.proxyPasswordEncrypted ? { proxyPassword: openSecret(secretKey, remote.proxyPasswordEncrypted) } : {}),
     downloadConcurrency: remote.downloadConcurrency,
     ...(remote.requestsPerSecond ? { requestsPerSecond: remote.requestsPerSecond } : {}),
     maxRetries: remote.maxRetries,

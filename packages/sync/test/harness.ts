@@ -61,14 +61,15 @@ export class SyncHarness {
     await removeDir(this.dir);
   }
 
-  async remote(data: Omit<Prisma.RemoteUncheckedCreateInput, 'name'> & { password?: string }): Promise<Remote> {
-    const { password, ...rest } = data;
+  async remote(data: Omit<Prisma.RemoteUncheckedCreateInput, 'name'> & { password?: string; proxyPassword?: string }): Promise<Remote> {
+    const { password, proxyPassword, ...rest } = data;
     return this.db.prisma.remote.create({
       data: {
         name: `remote-${randomUUID()}`,
         maxRetries: 2,
         ...rest,
         ...(password ? { passwordEncrypted: sealSecret(this.secretKey, password) } : {}),
+        ...(proxyPassword ? { proxyPasswordEncrypted: sealSecret(this.secretKey, proxyPassword) } : {}),
       },
     });
   }

@@ -34,16 +34,30 @@ export interface ConnectProxy {
   readonly url: string;
   /** `host:port` of every CONNECT tunnel opened. */
   readonly tunnels: string[];
+  /** How many CONNECTs were answered 407 for missing or wrong credentials. */
+  readonly refused: number;
   stop(): Promise<void>;
 }
 
+export interface ConnectProxyOptions {
+  /** Require `Proxy-Authorization: Basic` with these, as corporate proxies do. */
+  credentials?: { username: string; password: string };
+}
+
 /** A forward proxy that opens CONNECT tunnels (to 127.0.0.1 only) and records them. */
-export async function startConnectProxy(): Promise<ConnectProxy> {
+export async function startConnectProxy(options: ConnectProxyOptions = {}): Promise<ConnectProxy> {
   const tunnels: string[] = [];
+  let refused = 0;
   const sockets = new Set<Socket>();
+  const wanted = options.credentials && `Basic ${Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64')}`;
   const server = createServer((_req, res) => res.writeHead(405).end());
   server.on('connect', (req, client: Socket, head: Buffer) => {
     const target = req.url ?? '';
+    if (wanted && req.headers['proxy-authorization'] !== wanted) {
+      refused += 1;
+      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test-proxy"\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     tunnels.push(target);
     const [host, port] = target.split(':');
     if (host !== '127.0.0.1') {
@@ -69,6 +83,9 @@ export async function startConnectProxy(): Promise<ConnectProxy> {
   return {
     url,
     tunnels,
+    get refused() {
+      return refused;
+    },
     async stop() {
       for (const s of sockets) s.destroy();
       await closeServer(server);

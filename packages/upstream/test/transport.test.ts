@@ -7,6 +7,8 @@ describe('TLS and proxies', () => {
   let cert: TestCertificate;
   let upstream: SyntheticUpstream;
   let proxy: ConnectProxy;
+  let guarded: ConnectProxy;
+  const credentials = { username: 'corp user', password: 'pr0xy:s3cret' };
   const bytes = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}');
   let digest: string;
   beforeAll(async () => {
@@ -14,9 +16,11 @@ describe('TLS and proxies', () => {
     upstream = await startSyntheticUpstream({ tls: cert });
     digest = upstream.addManifest('secure/app', bytes, 'application/vnd.oci.image.index.v1+json', ['v1']);
     proxy = await startConnectProxy();
+    guarded = await startConnectProxy({ credentials });
   });
   afterAll(async () => {
     await proxy.stop();
+    await guarded.stop();
     await upstream.stop();
   });
   const options = { upstreamName: 'secure/app', maxRetries: 1, ...FAST };
@@ -35,5 +39,27 @@ describe('TLS and proxies', () => {
     const viaProxy = new UpstreamClient({ url: upstream.url, caCert: cert.cert, proxyUrl: proxy.url, ...options });
     expect((await viaProxy.getManifest('v1')).digest).toBe(digest);
     expect(proxy.tunnels).toContain(new URL(upstream.url).host);
+  });
+
+  it('sends proxyUsername and proxyPassword to the proxy alone, and keeps a pool per credential', async () => {
+    const viaGuarded = (password: string) =>
+      new UpstreamClient({ url: upstream.url, caCert: cert.cert, proxyUrl: guarded.url, proxyUsername: credentials.username, proxyPassword: password, ...options });
+    const seen = upstream.requests.length;
+    expect((await viaGuarded(credentials.password).getManifest('v1')).digest).toBe(digest);
+    expect(guarded.tunnels).toContain(new URL(upstream.url).host);
+    expect(upstream.requests.slice(seen).map((r) => r.headers['proxy-authorization'])).toEqual(upstream.requests.slice(seen).map(() => undefined));
+    // Same proxy and settings, another password: a pool of its own, refused by the proxy.
+    await expect(viaGuarded('wrong').getManifest('v1')).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
+    expect(guarded.refused).toBeGreaterThan(0);
+    const anonymous = new UpstreamClient({ url: upstream.url, caCert: cert.cert, proxyUrl: guarded.url, ...options });
+    await expect(anonymous.headManifest('v1')).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
+  });
+
+  it('takes credentials in a proxyUrl as proxy credentials', async () => {
+    const url = new URL(guarded.url);
+    url.username = encodeURIComponent(credentials.username);
+    url.password = encodeURIComponent(credentials.password);
+    const client = new UpstreamClient({ url: upstream.url, caCert: cert.cert, proxyUrl: url.href, ...options });
+    expect((await client.headManifest('v1')).digest).toBe(digest);
   });
 });

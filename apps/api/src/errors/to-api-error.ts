@@ -15,15 +15,30 @@ export function zodDetails(error: ZodError, location: string): ErrorDetail[] {
   });
 }
 
-/** body-parser marks its errors with a `type`; each maps to one code. */
+/** body-parser and raw-body mark their errors with a `type`; each maps to one code. */
 const BODY_PARSER_CODES = {
   'entity.too.large': ['PAYLOAD_TOO_LARGE', 'the request body is too large'],
   'entity.parse.failed': ['MALFORMED_JSON', 'the request body is not valid JSON (an object is expected)'],
-  'encoding.unsupported': ['UNSUPPORTED_MEDIA_TYPE', 'unsupported content encoding'],
+  'encoding.unsupported': ['UNSUPPORTED_MEDIA_TYPE', 'unsupported content encoding: send identity, gzip, deflate or br'],
   'charset.unsupported': ['UNSUPPORTED_MEDIA_TYPE', 'unsupported charset; send UTF-8 JSON'],
-  'request.size.invalid': ['VALIDATION_FAILED', 'the request body is shorter than its Content-Length'],
+  'request.size.invalid': ['MALFORMED_REQUEST', 'the request body is shorter than its Content-Length'],
+  'request.aborted': ['MALFORMED_REQUEST', 'the client closed the request before its body ended'],
   'entity.verify.failed': ['VALIDATION_FAILED', 'the request body was rejected'],
 } as const;
+
+/**
+ * An error of the JSON body parser, as the ApiError to answer with. Each one
+ * is about the body the client sent; one without a known `type` is zlib
+ * failing on data that is not the Content-Encoding it claims.
+ */
+export function bodyError(error: unknown): ApiError {
+  const fields = typeof error === 'object' && error !== null ? (error as { type?: unknown; encoding?: unknown; charset?: unknown }) : {};
+  const known = typeof fields.type === 'string' ? BODY_PARSER_CODES[fields.type as keyof typeof BODY_PARSER_CODES] : undefined;
+  if (!known) return new ApiError('MALFORMED_REQUEST', 'the request body is not valid data of its Content-Encoding', [{ path: 'headers.content-encoding', message: 'does not match the body' }], { cause: error });
+  const named = fields.encoding ?? fields.charset;
+  const details = typeof named === 'string' ? [{ path: fields.encoding === undefined ? 'headers.content-type' : 'headers.content-encoding', message: `"${named}" is not supported` }] : [];
+  return new ApiError(known[0], known[1], details, { cause: error });
+}
 
 function prismaError(error: Prisma.PrismaClientKnownRequestError): ApiError | undefined {
   switch (error.code) {
@@ -48,10 +63,6 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
     const mapped = prismaError(error);
     if (mapped) return mapped;
-  }
-  if (typeof error === 'object' && error !== null && 'type' in error && typeof error.type === 'string') {
-    const known = BODY_PARSER_CODES[error.type as keyof typeof BODY_PARSER_CODES];
-    if (known) return new ApiError(known[0], known[1]);
   }
   return new ApiError('INTERNAL_ERROR', 'internal error', [], { cause: error });
 }

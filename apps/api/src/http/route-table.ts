@@ -81,7 +81,7 @@ function parse<S extends z.ZodType | undefined>(schema: S, value: unknown, locat
 }
 
 function openApiOperation(spec: RouteSpec<z.ZodType, z.ZodType, z.ZodType, z.ZodType>): RouteConfig {
-  const codes = new Set<ErrorCode>(['UNAUTHORIZED', 'FORBIDDEN', 'VALIDATION_FAILED', ...(spec.errors ?? [])]);
+  const codes = new Set<ErrorCode>(['UNAUTHORIZED', 'FORBIDDEN', 'VALIDATION_FAILED', 'MALFORMED_REQUEST', ...(spec.errors ?? [])]);
   if (spec.params) codes.add('NOT_FOUND');
   if (spec.body) ['MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c as ErrorCode));
   const byStatus = new Map<number, ErrorCode[]>();

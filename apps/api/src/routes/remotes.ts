@@ -11,36 +11,69 @@ import { Remote, RemoteInput, RemoteListQuery, RemotePatch, remoteShape } from '
 
 const TAG = 'Remotes';
 
+/** Percent-decoded userinfo, or as written when it does not decode. */
+function decodeUserinfo(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+/**
+ * The stored proxy settings as the API shows and merges them. A proxyUrl
+ * stored before proxy credentials had fields of their own may still carry
+ * `user:password@`: it is split here so that no reply shows them and the
+ * next PATCH stores them encrypted.
+ */
+function proxySettings(row: RemoteRow): { proxyUrl: string | null; proxyUsername: string | null; proxyPassword?: string } {
+  const url = row.proxyUrl === null ? null : URL.parse(row.proxyUrl);
+  if (!url || (url.username === '' && url.password === '')) return { proxyUrl: row.proxyUrl, proxyUsername: row.proxyUsername };
+  const proxyUsername = row.proxyUsername ?? decodeUserinfo(url.username);
+  const proxyPassword = decodeUserinfo(url.password);
+  url.username = '';
+  url.password = '';
+  return { proxyUrl: url.href, proxyUsername, ...(proxyPassword ? { proxyPassword } : {}) };
+}
+
 export function toRemote(row: RemoteRow): z.input<typeof Remote> {
-  const { passwordEncrypted, ...fields } = row;
+  const { passwordEncrypted, proxyPasswordEncrypted, ...fields } = row;
+  const { proxyPassword, ...proxy } = proxySettings(row);
   return {
     ...fields,
+    ...proxy,
     href: hrefOf('remotes', row.id),
     passwordSet: passwordEncrypted !== null,
+    proxyPasswordSet: proxyPasswordEncrypted !== null || proxyPassword !== undefined,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
 }
 
-/** The editable fields of a stored remote, as a PATCH merges into them (the password stays write-only). */
+/** The editable fields of a stored remote, as a PATCH merges into them (the passwords stay write-only). */
 function storedInput(row: RemoteRow): z.input<typeof RemoteInput> {
-  const editable = Object.keys(remoteShape).filter((key) => key !== 'password') as (keyof RemoteRow)[];
-  return Object.fromEntries(editable.map((key) => [key, row[key]])) as z.input<typeof RemoteInput>;
+  const editable = Object.keys(remoteShape).filter((key) => key !== 'password' && key !== 'proxyPassword') as (keyof RemoteRow)[];
+  return { ...Object.fromEntries(editable.map((key) => [key, row[key]])), ...proxySettings(row) } as z.input<typeof RemoteInput>;
 }
 
-/**
- * Input → row data. `password`: undefined keeps the stored one, null clears
- * it, a string replaces it (sealed with AES-256-GCM under the secret key).
- */
+/** A write-only secret: undefined keeps the stored ciphertext, null clears it, a string replaces it (AES-256-GCM under the secret key). */
+function sealed(ctx: ApiContext, given: string | null | undefined, stored: string | null | undefined): string | null {
+  if (given === undefined) return stored ?? null;
+  return given === null ? null : sealSecret(ctx.secretKey, given);
+}
+
+/** Input → row data; a stored password that would be left without its user name is refused. */
 function toData(ctx: ApiContext, input: RemoteInput, stored: RemoteRow | null): Prisma.RemoteCreateInput {
-  const { password, ...fields } = input;
-  const passwordEncrypted =
-    password === undefined ? (stored?.passwordEncrypted ?? null) : password === null ? null : sealSecret(ctx.secretKey, password);
-  if (passwordEncrypted !== null && !fields.username) {
-    throw new ApiError('VALIDATION_FAILED', 'the request body is invalid', [{ path: 'body.username', message: 'a password needs a username' }]);
-  }
+  const { password, proxyPassword, ...fields } = input;
+  const passwordEncrypted = sealed(ctx, password, stored?.passwordEncrypted);
+  const proxyPasswordEncrypted = sealed(ctx, proxyPassword, stored?.proxyPasswordEncrypted);
+  const orphaned = [
+    ...(passwordEncrypted !== null && !fields.username ? [{ path: 'body.username', message: 'a password needs a username' }] : []),
+    ...(proxyPasswordEncrypted !== null && !fields.proxyUsername ? [{ path: 'body.proxyUsername', message: 'a proxyPassword needs a proxyUsername' }] : []),
+  ];
+  if (orphaned.length > 0) throw new ApiError('VALIDATION_FAILED', 'the request body is invalid', orphaned);
   const upstreamName = normalizeUpstream(fields.url, fields.upstreamName).name;
-  return { ...fields, url: fields.url.replace(/\/+$/, ''), upstreamName, passwordEncrypted };
+  return { ...fields, url: fields.url.replace(/\/+$/, ''), upstreamName, passwordEncrypted, proxyPasswordEncrypted };
 }
 
 async function findRemote(ctx: ApiContext, id: string): Promise<RemoteRow> {
@@ -75,7 +108,7 @@ export function remoteRoutes(routes: RouteTable, ctx: ApiContext): void {
       path: '/remotes/{id}',
       tag: TAG,
       summary: 'Replace a remote',
-      description: 'Fields left out take their defaults, except `password`, which is kept unless given (null clears it).',
+      description: 'Fields left out take their defaults, except `password` and `proxyPassword`, which are kept unless given (null clears them).',
       params: IdParams,
       body: RemoteInput,
       status: 200,

@@ -22,31 +22,34 @@ const httpUrl = (what: string) =>
       return url !== null && (url.protocol === 'http:' || url.protocol === 'https:');
     }, `${what} must be an http(s) URL`);
 
-const RegistryUrl = httpUrl('url').refine((s) => {
-  const url = URL.parse(s);
-  return url !== null && url.username === '' && url.password === '';
-}, 'must not carry credentials: use username and password');
+/** Credentials have fields of their own, stored encrypted: a URL carrying `user:password@` is refused. */
+const urlWithoutCredentials = (what: string, fields: string) =>
+  httpUrl(what).refine((s) => {
+    const url = URL.parse(s);
+    return url !== null && url.username === '' && url.password === '';
+  }, `must not carry credentials: use ${fields}`);
+
+const writeOnlySecret = () => text(4096).nullable().optional().describe('write-only, stored encrypted: omit to keep the stored one, null to clear it');
 
 /** The writable fields; their defaults apply on create and replace (PUT), never on PATCH. */
 export const remoteShape = {
   name: Name,
-  url: RegistryUrl,
+  url: urlWithoutCredentials('url', 'username and password'),
   upstreamName: z.string().min(1).max(255).describe('repository name upstream; on Docker Hub a one-segment name gets library/'),
   includes: z.array(TagFilter).max(1000).default([]).describe('tag globs or digests to sync; empty = all'),
   excludes: z.array(TagFilter).max(1000).default([]),
   platforms: z.array(Platform).max(64).default([]).describe('e.g. linux/amd64, linux/arm64/v8; empty = all'),
   policy: z.enum(['immediate', 'on_demand', 'streamed']).default('immediate'),
   username: text(255).nullable().default(null),
-  password: text(4096)
-    .nullable()
-    .optional()
-    .describe('write-only, stored encrypted: omit to keep the stored one, null to clear it'),
+  password: writeOnlySecret(),
   tlsVerify: z.boolean().default(true),
   caCert: text(65536)
     .refine((s) => s.includes('-----BEGIN CERTIFICATE-----'), 'must be PEM (-----BEGIN CERTIFICATE-----)')
     .nullable()
     .default(null),
-  proxyUrl: httpUrl('proxyUrl').nullable().default(null),
+  proxyUrl: urlWithoutCredentials('proxyUrl', 'proxyUsername and proxyPassword').nullable().default(null),
+  proxyUsername: text(255).nullable().default(null).describe('sent with proxyPassword to the proxy only, as Proxy-Authorization: Basic'),
+  proxyPassword: writeOnlySecret(),
   downloadConcurrency: z.number().int().min(1).max(64).default(10),
   requestsPerSecond: z.number().positive().max(10_000).nullable().default(null),
   maxRetries: z.number().int().min(0).max(20).default(3),
@@ -66,6 +69,12 @@ export const RemoteInput = z.strictObject(remoteShape).superRefine((remote, ctx)
   if (remote.password && !remote.username) {
     ctx.addIssue({ code: 'custom', path: ['username'], message: 'a password needs a username' });
   }
+  if (remote.proxyPassword && !remote.proxyUsername) {
+    ctx.addIssue({ code: 'custom', path: ['proxyUsername'], message: 'a proxyPassword needs a proxyUsername' });
+  }
+  if (remote.proxyUsername && !remote.proxyUrl) {
+    ctx.addIssue({ code: 'custom', path: ['proxyUrl'], message: 'proxy credentials need a proxyUrl' });
+  }
 });
 export type RemoteInput = z.output<typeof RemoteInput>;
 
@@ -75,8 +84,9 @@ export const Remote = z
   .object({
     id: Id,
     href: z.string(),
-    ...z.object(remoteShape).omit({ password: true }).shape,
+    ...z.object(remoteShape).omit({ password: true, proxyPassword: true }).shape,
     passwordSet: z.boolean().describe('whether a password is stored; the password itself is never returned'),
+    proxyPasswordSet: z.boolean().describe('whether a proxyPassword is stored; it is never returned'),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Remote" ADD COLUMN "proxyUsername" TEXT,
+ADD COLUMN "proxyPasswordEncrypted" TEXT;
