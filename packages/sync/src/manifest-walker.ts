@@ -1,4 +1,4 @@
-import { saveManifests, type ManifestRecord, type PrismaClient } from '@cistern/db';
+import { resolveAliases, saveManifests, type ManifestRecord, type PrismaClient } from '@cistern/db';
 import { Annotation, evaluatePolicy, parseManifest, platformMatches, type Descriptor, type MediaTypePolicy, type ParsedManifest } from '@cistern/oci';
 import type { UpstreamClient } from '@cistern/upstream';
 import { batched, batchedCalls, inKeyOrder, MAX_BATCH_KEYS } from './batched.ts';
@@ -72,7 +72,7 @@ export class ManifestWalker {
    */
   async load(digest: string): Promise<ParsedManifest> {
     const { parsed, isNew } = await this.fetchOrLoad(digest);
-    if (isNew) await this.save(toManifestRecord(parsed));
+    if (isNew) await this.save(toManifestRecord(parsed, undefined, digest));
     return parsed;
   }
 
@@ -99,12 +99,13 @@ export class ManifestWalker {
     const decision = evaluatePolicy(loaded.parsed, policy);
     if (decision.decision === 'reject') return this.skip(label, `rejected by the media-type policy: ${decision.reason}`);
     if (loaded.isNew) {
-      await this.save(toManifestRecord(loaded.parsed, await this.schema1Sizes(loaded.parsed)));
+      await this.save(toManifestRecord(loaded.parsed, await this.schema1Sizes(loaded.parsed), digest));
       progress.increment(Report.manifestsNew, 1, 'new manifests stored');
     } else {
       progress.increment(Report.manifestsUnchanged, 1, 'manifests already stored');
     }
-    this.accepted.add(digest);
+    // Under every name: referrers may name their subject by any of them.
+    this.accepted.add(digest).add(loaded.parsed.digest);
     this.options.onAccepted(loaded.parsed);
     // allSettled, not all: a failing child must not leave its siblings running unawaited.
     const children = await Promise.allSettled(this.keptChildren(loaded.parsed).map((child) => this.visit(child.digest, `${label} > ${child.digest}`)));
@@ -122,8 +123,11 @@ export class ManifestWalker {
   }
 
   private async lookUpStored(digests: readonly string[]) {
-    const rows = await this.options.prisma.manifest.findMany({ where: { digest: { in: [...digests] } }, select: { digest: true, raw: true, mediaType: true } });
-    return inKeyOrder(digests, rows, (row) => row.digest);
+    const { prisma } = this.options;
+    const aliases = await resolveAliases(prisma, digests);
+    const canonical = digests.map((d) => aliases.get(d) ?? d);
+    const rows = await prisma.manifest.findMany({ where: { digest: { in: canonical } }, select: { digest: true, raw: true, mediaType: true } });
+    return inKeyOrder(canonical, rows, (row) => row.digest);
   }
 
   private async save(record: ManifestRecord): Promise<void> {

@@ -4,11 +4,17 @@ import { isUpstreamError } from '@cistern/upstream';
 
 /**
  * Whether a failure concerns one manifest only, so the sync skips it and goes on:
- * a malformed document, a type the policy or parser refuses, a tag that vanished.
+ * a malformed document, a type the policy or parser refuses, a tag that vanished,
+ * bytes that do not hash to the digest they were asked for.
  */
 export function isSkippable(error: unknown): boolean {
   if (error instanceof OciError) return true;
-  return isUpstreamError(error, 'MANIFEST_UNKNOWN') || isUpstreamError(error, 'SIZE_INVALID') || isUpstreamError(error, 'INVALID_RESPONSE');
+  return (
+    isUpstreamError(error, 'MANIFEST_UNKNOWN') ||
+    isUpstreamError(error, 'SIZE_INVALID') ||
+    isUpstreamError(error, 'INVALID_RESPONSE') ||
+    isUpstreamError(error, 'DIGEST_MISMATCH')
+  );
 }
 
 export function describeSkip(error: unknown): string {

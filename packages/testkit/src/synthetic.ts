@@ -1,6 +1,6 @@
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import { sha256 } from './push.ts';
+import { createHash } from 'node:crypto';
 import { closeServer, listenLocal } from './services.ts';
 
 interface StoredManifest {
@@ -45,13 +45,20 @@ export interface SyntheticUpstream {
   readonly requests: SyntheticRequest[];
   /** Headers added to every response, e.g. `ratelimit-remaining`. */
   readonly headers: OutgoingHttpHeaders;
-  addBlob(repository: string, bytes: Uint8Array): string;
-  /** Stores manifest bytes exactly under any media type; returns their digest. */
-  addManifest(repository: string, bytes: Uint8Array, mediaType: string, tags?: string[]): string;
+  /** Serves the bytes under their digest in `algorithm`; returns it. */
+  addBlob(repository: string, bytes: Uint8Array, algorithm?: Algorithm): string;
+  /** Stores manifest bytes exactly under any media type, served under their digest in `algorithm`; returns it. */
+  addManifest(repository: string, bytes: Uint8Array, mediaType: string, tags?: string[], algorithm?: Algorithm): string;
   /** Adds tag names to a repository's list without content. */
   addTags(repository: string, tags: Iterable<string>): void;
   intercept(handler: Intercept | undefined): void;
   stop(): Promise<void>;
+}
+
+type Algorithm = 'sha256' | 'sha512';
+
+function digestOf(bytes: Uint8Array, algorithm: Algorithm): string {
+  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
 }
 
 /** A small registry that serves whatever it is given byte-exact, for what Distribution refuses to store. */
@@ -185,13 +192,13 @@ export async function startSyntheticUpstream(options: SyntheticOptions = {}): Pr
     host: new URL(url).host,
     requests,
     headers: extraHeaders,
-    addBlob(repository, bytes) {
-      const digest = sha256(bytes);
+    addBlob(repository, bytes, algorithm = 'sha256') {
+      const digest = digestOf(bytes, algorithm);
       repo(repository).blobs.set(digest, Buffer.from(bytes));
       return digest;
     },
-    addManifest(repository, bytes, mediaType, tags = []) {
-      const digest = sha256(bytes);
+    addManifest(repository, bytes, mediaType, tags = [], algorithm = 'sha256') {
+      const digest = digestOf(bytes, algorithm);
       const r = repo(repository);
       r.manifests.set(digest, { bytes: Buffer.from(bytes), mediaType, digest });
       for (const tag of tags) r.tags.set(tag, digest);
