@@ -18,3 +18,8 @@ export async function resolveAliases(client: PrismaClient | Prisma.TransactionCl
   const rows = await client.manifestAlias.findMany({ where: { digest: { in: wanted } }, select: { digest: true, manifestDigest: true } });
   return new Map(rows.map((row) => [row.digest, row.manifestDigest]));
 }
+
+/** Matches the manifest known by `digest`: by its own digest for sha256, else through an alias. */
+export function manifestKnownBy(digest: string): Prisma.ManifestWhereInput {
+  return isAliasDigest(digest) ? { aliases: { some: { digest } } } : { digest };
+}
