@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
-import { json, makeTempDir, removeDir, startSyntheticUpstream, type SyntheticUpstream } from '@cistern/testkit';
+import { digestOf, json, makeTempDir, removeDir, startSyntheticUpstream, type SyntheticUpstream } from '@cistern/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryHarness } from './harness.ts';
 
@@ -13,12 +12,10 @@ let upstream: SyntheticUpstream;
 let base: string;
 let dir: string;
 
-const digestOf = (algorithm: 'sha256' | 'sha512', bytes: Uint8Array) => `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
-
 /** A linux/amd64 image whose manifest and layer the upstream serves by sha512. */
 function sha512Image(repo: string, extra: Record<string, unknown> = {}) {
   const layer = Buffer.from(`a layer named by sha512 ${Math.random()}`);
-  const config = json({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [digestOf('sha256', layer)] } });
+  const config = json({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [digestOf(layer, 'sha256')] } });
   const bytes = json({
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,
@@ -59,24 +56,24 @@ async function get(path: string, init: RequestInit = {}) {
 
 describe('content named by sha512', () => {
   it('serves a manifest by each of its digests, echoing the one asked for', async () => {
-    const sha256 = digestOf('sha256', child.bytes);
+    const sha256 = digestOf(child.bytes, 'sha256');
     expect(await get(`manifests/${child.digest}`)).toEqual({ status: 200, digest: child.digest, bytes: child.bytes });
     expect(await get(`manifests/${sha256}`)).toEqual({ status: 200, digest: sha256, bytes: child.bytes });
     expect(await get(`manifests/${child.digest}`, { method: 'HEAD' })).toEqual({ status: 200, digest: child.digest, bytes: Buffer.alloc(0) });
-    expect(await get('manifests/v1')).toEqual({ status: 200, digest: digestOf('sha256', indexBytes), bytes: indexBytes });
+    expect(await get('manifests/v1')).toEqual({ status: 200, digest: digestOf(indexBytes, 'sha256'), bytes: indexBytes });
     // A client that takes no index gets the index's linux/amd64 entry, under the digest the index lists it by.
     expect(await get('manifests/v1', { headers: { accept: OCI_MANIFEST } })).toEqual({ status: 200, digest: child.digest, bytes: child.bytes });
     expect((await get(`manifests/sha512:${'1'.repeat(128)}`)).status).toBe(404);
   });
 
   it('serves a layer by its sha512 digest', async () => {
-    const layerDigest = digestOf('sha512', child.layer);
+    const layerDigest = digestOf(child.layer, 'sha512');
     expect(await get(`blobs/${layerDigest}`)).toEqual({ status: 200, digest: layerDigest, bytes: child.layer });
   });
 
   it('lists a referrer whose subject names its manifest by sha512, under either digest of that manifest', async () => {
-    const sbomDigest = digestOf('sha256', sbom.bytes);
-    for (const subject of [child.digest, digestOf('sha256', child.bytes)]) {
+    const sbomDigest = digestOf(sbom.bytes, 'sha256');
+    for (const subject of [child.digest, digestOf(child.bytes, 'sha256')]) {
       const { status, bytes } = await get(`referrers/${subject}`);
       expect(status).toBe(200);
       const listed = (JSON.parse(bytes.toString()) as { manifests: { digest: string; artifactType?: string }[] }).manifests;
@@ -90,7 +87,7 @@ describe('content named by sha512', () => {
     const raw = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${host}/mirror/alg@${child.digest}`], { env });
     expect(Buffer.from(raw.stdout)).toEqual(child.bytes);
     // skopeo 1.9 verifies manifests and writes copied blobs in sha256 only: beyond --raw, it reads the image by its sha256.
-    const config = await run('skopeo', ['inspect', '--config', '--tls-verify=false', `docker://${host}/mirror/alg@${digestOf('sha256', child.bytes)}`], { env });
-    expect((JSON.parse(config.stdout) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids).toEqual([digestOf('sha256', child.layer)]);
+    const config = await run('skopeo', ['inspect', '--config', '--tls-verify=false', `docker://${host}/mirror/alg@${digestOf(child.bytes, 'sha256')}`], { env });
+    expect((JSON.parse(config.stdout) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids).toEqual([digestOf(child.layer, 'sha256')]);
   });
 });

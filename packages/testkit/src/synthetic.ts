@@ -1,6 +1,6 @@
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import { createHash } from 'node:crypto';
+import { digestOf, type DigestAlgorithm } from './push.ts';
 import { closeServer, listenLocal } from './services.ts';
 
 interface StoredManifest {
@@ -46,19 +46,13 @@ export interface SyntheticUpstream {
   /** Headers added to every response, e.g. `ratelimit-remaining`. */
   readonly headers: OutgoingHttpHeaders;
   /** Serves the bytes under their digest in `algorithm`; returns it. */
-  addBlob(repository: string, bytes: Uint8Array, algorithm?: Algorithm): string;
+  addBlob(repository: string, bytes: Uint8Array, algorithm?: DigestAlgorithm): string;
   /** Stores manifest bytes exactly under any media type, served under their digest in `algorithm`; returns it. */
-  addManifest(repository: string, bytes: Uint8Array, mediaType: string, tags?: string[], algorithm?: Algorithm): string;
+  addManifest(repository: string, bytes: Uint8Array, mediaType: string, tags?: string[], algorithm?: DigestAlgorithm): string;
   /** Adds tag names to a repository's list without content. */
   addTags(repository: string, tags: Iterable<string>): void;
   intercept(handler: Intercept | undefined): void;
   stop(): Promise<void>;
-}
-
-type Algorithm = 'sha256' | 'sha512';
-
-function digestOf(bytes: Uint8Array, algorithm: Algorithm): string {
-  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
 }
 
 /** A small registry that serves whatever it is given byte-exact, for what Distribution refuses to store. */
