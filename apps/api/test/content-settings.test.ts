@@ -4,6 +4,8 @@ import { ApiHarness } from './harness.ts';
 
 const h = new ApiHarness();
 const d = (c: string) => `sha256:${c.repeat(64)}`;
+/** The sha512 name of d(c): the signature and the index name their image by it. */
+const s = (c: string) => `sha512:${c.repeat(128)}`;
 let versionId = '';
 beforeAll(async () => {
   await h.start();
@@ -11,9 +13,10 @@ beforeAll(async () => {
   await h.prisma.blob.createMany({ data: [{ digest: d('1'), size: 5n, stored: true, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }, { digest: d('2'), size: 7n }] });
   const manifest = <T extends { classification: string }>(digest: string, extra: T) => ({ digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 100n, raw: Buffer.from('{}'), ...extra });
   await h.prisma.manifest.create({ data: manifest(d('a'), { classification: 'image', blobs: { create: { blobDigest: d('1'), role: 'layer', position: 0 } } }) });
-  await h.prisma.manifest.create({ data: manifest(d('b'), { classification: 'signature', artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json', subjectDigest: d('a'), blobs: { create: { blobDigest: d('2'), role: 'layer', position: 0 } } }) });
+  await h.prisma.manifestAlias.create({ data: { digest: s('a'), manifestDigest: d('a') } });
+  await h.prisma.manifest.create({ data: manifest(d('b'), { classification: 'signature', artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json', subjectDigest: s('a'), blobs: { create: { blobDigest: d('2'), role: 'layer', position: 0 } } }) });
   await h.prisma.manifest.create({
-    data: manifest(d('c'), { mediaType: 'application/vnd.oci.image.index.v1+json', classification: 'index', children: { create: { position: 0, childDigest: d('a'), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 100n, platform: 'linux/amd64' } } }),
+    data: manifest(d('c'), { mediaType: 'application/vnd.oci.image.index.v1+json', classification: 'index', children: { create: { position: 0, childDigest: s('a'), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 100n, platform: 'linux/amd64' } } }),
   });
   const v1 = await h.prisma.repositoryVersion.create({ data: { repositoryId: repo.id, number: 1 } });
   versionId = v1.id;
@@ -29,9 +32,9 @@ describe('content', () => {
     const all = await h.get('/api/v1/content/manifests');
     expect(all.body.count).toBe(3);
     const byDigest = Object.fromEntries(all.body.results.map((m: { digest: string }) => [m.digest, m]));
-    expect(byDigest[d('a')]).toMatchObject({ platforms: ['linux/amd64'], size: 100, classification: 'image' });
+    expect(byDigest[d('a')]).toMatchObject({ aliases: [s('a')], platforms: ['linux/amd64'], size: 100, classification: 'image' });
     expect(byDigest[d('c')].platforms).toEqual(['linux/amd64']);
-    expect(byDigest[d('b')]).toMatchObject({ subject: d('a'), platforms: [] });
+    expect(byDigest[d('b')]).toMatchObject({ subject: s('a'), aliases: [], platforms: [] });
     expect(digests(await h.get(`/api/v1/content/manifests?repositoryVersion=${versionId}`))).toEqual([d('a'), d('c')]);
     expect(digests(await h.get('/api/v1/content/manifests?classification=signature'))).toEqual([d('b')]);
     expect(digests(await h.get('/api/v1/content/manifests?artifactType=application/vnd.dev.cosign.artifact.sig.v1%2Bjson'))).toEqual([d('b')]);
@@ -39,11 +42,15 @@ describe('content', () => {
     expect((await h.get('/api/v1/content/manifests?digest=md5:x')).status).toBe(400);
     expect((await h.get('/api/v1/content/manifests?repositoryVersion=00000000-0000-4000-8000-000000000000')).body.error.code).toBe('INVALID_REFERENCE');
     expect((await h.get(`/api/v1/content/manifests/${d('a')}`)).body.digest).toBe(d('a'));
+    expect((await h.get(`/api/v1/content/manifests/${s('a')}`)).body).toMatchObject({ digest: d('a'), aliases: [s('a')] });
+    expect(digests(await h.get(`/api/v1/content/manifests?digest=${s('a')}`))).toEqual([d('a')]);
+    expect((await h.get(`/api/v1/content/manifests/${s('9')}`)).status).toBe(404);
     expect((await h.get(`/api/v1/content/manifests/${d('9')}`)).status).toBe(404);
   });
 
-  it('lists referrers of a digest', async () => {
+  it('lists referrers of a digest, whichever of its digests they name', async () => {
     expect(digests(await h.get(`/api/v1/content/manifests/${d('a')}/referrers`))).toEqual([d('b')]);
+    expect(digests(await h.get(`/api/v1/content/manifests/${s('a')}/referrers`))).toEqual([d('b')]);
     expect((await h.get(`/api/v1/content/manifests/${d('a')}/referrers?repositoryVersion=${versionId}`)).body.count).toBe(0);
   });
 

@@ -1,4 +1,4 @@
-import { versionManifests, versionTags, writeRepositoryVersion, type PrismaClient, type VersionChanges } from '@cistern/db';
+import { resolveAliases, versionManifests, versionTags, writeRepositoryVersion, type PrismaClient, type VersionChanges } from '@cistern/db';
 import { repositoryVersionHref, TaskError, type TaskHandler, type TaskHandlers, type TaskKind, type TaskResult } from '@cistern/queue';
 import { manifestClosure } from './manifest-closure.ts';
 
@@ -17,9 +17,17 @@ async function write(prisma: PrismaClient, repositoryId: string, changes: Versio
   return { createdResources: written ? [repositoryVersionHref(repositoryId, written.version.number)] : [] };
 }
 
-function unknownDigests(digests: string[], present: ReadonlySet<string>, where: string): void {
-  const missing = digests.filter((d) => !present.has(d));
+/**
+ * The named manifests of a version by their canonical (sha256) digests: a
+ * manifest may be named by any digest it is known by. Throws MANIFEST_UNKNOWN
+ * naming, as given, those the version does not hold.
+ */
+async function memberDigests(prisma: PrismaClient, digests: readonly string[], present: ReadonlySet<string>, where: string): Promise<string[]> {
+  const aliases = await resolveAliases(prisma, digests);
+  const canonical = digests.map((d) => aliases.get(d) ?? d);
+  const missing = digests.filter((_, i) => !present.has(canonical[i] as string));
   if (missing.length > 0) throw new TaskError('MANIFEST_UNKNOWN', `not in ${where}: ${missing.join(', ')}`, { detail: { digests: missing } });
+  return canonical;
 }
 
 function unknownTags(tags: string[], present: ReadonlyMap<string, string>, where: string): void {
@@ -35,8 +43,8 @@ function unknownTags(tags: string[], present: ReadonlyMap<string, string>, where
 export function contentTaskHandlers(prisma: PrismaClient): Pick<TaskHandlers, Exclude<TaskKind, 'sync'>> {
   const tag: TaskHandler<'tag'> = async ({ params }) => {
     const { manifests } = await latestContent(prisma, params.repositoryId);
-    unknownDigests([params.digest], manifests, 'the latest version');
-    return write(prisma, params.repositoryId, { addTags: [[params.tag, params.digest]] });
+    const [digest = params.digest] = await memberDigests(prisma, [params.digest], manifests, 'the latest version');
+    return write(prisma, params.repositoryId, { addTags: [[params.tag, digest]] });
   };
   const untag: TaskHandler<'untag'> = async ({ params }) => {
     const { tags } = await latestContent(prisma, params.repositoryId);
@@ -45,25 +53,25 @@ export function contentTaskHandlers(prisma: PrismaClient): Pick<TaskHandlers, Ex
   };
   const remove: TaskHandler<'remove'> = async ({ params }) => {
     const { manifests, tags } = await latestContent(prisma, params.repositoryId);
-    unknownDigests(params.digests, manifests, 'the latest version');
+    const digests = await memberDigests(prisma, params.digests, manifests, 'the latest version');
     unknownTags(params.tags, tags, 'the latest version');
     // An index takes its children and every removed manifest its referrers, unless something that stays still needs them.
-    const removed = await manifestClosure(prisma, params.digests, manifests);
+    const removed = await manifestClosure(prisma, digests, manifests);
     const staying = new Set([...manifests].filter((d) => !removed.has(d)));
     const stillNeeded = await manifestClosure(prisma, staying, manifests);
     return write(prisma, params.repositoryId, {
-      removeManifests: [...removed].filter((d) => params.digests.includes(d) || !stillNeeded.has(d)),
+      removeManifests: [...removed].filter((d) => digests.includes(d) || !stillNeeded.has(d)),
       removeTags: params.tags,
     });
   };
   const copy: TaskHandler<'copy'> = async ({ params }) => {
     const source = await latestContent(prisma, params.sourceRepositoryId, params.sourceVersion);
     await latestContent(prisma, params.repositoryId);
-    unknownDigests(params.digests, source.manifests, 'the source version');
+    const digests = await memberDigests(prisma, params.digests, source.manifests, 'the source version');
     unknownTags(params.tags, source.tags, 'the source version');
-    const everything = params.digests.length === 0 && params.tags.length === 0;
+    const everything = digests.length === 0 && params.tags.length === 0;
     const tags = everything ? [...source.tags] : params.tags.map((t) => [t, source.tags.get(t) as string] as const);
-    const roots = everything ? source.manifests : [...params.digests, ...tags.map(([, d]) => d)];
+    const roots = everything ? source.manifests : [...digests, ...tags.map(([, d]) => d)];
     return write(prisma, params.repositoryId, { addManifests: await manifestClosure(prisma, roots, source.manifests), addTags: tags });
   };
   return { tag, untag, remove, copy };

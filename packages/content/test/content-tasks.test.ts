@@ -45,12 +45,15 @@ afterAll(async () => {
 
 const digestOf = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 
-/** A stored manifest; `children` makes it an index, `subject` a referrer. */
+const sha512Of = (s: string) => `sha512:${createHash('sha512').update(s).digest('hex')}`;
+
+/** A stored manifest; `children` makes it an index, `subject` a referrer. Also known by its sha512. */
 async function manifest(name: string, opts: { children?: string[]; subject?: string } = {}): Promise<string> {
   const raw = Buffer.from(JSON.stringify({ name, ...opts }));
   const digest = digestOf(raw.toString());
   await saveManifest(db.prisma, {
     digest,
+    aliases: [sha512Of(raw.toString())],
     mediaType: opts.children ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.manifest.v1+json',
     artifactType: null,
     classification: opts.children ? 'index' : 'image',
@@ -118,6 +121,27 @@ describe('content actions', () => {
     expect(copied.state).toBe('completed');
     expect(await versionManifests(db.prisma, target.id, 1)).toEqual(new Set([index, child, signature]));
     expect(await versionTags(db.prisma, target.id, 1)).toEqual(new Map([['latest', index]]));
+  });
+
+  it('takes manifests named by sha512 and follows children and subjects named so', async () => {
+    const sha512 = async (digest: string) => (await db.prisma.manifestAlias.findFirstOrThrow({ where: { manifestDigest: digest } })).digest;
+    const child = await manifest(`child-${randomUUID()}`);
+    const index = await manifest(`index-${randomUUID()}`, { children: [await sha512(child)] });
+    const signature = await manifest(`sig-${randomUUID()}`, { subject: await sha512(index) });
+    const other = await manifest(`other-${randomUUID()}`);
+    const repository = await createRepository(db.prisma, { name: `repo-${randomUUID()}` });
+    await writeRepositoryVersion(db.prisma, repository.id, { addManifests: [await sha512(child), index, signature, other], addTags: [['other', await sha512(other)]] });
+    expect(await versionManifests(db.prisma, repository.id, 1)).toEqual(new Set([child, index, signature, other]));
+    expect(await versionTags(db.prisma, repository.id, 1)).toEqual(new Map([['other', other]]));
+
+    await run('tag', { repositoryId: repository.id, tag: 'latest', digest: await sha512(index) });
+    expect((await versionTags(db.prisma, repository.id, 2)).get('latest')).toBe(index);
+    const target = await createRepository(db.prisma, { name: `target-${randomUUID()}` });
+    const copied = await run('copy', { repositoryId: target.id, sourceRepositoryId: repository.id, tags: [], digests: [await sha512(index)] });
+    expect(copied.state).toBe('completed');
+    expect(await versionManifests(db.prisma, target.id, 1)).toEqual(new Set([index, child, signature]));
+    await run('remove', { repositoryId: repository.id, digests: [await sha512(index)], tags: [] });
+    expect(await versionManifests(db.prisma, repository.id, 3)).toEqual(new Set([other]));
   });
 
   it('serializes concurrent actions on one repository into consecutive versions', async () => {

@@ -6,11 +6,12 @@ import { backends } from './backends.ts';
 
 const digestOf = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 
-async function manifest(db: Database, name: string): Promise<string> {
+async function manifest(db: Database, name: string, aliases: string[] = []): Promise<string> {
   const raw = Buffer.from(JSON.stringify({ schemaVersion: 2, name }));
   const digest = digestOf(raw.toString());
   await saveManifest(db.prisma, {
     digest,
+    aliases,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
     artifactType: null,
     classification: 'image',
@@ -61,6 +62,26 @@ describe.each(backends)('repository-version writer on $name', (backend) => {
     await writeRepositoryVersion(db.prisma, r.id, { addManifests: [a], addTags: [['latest', a]] });
     expect(await writeRepositoryVersion(db.prisma, r.id, { addManifests: [a], addTags: [['latest', a]], removeManifests: [] })).toBeNull();
     expect((await db.prisma.repository.findUniqueOrThrow({ where: { id: r.id } })).latestVersion).toBe(1);
+  });
+
+  it('names manifests by their sha256 in membership rows, whichever digest they were given by', async () => {
+    const r = await repo();
+    const [aliasA, aliasB, aliasC] = ['a', 'b', 'c'].map((n) => `sha512:${createHash('sha512').update(n).digest('hex')}`) as [string, string, string];
+    const a = await manifest(db, 'aliased a', [aliasA]);
+    const b = await manifest(db, 'aliased b', [aliasB]);
+    // Saved again under another digest: the manifest gains an alias, its row stays one.
+    await manifest(db, 'aliased b', [aliasC]);
+    expect(await db.prisma.manifestAlias.findMany({ where: { manifestDigest: b }, select: { digest: true }, orderBy: { digest: 'asc' } })).toEqual(
+      [{ digest: aliasB }, { digest: aliasC }].sort((x, y) => (x.digest < y.digest ? -1 : 1)),
+    );
+
+    await writeRepositoryVersion(db.prisma, r.id, { addManifests: [aliasA, b], addTags: [['a', aliasA], ['b', aliasC]] });
+    expect(await versionManifests(db.prisma, r.id, 1)).toEqual(new Set([a, b]));
+    expect(await versionTags(db.prisma, r.id, 1)).toEqual(new Map([['a', a], ['b', b]]));
+    expect(await writeRepositoryVersion(db.prisma, r.id, { addManifests: [a, aliasB] })).toBeNull();
+    await writeRepositoryVersion(db.prisma, r.id, { removeManifests: [aliasB] });
+    expect(await versionManifests(db.prisma, r.id, 2)).toEqual(new Set([a]));
+    await expect(writeRepositoryVersion(db.prisma, r.id, { addTags: [['c', `sha512:${'e'.repeat(128)}`]] })).rejects.toMatchObject({ code: 'TAG_TARGET_MISSING' });
   });
 
   it('moves a tag as one removed and one added', async () => {

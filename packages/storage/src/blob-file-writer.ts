@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { rename, stat } from 'node:fs/promises';
+import { link, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { BlobSink, WriteResult } from './blob-store.ts';
-import type { ParsedDigest } from './digest.ts';
+import type { DigestAlgorithm, ParsedDigest } from './digest.ts';
 import { POOLED_BUFFER_BYTES, returnBuffer, takeAlignedBuffer, takeBuffer } from './buffer-pool.ts';
 import type { DirectWrites } from './direct-io.ts';
 import { StorageError, isStorageError, unavailable } from './errors.ts';
@@ -14,6 +14,8 @@ export interface BlobFileTarget extends ParsedDigest {
   readonly digest: string;
   /** Where the verified blob ends up. */
   readonly path: string;
+  /** Where the store keeps a blob of that digest. */
+  readonly pathOf: (algorithm: DigestAlgorithm, hex: string) => string;
   /** Same filesystem as `path`, so that the final rename is atomic. */
   readonly tmpDir: string;
   readonly expectedSize: number | undefined;
@@ -29,10 +31,15 @@ export interface BlobFileTarget extends ParsedDigest {
  * place. 'finish' therefore means the blob is durably stored. On any failure,
  * or on `destroy()`, the temporary file is removed before 'error' / 'close'.
  * When the blob is already stored the bytes are verified and discarded.
+ * A digest in another algorithm than sha256 is also hashed in sha256, and its
+ * path is a hard link to the sha256 file: the bytes are stored once whatever
+ * digests name them.
  */
 class BlobFileWriter extends Writable {
   committed: WriteResult | undefined;
   private readonly hash;
+  /** Only for digests in another algorithm: sha256 blobs, nearly all, are hashed once. */
+  private readonly sha256;
   /** Absent when the blob was already stored, and once committed. */
   private temporary: TemporaryFile | undefined;
   private received = 0;
@@ -49,6 +56,7 @@ class BlobFileWriter extends Writable {
   constructor(private readonly target: BlobFileTarget) {
     super();
     this.hash = createHash(target.algorithm);
+    this.sha256 = target.algorithm === 'sha256' ? undefined : createHash('sha256');
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
@@ -91,6 +99,7 @@ class BlobFileWriter extends Writable {
     if (expectedSize !== undefined && this.received > expectedSize) throw this.sizeError();
     for (const buffer of buffers) {
       this.hash.update(buffer);
+      this.sha256?.update(buffer);
       if (this.temporary !== undefined) await this.append(this.temporary, buffer);
     }
   }
@@ -135,14 +144,25 @@ class BlobFileWriter extends Writable {
       await this.inFlight;
       await temporary.sync();
       await temporary.close();
-      const shardDir = dirname(path);
-      // A concurrent writer of the same digest may have renamed first: its
-      // bytes are verified identical, so replacing them is harmless.
-      await directories.retryIfGone(shardDir, () => rename(temporary.path, path));
+      if (this.sha256 === undefined) await moveInto(directories, temporary.path, path);
+      else await this.linkToSha256(temporary, this.target.pathOf('sha256', this.sha256.digest('hex')));
       this.temporary = undefined;
-      await syncDirectory(shardDir);
     }
     this.committed = { digest, size: this.received, created: temporary !== undefined };
+  }
+
+  /** Places the blob as a hard link to its sha256 file, which these bytes become when it is absent. */
+  private async linkToSha256(temporary: TemporaryFile, sha256Path: string): Promise<void> {
+    const { path, directories } = this.target;
+    await directories.ensure(dirname(path));
+    if (await linkOnce(sha256Path, path)) {
+      await temporary.remove();
+    } else {
+      await moveInto(directories, temporary.path, sha256Path);
+      // Absent again only if deleted in between: then this write fails, leaving nothing half-placed.
+      if (!(await linkOnce(sha256Path, path))) throw new StorageError('STORAGE_UNAVAILABLE', `cannot link ${this.target.digest}: ${sha256Path} vanished`);
+    }
+    await syncDirectory(dirname(path));
   }
 
   private sizeError(): StorageError {
@@ -152,6 +172,27 @@ class BlobFileWriter extends Writable {
 
   private storageError(error: unknown): StorageError {
     return isStorageError(error) ? error : unavailable(`cannot write blob ${this.target.digest}`, error);
+  }
+}
+
+/** Renames a verified file into place, durably. */
+async function moveInto(directories: KnownDirectories, from: string, path: string): Promise<void> {
+  const shardDir = dirname(path);
+  // A concurrent writer of the same digest may have renamed first: its
+  // bytes are verified identical, so replacing them is harmless.
+  await directories.retryIfGone(shardDir, () => rename(from, path));
+  await syncDirectory(shardDir);
+}
+
+/** Links `path` to `existing`; false when `existing` is absent. A `path` already there holds the same verified bytes. */
+async function linkOnce(existing: string, path: string): Promise<boolean> {
+  try {
+    await link(existing, path);
+    return true;
+  } catch (error) {
+    if (isErrno(error, 'EEXIST')) return true;
+    if (isErrno(error, 'ENOENT')) return false;
+    throw error;
   }
 }
 

@@ -102,7 +102,17 @@ export class FilesystemBlobStore implements BlobStore {
       throw new StorageError('SIZE_INVALID', `invalid expected size ${expectedSize} for ${digest}`);
     }
     const path = this.blobPath(algorithm, hex);
-    return createBlobSink({ digest, algorithm, hex, path, tmpDir: join(this.root, 'tmp'), expectedSize, directories: this.directories, directWrites: this.directWrites });
+    return createBlobSink({
+      digest,
+      algorithm,
+      hex,
+      path,
+      pathOf: (a, h) => this.blobPath(a, h),
+      tmpDir: join(this.root, 'tmp'),
+      expectedSize,
+      directories: this.directories,
+      directWrites: this.directWrites,
+    });
   }
 
   async delete(digest: string): Promise<void> {

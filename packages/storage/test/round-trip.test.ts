@@ -28,15 +28,41 @@ describe('FilesystemBlobStore round trip', () => {
     expect((await readContent(content)).equals(bytes)).toBe(true);
   });
 
-  it('stores sha512 blobs under blobs/sha512', async () => {
+  it('stores a sha512 blob once: blobs/sha512 is a hard link to its sha256 file', async () => {
     const bytes = randomBytes(5000, 7);
     const digest = digestOf(bytes, 'sha512');
     const hex = digest.slice('sha512:'.length);
+    const sha256 = digestOf(bytes);
+    const sha256Hex = sha256.slice('sha256:'.length);
 
-    await ctx.store.put(digest, chunks(bytes));
+    expect(await ctx.store.put(digest, chunks(bytes))).toEqual({ digest, size: 5000, created: true });
 
-    expect(await filesUnder(ctx.store.root)).toEqual([join('blobs', 'sha512', hex.slice(0, 2), hex)]);
+    expect(await filesUnder(ctx.store.root)).toEqual([join('blobs', 'sha256', sha256Hex.slice(0, 2), sha256Hex), join('blobs', 'sha512', hex.slice(0, 2), hex)]);
+    const [a, b] = await Promise.all(
+      [join('sha256', sha256Hex.slice(0, 2), sha256Hex), join('sha512', hex.slice(0, 2), hex)].map((path) => statFile(join(ctx.store.root, 'blobs', path))),
+    );
+    expect([a?.ino, a?.nlink]).toEqual([b?.ino, 2]);
     expect((await readContent(await ctx.store.open(digest))).equals(bytes)).toBe(true);
+    expect(await ctx.store.put(sha256, chunks(bytes))).toEqual({ digest: sha256, size: 5000, created: false });
+  });
+
+  it('links a sha512 blob to the sha256 file already stored, and refuses bytes that do not hash to it', async () => {
+    const bytes = randomBytes(5000, 8);
+    const sha256 = digestOf(bytes);
+    const sha256Hex = sha256.slice('sha256:'.length);
+    await ctx.store.put(sha256, chunks(bytes));
+    const before = await statFile(join(ctx.store.root, 'blobs', 'sha256', sha256Hex.slice(0, 2), sha256Hex));
+    const digest = digestOf(bytes, 'sha512');
+    const other = digestOf(randomBytes(5000, 9), 'sha512');
+
+    await expect(ctx.store.put(other, chunks(bytes))).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    expect(await ctx.store.put(digest, chunks(bytes))).toEqual({ digest, size: 5000, created: true });
+
+    expect((await ctx.store.stat(digest)).size).toBe(5000);
+    const hex = digest.slice('sha512:'.length);
+    expect((await statFile(join(ctx.store.root, 'blobs', 'sha512', hex.slice(0, 2), hex))).ino).toBe(before.ino);
+    expect(await ctx.store.exists(other)).toBe(false);
+    expect((await filesUnder(ctx.store.root)).filter((f) => f.startsWith('tmp'))).toEqual([]);
   });
 
   it('stores an empty blob', async () => {

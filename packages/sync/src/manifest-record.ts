@@ -13,9 +13,10 @@ export function isBlobEntry(child: Descriptor): boolean {
 
 /**
  * The database record of a parsed manifest. Schema-1 blobs carry no sizes in
- * the document, so the caller passes the sizes it looked up.
+ * the document, so the caller passes the sizes it looked up. `knownAs` is the
+ * digest its bytes were verified against; other than its sha256, it becomes an alias.
  */
-export function toManifestRecord(parsed: ParsedManifest, schema1Sizes: ReadonlyMap<string, number> = new Map()): ManifestRecord {
+export function toManifestRecord(parsed: ParsedManifest, schema1Sizes: ReadonlyMap<string, number> = new Map(), knownAs = parsed.digest): ManifestRecord {
   const blobs: BlobReference[] = [];
   if (parsed.config) blobs.push({ digest: parsed.config.digest, size: parsed.config.size, mediaType: parsed.config.mediaType, role: 'config' });
   for (const layer of parsed.layers) blobs.push({ digest: layer.digest, size: layer.size, mediaType: layer.mediaType, role: 'layer' });
@@ -32,6 +33,7 @@ export function toManifestRecord(parsed: ParsedManifest, schema1Sizes: ReadonlyM
   }
   return {
     digest: parsed.digest,
+    aliases: knownAs === parsed.digest ? [] : [knownAs],
     mediaType: parsed.mediaType,
     artifactType: parsed.artifactType ?? null,
     classification: parsed.classification,

@@ -1,4 +1,4 @@
-import { saveManifests, type ManifestRecord, type PrismaClient } from '@cistern/db';
+import { resolveAliases, saveManifests, type ManifestRecord, type PrismaClient } from '@cistern/db';
 import { Annotation, evaluatePolicy, parseManifest, platformMatches, type Descriptor, type MediaTypePolicy, type ParsedManifest } from '@cistern/oci';
 import type { UpstreamClient } from '@cistern/upstream';
 import { batched, batchedCalls, inKeyOrder, MAX_BATCH_KEYS } from './batched.ts';
@@ -47,8 +47,12 @@ export class ManifestWalker {
   readonly accepted = new Set<string>();
   /** Digests that failed (not refused): a mirror keeps what it had for them. */
   readonly failed = new Set<string>();
+  /** The sha256 of a manifest visited by another digest, and that digest of its sha256. */
+  private readonly otherNames = new Map<string, string>();
   /** Each accepted index's kept children, to fail the index when a child's blobs fail later. */
   private readonly childrenOf = new Map<string, string[]>();
+  /** subject → the referrers brought in for it. */
+  private readonly referrersOf = new Map<string, string[]>();
   private readonly skippedItems: Record<SkipKind, { name: string; reason: string }[]> = { refused: [], failed: [] };
   private readonly visits = new Map<string, Promise<Outcome>>();
   /** Concurrent visits share their database round trips. */
@@ -83,7 +87,7 @@ export class ManifestWalker {
    */
   async load(digest: string): Promise<ParsedManifest> {
     const { parsed, isNew } = await this.fetchOrLoad(digest);
-    if (isNew) await this.save(toManifestRecord(parsed));
+    if (isNew) await this.save(toManifestRecord(parsed, undefined, digest));
     return parsed;
   }
 
@@ -113,21 +117,58 @@ export class ManifestWalker {
    */
   failManifests(digests: Iterable<string>, reason: string): void {
     for (const digest of digests) {
-      if (this.accepted.delete(digest)) {
-        this.failed.add(digest);
-        this.skip(digest, 'failed', reason);
-      }
+      if (this.fail(digest)) this.skip(digest, 'failed', reason);
     }
     for (let changed = true; changed; ) {
       changed = false;
       for (const [index, children] of this.childrenOf) {
         const child = children.find((c) => this.failed.has(c));
-        if (child === undefined || !this.accepted.delete(index)) continue;
-        this.failed.add(index);
+        if (child === undefined || !this.fail(index)) continue;
         this.skip(index, 'failed', `its child ${child} failed`);
         changed = true;
       }
     }
+  }
+
+  /** Records that an accepted manifest was brought in as a referrer of `subject`. */
+  addReferrer(referrer: string, subject: string): void {
+    const referrers = this.referrersOf.get(subject);
+    if (referrers) referrers.push(referrer);
+    else this.referrersOf.set(subject, [referrer]);
+  }
+
+  /**
+   * The accepted manifests reachable from `roots` (tag targets, `includes`
+   * digests) through index children and referrers: what a version holds. A
+   * child accepted only under an index that failed is not in it.
+   */
+  reachableFrom(roots: Iterable<string>): Set<string> {
+    const reached = new Set<string>();
+    const pending: string[] = [];
+    const reach = (digest: string) => {
+      for (const name of [digest, this.otherNames.get(digest)]) {
+        if (name === undefined || reached.has(name) || !this.accepted.has(name)) continue;
+        reached.add(name);
+        pending.push(name);
+      }
+    };
+    for (const root of roots) reach(root);
+    for (let digest = pending.pop(); digest !== undefined; digest = pending.pop()) {
+      for (const child of this.childrenOf.get(digest) ?? []) reach(child);
+      for (const referrer of this.referrersOf.get(digest) ?? []) reach(referrer);
+    }
+    return reached;
+  }
+
+  /** Moves an accepted manifest, under each of its names, to `failed`; false if it was not accepted. */
+  private fail(digest: string): boolean {
+    if (!this.accepted.has(digest)) return false;
+    for (const name of [digest, this.otherNames.get(digest)]) {
+      if (name === undefined) continue;
+      this.accepted.delete(name);
+      this.failed.add(name);
+    }
+    return true;
   }
 
   private async run(digest: string, label: string): Promise<Outcome> {
@@ -163,13 +204,15 @@ export class ManifestWalker {
       return this.skip(label, 'refused', 'every manifest this index lists was refused');
     }
     if (loaded.isNew) {
-      await this.save(toManifestRecord(loaded.parsed, await this.schema1Sizes(loaded.parsed)));
+      await this.save(toManifestRecord(loaded.parsed, await this.schema1Sizes(loaded.parsed), digest));
       progress.increment(Report.manifestsNew, 1, 'new manifests stored');
     } else {
       progress.increment(Report.manifestsUnchanged, 1, 'manifests already stored');
     }
     this.options.onAccepted(loaded.parsed);
-    this.accepted.add(digest);
+    // Under every name: referrers may name their subject by any of them.
+    this.accepted.add(digest).add(loaded.parsed.digest);
+    if (loaded.parsed.digest !== digest) this.otherNames.set(digest, loaded.parsed.digest).set(loaded.parsed.digest, digest);
     if (children.length > 0) this.childrenOf.set(digest, children);
     return { accepted: true, digest };
   }
@@ -183,8 +226,11 @@ export class ManifestWalker {
   }
 
   private async lookUpStored(digests: readonly string[]) {
-    const rows = await this.options.prisma.manifest.findMany({ where: { digest: { in: [...digests] } }, select: { digest: true, raw: true, mediaType: true } });
-    return inKeyOrder(digests, rows, (row) => row.digest);
+    const { prisma } = this.options;
+    const aliases = await resolveAliases(prisma, digests);
+    const canonical = digests.map((d) => aliases.get(d) ?? d);
+    const rows = await prisma.manifest.findMany({ where: { digest: { in: canonical } }, select: { digest: true, raw: true, mediaType: true } });
+    return inKeyOrder(canonical, rows, (row) => row.digest);
   }
 
   private async save(record: ManifestRecord): Promise<void> {

@@ -80,7 +80,8 @@ export async function collectReferrers(options: ReferrerOptions): Promise<Referr
     }
     for (const referrer of referrers) {
       const outcome = await walker.visit(referrer, `referrer of ${subject}`);
-      if (!outcome.accepted && outcome.kind === 'failed') failedSubjects.add(subject);
+      if (outcome.accepted) walker.addReferrer(referrer, subject);
+      else if (outcome.kind === 'failed') failedSubjects.add(subject);
       found(outcome);
     }
   };

@@ -94,11 +94,12 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
     failedTags.push(tag);
   }
   failedTags.push(...walked.failedTags);
+  const produced = walker.reachableFrom([...new Set(producedTags.values()), ...walked.digests]);
 
   progress.checkpoint();
   const changes = input.mirror
-    ? await mirrorChanges(prisma, input.repositoryId, { walker, producedTags, failedTags, failedSubjects })
-    : { addManifests: walker.accepted, addTags: producedTags };
+    ? await mirrorChanges(prisma, input.repositoryId, { produced, failed: walker.failed, producedTags, failedTags, failedSubjects })
+    : { addManifests: produced, addTags: producedTags };
   const written = await writeRepositoryVersion(prisma, input.repositoryId, changes);
   progress.report(Report.version, {
     message: written ? `wrote version ${written.version.number}` : 'no changes: no version written',
@@ -108,7 +109,7 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
   });
   return {
     version: written?.version.number ?? null,
-    manifests: walker.accepted.size,
+    manifests: produced.size,
     tags: producedTags.size,
     warnings: warnings(selected, mirroredSelected(walked, walker), walker.failed.size, failedSubjects.size),
   };
@@ -206,7 +207,10 @@ function warnings(selected: number, mirrored: number, failed: number, failedSubj
 }
 
 interface MirrorInput {
-  walker: ManifestWalker;
+  /** The manifests this sync produced. */
+  produced: ReadonlySet<string>;
+  /** The manifests that failed: a version holding one keeps it. */
+  failed: ReadonlySet<string>;
   producedTags: Map<string, string>;
   /** Tags whose new target failed: they keep their previous target. */
   failedTags: readonly string[];
@@ -222,10 +226,10 @@ interface MirrorInput {
  * be listed stay too. Refused content leaves.
  */
 async function mirrorChanges(prisma: PrismaClient, repositoryId: string, input: MirrorInput) {
-  const { walker, producedTags } = input;
+  const { producedTags } = input;
   const latest = (await prisma.repository.findUniqueOrThrow({ where: { id: repositoryId }, select: { latestVersion: true } })).latestVersion;
   const current = await versionManifests(prisma, repositoryId, latest);
-  const keep = new Set(walker.accepted);
+  const keep = new Set(input.produced);
   const previous = new Set<string>();
   const kept = (digest: string) => {
     if (keep.has(digest) || !current.has(digest)) return;
@@ -239,7 +243,7 @@ async function mirrorChanges(prisma: PrismaClient, repositoryId: string, input: 
       kept(row.manifestDigest);
     }
   }
-  walker.failed.forEach(kept);
+  input.failed.forEach(kept);
   // What a kept manifest needs from the version stays with it: its children, and referrers of it or of failed subjects.
   let frontier = [...previous, ...input.failedSubjects];
   while (frontier.length > 0) {

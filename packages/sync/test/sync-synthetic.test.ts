@@ -1,11 +1,12 @@
 import { versionManifests, versionTags } from '@cistern/db';
 import { DEFAULT_POLICY } from '@cistern/oci';
-import { json, startSyntheticUpstream, type SyntheticUpstream } from '@cistern/testkit';
+import { json, sha256, startSyntheticUpstream, type SyntheticUpstream } from '@cistern/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Report } from '../src/sync-progress.ts';
 import { SyncHarness } from './harness.ts';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const h = new SyncHarness();
 let upstream: SyntheticUpstream;
 
@@ -119,5 +120,112 @@ describe('sync from a synthetic upstream', () => {
     expect(await h.storage.exists(foreign.digest)).toBe(false);
     expect(await h.db.prisma.remoteArtifact.findMany({ where: { blobDigest: foreign.digest }, select: { urls: true } })).toEqual([{ urls: foreign.urls }]);
     expect(upstream.requests.some((r) => r.url.includes(foreign.digest))).toBe(false);
+  });
+});
+
+/** An image whose layer and own manifest are served by their sha512 digests; returns both digests of the manifest. */
+function sha512Image(repo: string, extra: Record<string, unknown> = {}) {
+  const config = json({ architecture: 'amd64', os: 'linux', nonce: Math.random() });
+  const layer = Buffer.from(`a layer named by sha512 ${Math.random()}`);
+  const layerDigest = upstream.addBlob(repo, layer, 'sha512');
+  const bytes = json({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: upstream.addBlob(repo, config), size: config.length },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: layer.length }],
+    ...extra,
+  });
+  const digest = upstream.addManifest(repo, bytes, OCI_MANIFEST, [], 'sha512');
+  return { digest, sha256: sha256(bytes), layerDigest, layer, descriptor: { mediaType: OCI_MANIFEST, digest, size: bytes.length } };
+}
+
+function index(repo: string, tag: string, children: { mediaType: string; digest: string; size: number }[]) {
+  const bytes = json({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: children.map((c) => ({ ...c, platform: { architecture: 'amd64', os: 'linux' } })) });
+  return upstream.addManifest(repo, bytes, OCI_INDEX, [tag]);
+}
+
+describe('digests in sha512', () => {
+  it('syncs an index whose child, layer and referrer subject are named by sha512', async () => {
+    const repo = 'alg/index';
+    const child = sha512Image(repo);
+    const sbom = sha512Image(repo, { artifactType: 'application/spdx+json', subject: child.descriptor });
+    const indexDigest = index(repo, 'v1', [child.descriptor]);
+    const remote = await h.remote({ url: upstream.url, upstreamName: repo });
+    const repository = await h.repository();
+
+    const { result, progress } = await h.sync(remote, repository);
+
+    expect(result.version).toBe(1);
+    // Membership is by the canonical sha256; the sha512 names are aliases of those rows.
+    expect(await versionManifests(h.db.prisma, repository.id, 1)).toEqual(new Set([indexDigest, child.sha256, sbom.sha256]));
+    expect(await versionTags(h.db.prisma, repository.id, 1)).toEqual(new Map([['v1', indexDigest]]));
+    expect(await h.db.prisma.manifestAlias.findMany({ where: { manifestDigest: { in: [child.sha256, sbom.sha256] } }, orderBy: { digest: 'asc' } })).toEqual(
+      [
+        { digest: child.digest, manifestDigest: child.sha256 },
+        { digest: sbom.digest, manifestDigest: sbom.sha256 },
+      ].sort((a, b) => (a.digest < b.digest ? -1 : 1)),
+    );
+    expect(progress.done(Report.referrers)).toBe(1);
+    // The layer is verified with sha512 and stored once: its sha256 name is the same file.
+    const blob = await h.storage.open(child.layerDigest);
+    expect(blob.size).toBe(child.layer.length);
+    await blob.discard();
+    expect(await h.storage.exists(sha256(child.layer))).toBe(true);
+    expect((await h.db.prisma.blob.findUniqueOrThrow({ where: { digest: child.layerDigest } })).stored).toBe(true);
+
+    // A resync finds everything stored under the names it is referenced by: no manifest GETs.
+    const before = upstream.requests.length;
+    const again = await h.sync(remote, repository);
+    expect(again.result.version).toBeNull();
+    expect(upstream.requests.slice(before).filter((r) => r.method === 'GET' && r.url.includes('/manifests/'))).toEqual([]);
+  });
+
+  it('pulls exactly the manifest an includes entry names by sha512', async () => {
+    const repo = 'alg/includes';
+    const wanted = sha512Image(repo);
+    const other = sha512Image(repo);
+    index(repo, 'v1', [wanted.descriptor, other.descriptor]);
+    const remote = await h.remote({ url: upstream.url, upstreamName: repo, includes: [wanted.digest] });
+    const repository = await h.repository();
+
+    const { result } = await h.sync(remote, repository);
+
+    expect(result.version).toBe(1);
+    expect(await versionManifests(h.db.prisma, repository.id, 1)).toEqual(new Set([wanted.sha256]));
+    expect(await versionTags(h.db.prisma, repository.id, 1)).toEqual(new Map());
+  });
+
+  it('names a child whose bytes do not hash to its sha512 as failed, and with it its index', async () => {
+    const repo = 'alg/mismatch';
+    const good = sha512Image(repo);
+    const liar = sha512Image(repo);
+    const forged = { ...liar.descriptor, digest: `sha512:${'0'.repeat(128)}` };
+    const indexDigest = index(repo, 'v1', [good.descriptor, forged]);
+    // The upstream serves other bytes under the forged name, and claims the name in its header.
+    upstream.intercept((req, res) => {
+      if (!req.url?.endsWith(`/manifests/${forged.digest}`)) return false;
+      const bytes = json({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: good.descriptor, layers: [] });
+      res.writeHead(200, { 'content-type': OCI_MANIFEST, 'content-length': bytes.length, 'docker-content-digest': forged.digest });
+      res.end(req.method === 'HEAD' ? undefined : bytes);
+      return true;
+    });
+    const remote = await h.remote({ url: upstream.url, upstreamName: repo });
+    const repository = await h.repository();
+
+    try {
+      const { result, progress } = await h.sync(remote, repository);
+      // An index with a child that could not be brought in is not mirrored half: v1 would keep its previous target.
+      expect(result.version).toBeNull();
+      expect(result.warnings.map((w) => w.code)).toEqual(['NOTHING_MIRRORED', 'CONTENT_FAILED']);
+      const failed = progress.reports.get(Report.manifestsFailed)?.items ?? [];
+      expect(failed).toEqual([
+        { name: `v1 > ${forged.digest}`, reason: expect.stringMatching(/^DIGEST_MISMATCH/) },
+        { name: 'v1', reason: `its child ${forged.digest} failed` },
+      ]);
+      expect(indexDigest).toMatch(/^sha256:/);
+      expect(await h.db.prisma.manifestAlias.count({ where: { digest: forged.digest } })).toBe(0);
+    } finally {
+      upstream.intercept(undefined);
+    }
   });
 });

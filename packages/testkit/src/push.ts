@@ -20,8 +20,14 @@ export interface Descriptor {
   annotations?: Record<string, string>;
 }
 
+export type DigestAlgorithm = 'sha256' | 'sha512';
+
+export function digestOf(bytes: Uint8Array, algorithm: DigestAlgorithm): string {
+  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
+}
+
 export function sha256(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  return digestOf(bytes, 'sha256');
 }
 
 export function json(value: unknown): Buffer {

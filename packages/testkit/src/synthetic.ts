@@ -1,6 +1,6 @@
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import { sha256 } from './push.ts';
+import { digestOf, type DigestAlgorithm } from './push.ts';
 import { closeServer, listenLocal } from './services.ts';
 
 interface StoredManifest {
@@ -45,9 +45,10 @@ export interface SyntheticUpstream {
   readonly requests: SyntheticRequest[];
   /** Headers added to every response, e.g. `ratelimit-remaining`. */
   readonly headers: OutgoingHttpHeaders;
-  addBlob(repository: string, bytes: Uint8Array): string;
-  /** Stores manifest bytes exactly under any media type; returns their digest. */
-  addManifest(repository: string, bytes: Uint8Array, mediaType: string, tags?: string[]): string;
+  /** Serves the bytes under their digest in `algorithm`; returns it. */
+  addBlob(repository: string, bytes: Uint8Array, algorithm?: DigestAlgorithm): string;
+  /** Stores manifest bytes exactly under any media type, served under their digest in `algorithm`; returns it. */
+  addManifest(repository: string, bytes: Uint8Array, mediaType: string, tags?: string[], algorithm?: DigestAlgorithm): string;
   /** Adds tag names to a repository's list without content. */
   addTags(repository: string, tags: Iterable<string>): void;
   intercept(handler: Intercept | undefined): void;
@@ -185,13 +186,13 @@ export async function startSyntheticUpstream(options: SyntheticOptions = {}): Pr
     host: new URL(url).host,
     requests,
     headers: extraHeaders,
-    addBlob(repository, bytes) {
-      const digest = sha256(bytes);
+    addBlob(repository, bytes, algorithm = 'sha256') {
+      const digest = digestOf(bytes, algorithm);
       repo(repository).blobs.set(digest, Buffer.from(bytes));
       return digest;
     },
-    addManifest(repository, bytes, mediaType, tags = []) {
-      const digest = sha256(bytes);
+    addManifest(repository, bytes, mediaType, tags = [], algorithm = 'sha256') {
+      const digest = digestOf(bytes, algorithm);
       const r = repo(repository);
       r.manifests.set(digest, { bytes: Buffer.from(bytes), mediaType, digest });
       for (const tag of tags) r.tags.set(tag, digest);

@@ -1,4 +1,4 @@
-import type { Manifest as ManifestRow, Prisma } from '@cistern/db';
+import { manifestKnownBy, type Manifest as ManifestRow, type Prisma } from '@cistern/db';
 import type { z } from 'zod';
 import { API_PREFIX, type ApiContext } from '../context.ts';
 import { notFound } from '../errors/api-error.ts';
@@ -10,8 +10,18 @@ import { assertExists } from './references.ts';
 import { presentIn } from './version-content.ts';
 
 const TAG = 'Content';
-const manifestSelect = { digest: true, mediaType: true, artifactType: true, classification: true, size: true, subjectDigest: true, configDigest: true, createdAt: true } as const;
-type ManifestFields = Pick<ManifestRow, keyof typeof manifestSelect>;
+const manifestSelect = {
+  digest: true,
+  aliases: { select: { digest: true }, orderBy: { digest: 'asc' } },
+  mediaType: true,
+  artifactType: true,
+  classification: true,
+  size: true,
+  subjectDigest: true,
+  configDigest: true,
+  createdAt: true,
+} as const;
+type ManifestFields = Pick<ManifestRow, Exclude<keyof typeof manifestSelect, 'aliases'>> & { aliases: { digest: string }[] };
 
 /** Range membership of one repository version, for content filters. */
 async function versionFilter(ctx: ApiContext, versionId: string | undefined) {
@@ -24,15 +34,19 @@ async function versionFilter(ctx: ApiContext, versionId: string | undefined) {
 /** An index's entries' platforms, and for an image the platforms it is listed under. */
 async function withPlatforms(ctx: ApiContext, rows: ManifestFields[]): Promise<z.input<typeof Manifest>[]> {
   const digests = rows.map((r) => r.digest);
+  // An index may list an image by any of its digests.
+  const names = rows.flatMap((r) => [r.digest, ...r.aliases.map((a) => a.digest)]);
   const links = await ctx.prisma.manifestChild.findMany({
-    where: { platform: { not: null }, OR: [{ indexDigest: { in: digests } }, { childDigest: { in: digests } }] },
+    where: { platform: { not: null }, OR: [{ indexDigest: { in: digests } }, { childDigest: { in: names } }] },
     select: { indexDigest: true, childDigest: true, platform: true },
   });
   return rows.map((row) => {
     const href = `${API_PREFIX}/content/manifests/${row.digest}`;
-    const own = links.filter((l) => l.indexDigest === row.digest || l.childDigest === row.digest).map((l) => l.platform as string);
+    const aliases = row.aliases.map((a) => a.digest);
+    const own = links.filter((l) => l.indexDigest === row.digest || l.childDigest === row.digest || aliases.includes(l.childDigest)).map((l) => l.platform as string);
     return {
       digest: row.digest,
+      aliases,
       href,
       mediaType: row.mediaType,
       artifactType: row.artifactType,
@@ -61,7 +75,7 @@ export function contentRoutes(routes: RouteTable, ctx: ApiContext): void {
     async ({ query, req }) => {
       const inVersion = await versionFilter(ctx, query.repositoryVersion);
       const where: Prisma.ManifestWhereInput = {
-        digest: query.digest,
+        ...(query.digest === undefined ? {} : manifestKnownBy(query.digest)),
         mediaType: query.mediaType,
         classification: query.classification,
         artifactType: query.artifactType,
@@ -74,7 +88,7 @@ export function contentRoutes(routes: RouteTable, ctx: ApiContext): void {
   routes.add(
     { method: 'get', path: '/content/manifests/{digest}', tag: TAG, summary: 'Show a manifest', params: DigestParams, status: 200, response: Manifest },
     async ({ params }) => {
-      const row = await ctx.prisma.manifest.findUnique({ where: { digest: params.digest }, select: manifestSelect });
+      const row = await ctx.prisma.manifest.findFirst({ where: manifestKnownBy(params.digest), select: manifestSelect });
       if (!row) throw notFound('manifest', params.digest);
       const [manifest] = await withPlatforms(ctx, [row]);
       return manifest as z.input<typeof Manifest>;
@@ -94,8 +108,10 @@ export function contentRoutes(routes: RouteTable, ctx: ApiContext): void {
     },
     async ({ params, query, req }) => {
       const inVersion = await versionFilter(ctx, query.repositoryVersion);
+      // A referrer names its subject by any of the subject's digests.
+      const subject = await ctx.prisma.manifest.findFirst({ where: manifestKnownBy(params.digest), select: { digest: true, aliases: { select: { digest: true } } } });
       const where: Prisma.ManifestWhereInput = {
-        subjectDigest: params.digest,
+        subjectDigest: { in: subject ? [subject.digest, ...subject.aliases.map((a) => a.digest)] : [params.digest] },
         artifactType: query.artifactType,
         ...(inVersion ? { repositories: { some: inVersion } } : {}),
       };

@@ -30,7 +30,8 @@ export const TagListQuery = PageQuery.extend({
 
 export const Manifest = z
   .object({
-    digest: z.string(),
+    digest: z.string().describe('its sha256, over its bytes'),
+    aliases: z.array(z.string()).describe('other digests it is known by (sha512:…); every one of them finds it'),
     href: z.string(),
     mediaType: z.string(),
     artifactType: z.string().nullable(),

@@ -15,7 +15,10 @@ export interface IndexEntry {
 }
 
 export interface ManifestRecord {
+  /** sha256 over the bytes (for signed schema 1, over the JWS payload). */
   digest: string;
+  /** Other digests the manifest is known by (sha512:…), each verified over its bytes. */
+  aliases?: readonly string[];
   mediaType: string;
   artifactType: string | null;
   classification: string;
@@ -60,6 +63,10 @@ export async function saveManifests(prisma: PrismaClient, records: readonly Mani
     configDigest: r.configDigest,
   }));
   const links = manifests.flatMap((r) => r.blobs.map((b, position) => ({ manifestDigest: r.digest, blobDigest: b.digest, role: b.role, position })));
+  const aliases = sortedBy(
+    uniqueBy(records.flatMap((r) => (r.aliases ?? []).map((digest) => ({ digest, manifestDigest: r.digest }))), (a) => a.digest),
+    (a) => a.digest,
+  );
   const children = manifests.flatMap((r) =>
     r.children.map((c, position) => ({ indexDigest: r.digest, position, childDigest: c.digest, mediaType: c.mediaType, size: c.size, platform: c.platform })),
   );
@@ -78,6 +85,10 @@ export async function saveManifests(prisma: PrismaClient, records: readonly Mani
       INSERT INTO "ManifestBlob" ("manifestDigest", "blobDigest", "role", "position")
       SELECT "manifestDigest", "blobDigest", "role"::"BlobRole", "position"
       FROM jsonb_to_recordset(${JSON.stringify(links)}::jsonb) AS l("manifestDigest" text, "blobDigest" text, "role" text, "position" integer)
+      ON CONFLICT DO NOTHING
+    ), "aliases" AS (
+      INSERT INTO "ManifestAlias" ("digest", "manifestDigest")
+      SELECT "digest", "manifestDigest" FROM jsonb_to_recordset(${JSON.stringify(aliases)}::jsonb) AS a("digest" text, "manifestDigest" text)
       ON CONFLICT DO NOTHING
     )
     INSERT INTO "ManifestChild" ("indexDigest", "position", "childDigest", "mediaType", "size", "platform")

@@ -1,9 +1,11 @@
 import type { Prisma, PrismaClient, RepositoryVersion } from '../generated/client.ts';
+import { isAliasDigest, resolveAliases } from './manifest-aliases.ts';
 
 type Tx = Prisma.TransactionClient;
 
+/** Digests may be any a manifest is known by; membership rows always name its sha256 (its Manifest row). */
 export interface VersionChanges {
-  /** Manifest digests to add; they must already be stored as Manifest rows. */
+  /** Manifest digests to add; they must already be stored as Manifest rows (or their aliases). */
   addManifests?: Iterable<string>;
   removeManifests?: Iterable<string>;
   /** name → manifest digest; a name already present with another digest moves. */
@@ -63,10 +65,13 @@ export async function writeRepositoryVersion(
       const manifestRow = new Map(openManifests.map((m) => [m.manifestDigest, m.id]));
       const tagRow = new Map(openTags.map((t) => [t.name, t]));
 
-      const wanted = new Set(changes.addManifests ?? []);
+      const requested = { add: [...(changes.addManifests ?? [])], remove: [...(changes.removeManifests ?? [])] };
+      const aliases = await resolveAliases(tx, [...requested.add, ...requested.remove]);
+      const canonical = (digest: string) => aliases.get(digest) ?? digest;
+      const wanted = new Set(requested.add.map(canonical));
       const addManifests = new Set([...wanted].filter((d) => !manifestRow.has(d)));
       // A digest both added and removed stays: adding wins.
-      const removeManifests = new Set([...(changes.removeManifests ?? [])].filter((d) => manifestRow.has(d) && !wanted.has(d)));
+      const removeManifests = new Set(requested.remove.map(canonical).filter((d) => manifestRow.has(d) && !wanted.has(d)));
       const present = (digest: string) => (manifestRow.has(digest) && !removeManifests.has(digest)) || addManifests.has(digest);
 
       const closeTags = new Set<bigint>();
@@ -76,7 +81,7 @@ export async function writeRepositoryVersion(
         if (row) closeTags.add(row.id);
       }
       const named = new Set<string>();
-      for (const [name, digest] of changes.addTags ?? []) {
+      const addTag = (name: string, digest: string) => {
         if (changes.replaceTags) named.add(name);
         if (!present(digest)) {
           throw new VersionWriteError('TAG_TARGET_MISSING', `tag ${name} points at ${digest}, which the new version does not contain`);
@@ -84,11 +89,19 @@ export async function writeRepositoryVersion(
         const row = tagRow.get(name);
         if (row && row.manifestDigest === digest) {
           closeTags.delete(row.id);
-          continue;
+          return;
         }
         if (row) closeTags.add(row.id);
         openTagRows.set(name, digest);
+      };
+      // Targets named by an alias not resolved above are resolved afterwards, together: tag lists are iterated once.
+      const aliasedTags: [string, string][] = [];
+      for (const [name, target] of changes.addTags ?? []) {
+        if (isAliasDigest(target) && !aliases.has(target)) aliasedTags.push([name, target]);
+        else addTag(name, canonical(target));
       }
+      const tagAliases = await resolveAliases(tx, aliasedTags.map(([, target]) => target));
+      for (const [name, target] of aliasedTags) addTag(name, tagAliases.get(target) ?? target);
       for (const row of openTags) {
         if (!present(row.manifestDigest) || (changes.replaceTags && !named.has(row.name))) closeTags.add(row.id);
       }

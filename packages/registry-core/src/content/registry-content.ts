@@ -7,7 +7,7 @@ import { DatabaseManifestStore, type ManifestStore, type StoredManifest } from '
 import { acceptedTypes, negotiate } from './negotiation.ts';
 import { MAX_PAGE, pageOf, type Page, type PageRequest } from './paging.ts';
 import { buildReferrers } from './referrers.ts';
-import { EMPTY_SNAPSHOT, loadVersionSnapshot, type VersionSnapshot } from './version-snapshot.ts';
+import { EMPTY_SNAPSHOT, loadVersionSnapshot, memberDigest, type VersionSnapshot } from './version-snapshot.ts';
 
 export interface RegistryContentOptions {
   /** Default: manifests from the database, cached by digest. */
@@ -50,17 +50,27 @@ export class RegistryContent {
     return this.snapshots.get(versionKey(content), () => loadVersionSnapshot(this.prisma, content.repositoryId, content.version));
   }
 
-  /** The manifest a GET or HEAD of `reference` answers with, after content negotiation. */
+  /**
+   * The manifest a GET or HEAD of `reference` answers with, after content
+   * negotiation. Its `digest` is the one asked for (or the one its index lists
+   * it by), whichever of its digests that is.
+   */
   async manifest(distribution: ServedDistribution, reference: string, accept: string | undefined): Promise<StoredManifest> {
     const snapshot = await this.snapshot(distribution);
     const digest = resolveReference(snapshot, reference);
-    const stored = digest === undefined ? null : await this.manifests.get(digest);
-    if (!stored) throw new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { detail: { reference } });
-    const choice = negotiate(stored, acceptedTypes(accept), (d) => snapshot.manifests.has(d));
+    if (digest === undefined) throw unknownManifest(reference);
+    const stored = await this.member(snapshot, digest, reference);
+    const choice = negotiate(stored, acceptedTypes(accept), (d) => memberDigest(snapshot, d) !== undefined);
     if (choice.serve === 'stored') return stored;
-    const child = await this.manifests.get(choice.digest);
-    if (!child) throw new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { detail: { reference } });
-    return child;
+    return this.member(snapshot, choice.digest, reference);
+  }
+
+  /** The version's manifest known by `digest`, served under that digest. */
+  private async member(snapshot: VersionSnapshot, digest: string, reference: string): Promise<StoredManifest> {
+    const canonical = memberDigest(snapshot, digest);
+    const stored = canonical === undefined ? null : await this.manifests.get(canonical);
+    if (!stored) throw unknownManifest(reference);
+    return digest === stored.digest ? stored : { ...stored, digest };
   }
 
   async tags(distribution: ServedDistribution, request: PageRequest): Promise<Page<string>> {
@@ -87,15 +97,19 @@ export class RegistryContent {
   }
 }
 
+function unknownManifest(reference: string): RegistryError {
+  return new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { detail: { reference } });
+}
+
 function versionKey(content: { repositoryId: string; version: number }): string {
   return `${content.repositoryId}@${content.version}`;
 }
 
-/** A digest must be a member of the version; a tag must be one of its tags. */
+/** A digest is returned as given (membership is checked by the caller); a tag must be one of the version's tags. */
 function resolveReference(snapshot: VersionSnapshot, reference: string): string | undefined {
   if (reference.includes(':')) {
     if (!isDigest(reference)) throw new RegistryError('DIGEST_INVALID', 'invalid digest', { detail: { digest: reference } });
-    return snapshot.manifests.has(reference) ? reference : undefined;
+    return reference;
   }
   if (!isTag(reference)) throw new RegistryError('TAG_INVALID', 'invalid tag', { detail: { tag: reference } });
   return snapshot.tags.get(reference);

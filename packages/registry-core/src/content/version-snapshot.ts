@@ -9,7 +9,10 @@ export interface VersionSnapshot {
   /** Tag names in lexical (byte) order, for paging. */
   readonly tagNames: readonly string[];
   readonly tags: ReadonlyMap<string, string>;
+  /** The version's manifests by their canonical (sha256) digest. */
   readonly manifests: ReadonlySet<string>;
+  /** Other digests of the version's manifests (sha512:…) → canonical digest. */
+  readonly aliases: ReadonlyMap<string, string>;
   /** Blobs referenced by the version's manifests (configs and layers). */
   readonly blobs: ReadonlySet<string>;
   /** subject digest → digests of the version's manifests that name it. */
@@ -20,14 +23,20 @@ export const EMPTY_SNAPSHOT: VersionSnapshot = {
   tagNames: [],
   tags: new Map(),
   manifests: new Set(),
+  aliases: new Map(),
   blobs: new Set(),
   referrers: new Map(),
 };
 
 export async function loadVersionSnapshot(prisma: PrismaClient, repositoryId: string, version: number): Promise<VersionSnapshot> {
-  const [tagRows, manifestRows, blobRows, subjectRows] = await Promise.all([
+  const [tagRows, manifestRows, aliasRows, blobRows, subjectRows] = await Promise.all([
     prisma.repositoryTag.findMany({ where: { repositoryId, ...inVersion(version) }, select: { name: true, manifestDigest: true } }),
     prisma.repositoryManifest.findMany({ where: { repositoryId, ...inVersion(version) }, select: { manifestDigest: true } }),
+    prisma.$queryRaw<{ digest: string; canonical: string }[]>`
+      SELECT a.digest, a."manifestDigest" AS canonical
+        FROM "RepositoryManifest" rm JOIN "ManifestAlias" a ON a."manifestDigest" = rm."manifestDigest"
+       WHERE rm."repositoryId" = ${repositoryId}::uuid AND rm."versionAdded" <= ${version}
+         AND (rm."versionRemoved" IS NULL OR rm."versionRemoved" > ${version})`,
     prisma.$queryRaw<{ digest: string }[]>`
       SELECT DISTINCT mb."blobDigest" AS digest
         FROM "RepositoryManifest" rm JOIN "ManifestBlob" mb ON mb."manifestDigest" = rm."manifestDigest"
@@ -50,9 +59,22 @@ export async function loadVersionSnapshot(prisma: PrismaClient, repositoryId: st
     tagNames: [...tags.keys()].sort(byteOrder),
     tags,
     manifests: new Set(manifestRows.map((m) => m.manifestDigest)),
+    aliases: new Map(aliasRows.map((a) => [a.digest, a.canonical])),
     blobs: new Set(blobRows.map((b) => b.digest)),
     referrers,
   };
+}
+
+/** The canonical digest of the version's manifest known by `digest`, or undefined when the version holds none. */
+export function memberDigest(snapshot: VersionSnapshot, digest: string): string | undefined {
+  return snapshot.manifests.has(digest) ? digest : snapshot.aliases.get(digest);
+}
+
+/** Every digest the version knows the manifest named by `digest` under (just `digest` when it holds none). */
+export function knownDigests(snapshot: VersionSnapshot, digest: string): string[] {
+  const canonical = memberDigest(snapshot, digest);
+  if (canonical === undefined) return [digest];
+  return [canonical, ...[...snapshot.aliases].filter(([, c]) => c === canonical).map(([alias]) => alias)];
 }
 
 /** Tags are ASCII, so UTF-16 code-unit order is byte order; localeCompare would not be. */
