@@ -64,6 +64,7 @@ function startInProcessWorker(): Worker {
   const worker = createTaskWorker({
     prisma: db.prisma,
     connection: redisConnectionOptions(TEST_REDIS_URL),
+    queue,
     redis,
     logger: createLogger({ logLevel: 'silent' }),
     name: 'survivor',
