@@ -12,6 +12,7 @@ import {
   type Distribution,
   type FaultProxy,
   type TestDatabase,
+  waitFor,
 } from '@cistern/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProcess, waitForReady, type Started } from './processes.ts';
@@ -81,21 +82,11 @@ async function call<T>(method: string, url: string, body?: unknown): Promise<{ s
   return { status: res.status, body: (await res.json()) as T };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function finished(taskId: string): Promise<Task> {
-  return until(`task ${taskId} to finish`, async () => {
+  return waitFor(`task ${taskId} to finish`, async () => {
     const { body } = await call<Task>('GET', `/tasks/${taskId}`);
     return ['completed', 'failed', 'canceled'].includes(body.state) ? body : undefined;
-  });
+  }, 60_000);
 }
 
 async function readiness(port: number): Promise<{ status: number; checks: Record<string, string> }> {
@@ -113,14 +104,14 @@ describe('a Redis restart mid-sync', () => {
     const repo = await call<{ id: string }>('POST', '/repositories', { name: 'app', remote: remote.body.id });
     const sync = await call<{ task: Task }>('POST', `/repositories/${repo.body.id}/sync`, { mirror: true });
     expect(sync.status).toBe(202);
-    await until('the layer download to stall', async () => (proxy.events.some((e) => e.fault === 'stall') ? true : undefined));
+    await waitFor('the layer download to stall', async () => (proxy.events.some((e) => e.fault === 'stall') ? true : undefined));
 
     // A schedule of another repository, ticking every second, shows schedulers come back.
     const direct = await call<{ id: string }>('POST', '/remotes', { name: 'direct', url: upstream.url, upstreamName: 'team/app' });
     const scheduled = await call<{ id: string }>('POST', '/repositories', { name: 'scheduled', remote: direct.body.id });
     const schedule = await call<{ id: string }>('POST', '/schedules', { name: 'every-second', cron: '* * * * * *', repository: scheduled.body.id });
     expect(schedule.status).toBe(201);
-    await until('a first scheduled task', async () => (await call<{ lastTask: string | null }>('GET', `/schedules/${schedule.body.id}`)).body.lastTask ?? undefined);
+    await waitFor('a first scheduled task', async () => (await call<{ lastTask: string | null }>('GET', `/schedules/${schedule.body.id}`)).body.lastTask ?? undefined);
 
     redis.process.kill('SIGKILL');
     await new Promise((resolve) => redis.process.once('exit', resolve));
@@ -146,7 +137,7 @@ describe('a Redis restart mid-sync', () => {
     expect(later.body.task.id).not.toBe(sync.body.task.id);
     expect(await finished(later.body.task.id)).toMatchObject({ state: 'completed', createdResources: [] });
 
-    const tick = await until('a schedule tick after the restart', async () => {
+    const tick = await waitFor('a schedule tick after the restart', async () => {
       const { body } = await call<{ results: Task[] }>('GET', `/tasks?repository=${scheduled.body.id}&limit=100`);
       return body.results.find((task) => Date.parse(task.createdAt) > back);
     });

@@ -9,3 +9,4 @@ export * from './fault-proxy.ts';
 export * from './push.ts';
 export * from './images.ts';
 export * from './tls-and-proxy.ts';
+export * from './wait.ts';
