@@ -1,4 +1,5 @@
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { pingRedis } from '@cistern/queue';
 import { healthRouter } from '@cistern/runtime';
 import express, { Router, type Express } from 'express';
 import type { Redis } from 'ioredis';
@@ -26,9 +27,7 @@ export function createApiApp({ context, redis, ping, bodyLimitBytes = 1024 * 102
   app.use(
     healthRouter({
       database: ping,
-      redis: async () => {
-        await redis.ping();
-      },
+      redis: () => pingRedis(redis),
     }),
   );
   app.use(

@@ -1,3 +1,4 @@
+import { pingRedis } from '@cistern/queue';
 import type { Resources } from '@cistern/runtime';
 import { healthRouter } from '@cistern/runtime';
 import express, { type Express } from 'express';
@@ -21,9 +22,7 @@ export function createRegistryApp({ resources, redis, services }: RegistryDeps):
   app.use(
     healthRouter({
       database: () => resources.db.ping(),
-      redis: async () => {
-        await redis.ping();
-      },
+      redis: () => pingRedis(redis),
       storage: () => resources.storage.assertWritable(),
     }),
   );

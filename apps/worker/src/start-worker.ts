@@ -5,6 +5,8 @@ import {
   createScheduleWorker,
   createTaskQueue,
   createTaskWorker,
+  onRedisReconnect,
+  pingRedis,
   reconcileTasks,
   redisConnectionOptions,
   restoreSchedules,
@@ -24,16 +26,21 @@ export interface StartWorkerOptions {
   handlers: TaskHandlers;
 }
 
-/** Reconciles tasks left over from a previous run, then takes jobs; health on its own port. */
+/**
+ * Reconciles tasks left over from a previous run, then takes jobs, and
+ * reconciles again whenever Redis comes back from an outage; health on its own port.
+ */
 export async function startWorker(resources: Resources, options: StartWorkerOptions): Promise<RunningWorker> {
   const { config, logger, db } = resources;
   const redis = createRedis(config.redisUrl);
   redis.on('error', (error) => logger.warn({ err: error }, 'worker: redis connection error'));
   const queue = createTaskQueue({ connection: redisConnectionOptions(config.redisUrl) });
-  const reconciled = await reconcileTasks(db.prisma, queue);
-  logger.info(reconciled, 'reconciled tasks from the previous run');
   const scheduleQueue = createScheduleQueue({ connection: redisConnectionOptions(config.redisUrl) });
-  logger.info(await restoreSchedules(db.prisma, scheduleQueue), 'restored schedules from the schedule table');
+  const reconcile = async (closeOrphans: boolean) => {
+    logger.info(await reconcileTasks(db.prisma, queue, { closeOrphans }), 'reconciled tasks with the jobs Redis holds');
+    logger.info(await restoreSchedules(db.prisma, scheduleQueue), 'restored schedules from the schedule table');
+  };
+  await reconcile(true);
   const scheduleWorker = createScheduleWorker({
     prisma: db.prisma,
     tasks: new TaskService(db.prisma, queue),
@@ -43,6 +50,7 @@ export async function startWorker(resources: Resources, options: StartWorkerOpti
   const worker = createTaskWorker({
     prisma: db.prisma,
     connection: redisConnectionOptions(config.redisUrl),
+    queue,
     redis,
     handlers: options.handlers,
     logger: logger.child({ app: 'worker' }),
@@ -54,9 +62,7 @@ export async function startWorker(resources: Resources, options: StartWorkerOpti
   app.use(
     healthRouter({
       database: () => db.ping(),
-      redis: async () => {
-        await redis.ping();
-      },
+      redis: () => pingRedis(redis),
       worker: async () => {
         if (!worker.isRunning()) throw new Error('the task worker is not running');
       },
@@ -65,11 +71,13 @@ export async function startWorker(resources: Resources, options: StartWorkerOpti
       },
     }),
   );
+  const stopReconciling = onRedisReconnect(redis, () => reconcile(false), logger);
   const server = await listen(app, config.host, options.port ?? config.ports.worker);
   logger.info({ url: server.url, concurrency: config.workerConcurrency }, 'worker taking tasks');
   return {
     url: server.url,
     close: async () => {
+      stopReconciling();
       // Lets running jobs finish; new ones stay queued for the next worker.
       await worker.close();
       await scheduleWorker.close();

@@ -19,6 +19,7 @@ import {
   type Distribution,
   type FaultProxy,
   type TestDatabase,
+  waitFor,
 } from '@cistern/testkit';
 import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -64,6 +65,7 @@ function startInProcessWorker(): Worker {
   const worker = createTaskWorker({
     prisma: db.prisma,
     connection: redisConnectionOptions(TEST_REDIS_URL),
+    queue,
     redis,
     logger: createLogger({ logLevel: 'silent' }),
     name: 'survivor',
@@ -75,16 +77,6 @@ function startInProcessWorker(): Worker {
   });
   workers.push(worker);
   return worker;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function finished(taskId: string) {

@@ -25,6 +25,7 @@ beforeAll(async () => {
   worker = createTaskWorker({
     prisma: db.prisma,
     connection: redisConnectionOptions(TEST_REDIS_URL),
+    queue,
     redis,
     logger: createLogger({ logLevel: 'silent' }),
     name: 'content-worker',

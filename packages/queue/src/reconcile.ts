@@ -1,6 +1,6 @@
 import type { PrismaClient } from '@cistern/db';
 import type { Queue } from 'bullmq';
-import type { TaskJobData } from './task-kinds.ts';
+import { ensureTaskJob, hasLiveJob } from './task-queue.ts';
 
 export interface ReconcileResult {
   requeued: string[];
@@ -8,31 +8,36 @@ export interface ReconcileResult {
   canceled: string[];
 }
 
-const LIVE_JOB_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
+export interface ReconcileOptions {
+  /**
+   * Also close `running` and `canceling` tasks whose job is gone, as no worker
+   * can finish them. At boot only: after a reconnect, the worker running such a
+   * task is still alive and queues it again itself when it notices.
+   */
+  closeOrphans: boolean;
+}
 
 /**
- * Run at worker boot: Redis may have lost jobs (it keeps nothing on disk here),
- * so tasks still `waiting` get their job back; tasks `running` or `canceling`
- * whose job is gone can never finish and are closed with a clear reason.
- * Running tasks whose job still exists are left to BullMQ's stall recovery.
+ * Run at worker boot and whenever Redis comes back: Redis may have lost jobs
+ * (it keeps nothing on disk here), so tasks still `waiting` get their job back.
+ * With `closeOrphans`, tasks `running` or `canceling` whose job is gone are
+ * closed with a clear reason; running tasks whose job still exists are left to
+ * BullMQ's stall recovery. Idempotent, and safe to run in several workers at once.
  */
-export async function reconcileTasks(prisma: PrismaClient, queue: Queue): Promise<ReconcileResult> {
+export async function reconcileTasks(prisma: PrismaClient, queue: Queue, options: ReconcileOptions): Promise<ReconcileResult> {
   const result: ReconcileResult = { requeued: [], failed: [], canceled: [] };
   const open = await prisma.task.findMany({
-    where: { state: { in: ['waiting', 'running', 'canceling'] } },
+    where: { state: { in: options.closeOrphans ? ['waiting', 'running', 'canceling'] : ['waiting'] } },
     select: { id: true, kind: true, state: true },
   });
   for (const task of open) {
-    const job = await queue.getJob(task.id);
-    const jobState = job ? await job.getState() : 'missing';
-    if (LIVE_JOB_STATES.has(jobState)) continue;
-    const now = new Date();
     if (task.state === 'waiting') {
-      if (job) await job.remove().catch(() => undefined);
-      const data: TaskJobData = { taskId: task.id };
-      await queue.add(task.kind, data, { jobId: task.id });
-      result.requeued.push(task.id);
-    } else if (task.state === 'canceling') {
+      if (await ensureTaskJob(queue, task)) result.requeued.push(task.id);
+      continue;
+    }
+    if (await hasLiveJob(queue, task.id)) continue;
+    const now = new Date();
+    if (task.state === 'canceling') {
       await prisma.task.updateMany({ where: { id: task.id, state: 'canceling' }, data: { state: 'canceled', finishedAt: now } });
       result.canceled.push(task.id);
     } else {

@@ -27,6 +27,25 @@ export function redisConnectionOptions(redisUrl: string): ConnectionOptions {
   return { url: redisUrl, maxRetriesPerRequest: null };
 }
 
+/**
+ * The readiness check of a connection: rejects at once while it is down (a
+ * PING would wait in ioredis' offline queue until Redis is back) and after
+ * `timeoutMs` of silence, with a RedisUnavailableError naming host:port.
+ */
+export async function pingRedis(redis: Redis, timeoutMs = 2000): Promise<void> {
+  const where = `${redis.options.host ?? '127.0.0.1'}:${redis.options.port ?? 6379}`;
+  if (redis.status !== 'ready') throw new RedisUnavailableError(`Redis at ${where} is unreachable (connection ${redis.status})`);
+  let timer: NodeJS.Timeout | undefined;
+  const silence = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new RedisUnavailableError(`Redis at ${where} did not answer PING within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([redis.ping(), silence]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Fails fast with a clear error when nothing answers, instead of ioredis retrying forever. */
 export async function assertRedisReachable(redisUrl: string, timeoutMs = 3000): Promise<void> {
   const probe = new Redis(redisUrl, {

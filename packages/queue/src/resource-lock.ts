@@ -19,11 +19,19 @@ export interface HeldLock {
  * same holder: a stalled job picked up again by another worker keeps its lock.
  */
 export class ResourceLocks {
+  /** The renewal of each lock held now, by this instance. */
+  private readonly renewals = new Set<() => void>();
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly ttlMs: number,
-  ) {}
+  ) {
+    // A reconnect may mean Redis restarted empty: check every lock at once, not at its next renewal.
+    redis.on('ready', () => {
+      for (const renew of this.renewals) renew();
+    });
+  }
 
   private key(resource: string): string {
     return `${this.prefix}:lock:${resource}`;
@@ -35,7 +43,7 @@ export class ResourceLocks {
     if (ok !== 1) return null;
     const lost = new AbortController();
     let renewedAt = Date.now();
-    const timer = setInterval(() => {
+    const renew = () => {
       this.redis
         .eval(RENEW, 1, key, holder, this.ttlMs)
         .then((renewed) => {
@@ -46,12 +54,15 @@ export class ResourceLocks {
           // Unreachable Redis: once the TTL has run out the key may be gone, so another worker may hold it.
           if (Date.now() - renewedAt >= this.ttlMs) lost.abort(new Error(`lock on ${resource} could not be renewed for ${this.ttlMs} ms`));
         });
-    }, Math.max(100, Math.floor(this.ttlMs / 3)));
+    };
+    const timer = setInterval(renew, Math.max(100, Math.floor(this.ttlMs / 3)));
     timer.unref();
+    this.renewals.add(renew);
     return {
       lost: lost.signal,
       release: async () => {
         clearInterval(timer);
+        this.renewals.delete(renew);
         await this.redis.eval(RELEASE, 1, key, holder);
       },
     };

@@ -1,5 +1,6 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { DEFAULT_PREFIX, TASK_QUEUE } from './queue-names.ts';
+import type { TaskJobData } from './task-kinds.ts';
 
 export interface TaskQueueOptions {
   connection: ConnectionOptions;
@@ -21,4 +22,28 @@ export function createTaskQueue(options: TaskQueueOptions): Queue {
       removeOnFail: { age: 24 * 3600, count: 1000 },
     },
   });
+}
+
+const LIVE_JOB_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
+
+/** Whether Redis holds a job for the task that a worker will still run (or is running). */
+export async function hasLiveJob(queue: Queue, taskId: string): Promise<boolean> {
+  const job = await queue.getJob(taskId);
+  return job !== undefined && LIVE_JOB_STATES.has(await job.getState());
+}
+
+/**
+ * Gives a task its job back when Redis holds no live one (Redis restarted
+ * empty, or the job ended without closing its task). Safe when several
+ * processes race: the job id is the task id, so adding a live job twice is a
+ * no-op. Answers whether it queued a job.
+ */
+export async function ensureTaskJob(queue: Queue, task: { id: string; kind: string }): Promise<boolean> {
+  const job = await queue.getJob(task.id);
+  if (job && LIVE_JOB_STATES.has(await job.getState())) return false;
+  // A finished job keeps its id: it must go before a new one can take it.
+  if (job) await job.remove().catch(() => undefined);
+  const data: TaskJobData = { taskId: task.id };
+  await queue.add(task.kind, data, { jobId: task.id });
+  return true;
 }

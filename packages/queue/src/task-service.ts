@@ -1,13 +1,14 @@
 import type { Prisma, PrismaClient, Task } from '@cistern/db';
 import type { Queue } from 'bullmq';
 import type { TaskJobData, TaskKind, TaskParams } from './task-kinds.ts';
+import { ensureTaskJob } from './task-queue.ts';
 
 export interface CreateTaskInput<K extends TaskKind> {
   kind: K;
   params: TaskParams<K>;
   /** The lock and deduplication key, e.g. repositoryResource(id). */
   resource?: string;
-  /** Return a waiting task of the same kind, resource and params instead of queueing a twin. */
+  /** Return a waiting task of the same kind, resource and params instead of queueing a twin (its job queued again if Redis lost it). */
   dedupe?: boolean;
 }
 
@@ -45,7 +46,11 @@ export class TaskService {
       const task = await tx.task.create({ data: { kind: input.kind, resource: input.resource ?? null, params } });
       return { task, created: true };
     });
-    if (!outcome.created) return outcome;
+    if (!outcome.created) {
+      // The twin is only worth returning if it will run: Redis may have restarted empty since it was queued.
+      await ensureTaskJob(this.queue, outcome.task);
+      return outcome;
+    }
     try {
       const data: TaskJobData = { taskId: outcome.task.id };
       await this.queue.add(input.kind, data, { jobId: outcome.task.id });

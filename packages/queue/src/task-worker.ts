@@ -1,5 +1,5 @@
 import type { PrismaClient, Prisma, Task } from '@cistern/db';
-import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DEFAULT_PREFIX, TASK_QUEUE } from './queue-names.ts';
@@ -7,6 +7,7 @@ import { ResourceLocks } from './resource-lock.ts';
 import { TaskContext, type ProgressReport } from './task-context.ts';
 import { isRetryable, TaskCanceledError, TaskError, toErrorRecord } from './task-errors.ts';
 import { taskJobDataSchema, taskParamsSchemas, type TaskKind, type TaskParams } from './task-kinds.ts';
+import { ensureTaskJob } from './task-queue.ts';
 
 /** Something a task that completed wants its reader to know, e.g. `NOTHING_MIRRORED`. */
 export interface TaskWarning {
@@ -26,6 +27,8 @@ export type TaskHandlers = { [K in TaskKind]?: TaskHandler<K> };
 export interface TaskWorkerOptions {
   prisma: PrismaClient;
   connection: ConnectionOptions;
+  /** The task queue, to queue a running task again when Redis has lost its job. */
+  queue: Queue;
   /** A plain connection for resource locks and cancel polling (not the worker's blocking one). */
   redis: Redis;
   handlers: TaskHandlers;
@@ -135,11 +138,18 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
         await setState(taskId, ['running', 'canceling'], { state: 'canceled', finishedAt: new Date(), progressReports });
         return;
       }
-      const attemptsLeft = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
-      if (isRetryable(error) && attemptsLeft) {
-        ctx.log.warn({ err: error, attempt: job.attemptsMade + 1 }, 'task failed; retrying');
+      if (isRetryable(error)) {
         await setState(taskId, ['running'], { state: 'waiting', progressReports });
-        throw error;
+        // Redis restarted empty (its lock loss is how the handler learnt of it):
+        // BullMQ cannot retry a job it no longer has, so the task gets a new one.
+        if (await ensureTaskJob(options.queue, task)) {
+          ctx.log.warn({ err: error }, 'Redis lost the job of this task; queued it again');
+          return;
+        }
+        if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
+          ctx.log.warn({ err: error, attempt: job.attemptsMade + 1 }, 'task failed; retrying');
+          throw error;
+        }
       }
       await fail(taskId, error, progressReports);
       throw new UnrecoverableError(toErrorRecord(error).message);
@@ -161,13 +171,14 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
     });
   }
 
+  const maxStalledCount = options.maxStalledCount ?? 2;
   const worker = new Worker(TASK_QUEUE, process, {
     connection: options.connection,
     prefix,
     concurrency: options.concurrency ?? 4,
     stalledInterval: options.stalledIntervalMs ?? 30_000,
     lockDuration: options.jobLockDurationMs ?? 30_000,
-    maxStalledCount: options.maxStalledCount ?? 2,
+    maxStalledCount,
   });
   worker.on('error', (error) => logger.error({ err: error }, 'task worker error'));
   // BullMQ can fail a job without our processor finishing it (a job that stalled too
@@ -179,7 +190,13 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
       .isFailed()
       .then(async (final) => {
         if (!final) return;
-        const record = { code: 'JOB_FAILED', message: `the task's job failed: ${error.message}` };
+        const record =
+          job.stalledCounter > maxStalledCount
+            ? {
+                code: 'WORKER_DIED',
+                message: `a worker stopped while running this task ${job.stalledCounter} times; it is not started again in case the task itself stops workers (for example by running out of memory): start it again once the cause is fixed`,
+              }
+            : { code: 'JOB_FAILED', message: `the task's job failed: ${error.message}` };
         await setState(taskId, ['waiting', 'running', 'canceling'], { state: 'failed', finishedAt: new Date(), error: record });
       })
       .catch((failure: unknown) => logger.error({ err: failure, taskId }, 'could not close the task of a failed job'));

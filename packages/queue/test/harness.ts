@@ -40,6 +40,7 @@ export class Harness {
     const worker = createTaskWorker({
       prisma: this.db.prisma,
       connection: redisConnectionOptions(TEST_REDIS_URL),
+      queue: this.queue,
       redis: this.redis,
       handlers,
       logger: this.logger,
@@ -69,6 +70,11 @@ export class Harness {
       if (Date.now() > deadline) throw new Error(`task ${taskId} stayed ${task.state}, wanted ${states.join('|')}`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** Deletes every key under this file's prefix, as a restart of a Redis that keeps nothing on disk would. */
+  forgetRedisKeys(): Promise<void> {
+    return this.cleanupRedis();
   }
 
   async closeWorkers(): Promise<void> {

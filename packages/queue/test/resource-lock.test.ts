@@ -27,4 +27,27 @@ describe('resource locks', () => {
       await server.stop();
     }
   });
+
+  it('report the lock lost as soon as the connection is back from a Redis that restarted empty', async () => {
+    const port = await freePort();
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    let server = spawnService('redis-server', args);
+    const redis = createRedis(`redis://127.0.0.1:${port}`, { retryStrategy: () => 100 });
+    redis.on('error', () => undefined);
+    try {
+      for (let i = 0; i < 50 && redis.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 100));
+      // Renewed every 10 s: only the reconnect itself can tell in time that the key is gone.
+      const held = await new ResourceLocks(redis, 'lock-test', 30_000).acquire('repository:y', 'task-1');
+      server.process.kill('SIGKILL');
+      await new Promise((r) => setTimeout(r, 500));
+      server = spawnService('redis-server', args);
+      const started = Date.now();
+      await new Promise<void>((resolve) => held?.lost.addEventListener('abort', () => resolve()));
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(String(held?.lost.reason)).toMatch(/lock on repository:y was lost/);
+    } finally {
+      redis.disconnect();
+      await server.stop();
+    }
+  });
 });

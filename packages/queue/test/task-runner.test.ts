@@ -166,6 +166,39 @@ describe('task runner', () => {
     expect(await h.db.prisma.task.count({ where: { resource } })).toBe(2);
   });
 
+  it('queues the waiting twin again when Redis lost its job, instead of answering with a task that never runs', async () => {
+    const params = h.syncParams();
+    const resource = repositoryResource(params.repositoryId);
+    const first = await h.service.create({ kind: 'sync', params, resource, dedupe: true });
+    await h.queue.obliterate({ force: true });
+    const again = await h.service.create({ kind: 'sync', params, resource, dedupe: true });
+    expect(again).toMatchObject({ created: false, task: { id: first.task.id, state: 'waiting' } });
+    expect((await h.queue.getJob(first.task.id))?.data).toEqual({ taskId: first.task.id });
+    h.worker({ sync: async () => undefined });
+    expect((await h.waitForState(first.task.id, ['completed', 'failed'])).state).toBe('completed');
+  });
+
+  it('queues a running task again when Redis restarted empty under it, and runs it to completed', async () => {
+    let runs = 0;
+    h.worker({
+      sync: async (ctx) => {
+        runs += 1;
+        if (runs > 1) return { createdResources: ['/after-restart/'] };
+        await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+        ctx.checkpoint();
+        return undefined;
+      },
+    });
+    const params = h.syncParams();
+    const { task } = await h.service.create({ kind: 'sync', params, resource: repositoryResource(params.repositoryId) });
+    await h.waitForState(task.id, ['running']);
+    // What a restart of a Redis that keeps nothing on disk does to this file's keys.
+    await h.forgetRedisKeys();
+    const done = await h.waitForState(task.id, ['completed', 'failed'], 15_000);
+    expect(done).toMatchObject({ state: 'completed', createdResources: ['/after-restart/'] });
+    expect(runs).toBe(2);
+  });
+
   it('marks the task failed when the job cannot be enqueued', async () => {
     const deadQueue = new Queue('tasks', {
       connection: createRedis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => null }),
@@ -206,34 +239,42 @@ describe('task runner', () => {
     expect(resumedWith).toEqual([{ code: 'steps', message: 'steps done before the crash', done: 1, total: null, state: 'running' }]);
   }, 40_000);
 
-  it('closes the task of a job BullMQ fails for stalling too often', async () => {
+  it('fails a task at the third worker death with an error in its own words', async () => {
     const { task } = await h.service.create({ kind: 'sync', params: h.syncParams() });
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/hanging-worker.ts', import.meta.url)), h.databaseUrl, h.prefix], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('started') && resolve());
-      child.on('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
-    });
-    child.kill('SIGKILL');
+    for (let death = 1; death <= 3; death++) {
+      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/hanging-worker.ts', import.meta.url)), h.databaseUrl, h.prefix], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('started') && resolve());
+        child.on('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
+      });
+      child.kill('SIGKILL');
+    }
     let ran = false;
-    h.worker({ sync: async () => void (ran = true) }, { maxStalledCount: 0 });
+    h.worker({ sync: async () => void (ran = true) });
     const done = await h.waitForState(task.id, ['failed', 'completed'], 25_000);
-    expect(done).toMatchObject({ state: 'failed', error: { code: 'JOB_FAILED' } });
+    expect(done).toMatchObject({ state: 'failed', error: { code: 'WORKER_DIED' } });
+    expect((done.error as { message: string }).message).toMatch(/^a worker stopped while running this task 3 times; /);
     expect(ran).toBe(false);
-  }, 40_000);
+  }, 60_000);
 
   it('reconciles at boot: re-enqueues waiting tasks Redis lost, fails running ones whose job is gone', async () => {
     const lostWaiting = await h.db.prisma.task.create({ data: { kind: 'sync', params: h.syncParams() } });
     const lostRunning = await h.db.prisma.task.create({ data: { kind: 'sync', state: 'running', params: h.syncParams() } });
     const lostCanceling = await h.db.prisma.task.create({ data: { kind: 'sync', state: 'canceling', params: h.syncParams() } });
-    const result = await reconcileTasks(h.db.prisma, h.queue);
+    const afterReconnect = await reconcileTasks(h.db.prisma, h.queue, { closeOrphans: false });
+    expect(afterReconnect).toMatchObject({ failed: [], canceled: [] });
+    expect(afterReconnect.requeued).toContain(lostWaiting.id);
+    expect((await h.db.prisma.task.findUniqueOrThrow({ where: { id: lostRunning.id } })).state).toBe('running');
+    await h.queue.remove(lostWaiting.id);
+    const result = await reconcileTasks(h.db.prisma, h.queue, { closeOrphans: true });
     expect(result.requeued).toContain(lostWaiting.id);
     expect(result.failed).toContain(lostRunning.id);
     expect(result.canceled).toContain(lostCanceling.id);
     expect((await h.queue.getJob(lostWaiting.id))?.data).toEqual({ taskId: lostWaiting.id });
     expect(await h.db.prisma.task.findUniqueOrThrow({ where: { id: lostRunning.id } })).toMatchObject({ state: 'failed', error: { code: 'WORKER_LOST' } });
-    expect((await reconcileTasks(h.db.prisma, h.queue)).requeued).not.toContain(lostWaiting.id);
+    expect((await reconcileTasks(h.db.prisma, h.queue, { closeOrphans: true })).requeued).not.toContain(lostWaiting.id);
     h.worker({ sync: async () => undefined });
     expect((await h.waitForState(lostWaiting.id, ['completed', 'failed'])).state).toBe('completed');
   });

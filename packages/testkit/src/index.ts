@@ -10,3 +10,4 @@ export * from './push.ts';
 export * from './images.ts';
 export * from './tls-and-proxy.ts';
 export * from './zoo/index.ts';
+export * from './wait.ts';
