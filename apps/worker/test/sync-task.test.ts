@@ -140,4 +140,23 @@ describe('sync tasks on workers', () => {
       await secured.stop();
     }
   });
+
+  it('a sync that mirrors none of the tags it selected completes with a NOTHING_MIRRORED warning on the task', async () => {
+    const repo = 'worker/nothing';
+    await pushImage(upstream, repo, 'sbom', { artifactType: 'application/spdx+json' });
+    const remote = await db.prisma.remote.create({ data: { name: `r-${randomUUID()}`, url: upstream.url, upstreamName: repo } });
+    const repository = await createRepository(db.prisma, { name: `nothing-${randomUUID()}` });
+    // The installation's one policy row (a missing row means the defaults).
+    await db.prisma.mediaTypePolicy.create({ data: { id: 'default', artifacts: false } });
+    try {
+      if (workers.length === 0) startInProcessWorker();
+      const { task } = await service.create({ kind: 'sync', params: { repositoryId: repository.id, remoteId: remote.id, mirror: false } });
+      const done = await finished(task.id);
+      expect(done.state).toBe('completed');
+      expect(done.warnings).toEqual([{ code: 'NOTHING_MIRRORED', message: expect.stringContaining('0 of 1 selected') }]);
+      expect(done.createdResources).toEqual([]);
+    } finally {
+      await db.prisma.mediaTypePolicy.deleteMany();
+    }
+  });
 });

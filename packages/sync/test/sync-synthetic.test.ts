@@ -103,6 +103,42 @@ describe('sync from a synthetic upstream', () => {
     expect(await h.storage.exists(blobDigest)).toBe(true);
   });
 
+  it.each([
+    ['v1+json', 'application/vnd.docker.distribution.manifest.v1+json'],
+    ['application/json', 'application/json'],
+    ['prettyjws', 'application/vnd.docker.distribution.manifest.v1+prettyjws'],
+  ])('digests signed schema 1 served as %s by its JWS payload, as Distribution does', async (label, contentType) => {
+    const repo = `legacy/signed-${label.replace(/\W/g, '')}`;
+    const blob = Buffer.from(`signed schema 1 layer ${label}`);
+    const unsigned = JSON.stringify(
+      { schemaVersion: 1, name: repo, tag: 'old', architecture: 'amd64', fsLayers: [{ blobSum: upstream.addBlob(repo, blob) }], history: [{ v1Compatibility: '{"id":"a"}' }] },
+      null,
+      3,
+    );
+    // libtrust splices the signatures in before the closing brace; the payload is the document without them.
+    const at = unsigned.lastIndexOf('\n}');
+    const protectedHeader = Buffer.from(JSON.stringify({ formatLength: at, formatTail: Buffer.from(unsigned.slice(at)).toString('base64url') })).toString('base64url');
+    const signed = Buffer.from(`${unsigned.slice(0, at)},\n   "signatures": [{"header": {"alg": "ES256"}, "signature": "c2ln", "protected": "${protectedHeader}"}]${unsigned.slice(at)}`);
+    const digest = sha256(Buffer.from(unsigned));
+    upstream.intercept((req, res) => {
+      if (!req.url?.startsWith(`/v2/${repo}/manifests/`)) return false;
+      res.writeHead(200, { 'content-type': contentType, 'content-length': signed.length, 'docker-content-digest': digest });
+      res.end(req.method === 'HEAD' ? undefined : signed);
+      return true;
+    });
+    upstream.addTags(repo, ['old']);
+    try {
+      const remote = await h.remote({ url: upstream.url, upstreamName: repo });
+      const repository = await h.repository();
+      const { result } = await h.sync(remote, repository);
+      expect(result.version).toBe(1);
+      expect(Object.fromEntries(await versionTags(h.db.prisma, repository.id, 1))).toEqual({ old: digest });
+      expect(Buffer.from((await h.db.prisma.manifest.findUniqueOrThrow({ where: { digest } })).raw).equals(signed)).toBe(true);
+    } finally {
+      upstream.intercept(undefined);
+    }
+  });
+
   it('records foreign layers and never downloads them', async () => {
     const repo = 'api/windows';
     const config = json({ architecture: 'amd64', os: 'windows' });
