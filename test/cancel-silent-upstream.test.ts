@@ -10,14 +10,22 @@ import { ownRedisDb, startApiAndWorker, type SeparateCistern } from './processes
 const CANCEL_WITHIN_MS = 2000;
 const REPO = 'team/app';
 
+/** Where a sync is held; `closed` resolves when the held connection is closed (the request was aborted). */
+interface Held {
+  closed?: Promise<void>;
+}
+
+const closedOf = (socket: Socket): Promise<void> => new Promise<void>((resolve) => socket.once('close', () => resolve()));
+
 /** Accepts connections, reads what is sent, never writes; `reached` resolves at the first bytes read. */
-async function startSilentServer(): Promise<{ url: string; reached: Promise<void>; stop(): Promise<void> }> {
+async function startSilentServer(): Promise<{ url: string; reached: Promise<Held>; stop(): Promise<void> }> {
   const sockets = new Set<Socket>();
-  let reach!: () => void;
-  const reached = new Promise<void>((resolve) => (reach = resolve));
+  let reach!: (held: Held) => void;
+  const reached = new Promise<Held>((resolve) => (reach = resolve));
   const server: Server = createServer((socket) => {
     sockets.add(socket);
-    socket.on('data', () => reach());
+    const closed = closedOf(socket);
+    socket.on('data', () => reach({ closed }));
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -62,11 +70,15 @@ afterAll(async () => {
 
 /**
  * Starts a sync of `url`, waits until the worker is held at the stage (`reached`),
- * cancels through the API and returns how long `canceled` took to show.
+ * cancels through the API, and expects `canceled` within 2 s and the held
+ * connection closed by then too: a request left open would hold a socket
+ * (and a concurrency slot's worth of upstream work) until its read timeout.
  */
-async function cancelWhileHeld(stage: string, url: string, reached: Promise<void>): Promise<void> {
+async function cancelWhileHeld(stage: string, url: string, reached: Promise<Held>): Promise<void> {
   const id = await cistern.sync({ url, upstreamName: REPO });
-  await Promise.race([reached, new Promise((_, reject) => setTimeout(() => reject(new Error(`the sync never reached ${stage}`)), 20_000))]);
+  const held = await Promise.race([reached, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the sync never reached ${stage}`)), 20_000))]);
+  let closedAt: number | undefined;
+  void held.closed?.then(() => (closedAt = performance.now()));
   const running = await cistern.waitTask(id, (t) => t.state === 'running', 5000);
   expect(running.state).toBe('running');
   const t0 = performance.now();
@@ -77,14 +89,18 @@ async function cancelWhileHeld(stage: string, url: string, reached: Promise<void
   latencies[stage] = ms;
   expect(after.state).toBe('canceled');
   expect(ms).toBeLessThan(CANCEL_WITHIN_MS);
+  if (held.closed) {
+    await Promise.race([held.closed, new Promise((r) => setTimeout(r, Math.max(0, t0 + CANCEL_WITHIN_MS - performance.now())))]);
+    expect(closedAt, `the held ${stage} connection is closed by the cancel`).toBeDefined();
+  }
 }
 
 /** The stalled exchanges: the intercept holds matching requests unanswered and reports the first. */
-function hold(match: (req: IncomingMessage) => boolean): Promise<void> {
-  return new Promise<void>((resolve) => {
+function hold(match: (req: IncomingMessage) => boolean): Promise<Held> {
+  return new Promise<Held>((resolve) => {
     upstream.intercept((req: IncomingMessage, _res: ServerResponse) => {
       if (!match(req)) return false;
-      resolve();
+      resolve({ closed: closedOf(req.socket) });
       return true;
     });
   });
@@ -126,13 +142,13 @@ describe('cancel stops a sync held by an upstream that never answers', () => {
   });
 
   it('while waiting out a 429 Retry-After of 30 s', async () => {
-    let answered!: () => void;
-    const reached = new Promise<void>((resolve) => (answered = resolve));
+    let answered!: (held: Held) => void;
+    const reached = new Promise<Held>((resolve) => (answered = resolve));
     upstream.intercept((req, res) => {
       if (!(req.url ?? '').includes('/tags/list')) return false;
       res.writeHead(429, { 'retry-after': '30', 'content-type': 'application/json' });
       res.end('{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}');
-      answered();
+      answered({});
       return true;
     });
     await cancelWhileHeld('rate-limit wait', upstream.url, reached);
