@@ -1,8 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createTestDatabase, json, makeTempDir, OCI_CONFIG, OCI_MANIFEST, removeDir, startSyntheticUpstream, type SyntheticUpstream, type TestDatabase } from '@cistern/testkit';
+import { json, OCI_CONFIG, OCI_MANIFEST, type SyntheticUpstream } from '@cistern/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownRedisDb, startApiAndWorker, type SeparateCistern } from './processes.ts';
+import { startSyncFixture, type SeparateCistern, type SyncFixture } from './processes.ts';
 
 // A cancel must take effect within 2 s whatever the upstream does: here it
 // accepts connections and never answers, at each stage of a sync in turn. The
@@ -41,31 +41,21 @@ async function startSilentServer(): Promise<{ url: string; reached: Promise<Held
   };
 }
 
-let db: TestDatabase;
-let dataDir: string;
-let redis: ReturnType<typeof ownRedisDb>;
+let fixture: SyncFixture;
 let cistern: SeparateCistern;
 let upstream: SyntheticUpstream;
 const latencies: Record<string, number> = {};
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  dataDir = await makeTempDir('cistern-cancel');
-  redis = ownRedisDb(11);
-  await redis.cleanup();
-  cistern = await startApiAndWorker({ databaseUrl: db.url, redisUrl: redis.url, dataDir });
-  upstream = await startSyntheticUpstream();
+  fixture = await startSyncFixture(11);
+  ({ cistern, upstream } = fixture);
   const config = json({ architecture: 'amd64', os: 'linux' });
   const configDigest = upstream.addBlob(REPO, config);
   upstream.addManifest(REPO, json({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, digest: configDigest, size: config.length }, layers: [] }), OCI_MANIFEST, ['1.0']);
 });
 afterAll(async () => {
   console.log(`cancel latencies against a silent upstream (ms): ${JSON.stringify(latencies)}`);
-  await cistern?.stop();
-  await upstream?.stop();
-  await redis?.cleanup();
-  await db?.drop();
-  await removeDir(dataDir);
+  await fixture?.stop();
 });
 
 /**

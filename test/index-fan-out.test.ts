@@ -1,8 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { createTestDatabase, json, makeTempDir, OCI_INDEX, OCI_MANIFEST, removeDir, sha256, startSyntheticUpstream, type SyntheticUpstream, type TestDatabase } from '@cistern/testkit';
+import { json, OCI_INDEX, OCI_MANIFEST, sha256, type SyntheticUpstream } from '@cistern/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownRedisDb, startApiAndWorker, type SeparateCistern } from './processes.ts';
+import { sampleProcess, startSyncFixture, type SeparateCistern, type SyncFixture } from './processes.ts';
 
 // An index of 20,000 entries whose children are all gone upstream once made
 // the worker open 20,000+ connections at once (EMFILE, RSS 215 → 630 MB).
@@ -15,57 +14,17 @@ const REPO = 'team/wide';
 /** Children answer after this long, so that requests overlap at the upstream if the client lets them. */
 const ANSWER_DELAY_MS = 1;
 
-let db: TestDatabase;
-let dataDir: string;
-let redis: ReturnType<typeof ownRedisDb>;
+let fixture: SyncFixture;
 let cistern: SeparateCistern;
 let upstream: SyntheticUpstream;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  dataDir = await makeTempDir('cistern-fan-out');
-  redis = ownRedisDb(12);
-  await redis.cleanup();
-  cistern = await startApiAndWorker({ databaseUrl: db.url, redisUrl: redis.url, dataDir });
-  upstream = await startSyntheticUpstream();
+  fixture = await startSyncFixture(12);
+  ({ cistern, upstream } = fixture);
 });
 afterAll(async () => {
-  await cistern?.stop();
-  await upstream?.stop();
-  await redis?.cleanup();
-  await db?.drop();
-  await removeDir(dataDir);
+  await fixture?.stop();
 });
-
-interface Readings {
-  peakFds: number;
-  peakRssMiB: number;
-  stop(): Promise<void>;
-}
-
-/** Samples a process's open descriptors and RSS from /proc every 25 ms. */
-function sample(pid: number): Readings {
-  const readings = { peakFds: 0, peakRssMiB: 0 };
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      try {
-        readings.peakFds = Math.max(readings.peakFds, (await readdir(`/proc/${pid}/fd`)).length);
-        const status = await readFile(`/proc/${pid}/status`, 'utf8');
-        readings.peakRssMiB = Math.max(readings.peakRssMiB, Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
-      } catch {
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  })();
-  return Object.assign(readings, {
-    stop: async () => {
-      running = false;
-      await loop;
-    },
-  });
-}
 
 describe('an index of 20,000 entries whose children are gone upstream', () => {
   it('syncs through the concurrency bound: few connections, flat descriptors, the index refused and said so', async () => {
@@ -100,7 +59,7 @@ describe('an index of 20,000 entries whose children are gone upstream', () => {
     });
 
     const pid = cistern.worker.child.pid ?? 0;
-    const readings = sample(pid);
+    const readings = sampleProcess(pid, 25);
     const started = performance.now();
     const id = await cistern.sync({ url: upstream.url, upstreamName: REPO, downloadConcurrency: CONCURRENCY });
     const task = await cistern.waitTask(id, (t) => ['completed', 'failed', 'canceled'].includes(t.state), 60_000, 200);

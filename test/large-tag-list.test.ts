@@ -1,6 +1,6 @@
-import { createTestDatabase, json, makeTempDir, OCI_CONFIG, OCI_MANIFEST, removeDir, startSyntheticUpstream, type SyntheticUpstream, type TestDatabase } from '@cistern/testkit';
+import { json, OCI_CONFIG, OCI_MANIFEST, type SyntheticUpstream } from '@cistern/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownRedisDb, startApiAndWorker, type SeparateCistern } from './processes.ts';
+import { startSyncFixture, type SeparateCistern, type SyncFixture } from './processes.ts';
 
 // Distribution answers every tag in one body. A 20 MB listing (above the old
 // 16 MiB page limit) streams through a real worker: the sync completes and
@@ -8,26 +8,16 @@ import { ownRedisDb, startApiAndWorker, type SeparateCistern } from './processes
 const LISTED = 500_000;
 const REPO = 'team/many';
 
-let db: TestDatabase;
-let dataDir: string;
-let redis: ReturnType<typeof ownRedisDb>;
+let fixture: SyncFixture;
 let cistern: SeparateCistern;
 let upstream: SyntheticUpstream;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  dataDir = await makeTempDir('cistern-many-tags');
-  redis = ownRedisDb(13);
-  await redis.cleanup();
-  cistern = await startApiAndWorker({ databaseUrl: db.url, redisUrl: redis.url, dataDir });
-  upstream = await startSyntheticUpstream();
+  fixture = await startSyncFixture(13);
+  ({ cistern, upstream } = fixture);
 });
 afterAll(async () => {
-  await cistern?.stop();
-  await upstream?.stop();
-  await redis?.cleanup();
-  await db?.drop();
-  await removeDir(dataDir);
+  await fixture?.stop();
 });
 
 describe('a 20 MB tag list in one body', () => {

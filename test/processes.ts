@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_PREFIX } from '@cistern/queue';
-import { freePort, TEST_REDIS_URL } from '@cistern/testkit';
-import { Redis } from 'ioredis';
+import { readdir, readFile } from 'node:fs/promises';
+import { createTestDatabase, deleteRedisKeys, freePort, makeTempDir, removeDir, startSyntheticUpstream, TEST_REDIS_URL, type SyntheticUpstream } from '@cistern/testkit';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -49,19 +49,7 @@ export function ownRedisDb(index: number): { url: string; cleanup(): Promise<voi
   const url = `${TEST_REDIS_URL}/${index}`;
   return {
     url,
-    cleanup: async () => {
-      const redis = new Redis(url);
-      try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${DEFAULT_PREFIX}:*`, 'COUNT', 500);
-          if (keys.length > 0) await redis.del(...keys);
-          cursor = next;
-        } while (cursor !== '0');
-      } finally {
-        redis.disconnect();
-      }
-    },
+    cleanup: () => deleteRedisKeys(url, `${DEFAULT_PREFIX}:*`),
   };
 }
 
@@ -146,6 +134,74 @@ export async function startApiAndWorker(options: { databaseUrl: string; redisUrl
     stop: async () => {
       for (const p of [worker, apiProcess]) p.child.kill('SIGTERM');
       await Promise.all([worker.exited, apiProcess.exited]);
+    },
+  };
+}
+
+export interface ProcessReadings {
+  peakFds: number;
+  /** Highest VmRSS seen by sampling. */
+  peakRssMiB: number;
+  /** The kernel's own peak (VmHWM) at the last sample. */
+  hwmMiB: number;
+  stop(): Promise<void>;
+}
+
+/** Samples a process's open descriptors and RSS from /proc every `everyMs`. */
+export function sampleProcess(pid: number, everyMs: number): ProcessReadings {
+  const readings = { peakFds: 0, peakRssMiB: 0, hwmMiB: 0 };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      try {
+        readings.peakFds = Math.max(readings.peakFds, (await readdir(`/proc/${pid}/fd`)).length);
+        const status = await readFile(`/proc/${pid}/status`, 'utf8');
+        const mib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
+        readings.peakRssMiB = Math.max(readings.peakRssMiB, mib('VmRSS'));
+        readings.hwmMiB = mib('VmHWM');
+      } catch {
+        return;
+      }
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return Object.assign(readings, {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  });
+}
+
+export interface SyncFixture {
+  cistern: SeparateCistern;
+  upstream: SyntheticUpstream;
+  /** The test database's URL, for reading rows directly. */
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A fresh database, data directory and Redis database (`redisIndex`, see
+ * `ownRedisDb`), the API and the worker on them, and a synthetic upstream.
+ */
+export async function startSyncFixture(redisIndex: number): Promise<SyncFixture> {
+  const db = await createTestDatabase();
+  const dataDir = await makeTempDir('cistern-processes');
+  const redis = ownRedisDb(redisIndex);
+  await redis.cleanup();
+  const cistern = await startApiAndWorker({ databaseUrl: db.url, redisUrl: redis.url, dataDir });
+  const upstream = await startSyntheticUpstream();
+  return {
+    cistern,
+    upstream,
+    databaseUrl: db.url,
+    stop: async () => {
+      await cistern.stop();
+      await upstream.stop();
+      await redis.cleanup();
+      await db.drop();
+      await removeDir(dataDir);
     },
   };
 }

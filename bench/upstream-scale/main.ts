@@ -6,11 +6,10 @@
 // descriptors, whether the version holds every tag; then cancels syncs of the
 // same upstream in the middle and prints how long each took to `canceled`.
 // Target (issue 13): peak RSS ≤ 600 MiB through the sync that writes its version; cancel ≤ 2 s.
-import { readdir, readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createTestDatabase, json, makeTempDir, OCI_CONFIG, OCI_MANIFEST, removeDir, startSyntheticUpstream } from '@cistern/testkit';
 import pg from 'pg';
-import { ownRedisDb, startApiAndWorker, type SeparateCistern } from '../../test/processes.ts';
+import { ownRedisDb, sampleProcess, startApiAndWorker, type SeparateCistern } from '../../test/processes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,39 +24,6 @@ const CONCURRENCY = Number(values.concurrency);
 const CANCEL_AFTER_MS = Number(values['cancel-after-s']) * 1000;
 const RUNS = Number(values.runs);
 const REPO = 'bench/many';
-
-interface Readings {
-  peakFds: number;
-  peakRssMiB: number;
-  hwmMiB: number;
-  stop(): Promise<void>;
-}
-
-/** Samples the worker's descriptors and RSS every 100 ms; VmHWM is the kernel's own peak. */
-function sample(pid: number): Readings {
-  const readings = { peakFds: 0, peakRssMiB: 0, hwmMiB: 0 };
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      try {
-        readings.peakFds = Math.max(readings.peakFds, (await readdir(`/proc/${pid}/fd`)).length);
-        const status = await readFile(`/proc/${pid}/status`, 'utf8');
-        const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
-        readings.peakRssMiB = Math.max(readings.peakRssMiB, kb('VmRSS'));
-        readings.hwmMiB = kb('VmHWM');
-      } catch {
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  return Object.assign(readings, {
-    stop: async () => {
-      running = false;
-      await loop;
-    },
-  });
-}
 
 async function openTags(databaseUrl: string): Promise<number> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -97,7 +63,7 @@ try {
   const pid = cistern.worker.child.pid ?? 0;
   const done = (t: { state: string }) => ['completed', 'failed', 'canceled'].includes(t.state);
 
-  const readings = sample(pid);
+  const readings = sampleProcess(pid, 100);
   const t0 = performance.now();
   const id = await cistern.sync({ url: upstream.url, upstreamName: REPO, downloadConcurrency: CONCURRENCY });
   const task = await cistern.waitTask(id, done, 3_600_000, 500);
