@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_PREFIX } from '@cistern/queue';
+import { readdir, readFile } from 'node:fs/promises';
+import { createTestDatabase, deleteRedisKeys, freePort, makeTempDir, removeDir, startSyntheticUpstream, TEST_REDIS_URL, type SyntheticUpstream } from '@cistern/testkit';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -35,4 +38,170 @@ export async function waitForReady(url: string, timeoutMs = 60_000): Promise<voi
     if (Date.now() > deadline) throw new Error(`${url} never became ready`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * A Redis URL on a database index of the test's own: separate processes use
+ * the default queue prefix, and two test files' workers on one queue would
+ * take each other's jobs. Only the keys under that prefix are deleted after.
+ */
+export function ownRedisDb(index: number): { url: string; cleanup(): Promise<void> } {
+  const url = `${TEST_REDIS_URL}/${index}`;
+  return {
+    url,
+    cleanup: () => deleteRedisKeys(url, `${DEFAULT_PREFIX}:*`),
+  };
+}
+
+export interface TaskView {
+  id: string;
+  state: string;
+  warnings: { code: string; message: string }[] | null;
+  progressReports: { code: string; message: string; done: number | null; total: number | null; state: string }[];
+  createdResources: string[];
+  error: unknown;
+}
+
+export interface SeparateCistern {
+  api: string;
+  /** The worker process, for /proc readings. */
+  worker: Started;
+  call(method: string, url: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** Creates a remote and a repository and starts a sync through the API; returns the task id. */
+  sync(remote: Record<string, unknown>, mirror?: boolean): Promise<string>;
+  task(id: string): Promise<TaskView>;
+  /** Polls the task every `everyMs` until `done` says so or `timeoutMs` passes; returns the last reading. */
+  waitTask(id: string, done: (task: TaskView) => boolean, timeoutMs: number, everyMs?: number): Promise<TaskView>;
+  stop(): Promise<void>;
+}
+
+const ADMIN_TOKEN = 'separate-processes-admin-token-0123456789';
+
+/** The API and the worker as separate processes on PostgreSQL and Redis, as production runs them. */
+export async function startApiAndWorker(options: { databaseUrl: string; redisUrl: string; dataDir: string; workerEnv?: Record<string, string> }): Promise<SeparateCistern> {
+  const env = {
+    DATA_DIR: options.dataDir,
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL: options.redisUrl,
+    CISTERN_ADMIN_TOKEN: ADMIN_TOKEN,
+    API_PORT: String(await freePort()),
+    REGISTRY_PORT: String(await freePort()),
+    WORKER_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+  };
+  // The API migrates the database first; the worker then starts on it.
+  const apiProcess = startProcess('apps/api/src/main.ts', env);
+  await waitForReady(`http://127.0.0.1:${env.API_PORT}/readyz`);
+  const worker = startProcess('apps/worker/src/main.ts', { ...env, MALLOC_ARENA_MAX: '2', ...options.workerEnv });
+  await waitForReady(`http://127.0.0.1:${env.WORKER_PORT}/readyz`);
+  const api = `http://127.0.0.1:${env.API_PORT}/api/v1`;
+  let names = 0;
+
+  const call: SeparateCistern['call'] = async (method, url, body) => {
+    const res = await fetch(`${api}${url}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const created = async (url: string, body: unknown): Promise<Record<string, unknown>> => {
+    const reply = await call('POST', url, body);
+    if (reply.status >= 300) throw new Error(`POST ${url} answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+    return reply.body;
+  };
+  const task = async (id: string) => (await call('GET', `/tasks/${id}`)).body as unknown as TaskView;
+  return {
+    api,
+    worker,
+    call,
+    task,
+    sync: async (remote, mirror = true) => {
+      names += 1;
+      const r = await created('/remotes', { name: `remote-${names}`, ...remote });
+      const repo = await created('/repositories', { name: `repo-${names}`, remote: r.id });
+      const started = await created(`/repositories/${String(repo.id)}/sync`, { mirror });
+      return (started.task as { id: string }).id;
+    },
+    waitTask: async (id, done, timeoutMs, everyMs = 50) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const t = await task(id);
+        if (done(t) || Date.now() > deadline) return t;
+        await new Promise((r) => setTimeout(r, everyMs));
+      }
+    },
+    stop: async () => {
+      for (const p of [worker, apiProcess]) p.child.kill('SIGTERM');
+      await Promise.all([worker.exited, apiProcess.exited]);
+    },
+  };
+}
+
+export interface ProcessReadings {
+  peakFds: number;
+  /** Highest VmRSS seen by sampling. */
+  peakRssMiB: number;
+  /** The kernel's own peak (VmHWM) at the last sample. */
+  hwmMiB: number;
+  stop(): Promise<void>;
+}
+
+/** Samples a process's open descriptors and RSS from /proc every `everyMs`. */
+export function sampleProcess(pid: number, everyMs: number): ProcessReadings {
+  const readings = { peakFds: 0, peakRssMiB: 0, hwmMiB: 0 };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      try {
+        readings.peakFds = Math.max(readings.peakFds, (await readdir(`/proc/${pid}/fd`)).length);
+        const status = await readFile(`/proc/${pid}/status`, 'utf8');
+        const mib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
+        readings.peakRssMiB = Math.max(readings.peakRssMiB, mib('VmRSS'));
+        readings.hwmMiB = mib('VmHWM');
+      } catch {
+        return;
+      }
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return Object.assign(readings, {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  });
+}
+
+export interface SyncFixture {
+  cistern: SeparateCistern;
+  upstream: SyntheticUpstream;
+  /** The test database's URL, for reading rows directly. */
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A fresh database, data directory and Redis database (`redisIndex`, see
+ * `ownRedisDb`), the API and the worker on them, and a synthetic upstream.
+ */
+export async function startSyncFixture(redisIndex: number): Promise<SyncFixture> {
+  const db = await createTestDatabase();
+  const dataDir = await makeTempDir('cistern-processes');
+  const redis = ownRedisDb(redisIndex);
+  await redis.cleanup();
+  const cistern = await startApiAndWorker({ databaseUrl: db.url, redisUrl: redis.url, dataDir });
+  const upstream = await startSyntheticUpstream();
+  return {
+    cistern,
+    upstream,
+    databaseUrl: db.url,
+    stop: async () => {
+      await cistern.stop();
+      await upstream.stop();
+      await redis.cleanup();
+      await db.drop();
+      await removeDir(dataDir);
+    },
+  };
 }

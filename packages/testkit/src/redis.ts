@@ -8,18 +8,21 @@ export function createTestRedisPrefix(): { prefix: string; cleanup(): Promise<vo
   const prefix = `cistern-test-${randomBytes(5).toString('hex')}`;
   return {
     prefix,
-    cleanup: async () => {
-      const redis = new Redis(TEST_REDIS_URL);
-      try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-          if (keys.length > 0) await redis.del(...keys);
-          cursor = next;
-        } while (cursor !== '0');
-      } finally {
-        redis.disconnect();
-      }
-    },
+    cleanup: () => deleteRedisKeys(TEST_REDIS_URL, `${prefix}:*`),
   };
+}
+
+/** Deletes the keys matching `pattern` (never a flush: the Redis is shared). */
+export async function deleteRedisKeys(url: string, pattern: string): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }

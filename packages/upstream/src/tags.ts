@@ -1,8 +1,9 @@
 import { JSONParser } from '@streamparser/json';
 import { discard } from './body.ts';
 import type { OperationContext } from './context.ts';
-import { UpstreamError, displayUrl } from './errors.ts';
+import { UpstreamError, displayUrl, networkError } from './errors.ts';
 import { pages } from './pages.ts';
+import type { UpstreamResponse } from './request.ts';
 
 export interface TagListOptions {
   /** Asks for pages of this size (`n`); registries may ignore it. */
@@ -23,20 +24,51 @@ export async function* tagPages(ctx: OperationContext, options: TagListOptions =
   const first = new URL(`${ctx.base}/tags/list`);
   if (options.pageSize !== undefined) first.searchParams.set('n', String(options.pageSize));
   for await (const page of pages(ctx, first, 'tags', 'application/json')) {
-    const shown = displayUrl(page.url);
-    const invalid = (why: string) => new UpstreamError('INVALID_RESPONSE', `the tag list ${why}`, { url: shown });
-    const parser = new JSONParser({ paths: ['$.tags.*'], keepStack: false });
-    let batch: string[] = [];
-    let sinceTag = 0;
-    parser.onValue = ({ value }) => {
-      if (typeof value !== 'string') throw invalid('has a tag that is not a string');
-      batch.push(value);
-      sinceTag = 0;
-    };
+    const reading = readAhead(page, ctx.maxPageBytes);
+    try {
+      for (;;) {
+        const batch = await reading.next();
+        if (batch === undefined) break;
+        yield batch;
+      }
+    } finally {
+      reading.stop();
+    }
+  }
+}
+
+/**
+ * Reads a tag-list body to its end at the network's pace, handing on batches
+ * as they are parsed. The body is never left half-read while the sync works
+ * through the tags: a response paused for minutes is cut by upstreams that
+ * close idle connections ("other side closed"), and only the tag names are
+ * kept (about 60 MB for a million), never the body.
+ */
+function readAhead(page: UpstreamResponse, maxPageBytes: number): { next(): Promise<string[] | undefined>; stop(): void } {
+  const shown = displayUrl(page.url);
+  const invalid = (why: string) => new UpstreamError('INVALID_RESPONSE', `the tag list ${why}`, { url: shown });
+  const parser = new JSONParser({ paths: ['$.tags.*'], keepStack: false });
+  const ready: string[][] = [];
+  let batch: string[] = [];
+  let sinceTag = 0;
+  let ended = false;
+  let failure: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  parser.onValue = ({ value }) => {
+    if (typeof value !== 'string') throw invalid('has a tag that is not a string');
+    batch.push(value);
+    sinceTag = 0;
+  };
+  const hand = (): void => {
+    if (batch.length > 0) ready.push(batch);
+    batch = [];
+    wake?.();
+  };
+  void (async () => {
     try {
       for await (const chunk of page.body as AsyncIterable<Buffer>) {
         sinceTag += chunk.length;
-        if (sinceTag > ctx.maxPageBytes) throw new UpstreamError('SIZE_INVALID', `the tag list has ${ctx.maxPageBytes} bytes without a tag`, { url: shown });
+        if (sinceTag > maxPageBytes) throw new UpstreamError('SIZE_INVALID', `the tag list has ${maxPageBytes} bytes without a tag`, { url: shown });
         if (parser.isEnded) throw invalid('goes on after its JSON document');
         try {
           parser.write(chunk);
@@ -44,16 +76,26 @@ export async function* tagPages(ctx: OperationContext, options: TagListOptions =
           if (error instanceof UpstreamError) throw error;
           throw invalid(`is not JSON: ${(error as Error).message}`);
         }
-        if (batch.length >= BATCH) {
-          yield batch;
-          batch = [];
-        }
+        if (batch.length >= BATCH) hand();
       }
+      if (!parser.isEnded) throw invalid('is not a whole JSON document');
     } catch (error) {
       discard(page.body);
-      throw error;
+      failure = { error: error instanceof UpstreamError ? error : networkError(error, shown) };
     }
-    if (!parser.isEnded) throw invalid('is not a whole JSON document');
-    if (batch.length > 0) yield batch;
-  }
+    ended = true;
+    hand();
+  })();
+  return {
+    next: async () => {
+      while (ready.length === 0 && !ended) await new Promise<void>((resolve) => (wake = resolve));
+      const next = ready.shift();
+      if (next !== undefined) return next;
+      if (failure) throw failure.error;
+      return undefined;
+    },
+    stop: () => {
+      if (!ended) discard(page.body);
+    },
+  };
 }
