@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { PrismaClient, Prisma, Task } from '@cistern/db';
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -92,6 +93,8 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
       throw new DelayedError();
     }
     const aborter = new AbortController();
+    // Every request, wait and queued slot of a task listens for its cancel: far more than Node's default of 10.
+    setMaxListeners(0, aborter.signal);
     const poll = setInterval(() => {
       prisma.task
         .findUnique({ where: { id: taskId }, select: { state: true } })

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createDigester, parseDigest } from '@cistern/oci';
 import { eitherSignal } from './abort.ts';
-import { discard, header } from './body.ts';
+import { discard, drain, header } from './body.ts';
 import type { OperationContext } from './context.ts';
 import { UpstreamError, displayUrl, networkError } from './errors.ts';
 import { backoffMs, sleep } from './retry.ts';
@@ -47,7 +47,7 @@ export async function headBlob(ctx: OperationContext, digest: string): Promise<B
   const url = blobUrl(ctx, digest);
   const response = await ctx.limits.exchange(async () => {
     const answer = await ctx.core.send({ method: 'HEAD', url, kind: 'blob' });
-    await answer.body.dump();
+    await drain(answer.body, displayUrl(url));
     return answer;
   }, ctx.signal);
   const size = Number(header(response.headers, 'content-length'));

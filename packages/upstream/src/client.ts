@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_MAX_MANIFEST_BYTES, isTag, normalizeUpstream } from '@cistern/oci';
 import { Authenticator } from './auth.ts';
+import { drain } from './body.ts';
 import { getBlob, headBlob, type BlobInfo, type BlobSink, type GetBlobOptions } from './blobs.ts';
 import type { OperationContext } from './context.ts';
+import { displayUrl } from './errors.ts';
 import { limitsFor, type LimitSettings } from './limits.ts';
 import { getManifest, headManifest, type FetchedManifest, type ManifestInfo } from './manifests.ts';
 import { listReferrers, type ListReferrersOptions, type Referrers } from './referrers.ts';
@@ -86,7 +88,7 @@ export class UpstreamClient {
   /** `GET /v2/` with the repository's pull scope: proves the upstream answers and the credentials work. */
   async ping(): Promise<void> {
     const response = await this.core.send({ method: 'GET', url: new URL(`${this.registryUrl}/v2/`), kind: 'ping' });
-    await response.body.dump();
+    await drain(response.body, displayUrl(response.url));
   }
 
   /** Tag names page by page, following `Link` only. Names that are not valid tags are skipped. */

@@ -1,5 +1,5 @@
 import { contentTypeMediaType, isDigest, manifestAcceptHeader, manifestDigest, parseDigest } from '@cistern/oci';
-import { discard, header, readLimited } from './body.ts';
+import { discard, drain, header, readLimited } from './body.ts';
 import type { OperationContext } from './context.ts';
 import { UpstreamError, displayUrl } from './errors.ts';
 
@@ -67,7 +67,7 @@ export async function headManifest(ctx: OperationContext, reference: string): Pr
   const url = manifestUrl(ctx, reference);
   const response = await ctx.limits.exchange(async () => {
     const answer = await ctx.core.send({ method: 'HEAD', url, kind: 'manifest', accept: manifestAcceptHeader() });
-    await answer.body.dump();
+    await drain(answer.body, displayUrl(url));
     return answer;
   }, ctx.signal);
   const digest = header(response.headers, 'docker-content-digest');

@@ -37,7 +37,10 @@ export async function requestFollowing(first: URL, options: FollowOptions): Prom
   for (let hops = 0; ; hops += 1) {
     let raw: Dispatcher.ResponseData;
     try {
-      raw = await request(url, { method: options.method, headers: await options.headersFor(url), dispatcher: options.dispatcher, signal: options.signal });
+      // undici closes the connection after every HEAD unless told not to (for servers that send HEAD a body);
+      // registries do not, and a sync HEADs every tag: a new TCP and TLS handshake each would dominate.
+      const reset = options.method === 'HEAD' ? false : undefined;
+      raw = await request(url, { method: options.method, headers: await options.headersFor(url), dispatcher: options.dispatcher, signal: options.signal, reset });
     } catch (error) {
       options.onHop?.(url, undefined, undefined);
       throw error;
