@@ -1,6 +1,5 @@
-import { resolveAliases, versionManifests, versionTags, writeRepositoryVersion, type PrismaClient, type VersionChanges } from '@cistern/db';
+import { manifestClosure, resolveAliases, versionManifests, versionTags, writeRepositoryVersion, type PrismaClient, type VersionChanges } from '@cistern/db';
 import { repositoryVersionHref, TaskError, type TaskHandler, type TaskHandlers, type TaskKind, type TaskResult } from '@cistern/queue';
-import { manifestClosure } from './manifest-closure.ts';
 
 async function latestContent(prisma: PrismaClient, repositoryId: string, version?: number) {
   const repository = await prisma.repository.findUnique({ where: { id: repositoryId }, select: { latestVersion: true } });

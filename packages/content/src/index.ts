@@ -1,2 +1,1 @@
 export { contentTaskHandlers } from './content-tasks.ts';
-export { manifestClosure } from './manifest-closure.ts';

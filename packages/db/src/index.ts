@@ -14,5 +14,6 @@ export {
 export { saveManifest, saveManifests, type ManifestRecord, type BlobReference, type IndexEntry } from './content/manifest-records.ts';
 export { isAliasDigest, manifestKnownBy, resolveAliases } from './content/manifest-aliases.ts';
 export { versionManifests, versionTags } from './content/version-content.ts';
+export { manifestClosure } from './content/manifest-closure.ts';
 export { createRepository } from './content/repositories.ts';
 export { inVersion } from './content/version-range.ts';

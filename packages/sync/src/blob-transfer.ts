@@ -1,11 +1,12 @@
 import type { PrismaClient, SyncPolicy } from '@cistern/db';
 import type { Descriptor, ParsedManifest } from '@cistern/oci';
 import type { BlobStore } from '@cistern/storage';
-import type { UpstreamClient } from '@cistern/upstream';
+import { isUpstreamError, type UpstreamClient } from '@cistern/upstream';
 import PQueue from 'p-queue';
 import { batched, batchedCalls, inKeyOrder, MAX_BATCH_KEYS } from './batched.ts';
 import { isBlobEntry, isForeign } from './manifest-record.ts';
 import type { FailFast } from './fail-fast.ts';
+import type { OutageBreaker } from './outage-breaker.ts';
 import { describeSkip, skipKind } from './sync-errors.ts';
 import { MAX_REPORT_ITEMS, Report, type SyncProgress } from './sync-progress.ts';
 
@@ -20,6 +21,9 @@ export interface BlobTransferOptions {
   remoteId: string;
   upstreamName: string;
   concurrency: number;
+  /** Downloads again, into a fresh sink, a blob whose bytes did not verify: this many times. */
+  maxRetries: number;
+  outage: OutageBreaker;
 }
 
 interface BlobNeed {
@@ -92,6 +96,7 @@ export class BlobTransfer {
   /** A blob that failed on its own fails its manifests; any other failure stops the sync. */
   private fail(digest: string, error: unknown): void {
     if (skipKind(error) === undefined || this.options.failFast.signal.aborted) throw error;
+    this.options.outage.failed(error);
     const reason = describeSkip(error);
     this.failedBlobs.add(digest);
     for (const manifest of this.neededBy.get(digest) ?? []) this.failedManifests.add(manifest);
@@ -140,7 +145,19 @@ export class BlobTransfer {
     const { storage, progress, failFast } = this.options;
     failFast.check();
     progress.checkpoint();
-    if (!(await storage.exists(need.digest))) await download(this.options, need, failFast.signal);
+    if (!(await storage.exists(need.digest))) {
+      // A connection that breaks is resumed by the client; bytes that do not verify are fetched anew.
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await download(this.options, need, failFast.signal);
+          break;
+        } catch (error) {
+          const unverified = isUpstreamError(error, 'DIGEST_MISMATCH') || isUpstreamError(error, 'SIZE_INVALID');
+          if (!unverified || attempt >= this.options.maxRetries || failFast.signal.aborted) throw error;
+        }
+      }
+      this.options.outage.succeeded();
+    }
     await this.markStored(need.digest);
     progress.increment(Report.blobs);
   }

@@ -1,7 +1,8 @@
 /**
  * One sync's concurrent work: the first failure aborts `signal` so the rest
- * stops at its next step, and `settle` waits for everything before it throws
- * that failure, so nothing of a failed sync is still running when it reports.
+ * stops at its next step, and `each` waits for everything it started before
+ * it throws that failure, so nothing of a failed sync is still running when
+ * it reports.
  */
 export class FailFast {
   private readonly controller = new AbortController();
@@ -21,12 +22,6 @@ export class FailFast {
         this.controller.abort();
       },
     );
-  }
-
-  /** Waits for all of `works`, then throws the first failure seen so far, if any. */
-  async settle(works: Iterable<Promise<unknown>>): Promise<void> {
-    await Promise.all([...works].map((work) => this.guard(work)));
-    this.rethrow();
   }
 
   /**
@@ -56,6 +51,8 @@ export class FailFast {
       await iterator.return?.();
     }
     this.rethrow();
+    // Stopped by the parent (a cancel) with no failure of its own: the caller must not take a partial result.
+    this.check();
   }
 
   rethrow(): void {

@@ -1,8 +1,9 @@
 import { resolveAliases, saveManifests, type ManifestRecord, type PrismaClient } from '@cistern/db';
-import { Annotation, evaluatePolicy, parseManifest, platformMatches, type Descriptor, type MediaTypePolicy, type ParsedManifest } from '@cistern/oci';
-import type { UpstreamClient } from '@cistern/upstream';
+import { Annotation, evaluatePolicy, isSupplyChainTag, parseManifest, platformMatches, type Descriptor, type MediaTypePolicy, type ParsedManifest } from '@cistern/oci';
+import { isUpstreamError, type FetchedManifest, type ManifestInfo, type UpstreamClient } from '@cistern/upstream';
 import { batched, batchedCalls, inKeyOrder, MAX_BATCH_KEYS } from './batched.ts';
 import type { FailFast } from './fail-fast.ts';
+import type { OutageBreaker } from './outage-breaker.ts';
 import { isBlobEntry, toManifestRecord } from './manifest-record.ts';
 import { describeSkip, skipKind, type SkipKind } from './sync-errors.ts';
 import { MAX_REPORT_ITEMS, Report, type SyncProgress } from './sync-progress.ts';
@@ -20,6 +21,8 @@ export interface WalkerOptions {
   progress: SyncProgress;
   /** Called once per accepted manifest, as soon as it is accepted (blob transfers start here). */
   onAccepted(parsed: ParsedManifest): void;
+  /** Told of every upstream success and failure, to tell an outage from one bad manifest. */
+  outage: OutageBreaker;
 }
 
 /** Only the digest is kept per manifest: a sync of a large repository holds no documents in memory. */
@@ -55,16 +58,19 @@ export class ManifestWalker {
   private readonly referrersOf = new Map<string, string[]>();
   private readonly skippedItems: Record<SkipKind, { name: string; reason: string }[]> = { refused: [], failed: [] };
   private readonly visits = new Map<string, Promise<Outcome>>();
+  /** Tag schemas' tags resolved this sync → their digests. */
+  private readonly supplyChainDigests = new Map<string, string>();
   /** Concurrent visits share their database round trips. */
   private readonly findStored = batched((digests: readonly string[]) => this.lookUpStored(digests), MAX_BATCH_KEYS);
   private readonly saveBatched = batchedCalls((records: readonly ManifestRecord[]) => saveManifests(this.options.prisma, records), maxSave);
 
   constructor(private readonly options: WalkerOptions) {}
 
-  visit(digest: string, label: string): Promise<Outcome> {
+  /** Visits a manifest by digest; `fetched` is its bytes when a tag's HEAD had to GET them already. */
+  visit(digest: string, label: string, fetched?: FetchedManifest): Promise<Outcome> {
     let visit = this.visits.get(digest);
     if (!visit) {
-      visit = this.run(digest, label);
+      visit = this.run(digest, label, fetched);
       this.visits.set(digest, visit);
     }
     return visit;
@@ -72,22 +78,44 @@ export class ManifestWalker {
 
   /** Resolves a tag with a HEAD and visits its manifest; a tag gone since the listing is skipped and named. */
   async visitTag(tag: string): Promise<Outcome> {
-    let digest: string;
+    const known = this.supplyChainDigests.get(tag);
+    if (known !== undefined) return this.visit(known, tag);
+    let info: ManifestInfo;
     try {
-      digest = (await this.options.client.headManifest(tag)).digest;
+      info = await this.resolveTag(tag);
     } catch (error) {
       return this.skipOrThrow(tag, error);
     }
-    return this.visit(digest, tag);
+    return this.visit(info.digest, tag, fetchedOf(info));
+  }
+
+  /**
+   * The manifest a tag schema's tag names (a `sha256-<hex>` index of
+   * referrers), read but not put in the version. Its tag is resolved once a
+   * sync, however many times it is asked for.
+   */
+  async loadTag(tag: string): Promise<ParsedManifest> {
+    const known = this.supplyChainDigests.get(tag);
+    if (known !== undefined) return this.load(known);
+    const info = await this.resolveTag(tag);
+    return this.load(info.digest, fetchedOf(info));
+  }
+
+  private async resolveTag(tag: string): Promise<ManifestInfo> {
+    const info = await this.options.client.headManifest(tag);
+    this.options.outage.succeeded();
+    // Only the tag schemas' tags are asked for again (by the referrer collector): a million others are not kept.
+    if (isSupplyChainTag(tag)) this.supplyChainDigests.set(tag, info.digest);
+    return info;
   }
 
   /**
    * A manifest the sync reads but does not put in the version (the tag schema's
    * index of referrers): stored when new, so the next run reads it locally.
    */
-  async load(digest: string): Promise<ParsedManifest> {
-    const { parsed, isNew } = await this.fetchOrLoad(digest);
-    if (isNew) await this.save(toManifestRecord(parsed, undefined, digest));
+  async load(digest: string, fetched?: FetchedManifest): Promise<ParsedManifest> {
+    const { parsed, isNew, schema1Sizes } = await this.fetchOrLoad(digest, fetched);
+    if (isNew) await this.save(toManifestRecord(parsed, schema1Sizes, digest));
     return parsed;
   }
 
@@ -103,10 +131,18 @@ export class ManifestWalker {
     return { accepted: false, kind, reason };
   }
 
-  /** A failure of one manifest is a skip of its kind; anything else (or any failure once the sync stops) is thrown. */
-  skipOrThrow(label: string, error: unknown): Outcome {
-    const kind = skipKind(error);
+  /**
+   * A failure of one manifest is a skip of its kind; anything else, any failure
+   * once the sync stops, or one that completes a run of upstream failures
+   * (an outage), is thrown. `referenced`: the digest was named by the upstream
+   * itself (a tag's digest, an index entry, a referrer), so its absence there
+   * is a failure, not a manifest gone.
+   */
+  skipOrThrow(label: string, error: unknown, referenced = false): Outcome {
+    let kind = skipKind(error);
     if (kind === undefined || this.options.failFast.signal.aborted) throw error;
+    this.options.outage.failed(error);
+    if (referenced && isUpstreamError(error, 'MANIFEST_UNKNOWN')) kind = 'failed';
     return this.skip(label, kind, describeSkip(error));
   }
 
@@ -171,15 +207,15 @@ export class ManifestWalker {
     return true;
   }
 
-  private async run(digest: string, label: string): Promise<Outcome> {
+  private async run(digest: string, label: string, fetched: FetchedManifest | undefined): Promise<Outcome> {
     const { progress, policy, failFast } = this.options;
     progress.checkpoint();
     failFast.check();
-    let loaded: { parsed: ParsedManifest; isNew: boolean };
+    let loaded: { parsed: ParsedManifest; isNew: boolean; schema1Sizes: Map<string, number> };
     try {
-      loaded = await this.fetchOrLoad(digest);
+      loaded = await this.fetchOrLoad(digest, fetched);
     } catch (error) {
-      const outcome = this.skipOrThrow(label, error);
+      const outcome = this.skipOrThrow(label, error, true);
       if (!outcome.accepted && outcome.kind === 'failed') this.failed.add(digest);
       return outcome;
     }
@@ -204,7 +240,7 @@ export class ManifestWalker {
       return this.skip(label, 'refused', 'every manifest this index lists was refused');
     }
     if (loaded.isNew) {
-      await this.save(toManifestRecord(loaded.parsed, await this.schema1Sizes(loaded.parsed), digest));
+      await this.save(toManifestRecord(loaded.parsed, loaded.schema1Sizes, digest));
       progress.increment(Report.manifestsNew, 1, 'new manifests stored');
     } else {
       progress.increment(Report.manifestsUnchanged, 1, 'manifests already stored');
@@ -217,12 +253,16 @@ export class ManifestWalker {
     return { accepted: true, digest };
   }
 
-  private async fetchOrLoad(digest: string): Promise<{ parsed: ParsedManifest; isNew: boolean }> {
-    const { client, maxManifestBytes } = this.options;
+  /** The stored manifest, or else the one fetched now (with its schema 1 blob sizes, which are upstream requests too). */
+  private async fetchOrLoad(digest: string, prefetched?: FetchedManifest): Promise<{ parsed: ParsedManifest; isNew: boolean; schema1Sizes: Map<string, number> }> {
+    const { client, maxManifestBytes, outage } = this.options;
     const stored = await this.findStored(digest);
-    if (stored) return { parsed: parseManifest(stored.raw, { contentType: stored.mediaType, maxBytes: maxManifestBytes }), isNew: false };
-    const fetched = await client.getManifest(digest);
-    return { parsed: parseManifest(fetched.bytes, { contentType: fetched.mediaType, maxBytes: maxManifestBytes }), isNew: true };
+    if (stored) return { parsed: parseManifest(stored.raw, { contentType: stored.mediaType, maxBytes: maxManifestBytes }), isNew: false, schema1Sizes: new Map() };
+    const fetched = prefetched ?? (await client.getManifest(digest));
+    const parsed = parseManifest(fetched.bytes, { contentType: fetched.mediaType, maxBytes: maxManifestBytes });
+    const schema1Sizes = await this.schema1Sizes(parsed);
+    outage.succeeded();
+    return { parsed, isNew: true, schema1Sizes };
   }
 
   private async lookUpStored(digests: readonly string[]) {
@@ -265,4 +305,9 @@ export class ManifestWalker {
 
 function isAttestation(child: Descriptor): boolean {
   return child.annotations?.[Annotation.DockerReferenceType] === 'attestation-manifest';
+}
+
+/** The manifest a HEAD had to GET (the upstream sent no digest), so that it is not fetched twice. */
+export function fetchedOf(info: ManifestInfo): FetchedManifest | undefined {
+  return info.bytes === undefined ? undefined : { ...info, bytes: info.bytes };
 }

@@ -55,7 +55,7 @@ export async function collectReferrers(options: ReferrerOptions): Promise<Referr
       apiMissing = true;
     }
     if (!supplyChainTags.has(tag)) return [];
-    const index = await walker.load((await client.headManifest(tag)).digest);
+    const index = await walker.loadTag(tag);
     return index.children.map((c) => c.digest);
   };
 

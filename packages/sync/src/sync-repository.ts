@@ -1,4 +1,4 @@
-import { inVersion, versionManifests, writeRepositoryVersion, type PrismaClient, type Remote } from '@cistern/db';
+import { inVersion, manifestClosure, resolveAliases, versionManifests, writeRepositoryVersion, type PrismaClient, type Remote } from '@cistern/db';
 import { isSupplyChainTag, type MediaTypePolicy } from '@cistern/oci';
 import type { TaskWarning } from '@cistern/queue';
 import type { BlobStore } from '@cistern/storage';
@@ -7,6 +7,7 @@ import { MAX_BATCH_KEYS } from './batched.ts';
 import { BlobTransfer } from './blob-transfer.ts';
 import { FailFast } from './fail-fast.ts';
 import { ManifestWalker } from './manifest-walker.ts';
+import { OutageBreaker } from './outage-breaker.ts';
 import { collectReferrers } from './referrer-collector.ts';
 import { toSyncError } from './sync-errors.ts';
 import { Report, type SyncProgress } from './sync-progress.ts';
@@ -14,7 +15,7 @@ import { createTagFilter } from './tag-filter.ts';
 
 export interface SyncInput {
   repositoryId: string;
-  remote: Pick<Remote, 'id' | 'includes' | 'excludes' | 'platforms' | 'policy' | 'downloadConcurrency' | 'syncSignatures' | 'syncReferrers'>;
+  remote: Pick<Remote, 'id' | 'includes' | 'excludes' | 'platforms' | 'policy' | 'downloadConcurrency' | 'maxRetries' | 'syncSignatures' | 'syncReferrers'>;
   /** true: the new version is exactly what this sync produced; false: the latest version plus it. */
   mirror: boolean;
   policy: MediaTypePolicy;
@@ -58,7 +59,10 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
   const { remote } = input;
   const failFast = new FailFast(progress.signal);
   const concurrency = Math.max(1, remote.downloadConcurrency);
+  const outage = new OutageBreaker();
   const blobs = new BlobTransfer({
+    outage,
+    maxRetries: remote.maxRetries,
     failFast,
     prisma,
     storage: deps.storage,
@@ -79,6 +83,7 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
     maxManifestBytes: input.maxManifestBytes,
     progress,
     onAccepted: (parsed) => blobs.add(parsed),
+    outage,
   });
   // Downloads overlap the walk; whatever fails first stops both, and both settle before the sync reports.
   // Assigned when the walk succeeds; when it fails, `settle` throws its failure first.
@@ -96,6 +101,8 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
   failedTags.push(...walked.failedTags);
   const produced = walker.reachableFrom([...new Set(producedTags.values()), ...walked.digests]);
 
+  const warned = warnings(selected, mirroredSelected(walked, walker), walker.failed.size, failedSubjects.size);
+
   progress.checkpoint();
   const changes = input.mirror
     ? await mirrorChanges(prisma, input.repositoryId, { produced, failed: walker.failed, producedTags, failedTags, failedSubjects })
@@ -111,7 +118,7 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
     version: written?.version.number ?? null,
     manifests: produced.size,
     tags: producedTags.size,
-    warnings: warnings(selected, mirroredSelected(walked, walker), walker.failed.size, failedSubjects.size),
+    warnings: warned,
   };
 }
 
@@ -211,7 +218,8 @@ interface MirrorInput {
   produced: ReadonlySet<string>;
   /** The manifests that failed: a version holding one keeps it. */
   failed: ReadonlySet<string>;
-  producedTags: Map<string, string>;
+  /** Left as it is: the mirror's tags are a copy with the kept ones added. */
+  producedTags: ReadonlyMap<string, string>;
   /** Tags whose new target failed: they keep their previous target. */
   failedTags: readonly string[];
   /** Subjects whose referrers could not be listed: their referrers stay as they were. */
@@ -222,43 +230,25 @@ interface MirrorInput {
  * A mirror version is exactly what this sync produced, except that what failed
  * keeps its previous state: a tag whose new target failed keeps its old one,
  * a failed digest the version held stays, and with each kept manifest stay
- * its children and referrers; referrers of subjects whose referrers could not
- * be listed stay too. Refused content leaves.
+ * its children and referrers (whatever digest names them); referrers of
+ * subjects whose referrers could not be listed stay too. Refused content leaves.
  */
 async function mirrorChanges(prisma: PrismaClient, repositoryId: string, input: MirrorInput) {
-  const { producedTags } = input;
+  const producedTags = new Map(input.producedTags);
   const latest = (await prisma.repository.findUniqueOrThrow({ where: { id: repositoryId }, select: { latestVersion: true } })).latestVersion;
   const current = await versionManifests(prisma, repositoryId, latest);
-  const keep = new Set(input.produced);
-  const previous = new Set<string>();
-  const kept = (digest: string) => {
-    if (keep.has(digest) || !current.has(digest)) return;
-    keep.add(digest);
-    previous.add(digest);
-  };
+  const roots: string[] = [];
   for (const names of chunked(input.failedTags)) {
     const rows = await prisma.repositoryTag.findMany({ where: { repositoryId, name: { in: names }, ...inVersion(latest) }, select: { name: true, manifestDigest: true } });
     for (const row of rows) {
       producedTags.set(row.name, row.manifestDigest);
-      kept(row.manifestDigest);
+      roots.push(row.manifestDigest);
     }
   }
-  input.failed.forEach(kept);
-  // What a kept manifest needs from the version stays with it: its children, and referrers of it or of failed subjects.
-  let frontier = [...previous, ...input.failedSubjects];
-  while (frontier.length > 0) {
-    const next: string[] = [];
-    for (const digests of chunked(frontier)) {
-      const children = await prisma.manifestChild.findMany({ where: { indexDigest: { in: digests } }, select: { childDigest: true } });
-      const referrers = await prisma.manifest.findMany({ where: { subjectDigest: { in: digests } }, select: { digest: true } });
-      for (const digest of [...children.map((c) => c.childDigest), ...referrers.map((r) => r.digest)]) {
-        if (keep.has(digest) || !current.has(digest)) continue;
-        kept(digest);
-        next.push(digest);
-      }
-    }
-    frontier = next;
-  }
+  const failed = await resolveAliases(prisma, [...input.failed, ...input.failedSubjects]);
+  for (const digest of [...input.failed, ...input.failedSubjects]) roots.push(failed.get(digest) ?? digest);
+  const keep = new Set(input.produced);
+  for (const digest of await manifestClosure(prisma, roots, current)) keep.add(digest);
   return {
     addManifests: keep,
     removeManifests: [...current].filter((d) => !keep.has(d)),

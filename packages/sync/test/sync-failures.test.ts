@@ -63,6 +63,28 @@ describe('sync failures', () => {
     expect(await tempFiles()).toEqual([]);
   });
 
+  it('downloads anew a blob whose bytes did not verify once, within the retries', async () => {
+    const repo = 'faults/corrupt-once';
+    const image = await pushImage(upstream, repo, 'v1', { layers: [Buffer.alloc(4096, 9)] });
+    proxy.inject({ method: 'GET', kind: 'blob', pathIncludes: image.blobs[1], fault: { type: 'corrupt' }, times: 1 });
+    const remote = await h.remote({ url: proxy.url, upstreamName: repo, maxRetries: 2 });
+    const before = proxy.count('GET', 'blob');
+    const { result } = await h.sync(remote, await h.repository());
+    expect(result.version).toBe(1);
+    expect(result.warnings).toEqual([]);
+    expect(proxy.count('GET', 'blob') - before).toBe(image.blobs.length + 1);
+  });
+
+  it('stops with a retryable error when the upstream goes down after the tag list, instead of skipping every tag', async () => {
+    const repo = 'faults/outage';
+    for (let i = 0; i < 12; i++) await pushImage(upstream, repo, `v${i}`, { layers: [Buffer.alloc(1024, i)] });
+    proxy.inject({ kind: 'manifest', fault: { type: 'status', status: 503 } });
+    const remote = await h.remote({ url: proxy.url, upstreamName: repo, maxRetries: 0, downloadConcurrency: 2 });
+    const repository = await h.repository();
+    await expect(h.sync(remote, repository)).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryable: true });
+    expect(await versionCount(repository.id)).toBe(1);
+  });
+
   it('keeps a tag on its previous target in a mirror sync when its new target fails, and drops what was refused', async () => {
     const repo = 'faults/keep';
     const before = await pushImage(upstream, repo, 'moving', { layers: [Buffer.alloc(8 * 1024, 3)] });

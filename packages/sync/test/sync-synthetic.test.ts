@@ -264,4 +264,33 @@ describe('digests in sha512', () => {
       upstream.intercept(undefined);
     }
   });
+
+  it('keeps the sha512-named child of an index whose tag keeps its previous target in a mirror sync', async () => {
+    const repo = 'alg/keep';
+    const child = sha512Image(repo);
+    const first = index(repo, 'v1', [child.descriptor]);
+    const remote = await h.remote({ url: upstream.url, upstreamName: repo });
+    const repository = await h.repository();
+    expect((await h.sync(remote, repository, { mirror: true })).result.version).toBe(1);
+
+    // Upstream moves v1 to an index whose only child never verifies: v1 keeps its index, and the index its child.
+    const forged = { ...child.descriptor, digest: `sha512:${'0'.repeat(128)}` };
+    index(repo, 'v1', [forged]);
+    upstream.intercept((req, res) => {
+      if (!req.url?.endsWith(`/manifests/${forged.digest}`)) return false;
+      const bytes = json({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: child.descriptor, layers: [] });
+      res.writeHead(200, { 'content-type': OCI_MANIFEST, 'content-length': bytes.length, 'docker-content-digest': forged.digest });
+      res.end(req.method === 'HEAD' ? undefined : bytes);
+      return true;
+    });
+    try {
+      const { result } = await h.sync(remote, repository, { mirror: true });
+      expect(result.version).toBeNull();
+      expect(result.warnings.map((w) => w.code)).toEqual(['NOTHING_MIRRORED', 'CONTENT_FAILED']);
+      expect(Object.fromEntries(await versionTags(h.db.prisma, repository.id, 1))).toEqual({ v1: first });
+      expect(await versionManifests(h.db.prisma, repository.id, 1)).toEqual(new Set([first, child.sha256]));
+    } finally {
+      upstream.intercept(undefined);
+    }
+  });
 });

@@ -42,7 +42,8 @@ describe.each(Object.keys(ZOO) as ZooMemberName[])('mirroring the zoo corpus fro
     const asked = member.origins.registry?.counts();
     // Each manifest and each blob is asked of the registry once.
     expect(asked?.blob).toBe(corpus.blobs.size);
-    if (member.sendsDigests) expect(asked?.['manifest-get']).toBe(corpus.manifests.size);
+    // Where HEAD carries no digest, the GET that replaces it is the one GET the manifest costs.
+    expect(asked?.['manifest-get']).toBe(corpus.manifests.size);
     const counts = member.counts();
     // One token serves the whole sync.
     expect(counts.token).toBe(member.auth === 'bearer' ? 1 : 0);

@@ -7,6 +7,8 @@ export interface ManifestInfo {
   digest: string;
   mediaType: string;
   size: number;
+  /** The bytes, when the upstream sent no usable digest on HEAD and the manifest had to be fetched (ECR). */
+  bytes?: Buffer;
 }
 
 export interface FetchedManifest extends ManifestInfo {
@@ -61,7 +63,8 @@ function mediaTypeField(bytes: Buffer): string {
 /**
  * HEAD of a manifest with the same Accept set as GET (or the digest may
  * differ). HEADs do not count against Docker Hub's pull limit. Falls back to
- * a GET only when the upstream sends no usable `Docker-Content-Digest`.
+ * a GET only when the upstream sends no usable `Docker-Content-Digest`, and
+ * then hands on the bytes, so that the caller need not fetch them again.
  */
 export async function headManifest(ctx: OperationContext, reference: string): Promise<ManifestInfo> {
   const url = manifestUrl(ctx, reference);
@@ -74,8 +77,7 @@ export async function headManifest(ctx: OperationContext, reference: string): Pr
   const mediaType = contentTypeMediaType(header(response.headers, 'content-type') ?? '');
   const size = Number(header(response.headers, 'content-length'));
   if (digest === undefined || !isDigest(digest) || !mediaType || !Number.isSafeInteger(size)) {
-    const fetched = await getManifest(ctx, reference);
-    return { digest: fetched.digest, mediaType: fetched.mediaType, size: fetched.size };
+    return getManifest(ctx, reference);
   }
   if (isDigest(reference) && digest !== reference) {
     throw new UpstreamError('DIGEST_MISMATCH', `upstream says ${digest} for ${reference}`, { url: displayUrl(url) });

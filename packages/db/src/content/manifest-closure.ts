@@ -1,4 +1,5 @@
-import { resolveAliases, type PrismaClient } from '@cistern/db';
+import type { PrismaClient } from '../generated/client.ts';
+import { resolveAliases } from './manifest-aliases.ts';
 
 /**
  * The manifests that travel with `roots`: an index's children and every
