@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DEFAULT_MAX_MANIFEST_BYTES, isTag, normalizeUpstream } from '@cistern/oci';
+import { DEFAULT_MAX_MANIFEST_BYTES, normalizeUpstream } from '@cistern/oci';
 import { Authenticator } from './auth.ts';
 import { drain } from './body.ts';
 import { getBlob, headBlob, type BlobInfo, type BlobSink, type GetBlobOptions } from './blobs.ts';
@@ -93,7 +93,7 @@ export class UpstreamClient {
 
   /** Tag names page by page, following `Link` only. Names that are not valid tags are skipped. */
   async *tagPages(options?: TagListOptions): AsyncGenerator<string[]> {
-    for await (const page of tagPages(this.ctx, options)) yield page.filter(isTag);
+    yield* tagPages(this.ctx, options);
   }
 
   async *tags(options?: TagListOptions): AsyncGenerator<string> {
