@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_MAX_MANIFEST_BYTES, normalizeUpstream } from '@cistern/oci';
-import { Authenticator } from './auth.ts';
+import { Authenticator, OriginAuths } from './auth.ts';
 import { drain } from './body.ts';
 import { getBlob, headBlob, type BlobInfo, type BlobSink, type GetBlobOptions } from './blobs.ts';
 import type { OperationContext } from './context.ts';
@@ -62,7 +62,7 @@ export class UpstreamClient {
       dispatcher,
       limits,
       // Other origins (redirect targets, their token realms) never see this remote's credentials.
-      authFor: (origin) => (origin === url.origin ? registryAuth : sharedAuthenticator(`${key}\n${origin}`, undefined, dispatcher)),
+      auths: new OriginAuths(url.origin, registryAuth, dispatcher),
       hooks: { onRateLimit: options.onRateLimit, onRequest: options.onRequest },
     });
     this.ctx = {
