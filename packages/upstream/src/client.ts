@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_MAX_MANIFEST_BYTES, normalizeUpstream } from '@cistern/oci';
-import { Authenticator, OriginAuths } from './auth.ts';
+import type { Dispatcher } from 'undici';
+import { Authenticator, OriginAuths, type Credentials } from './auth.ts';
 import { drain } from './body.ts';
 import { getBlob, headBlob, type BlobInfo, type BlobSink, type GetBlobOptions } from './blobs.ts';
 import type { OperationContext } from './context.ts';
@@ -33,7 +34,8 @@ export interface UpstreamClientOptions extends TransportSettings, RetrySettings,
   signal?: AbortSignal;
 }
 
-const authenticators = new Map<string, Authenticator>();
+/** The registry auth states by transport (a dispatcher per TLS and proxy setting), then remote and credentials. */
+const authenticators = new WeakMap<Dispatcher, Map<string, Authenticator>>();
 
 /** The client of one upstream repository. Limits, tokens and connection pools are shared per remote. */
 export class UpstreamClient {
@@ -121,12 +123,24 @@ export class UpstreamClient {
   }
 }
 
-function sharedAuthenticator(key: string, credentials: { username: string; password: string } | undefined, dispatcher: ReturnType<typeof dispatcherFor>): Authenticator {
-  const authKey = `${key}\n${createHash('sha256').update(credentials?.password ?? '').digest('hex')}`;
-  let auth = authenticators.get(authKey);
+/**
+ * The registry's auth state, shared by the clients of one remote that would
+ * send the same credentials over the same transport: a changed username,
+ * password, TLS setting or proxy gets a state of its own (its token realm is
+ * fetched through that transport, with those credentials).
+ */
+function sharedAuthenticator(key: string, credentials: Credentials | undefined, dispatcher: Dispatcher): Authenticator {
+  let byKey = authenticators.get(dispatcher);
+  if (!byKey) {
+    byKey = new Map();
+    authenticators.set(dispatcher, byKey);
+  }
+  const password = credentials ? createHash('sha256').update(credentials.password).digest('hex') : null;
+  const authKey = JSON.stringify([key, credentials?.username ?? null, password]);
+  let auth = byKey.get(authKey);
   if (!auth) {
     auth = new Authenticator(credentials, dispatcher);
-    authenticators.set(authKey, auth);
+    byKey.set(authKey, auth);
   }
   return auth;
 }
