@@ -42,9 +42,14 @@ export class Authenticator {
   private readonly tokens = new Map<string, TokenFetch>();
   tokenFetches = 0;
 
+  /**
+   * `secure`: the registry is reached over https, so its credentials never
+   * travel in plain text, not even to a token realm it names on `http:`.
+   */
   constructor(
     private readonly credentials: Credentials | undefined,
     private readonly dispatcher: Dispatcher,
+    private readonly secure = false,
   ) {}
 
   /** The Authorization header to send for a scope, fetching a token if the origin wants Bearer. */
@@ -130,13 +135,17 @@ export class Authenticator {
     }
   }
 
-  /** GET of the token realm; credentials go to the realm's own origin only, never along a redirect. */
+  /**
+   * GET of the token realm; credentials go to the realm's own origin only,
+   * never along a redirect, and never over http for an https registry (the
+   * token is asked for anonymously then, which a realm usually refuses).
+   */
   private async fetchToken(realm: string, service: string | undefined, scope: string, signal: AbortSignal): Promise<CachedToken> {
     const url = new URL(realm);
     if (service) url.searchParams.set('service', service);
     for (const s of scope.split(' ').filter(Boolean)) url.searchParams.append('scope', s);
     const shown = displayUrl(url);
-    const authorization = this.basic();
+    const authorization = this.secure && url.protocol !== 'https:' ? undefined : this.basic();
     this.tokenFetches += 1;
     let response: Dispatcher.ResponseData;
     try {

@@ -56,7 +56,7 @@ export class UpstreamClient {
     this.repository = normalized.name;
     const key = options.limitKey ?? `${this.registryUrl}\n${username ?? ''}`;
     const dispatcher = dispatcherFor(options);
-    const registryAuth = sharedAuthenticator(key, username !== undefined ? { username, password: password ?? '' } : undefined, dispatcher);
+    const registryAuth = sharedAuthenticator(key, url, username !== undefined ? { username, password: password ?? '' } : undefined, dispatcher);
     const limits = limitsFor(key, options);
     this.core = new RequestCore({
       ...options,
@@ -125,21 +125,22 @@ export class UpstreamClient {
 
 /**
  * The registry's auth state, shared by the clients of one remote that would
- * send the same credentials over the same transport: a changed username,
- * password, TLS setting or proxy gets a state of its own (its token realm is
- * fetched through that transport, with those credentials).
+ * send the same credentials to the same origin over the same transport: a
+ * changed URL, username, password, TLS setting or proxy gets a state of its
+ * own (its token realm is fetched through that transport, with those
+ * credentials).
  */
-function sharedAuthenticator(key: string, credentials: Credentials | undefined, dispatcher: Dispatcher): Authenticator {
+function sharedAuthenticator(key: string, registry: URL, credentials: Credentials | undefined, dispatcher: Dispatcher): Authenticator {
   let byKey = authenticators.get(dispatcher);
   if (!byKey) {
     byKey = new Map();
     authenticators.set(dispatcher, byKey);
   }
   const password = credentials ? createHash('sha256').update(credentials.password).digest('hex') : null;
-  const authKey = JSON.stringify([key, credentials?.username ?? null, password]);
+  const authKey = JSON.stringify([key, registry.origin, credentials?.username ?? null, password]);
   let auth = byKey.get(authKey);
   if (!auth) {
-    auth = new Authenticator(credentials, dispatcher);
+    auth = new Authenticator(credentials, dispatcher, registry.protocol === 'https:');
     byKey.set(authKey, auth);
   }
   return auth;

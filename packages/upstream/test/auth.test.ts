@@ -60,5 +60,30 @@ describe('the registry auth state shared by the clients of one remote', () => {
       await new UpstreamClient({ ...remote, upstreamName: 'team/two', proxyUrl: proxy.url }).headManifest('v1');
       expect(proxy.tunnels).toContain(new URL(realm.url).host);
     });
+
+    it('never sends the credentials of an https registry to a token realm on http', async () => {
+      const plain = await startSyntheticUpstream();
+      plain.intercept((req, res) => {
+        if (req.headers.authorization === basic('u', 'p')) res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"tok"}');
+        else res.writeHead(401, { 'www-authenticate': 'Basic realm="tokens"' }).end();
+        return true;
+      });
+      const downgrading = await startSyntheticUpstream({ tls: cert });
+      downgrading.addManifest('team/one', index, MediaType.OciIndex, ['v1']);
+      downgrading.intercept((req, res) => {
+        if (req.headers.authorization === 'Bearer tok') return false;
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="${plain.url}/token",service="registry"` }).end();
+        return true;
+      });
+      try {
+        const client = new UpstreamClient({ url: downgrading.url, upstreamName: 'team/one', caCert: cert.cert, username: 'u', password: 'p', ...FAST });
+        await expect(client.headManifest('v1')).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringMatching(/token realm refused/) });
+        expect(plain.requests.length).toBeGreaterThan(0);
+        expect(plain.requests.map((r) => r.headers.authorization)).toEqual(plain.requests.map(() => undefined));
+      } finally {
+        await downgrading.stop();
+        await plain.stop();
+      }
+    });
   });
 });
