@@ -26,6 +26,8 @@ interface TokenFetch {
 export type ChallengeOutcome = 'retry' | 'fail';
 
 const MAX_TOKEN_RESPONSE = 256 * 1024;
+/** Other origins (redirect targets) whose auth state one client keeps; past it, the least recently used is dropped. */
+const MAX_OTHER_ORIGINS = 16;
 
 /**
  * The auth state of one origin of one remote (shared by its clients): which
@@ -40,9 +42,14 @@ export class Authenticator {
   private readonly tokens = new Map<string, TokenFetch>();
   tokenFetches = 0;
 
+  /**
+   * `secure`: the registry is reached over https, so its credentials never
+   * travel in plain text, not even to a token realm it names on `http:`.
+   */
   constructor(
     private readonly credentials: Credentials | undefined,
     private readonly dispatcher: Dispatcher,
+    private readonly secure = false,
   ) {}
 
   /** The Authorization header to send for a scope, fetching a token if the origin wants Bearer. */
@@ -128,13 +135,17 @@ export class Authenticator {
     }
   }
 
-  /** GET of the token realm; credentials go to the realm's own origin only, never along a redirect. */
+  /**
+   * GET of the token realm; credentials go to the realm's own origin only,
+   * never along a redirect, and never over http for an https registry (the
+   * token is asked for anonymously then, which a realm usually refuses).
+   */
   private async fetchToken(realm: string, service: string | undefined, scope: string, signal: AbortSignal): Promise<CachedToken> {
     const url = new URL(realm);
     if (service) url.searchParams.set('service', service);
     for (const s of scope.split(' ').filter(Boolean)) url.searchParams.append('scope', s);
     const shown = displayUrl(url);
-    const authorization = this.basic();
+    const authorization = this.secure && url.protocol !== 'https:' ? undefined : this.basic();
     this.tokenFetches += 1;
     let response: Dispatcher.ResponseData;
     try {
@@ -174,5 +185,47 @@ export class Authenticator {
     // Renew a little early so a token never expires in flight.
     const margin = Math.min(5_000, seconds * 100);
     return { token, expiresAt: Date.now() + seconds * 1000 - margin };
+  }
+}
+
+/**
+ * The auth states one client uses: the registry's own (shared by the remote's
+ * clients, with its credentials), and one without credentials per other origin
+ * a redirect leads to. Those belong to this client only and are bounded: an
+ * upstream that redirects to ever new origins cannot grow them.
+ */
+export class OriginAuths {
+  private readonly others = new Map<string, Authenticator>();
+  /** Token fetches of the other origins' states already dropped. */
+  private dropped = 0;
+
+  constructor(
+    private readonly origin: string,
+    private readonly registry: Authenticator,
+    private readonly dispatcher: Dispatcher,
+  ) {}
+
+  for(origin: string): Authenticator {
+    if (origin === this.origin) return this.registry;
+    let auth = this.others.get(origin);
+    if (auth) {
+      this.others.delete(origin);
+    } else {
+      auth = new Authenticator(undefined, this.dispatcher);
+    }
+    this.others.set(origin, auth);
+    for (const [oldest, state] of this.others) {
+      if (this.others.size <= MAX_OTHER_ORIGINS) break;
+      this.others.delete(oldest);
+      this.dropped += state.tokenFetches;
+    }
+    return auth;
+  }
+
+  /** Token fetches of the registry's state (by any client of the remote) and of this client's other origins. */
+  get tokenFetches(): number {
+    let fetches = this.registry.tokenFetches + this.dropped;
+    for (const auth of this.others.values()) fetches += auth.tokenFetches;
+    return fetches;
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { DEFAULT_MAX_MANIFEST_BYTES, isTag, normalizeUpstream } from '@cistern/oci';
-import { Authenticator } from './auth.ts';
+import { DEFAULT_MAX_MANIFEST_BYTES, normalizeUpstream } from '@cistern/oci';
+import type { Dispatcher } from 'undici';
+import { Authenticator, OriginAuths, type Credentials } from './auth.ts';
 import { drain } from './body.ts';
 import { getBlob, headBlob, type BlobInfo, type BlobSink, type GetBlobOptions } from './blobs.ts';
 import type { OperationContext } from './context.ts';
@@ -33,7 +34,8 @@ export interface UpstreamClientOptions extends TransportSettings, RetrySettings,
   signal?: AbortSignal;
 }
 
-const authenticators = new Map<string, Authenticator>();
+/** The registry auth states by transport (a dispatcher per TLS and proxy setting), then remote and credentials. */
+const authenticators = new WeakMap<Dispatcher, Map<string, Authenticator>>();
 
 /** The client of one upstream repository. Limits, tokens and connection pools are shared per remote. */
 export class UpstreamClient {
@@ -54,7 +56,7 @@ export class UpstreamClient {
     this.repository = normalized.name;
     const key = options.limitKey ?? `${this.registryUrl}\n${username ?? ''}`;
     const dispatcher = dispatcherFor(options);
-    const registryAuth = sharedAuthenticator(key, username !== undefined ? { username, password: password ?? '' } : undefined, dispatcher);
+    const registryAuth = sharedAuthenticator(key, url, username !== undefined ? { username, password: password ?? '' } : undefined, dispatcher);
     const limits = limitsFor(key, options);
     this.core = new RequestCore({
       ...options,
@@ -62,7 +64,7 @@ export class UpstreamClient {
       dispatcher,
       limits,
       // Other origins (redirect targets, their token realms) never see this remote's credentials.
-      authFor: (origin) => (origin === url.origin ? registryAuth : sharedAuthenticator(`${key}\n${origin}`, undefined, dispatcher)),
+      auths: new OriginAuths(url.origin, registryAuth, dispatcher),
       hooks: { onRateLimit: options.onRateLimit, onRequest: options.onRequest },
     });
     this.ctx = {
@@ -93,7 +95,7 @@ export class UpstreamClient {
 
   /** Tag names page by page, following `Link` only. Names that are not valid tags are skipped. */
   async *tagPages(options?: TagListOptions): AsyncGenerator<string[]> {
-    for await (const page of tagPages(this.ctx, options)) yield page.filter(isTag);
+    yield* tagPages(this.ctx, options);
   }
 
   async *tags(options?: TagListOptions): AsyncGenerator<string> {
@@ -121,12 +123,25 @@ export class UpstreamClient {
   }
 }
 
-function sharedAuthenticator(key: string, credentials: { username: string; password: string } | undefined, dispatcher: ReturnType<typeof dispatcherFor>): Authenticator {
-  const authKey = `${key}\n${createHash('sha256').update(credentials?.password ?? '').digest('hex')}`;
-  let auth = authenticators.get(authKey);
+/**
+ * The registry's auth state, shared by the clients of one remote that would
+ * send the same credentials to the same origin over the same transport: a
+ * changed URL, username, password, TLS setting or proxy gets a state of its
+ * own (its token realm is fetched through that transport, with those
+ * credentials).
+ */
+function sharedAuthenticator(key: string, registry: URL, credentials: Credentials | undefined, dispatcher: Dispatcher): Authenticator {
+  let byKey = authenticators.get(dispatcher);
+  if (!byKey) {
+    byKey = new Map();
+    authenticators.set(dispatcher, byKey);
+  }
+  const password = credentials ? createHash('sha256').update(credentials.password).digest('hex') : null;
+  const authKey = JSON.stringify([key, registry.origin, credentials?.username ?? null, password]);
+  let auth = byKey.get(authKey);
   if (!auth) {
-    auth = new Authenticator(credentials, dispatcher);
-    authenticators.set(authKey, auth);
+    auth = new Authenticator(credentials, dispatcher, registry.protocol === 'https:');
+    byKey.set(authKey, auth);
   }
   return auth;
 }

@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 
 export interface LimitSettings {
-  /** Blob downloads at once, and also other requests (manifests, referrers) at once; default 4. */
+  /** Blob downloads at once, and also manifest and blob-HEAD exchanges at once; default 4. */
   downloadConcurrency?: number;
   /** Request starts in any rolling second; undefined or 0 = no limit. */
   requestsPerSecond?: number;
@@ -14,9 +14,11 @@ export interface RemoteLimits {
   /** Runs a download when a download slot is free. */
   download<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
   /**
-   * Runs one manifest, referrers or blob-HEAD exchange (request and body) when
-   * a slot is free, so a fan-out of any width (an index of 20,000 entries)
-   * keeps at most `downloadConcurrency` of them open. Never nest two.
+   * Runs one manifest or blob-HEAD exchange (request and body) when a slot is
+   * free, so a fan-out of any width (an index of 20,000 entries) keeps at most
+   * `downloadConcurrency` of them open. Never nest two. Referrer listings do
+   * not pass here: the sync bounds them with its own pool, `downloadConcurrency`
+   * subjects at once.
    */
   exchange<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
 }

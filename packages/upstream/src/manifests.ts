@@ -1,7 +1,8 @@
 import { contentTypeMediaType, isDigest, manifestAcceptHeader, manifestDigest, parseDigest } from '@cistern/oci';
 import { discard, drain, header, readLimited } from './body.ts';
 import type { OperationContext } from './context.ts';
-import { UpstreamError, displayUrl } from './errors.ts';
+import { UpstreamError, displayUrl, isUpstreamError } from './errors.ts';
+import { backoffMs, sleep } from './retry.ts';
 
 export interface ManifestInfo {
   digest: string;
@@ -25,28 +26,49 @@ function manifestUrl(ctx: OperationContext, reference: string): URL {
  * against the bytes in the algorithm it names; a tag is verified against
  * `Docker-Content-Digest` when the upstream sends a usable one. The digest is
  * computed as `manifestDigest` does (signed schema 1 by its payload, whatever
- * the label). Bodies past `maxManifestBytes` are refused (SIZE_INVALID);
- * bytes that do not match fail with DIGEST_MISMATCH.
+ * the label). Bodies past `maxManifestBytes` are refused (SIZE_INVALID). A
+ * transfer that went wrong (bytes that do not match, a body cut off midway) is
+ * fetched again up to `maxRetries` times with backoff, then fails with its
+ * error (DIGEST_MISMATCH, UPSTREAM_UNAVAILABLE).
  */
 export async function getManifest(ctx: OperationContext, reference: string): Promise<FetchedManifest> {
+  for (let attempt = 0; ; attempt += 1) {
+    const outcome = await fetchManifest(ctx, reference);
+    if (!('failed' in outcome)) return outcome;
+    if (attempt >= ctx.maxRetries || ctx.signal?.aborted) throw outcome.failed;
+    ctx.core.stats.retries += 1;
+    await sleep(backoffMs(attempt, ctx), ctx.signal);
+  }
+}
+
+/** One GET: the manifest, or the failure of a transfer that another GET may get right; other errors are thrown. */
+async function fetchManifest(ctx: OperationContext, reference: string): Promise<FetchedManifest | { failed: UpstreamError }> {
   const url = manifestUrl(ctx, reference);
   const shown = displayUrl(url);
-  const { bytes, headers } = await ctx.limits.exchange(async () => {
+  const read = await ctx.limits.exchange(async () => {
     const response = await ctx.core.send({ method: 'GET', url, kind: 'manifest', accept: manifestAcceptHeader() });
     const declared = Number(header(response.headers, 'content-length'));
     if (declared > ctx.maxManifestBytes) {
       discard(response.body);
       throw new UpstreamError('SIZE_INVALID', `manifest of ${declared} bytes exceeds ${ctx.maxManifestBytes}`, { url: shown });
     }
-    return { bytes: await readLimited(response.body, ctx.maxManifestBytes, shown), headers: response.headers };
+    try {
+      return { bytes: await readLimited(response.body, ctx.maxManifestBytes, shown), headers: response.headers };
+    } catch (error) {
+      // A body cut off midway; a body too large is final.
+      if (isUpstreamError(error) && error.retryable) return { failed: error };
+      throw error;
+    }
   }, ctx.signal);
+  if (read.failed) return { failed: read.failed };
+  const { bytes, headers } = read;
   const mediaType = contentTypeMediaType(header(headers, 'content-type') ?? '') || mediaTypeField(bytes);
   // `Docker-Content-Digest` is a SHOULD (ECR and others omit it): without one, a tag's digest is the sha256 of its bytes.
   const served = header(headers, 'docker-content-digest');
   const expected = isDigest(reference) ? reference : served !== undefined && isDigest(served) ? served : undefined;
   const digest = manifestDigest(bytes, expected === undefined ? 'sha256' : parseDigest(expected).algorithm);
   if (expected !== undefined && digest !== expected) {
-    throw new UpstreamError('DIGEST_MISMATCH', `manifest digest ${digest} is not ${expected}`, { url: shown });
+    return { failed: new UpstreamError('DIGEST_MISMATCH', `manifest digest ${digest} is not ${expected}`, { url: shown }) };
   }
   return { bytes, digest, mediaType, size: bytes.length };
 }

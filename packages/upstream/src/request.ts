@@ -1,8 +1,8 @@
 import type { Dispatcher } from 'undici';
 import { eitherSignal } from './abort.ts';
-import type { Authenticator } from './auth.ts';
+import type { OriginAuths } from './auth.ts';
 import { header, readLimited } from './body.ts';
-import { displayUrl, errorForStatus, networkError, type RequestKind } from './errors.ts';
+import { UpstreamError, displayUrl, errorForStatus, networkError, type RequestKind } from './errors.ts';
 import type { RemoteLimits } from './limits.ts';
 import { requestFollowing } from './redirects.ts';
 import { backoffMs, parseRateLimit, parseRetryAfter, sleep, type RateLimitInfo, type RetrySettings } from './retry.ts';
@@ -52,17 +52,23 @@ export interface UpstreamResponse {
 const MAX_ERROR_BODY = 64 * 1024;
 /** Auth rounds per origin and request: learn the challenge, then refresh a refused token once. */
 const MAX_AUTH_ROUNDS = 2;
+/**
+ * Auth rounds per request over all origins: the registry and one redirect
+ * target each learning a challenge and refreshing once. An upstream that
+ * redirects to ever new origins, each challenging, stops here.
+ */
+const MAX_AUTH_ROUNDS_TOTAL = 4;
 
 export interface RequestCoreSettings extends RetrySettings {
   scope: string;
   dispatcher: Dispatcher;
   limits: RemoteLimits;
   /**
-   * The auth state of an origin: the registry's own carries its credentials;
+   * The auth state of each origin: the registry's own carries its credentials;
    * any other origin (a redirect target) gets one without, so it is
    * authenticated only on its own terms, by its own challenge.
    */
-  authFor(origin: string): Authenticator;
+  auths: OriginAuths;
   hooks: RequestHooks;
   /** Aborts every request of this core, its token fetches and waits (a task's cancel). */
   signal?: AbortSignal | undefined;
@@ -74,7 +80,6 @@ export interface RequestCoreSettings extends RetrySettings {
  */
 export class RequestCore {
   readonly stats: RequestStats = { requests: 0, retries: 0, tokenFetches: 0, rateLimit: undefined };
-  private readonly authsUsed = new Set<Authenticator>();
 
   constructor(private readonly settings: RequestCoreSettings) {}
 
@@ -84,6 +89,7 @@ export class RequestCore {
     const signal = eitherSignal(settings.signal, options.signal);
     let retries = 0;
     const authRounds = new Map<string, number>();
+    let totalAuthRounds = 0;
     const retry = async (waitMs: number): Promise<void> => {
       retries += 1;
       this.stats.retries += 1;
@@ -106,9 +112,13 @@ export class RequestCore {
       const body = (await readLimited(response.body, MAX_ERROR_BODY, shown).catch(() => Buffer.alloc(0))).toString();
       const { origin } = response.url;
       const rounds = authRounds.get(origin) ?? 0;
+      if (status === 401 && totalAuthRounds >= MAX_AUTH_ROUNDS_TOTAL) {
+        throw new UpstreamError('UNAUTHORIZED', `upstream still asked for authentication after ${MAX_AUTH_ROUNDS_TOTAL} rounds over ${authRounds.size} origins`, { status, url: shown });
+      }
       if (status === 401 && rounds < MAX_AUTH_ROUNDS) {
-        const auth = settings.authFor(origin);
+        const auth = settings.auths.for(origin);
         authRounds.set(origin, rounds + 1);
+        totalAuthRounds += 1;
         let next: 'retry' | 'fail';
         try {
           next = await auth.challenge(header(response.headers, 'www-authenticate'), settings.scope, sentAuth, signal);
@@ -116,10 +126,11 @@ export class RequestCore {
           const failure = networkError(error, shown);
           if (!failure.retryable || retries >= maxRetries || signal?.aborted) throw failure;
           authRounds.set(origin, rounds);
+          totalAuthRounds -= 1;
           await retry(backoffMs(retries, settings));
           continue;
         } finally {
-          this.countTokenFetches(auth);
+          this.countTokenFetches();
         }
         if (next === 'retry') continue;
       }
@@ -162,9 +173,8 @@ export class RequestCore {
       dispatcher: settings.dispatcher,
       signal,
       headersFor: async (hop) => {
-        const auth = settings.authFor(hop.origin);
-        const authorization = await auth.header(settings.scope, signal);
-        this.countTokenFetches(auth);
+        const authorization = await settings.auths.for(hop.origin).header(settings.scope, signal);
+        this.countTokenFetches();
         sentAuth = authorization !== undefined;
         const headers: Record<string, string> = { 'user-agent': 'cistern', ...options.headers };
         if (options.accept) headers.accept = options.accept;
@@ -181,12 +191,9 @@ export class RequestCore {
     return { response: { status: raw.statusCode, headers: raw.headers, body: raw.body, url }, sentAuth };
   }
 
-  /** `stats.tokenFetches` counts the fetches of every auth state this core has used (they are shared per remote). */
-  private countTokenFetches(auth: Authenticator): void {
-    this.authsUsed.add(auth);
-    let fetches = 0;
-    for (const used of this.authsUsed) fetches += used.tokenFetches;
-    this.stats.tokenFetches = fetches;
+  /** `stats.tokenFetches` counts the fetches of the registry's auth state (shared per remote) and of this core's other origins. */
+  private countTokenFetches(): void {
+    this.stats.tokenFetches = this.settings.auths.tokenFetches;
   }
 
   private report(options: SendOptions, url: URL, status: number | undefined, started: number): void {

@@ -1,4 +1,5 @@
 import { JSONParser } from '@streamparser/json';
+import { isTag } from '@cistern/oci';
 import { discard } from './body.ts';
 import type { OperationContext } from './context.ts';
 import { UpstreamError, displayUrl, networkError } from './errors.ts';
@@ -12,13 +13,22 @@ export interface TagListOptions {
 
 /** Tags handed on at a time while a page streams in. */
 const BATCH = 1000;
+/**
+ * Most tag names held ahead of the consumer (about 60 MB of strings): past it,
+ * reading pauses until the sync has worked through some.
+ */
+const MAX_HELD = 1_000_000;
 
 /**
  * Tag names in batches, each page read as a stream: Distribution answers every
- * tag of a repository in one body (40 MB for a million tags), so no page is
- * ever held whole. `{"tags": null}` (an empty repository) is no tags. Fails
- * with INVALID_RESPONSE for a body that is not JSON or a tag that is not a
- * string, and SIZE_INVALID for a stretch of `maxPageBytes` without a tag.
+ * tag of a repository in one body (40 MB for a million tags). What is held is
+ * the tag names parsed ahead of the consumer, up to a million, never the body
+ * itself; strings in the list that are not tags are dropped as they are parsed.
+ * `{"tags": null}` (an empty repository), a body without `tags`, or one whose
+ * `tags` is not a list of values (a string, a number) is no tags. Fails with
+ * INVALID_RESPONSE for a body that is not JSON, a `tags` object, or a tag that
+ * is not a string, and SIZE_INVALID for a stretch of `maxPageBytes` without a
+ * string in the list.
  */
 export async function* tagPages(ctx: OperationContext, options: TagListOptions = {}): AsyncGenerator<string[]> {
   const first = new URL(`${ctx.base}/tags/list`);
@@ -38,26 +48,33 @@ export async function* tagPages(ctx: OperationContext, options: TagListOptions =
 }
 
 /**
- * Reads a tag-list body to its end at the network's pace, handing on batches
- * as they are parsed. The body is never left half-read while the sync works
- * through the tags: a response paused for minutes is cut by upstreams that
- * close idle connections ("other side closed"), and only the tag names are
- * kept (about 60 MB for a million), never the body.
+ * Reads a tag-list body ahead of the consumer, handing on batches as they are
+ * parsed. Reading ahead at all is deliberate: a response left unread while the
+ * sync works through its tags is cut by upstreams that close idle connections
+ * ("other side closed"). It pauses only while MAX_HELD names wait, so a body
+ * of any length (an endless one included) holds bounded memory.
  */
 function readAhead(page: UpstreamResponse, maxPageBytes: number): { next(): Promise<string[] | undefined>; stop(): void } {
   const shown = displayUrl(page.url);
   const invalid = (why: string) => new UpstreamError('INVALID_RESPONSE', `the tag list ${why}`, { url: shown });
   const parser = new JSONParser({ paths: ['$.tags.*'], keepStack: false });
   const ready: string[][] = [];
+  let held = 0;
   let batch: string[] = [];
   let sinceTag = 0;
   let ended = false;
+  let stopped = false;
   let failure: { error: unknown } | undefined;
   let wake: (() => void) | undefined;
-  parser.onValue = ({ value }) => {
+  let resume: (() => void) | undefined;
+  parser.onValue = ({ value, parent }) => {
+    if (!Array.isArray(parent)) throw invalid('has tags that are not a list');
     if (typeof value !== 'string') throw invalid('has a tag that is not a string');
-    batch.push(value);
     sinceTag = 0;
+    // Not a tag (at most 128 characters by the spec's grammar): never kept, whatever its length.
+    if (!isTag(value)) return;
+    batch.push(value);
+    held += 1;
   };
   const hand = (): void => {
     if (batch.length > 0) ready.push(batch);
@@ -77,24 +94,34 @@ function readAhead(page: UpstreamResponse, maxPageBytes: number): { next(): Prom
           throw invalid(`is not JSON: ${(error as Error).message}`);
         }
         if (batch.length >= BATCH) hand();
+        // Not pulling from the body lets undici and TCP push back on the upstream.
+        while (held > MAX_HELD && !stopped) await new Promise<void>((resolve) => (resume = resolve));
+        if (stopped) return;
       }
       if (!parser.isEnded) throw invalid('is not a whole JSON document');
     } catch (error) {
       discard(page.body);
       failure = { error: error instanceof UpstreamError ? error : networkError(error, shown) };
+    } finally {
+      ended = true;
+      hand();
     }
-    ended = true;
-    hand();
   })();
   return {
     next: async () => {
       while (ready.length === 0 && !ended) await new Promise<void>((resolve) => (wake = resolve));
       const next = ready.shift();
-      if (next !== undefined) return next;
+      if (next !== undefined) {
+        held -= next.length;
+        if (held <= MAX_HELD) resume?.();
+        return next;
+      }
       if (failure) throw failure.error;
       return undefined;
     },
     stop: () => {
+      stopped = true;
+      resume?.();
       if (!ended) discard(page.body);
     },
   };

@@ -42,6 +42,39 @@ describe('faults between the client and Distribution', () => {
   });
 
   it.each([
+    ['a corrupted body', { type: 'corrupt' }],
+    ['a body cut off midway', { type: 'truncate' }],
+  ] as const)('fetches a manifest again after %s', async (_name, fault) => {
+    proxy.inject({ method: 'GET', kind: 'manifest', fault, times: 1 });
+    const c = client();
+    const fetched = await c.getManifest('v1');
+    expect(fetched.digest).toBe(image.digest);
+    expect(fetched.bytes.equals(image.bytes)).toBe(true);
+    expect(c.requestStats().retries).toBe(1);
+    expect(proxy.count('GET', 'manifest')).toBe(2);
+  });
+
+  it('fails a manifest that stays corrupted with DIGEST_MISMATCH after its retries', async () => {
+    proxy.inject({ method: 'GET', kind: 'manifest', fault: { type: 'corrupt' } });
+    const c = client();
+    await expect(c.getManifest(image.digest)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH', retryable: true });
+    expect(proxy.count('GET', 'manifest')).toBe(3 + 1);
+    expect(c.requestStats().retries).toBe(3);
+  });
+
+  it('stops refetching a corrupted manifest when its client is canceled', async () => {
+    proxy.inject({ method: 'GET', kind: 'manifest', fault: { type: 'corrupt' } });
+    const controller = new AbortController();
+    const c = client({ signal: controller.signal, retryBaseMs: 10_000, retryMaxMs: 10_000 });
+    const started = Date.now();
+    const fetching = c.getManifest('v1');
+    setTimeout(() => controller.abort(new Error('canceled')), 200);
+    await expect(fetching).rejects.toThrow('canceled');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(proxy.count('GET', 'manifest')).toBe(1);
+  });
+
+  it.each([
     ['a truncated body', { type: 'truncate' }],
     ['a connection reset', { type: 'reset' }],
     ['a stalled body past the read timeout', { type: 'stall', ms: 2500 }],

@@ -126,3 +126,62 @@ describe('redirects on every request', () => {
     }
   });
 });
+
+/** An origin that challenges for a token from its own `/token`, and answers manifest HEADs to that token. */
+const startChallenger = (token: string) =>
+  startOrigin((req, res) => {
+    const origin = `http://${req.headers.host ?? ''}`;
+    if (req.url?.startsWith('/token')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
+    if (req.headers.authorization !== `Bearer ${token}`) return void res.writeHead(401, { 'www-authenticate': `Bearer realm="${origin}/token"` }).end();
+    res.writeHead(200, { 'content-type': MediaType.OciIndex, 'content-length': '2', 'docker-content-digest': `sha256:${'0'.repeat(64)}` }).end();
+  });
+
+const tokenFetches = (origins: Array<{ requests: Logged[] }>) => origins.reduce((n, o) => n + o.requests.filter((r) => r.url.startsWith('/token')).length, 0);
+
+describe('redirects to origins that each challenge', () => {
+  it('stop after a bounded number of auth rounds when every attempt lands on a new origin', async () => {
+    const fresh: Array<Awaited<ReturnType<typeof startChallenger>>> = [];
+    const registry = await startOrigin((req, res) => {
+      if (fresh.length >= 40) return void res.writeHead(404).end();
+      void startChallenger(`fresh-${fresh.length}`).then((next) => {
+        fresh.push(next);
+        res.writeHead(307, { location: `${next.url}${req.url ?? '/'}` }).end();
+      });
+    });
+    try {
+      const c = new UpstreamClient({ url: registry.url, upstreamName: 'app', ...FAST });
+      const error = (await c.headManifest('v1').catch((e: unknown) => e)) as Error;
+      expect(error).toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringMatching(/after 4 rounds over 4 origins/) });
+      expect(tokenFetches(fresh)).toBe(4);
+      expect(c.requestStats().tokenFetches).toBe(4);
+    } finally {
+      await registry.stop();
+      await Promise.all(fresh.map((o) => o.stop()));
+    }
+  });
+
+  it('keep the auth state of a few recent origins per client, not of every origin ever seen', async () => {
+    const targets = await Promise.all(Array.from({ length: 17 }, (_, i) => startChallenger(`target-${i}`)));
+    // Tag `t<i>` is served by target i.
+    const registry = await startOrigin((req, res) => {
+      const i = Number(/\/manifests\/t(\d+)$/.exec(req.url ?? '')?.[1]);
+      res.writeHead(307, { location: `${targets[i]?.url ?? ''}${req.url ?? '/'}` }).end();
+    });
+    try {
+      const c = new UpstreamClient({ url: registry.url, upstreamName: 'app', ...FAST });
+      for (let i = 0; i < 17; i += 1) await c.headManifest(`t${i}`);
+      await c.headManifest('t16');
+      expect(tokenFetches(targets)).toBe(17);
+      // Target 0's state was the oldest of 17 and was dropped: it is authenticated anew.
+      await c.headManifest('t0');
+      expect(tokenFetches(targets.slice(0, 1))).toBe(2);
+      expect(c.requestStats().tokenFetches).toBe(18);
+      // Another client has states of its own.
+      await new UpstreamClient({ url: registry.url, upstreamName: 'app', ...FAST }).headManifest('t16');
+      expect(tokenFetches(targets.slice(16))).toBe(2);
+    } finally {
+      await registry.stop();
+      await Promise.all(targets.map((o) => o.stop()));
+    }
+  });
+});
