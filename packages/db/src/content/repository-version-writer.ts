@@ -1,5 +1,4 @@
 import type { Prisma, PrismaClient, RepositoryVersion } from '../generated/client.ts';
-import { isAliasDigest, resolveAliases } from './manifest-aliases.ts';
 
 type Tx = Prisma.TransactionClient;
 
@@ -32,7 +31,25 @@ export class VersionWriteError extends Error {
   }
 }
 
+/** Rows per statement when streaming changes into the staging tables: memory stays flat whatever the number of tags. */
 const CHUNK = 5000;
+
+/**
+ * `u.digest` by its canonical (sha256) digest, as `resolveAliases` resolves it:
+ * a known alias becomes its manifest's digest, anything else stays as given.
+ */
+const CANONICAL = `COALESCE(a."manifestDigest", u.digest)`;
+const ALIASED = `LEFT JOIN "ManifestAlias" a ON u.digest NOT LIKE 'sha256:%' AND a.digest = u.digest`;
+
+/** Open rows (versionRemoved null) are exactly the latest version's content. */
+const open = (row: string) => `${row}."repositoryId" = $1::uuid AND ${row}."versionRemoved" IS NULL`;
+
+/** The new version's manifests: the wanted ones, and the open ones not staged for removal. */
+const PRESENT = `present AS (
+  SELECT digest FROM staged_manifest WHERE wanted
+  UNION ALL
+  SELECT m."manifestDigest" FROM "RepositoryManifest" m
+   WHERE ${open('m')} AND NOT EXISTS (SELECT 1 FROM staged_manifest s WHERE s.digest = m."manifestDigest"))`;
 
 /**
  * Writes version N+1 of a repository from its latest version plus changes, in one
@@ -40,6 +57,10 @@ const CHUNK = 5000;
  * A tag is unique per version: a moved tag closes one row and opens another, and
  * tags whose manifest leaves the version leave with it. Returns null when nothing
  * would change (no empty versions). Applies the repository's retention.
+ *
+ * Changes are streamed in chunks into temporary tables and applied with
+ * set-based statements, so a mirror of a million tags costs the writer neither
+ * memory in proportion nor a round trip per row.
  */
 export async function writeRepositoryVersion(
   prisma: PrismaClient,
@@ -53,93 +74,123 @@ export async function writeRepositoryVersion(
       const repo = locked[0];
       if (!repo) throw new VersionWriteError('REPOSITORY_UNKNOWN', `repository ${repositoryId} does not exist`);
 
-      // Open rows (versionRemoved null) are exactly the latest version's content.
-      const openManifests = await tx.repositoryManifest.findMany({
-        where: { repositoryId, versionRemoved: null },
-        select: { id: true, manifestDigest: true },
-      });
-      const openTags = await tx.repositoryTag.findMany({
-        where: { repositoryId, versionRemoved: null },
-        select: { id: true, name: true, manifestDigest: true },
-      });
-      const manifestRow = new Map(openManifests.map((m) => [m.manifestDigest, m.id]));
-      const tagRow = new Map(openTags.map((t) => [t.name, t]));
-
-      const requested = { add: [...(changes.addManifests ?? [])], remove: [...(changes.removeManifests ?? [])] };
-      const aliases = await resolveAliases(tx, [...requested.add, ...requested.remove]);
-      const canonical = (digest: string) => aliases.get(digest) ?? digest;
-      const wanted = new Set(requested.add.map(canonical));
-      const addManifests = new Set([...wanted].filter((d) => !manifestRow.has(d)));
-      // A digest both added and removed stays: adding wins.
-      const removeManifests = new Set(requested.remove.map(canonical).filter((d) => manifestRow.has(d) && !wanted.has(d)));
-      const present = (digest: string) => (manifestRow.has(digest) && !removeManifests.has(digest)) || addManifests.has(digest);
-
-      const closeTags = new Set<bigint>();
-      const openTagRows = new Map<string, string>();
-      for (const name of changes.removeTags ?? []) {
-        const row = tagRow.get(name);
-        if (row) closeTags.add(row.id);
-      }
-      const named = new Set<string>();
-      const addTag = (name: string, digest: string) => {
-        if (changes.replaceTags) named.add(name);
-        if (!present(digest)) {
-          throw new VersionWriteError('TAG_TARGET_MISSING', `tag ${name} points at ${digest}, which the new version does not contain`);
-        }
-        const row = tagRow.get(name);
-        if (row && row.manifestDigest === digest) {
-          closeTags.delete(row.id);
-          return;
-        }
-        if (row) closeTags.add(row.id);
-        openTagRows.set(name, digest);
-      };
-      // Targets named by an alias not resolved above are resolved afterwards, together: tag lists are iterated once.
-      const aliasedTags: [string, string][] = [];
-      for (const [name, target] of changes.addTags ?? []) {
-        if (isAliasDigest(target) && !aliases.has(target)) aliasedTags.push([name, target]);
-        else addTag(name, canonical(target));
-      }
-      const tagAliases = await resolveAliases(tx, aliasedTags.map(([, target]) => target));
-      for (const [name, target] of aliasedTags) addTag(name, tagAliases.get(target) ?? target);
-      for (const row of openTags) {
-        if (!present(row.manifestDigest) || (changes.replaceTags && !named.has(row.name))) closeTags.add(row.id);
+      await stageManifests(tx, changes.addManifests ?? [], changes.removeManifests ?? []);
+      await stageTags(tx, changes.addTags ?? [], changes.removeTags ?? []);
+      const [missing] = await tx.$queryRawUnsafe<{ name: string; digest: string }[]>(
+        `WITH ${PRESENT}
+         SELECT t.name, t.digest FROM staged_tag t
+          WHERE t.digest IS NOT NULL AND NOT EXISTS (SELECT 1 FROM present p WHERE p.digest = t.digest)
+          ORDER BY t.seq LIMIT 1`,
+        repositoryId,
+      );
+      if (missing) {
+        throw new VersionWriteError('TAG_TARGET_MISSING', `tag ${missing.name} points at ${missing.digest}, which the new version does not contain`);
       }
 
-      if (addManifests.size + removeManifests.size + closeTags.size + openTagRows.size === 0) return null;
-
+      // Membership rows name versions by number and have no key to the version row, so they are written first:
+      // their counts say whether anything changed, and when nothing did, every statement touched no row.
       const number = repo.latestVersion + 1;
+      // Tags first, while the open manifests are still the latest version's. A tag closes when it is given
+      // with another digest, named for removal (adding wins), absent from a whole new tag set, or its manifest leaves.
+      const closedTags = await tx.$executeRawUnsafe(
+        `WITH ${PRESENT}
+         UPDATE "RepositoryTag" SET "versionRemoved" = $2::int WHERE id IN (
+           SELECT r.id FROM "RepositoryTag" r LEFT JOIN staged_tag t ON t.name = r.name
+            WHERE ${open('r')}
+              AND ((t.name IS NOT NULL OR $3::boolean) AND t.digest IS DISTINCT FROM r."manifestDigest"
+                   OR NOT EXISTS (SELECT 1 FROM present p WHERE p.digest = r."manifestDigest")))`,
+        repositoryId,
+        number,
+        changes.replaceTags === true,
+      );
+      // A tag kept with the same digest is still open; every other given tag opens a row.
+      const openedTags = await tx.$executeRawUnsafe(
+        `INSERT INTO "RepositoryTag" ("repositoryId", name, "manifestDigest", "versionAdded")
+         SELECT $1::uuid, t.name, t.digest, $2::int FROM staged_tag t
+          WHERE t.digest IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM "RepositoryTag" r WHERE ${open('r')} AND r.name = t.name AND r."manifestDigest" = t.digest)`,
+        repositoryId,
+        number,
+      );
+      const removedManifests = await tx.$executeRawUnsafe(
+        `UPDATE "RepositoryManifest" m SET "versionRemoved" = $2::int
+          WHERE ${open('m')} AND m."manifestDigest" IN (SELECT digest FROM staged_manifest WHERE NOT wanted)`,
+        repositoryId,
+        number,
+      );
+      const addedManifests = await tx.$executeRawUnsafe(
+        `INSERT INTO "RepositoryManifest" ("repositoryId", "manifestDigest", "versionAdded")
+         SELECT $1::uuid, s.digest, $2::int FROM staged_manifest s
+          WHERE s.wanted AND NOT EXISTS (SELECT 1 FROM "RepositoryManifest" m WHERE ${open('m')} AND m."manifestDigest" = s.digest)`,
+        repositoryId,
+        number,
+      );
+      if (closedTags + openedTags + removedManifests + addedManifests === 0) return null;
+
       const version = await tx.repositoryVersion.create({
         data: { repositoryId, number, baseVersion: repo.latestVersion },
       });
-      const removedManifestIds = [...removeManifests].map((d) => manifestRow.get(d) as bigint);
-      for (const ids of chunks(removedManifestIds)) {
-        await tx.repositoryManifest.updateMany({ where: { id: { in: ids } }, data: { versionRemoved: number } });
-      }
-      for (const ids of chunks([...closeTags])) {
-        await tx.repositoryTag.updateMany({ where: { id: { in: ids } }, data: { versionRemoved: number } });
-      }
-      for (const digests of chunks([...addManifests])) {
-        await tx.repositoryManifest.createMany({
-          data: digests.map((manifestDigest) => ({ repositoryId, manifestDigest, versionAdded: number })),
-        });
-      }
-      for (const tags of chunks([...openTagRows])) {
-        await tx.repositoryTag.createMany({
-          data: tags.map(([name, manifestDigest]) => ({ repositoryId, name, manifestDigest, versionAdded: number })),
-        });
-      }
       await tx.repository.update({ where: { id: repositoryId }, data: { latestVersion: number } });
       const pruned = repo.retainVersions ? await applyRetention(tx, repositoryId, repo.retainVersions) : [];
       return {
         version,
-        added: { manifests: addManifests.size, tags: openTagRows.size },
-        removed: { manifests: removeManifests.size, tags: closeTags.size },
+        added: { manifests: addedManifests, tags: openedTags },
+        removed: { manifests: removedManifests, tags: closedTags },
         pruned,
       };
     },
     { timeout: 120_000, maxWait: 30_000 },
   );
+}
+
+/**
+ * Stages manifest digests, canonical, in `staged_manifest` (dropped at the end of
+ * the transaction): wanted for those to add, not for those to remove. A digest
+ * both added and removed stays: adds go first, and a remove does not override them.
+ */
+async function stageManifests(tx: Tx, add: Iterable<string>, remove: Iterable<string>): Promise<void> {
+  await tx.$executeRawUnsafe(`CREATE TEMP TABLE staged_manifest (digest text PRIMARY KEY, wanted boolean NOT NULL) ON COMMIT DROP`);
+  for (const [digests, wanted] of [[add, true], [remove, false]] as const) {
+    for (const chunk of chunked(digests)) {
+      await tx.$executeRawUnsafe(
+        `INSERT INTO staged_manifest (digest, wanted) SELECT ${CANONICAL}, $2::boolean FROM unnest($1::text[]) AS u(digest) ${ALIASED}
+         ON CONFLICT (digest) DO NOTHING`,
+        chunk,
+        wanted,
+      );
+    }
+  }
+}
+
+/**
+ * Stages tags in `staged_tag` (dropped at the end of the transaction): name →
+ * canonical digest for those to add, a null digest for those only to remove.
+ * A name given twice takes its last digest; `seq` is the order names were first
+ * given in, so a refusal names the first tag at fault.
+ */
+async function stageTags(tx: Tx, add: Iterable<readonly [string, string]>, remove: Iterable<string>): Promise<void> {
+  await tx.$executeRawUnsafe(`CREATE TEMP TABLE staged_tag (name text PRIMARY KEY, digest text, seq bigint NOT NULL) ON COMMIT DROP`);
+  let seq = 0;
+  for (const chunk of chunked(add)) {
+    // One statement may not update a row twice: a name repeated within the chunk is merged here, across chunks by the conflict.
+    const tags = new Map(chunk);
+    await tx.$executeRawUnsafe(
+      `INSERT INTO staged_tag (name, digest, seq)
+       SELECT u.name, ${CANONICAL}, $3::bigint + u.i FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(name, digest, i) ${ALIASED}
+       ON CONFLICT (name) DO UPDATE SET digest = EXCLUDED.digest`,
+      [...tags.keys()],
+      [...tags.values()],
+      seq,
+    );
+    seq += tags.size;
+  }
+  // Adding wins over removing: a name both added and removed keeps its digest.
+  for (const names of chunked(remove)) {
+    await tx.$executeRawUnsafe(
+      `INSERT INTO staged_tag (name, digest, seq) SELECT name, NULL, 0 FROM unnest($1::text[]) AS u(name) ON CONFLICT (name) DO NOTHING`,
+      names,
+    );
+  }
 }
 
 /** Keeps the newest `retain` versions, version 0, and every version a distribution pins. */
@@ -168,8 +219,14 @@ export async function pruneMembership(tx: Tx, repositoryId: string): Promise<voi
   }
 }
 
-function chunks<T>(items: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
-  return out;
+function* chunked<T>(items: Iterable<T>): Generator<T[]> {
+  let chunk: T[] = [];
+  for (const item of items) {
+    chunk.push(item);
+    if (chunk.length === CHUNK) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
 }
