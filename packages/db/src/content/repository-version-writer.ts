@@ -60,7 +60,8 @@ const PRESENT = `present AS (
  *
  * Changes are streamed in chunks into temporary tables and applied with
  * set-based statements, so a mirror of a million tags costs the writer neither
- * memory in proportion nor a round trip per row.
+ * memory in proportion nor a round trip per row. The database user therefore needs
+ * the TEMP privilege on the database (PostgreSQL grants it to every user by default).
  */
 export async function writeRepositoryVersion(
   prisma: PrismaClient,
@@ -76,6 +77,8 @@ export async function writeRepositoryVersion(
 
       await stageManifests(tx, changes.addManifests ?? [], changes.removeManifests ?? []);
       await stageTags(tx, changes.addTags ?? [], changes.removeTags ?? []);
+      // Autovacuum never analyzes temporary tables: without statistics the joins below are planned on a guessed size.
+      await tx.$executeRawUnsafe(`ANALYZE staged_manifest, staged_tag`);
       const [missing] = await tx.$queryRawUnsafe<{ name: string; digest: string }[]>(
         `WITH ${PRESENT}
          SELECT t.name, t.digest FROM staged_tag t
@@ -165,19 +168,24 @@ async function stageManifests(tx: Tx, add: Iterable<string>, remove: Iterable<st
 /**
  * Stages tags in `staged_tag` (dropped at the end of the transaction): name →
  * canonical digest for those to add, a null digest for those only to remove.
- * A name given twice takes its last digest; `seq` is the order names were first
- * given in, so a refusal names the first tag at fault.
+ * A name given twice takes its last digest, so its last entry is the one that
+ * counts: `seq` orders names by it, and a refusal names the first tag at fault.
  */
 async function stageTags(tx: Tx, add: Iterable<readonly [string, string]>, remove: Iterable<string>): Promise<void> {
   await tx.$executeRawUnsafe(`CREATE TEMP TABLE staged_tag (name text PRIMARY KEY, digest text, seq bigint NOT NULL) ON COMMIT DROP`);
   let seq = 0;
   for (const chunk of chunked(add)) {
     // One statement may not update a row twice: a name repeated within the chunk is merged here, across chunks by the conflict.
-    const tags = new Map(chunk);
+    // Deleting before setting moves a repeated name to the place of its last entry.
+    const tags = new Map<string, string>();
+    for (const [name, digest] of chunk) {
+      tags.delete(name);
+      tags.set(name, digest);
+    }
     await tx.$executeRawUnsafe(
       `INSERT INTO staged_tag (name, digest, seq)
        SELECT u.name, ${CANONICAL}, $3::bigint + u.i FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(name, digest, i) ${ALIASED}
-       ON CONFLICT (name) DO UPDATE SET digest = EXCLUDED.digest`,
+       ON CONFLICT (name) DO UPDATE SET digest = EXCLUDED.digest, seq = EXCLUDED.seq`,
       [...tags.keys()],
       [...tags.values()],
       seq,
