@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
 import {
   createRedis,
   createScheduleQueue,
@@ -32,10 +31,6 @@ export interface StartWorkerOptions {
  * reconciles again whenever Redis comes back from an outage; health on its own port.
  */
 export async function startWorker(resources: Resources, options: StartWorkerOptions): Promise<RunningWorker> {
-  // A sync allocates per request and keeps little (a million-tag sync holds ~120 MiB), but V8 lets the heap
-  // grow up to 4× what survived a collection before the next one: 600 MiB of garbage. Growing by half keeps
-  // the worker near what it holds, for about 5 % more CPU (README, "Memory").
-  setFlagsFromString('--heap-growing-percent=50');
   const { config, logger, db } = resources;
   const redis = createRedis(config.redisUrl);
   redis.on('error', (error) => logger.warn({ err: error }, 'worker: redis connection error'));

@@ -94,9 +94,9 @@ export class BlobTransfer {
   }
 
   /** A blob that failed on its own fails its manifests; any other failure stops the sync. */
-  private fail(digest: string, error: unknown): void {
+  private async fail(digest: string, error: unknown): Promise<void> {
     if (skipKind(error) === undefined || this.options.failFast.signal.aborted) throw error;
-    this.options.outage.failed(error);
+    await this.options.outage.failed(error);
     const reason = describeSkip(error);
     this.failedBlobs.add(digest);
     for (const manifest of this.neededBy.get(digest) ?? []) this.failedManifests.add(manifest);
@@ -152,8 +152,8 @@ export class BlobTransfer {
           await download(this.options, need, failFast.signal);
           break;
         } catch (error) {
-          const unverified = isUpstreamError(error, 'DIGEST_MISMATCH') || isUpstreamError(error, 'SIZE_INVALID');
-          if (!unverified || attempt >= this.options.maxRetries || failFast.signal.aborted) throw error;
+          // Only bytes that hashed wrong may come right; a size the upstream declares wrongly stays wrong.
+          if (!isUpstreamError(error, 'DIGEST_MISMATCH') || attempt >= this.options.maxRetries || failFast.signal.aborted) throw error;
         }
       }
       this.options.outage.succeeded();

@@ -66,11 +66,17 @@ export class ManifestWalker {
 
   constructor(private readonly options: WalkerOptions) {}
 
-  /** Visits a manifest by digest; `fetched` is its bytes when a tag's HEAD had to GET them already. */
-  visit(digest: string, label: string, fetched?: FetchedManifest): Promise<Outcome> {
+  /**
+   * Visits a manifest by digest. `gone` is what the upstream answering 404 for
+   * it means: `failed` where the upstream itself just named the digest (a
+   * tag's HEAD, a referrers list: it contradicts itself), `refused` where it
+   * may simply be gone (an index entry, a digest in `includes`). `fetched` is
+   * its bytes when a tag's HEAD had to GET them already.
+   */
+  visit(digest: string, label: string, gone: SkipKind, fetched?: FetchedManifest): Promise<Outcome> {
     let visit = this.visits.get(digest);
     if (!visit) {
-      visit = this.run(digest, label, fetched);
+      visit = this.run(digest, label, gone, fetched);
       this.visits.set(digest, visit);
     }
     return visit;
@@ -79,14 +85,14 @@ export class ManifestWalker {
   /** Resolves a tag with a HEAD and visits its manifest; a tag gone since the listing is skipped and named. */
   async visitTag(tag: string): Promise<Outcome> {
     const known = this.supplyChainDigests.get(tag);
-    if (known !== undefined) return this.visit(known, tag);
+    if (known !== undefined) return this.visit(known, tag, 'failed');
     let info: ManifestInfo;
     try {
       info = await this.resolveTag(tag);
     } catch (error) {
       return this.skipOrThrow(tag, error);
     }
-    return this.visit(info.digest, tag, fetchedOf(info));
+    return this.visit(info.digest, tag, 'failed', fetchedOf(info));
   }
 
   /**
@@ -133,16 +139,14 @@ export class ManifestWalker {
 
   /**
    * A failure of one manifest is a skip of its kind; anything else, any failure
-   * once the sync stops, or one that completes a run of upstream failures
-   * (an outage), is thrown. `referenced`: the digest was named by the upstream
-   * itself (a tag's digest, an index entry, a referrer), so its absence there
-   * is a failure, not a manifest gone.
+   * once the sync stops, or one that proves the upstream down (OutageBreaker),
+   * is thrown. `gone`: the kind of a 404 here (see `visit`).
    */
-  skipOrThrow(label: string, error: unknown, referenced = false): Outcome {
+  async skipOrThrow(label: string, error: unknown, gone: SkipKind = 'refused'): Promise<Outcome> {
     let kind = skipKind(error);
     if (kind === undefined || this.options.failFast.signal.aborted) throw error;
-    this.options.outage.failed(error);
-    if (referenced && isUpstreamError(error, 'MANIFEST_UNKNOWN')) kind = 'failed';
+    await this.options.outage.failed(error);
+    if (isUpstreamError(error, 'MANIFEST_UNKNOWN')) kind = gone;
     return this.skip(label, kind, describeSkip(error));
   }
 
@@ -207,7 +211,7 @@ export class ManifestWalker {
     return true;
   }
 
-  private async run(digest: string, label: string, fetched: FetchedManifest | undefined): Promise<Outcome> {
+  private async run(digest: string, label: string, gone: SkipKind, fetched: FetchedManifest | undefined): Promise<Outcome> {
     const { progress, policy, failFast } = this.options;
     progress.checkpoint();
     failFast.check();
@@ -215,7 +219,7 @@ export class ManifestWalker {
     try {
       loaded = await this.fetchOrLoad(digest, fetched);
     } catch (error) {
-      const outcome = this.skipOrThrow(label, error, true);
+      const outcome = await this.skipOrThrow(label, error, gone);
       if (!outcome.accepted && outcome.kind === 'failed') this.failed.add(digest);
       return outcome;
     }
@@ -226,7 +230,7 @@ export class ManifestWalker {
     let refusedChildren = 0;
     // A bounded pool over the children: an index of 20,000 entries keeps `concurrency` visits open, not 20,000.
     await failFast.each(children, this.options.concurrency, async (child) => {
-      const outcome = await this.visit(child, `${label} > ${child}`);
+      const outcome = await this.visit(child, `${label} > ${child}`, 'refused');
       if (outcome.accepted) return;
       if (outcome.kind === 'failed') failedChild ??= child;
       else refusedChildren += 1;

@@ -79,7 +79,7 @@ export async function collectReferrers(options: ReferrerOptions): Promise<Referr
       return;
     }
     for (const referrer of referrers) {
-      const outcome = await walker.visit(referrer, `referrer of ${subject}`);
+      const outcome = await walker.visit(referrer, `referrer of ${subject}`, 'failed');
       if (outcome.accepted) walker.addReferrer(referrer, subject);
       else if (outcome.kind === 'failed') failedSubjects.add(subject);
       found(outcome);

@@ -6,6 +6,7 @@ import type { UpstreamClient } from '@cistern/upstream';
 import { MAX_BATCH_KEYS } from './batched.ts';
 import { BlobTransfer } from './blob-transfer.ts';
 import { FailFast } from './fail-fast.ts';
+import { LARGE_LISTING, leanHeap } from './lean-heap.ts';
 import { ManifestWalker } from './manifest-walker.ts';
 import { OutageBreaker } from './outage-breaker.ts';
 import { collectReferrers } from './referrer-collector.ts';
@@ -55,11 +56,23 @@ export async function syncRepository(deps: SyncDeps, input: SyncInput): Promise<
 }
 
 async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
-  const { prisma, client, progress } = deps;
+  const releaseLeanHeap = leanHeap.hold();
+  try {
+    return await sync(deps, input, releaseLeanHeap);
+  } finally {
+    releaseLeanHeap();
+  }
+}
+
+/** `releaseLeanHeap` is called when the walk ends, unless the listing proved large (LARGE_LISTING tags). */
+async function sync(deps: SyncDeps, input: SyncInput, releaseLeanHeap: () => void): Promise<SyncResult> {
+  const { prisma, progress } = deps;
   const { remote } = input;
   const failFast = new FailFast(progress.signal);
+  // Every request of the sync stops when the sync does, for a cancel or for the failure of another step.
+  const client = deps.client.withSignal(failFast.signal);
   const concurrency = Math.max(1, remote.downloadConcurrency);
-  const outage = new OutageBreaker();
+  const outage = new OutageBreaker(() => client.ping());
   const blobs = new BlobTransfer({
     outage,
     maxRetries: remote.maxRetries,
@@ -88,7 +101,12 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
   // Downloads overlap the walk; whatever fails first stops both, and both settle before the sync reports.
   // Assigned when the walk succeeds; when it fails, `settle` throws its failure first.
   let walked!: WalkResult;
-  await failFast.guard(walk(deps, input, walker, failFast).then((result) => (walked = result)));
+  await failFast.guard(
+    walk({ ...deps, client }, input, walker, failFast).then((result) => {
+      walked = result;
+      if (result.listed < LARGE_LISTING) releaseLeanHeap();
+    }),
+  );
   await blobs.settle();
   walker.failManifests(blobs.failedManifests, 'one of its blobs could not be brought in');
   const { producedTags, failedSubjects, selected } = walked;
@@ -129,6 +147,8 @@ interface WalkResult {
   failedSubjects: Set<string>;
   /** How many tags and `includes` digests the filters selected. */
   selected: number;
+  /** How many tags the upstream listed. */
+  listed: number;
   /** Tags the referrer collector added (cosign tags the filters did not select). */
   collectedTags: Set<string>;
   /** The `includes` digests. */
@@ -179,7 +199,7 @@ async function walk(deps: SyncDeps, input: SyncInput, walker: ManifestWalker, fa
     else if (outcome.kind === 'failed') failedTags.push(tag);
   });
   selected += filter.digests.length;
-  await failFast.each(filter.digests, concurrency, (digest) => walker.visit(digest, digest));
+  await failFast.each(filter.digests, concurrency, (digest) => walker.visit(digest, digest, 'refused'));
 
   const { failedSubjects } = await collectReferrers({
     failFast,
@@ -195,7 +215,7 @@ async function walk(deps: SyncDeps, input: SyncInput, walker: ManifestWalker, fa
       producedTags.set(tag, digest);
     },
   });
-  return { producedTags, failedTags, failedSubjects, selected, collectedTags, digests: filter.digests };
+  return { producedTags, failedTags, failedSubjects, selected, listed, collectedTags, digests: filter.digests };
 }
 
 /** The warnings of a sync that completed: what a glance at `completed` would miss. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { versionManifests, versionTags } from '@cistern/db';
 import { DEFAULT_POLICY } from '@cistern/oci';
 import { TaskCanceledError } from '@cistern/queue';
-import { pushImage, startDistribution, startFaultProxy, type Distribution, type FaultProxy } from '@cistern/testkit';
+import { pushImage, pushIndex, startDistribution, startFaultProxy, type Distribution, type FaultProxy } from '@cistern/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Report } from '../src/index.ts';
 import { RecordingProgress, SyncHarness } from './harness.ts';
@@ -79,10 +79,42 @@ describe('sync failures', () => {
     const repo = 'faults/outage';
     for (let i = 0; i < 12; i++) await pushImage(upstream, repo, `v${i}`, { layers: [Buffer.alloc(1024, i)] });
     proxy.inject({ kind: 'manifest', fault: { type: 'status', status: 503 } });
+    proxy.inject({ kind: 'ping', fault: { type: 'status', status: 503 } });
     const remote = await h.remote({ url: proxy.url, upstreamName: repo, maxRetries: 0, downloadConcurrency: 2 });
     const repository = await h.repository();
     await expect(h.sync(remote, repository)).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryable: true });
     expect(await versionCount(repository.id)).toBe(1);
+  });
+
+  it('skips a cluster of manifests a live upstream fails for, and mirrors the rest', async () => {
+    const repo = 'faults/cluster';
+    const broken: string[] = [];
+    for (let i = 0; i < 12; i++) broken.push((await pushImage(upstream, repo, `broken-${i}`, { layers: [Buffer.alloc(512, i)] })).digest);
+    const good = await pushImage(upstream, repo, 'zz-good', { layers: [Buffer.alloc(512, 99)] });
+    for (const digest of broken) proxy.inject({ method: 'GET', kind: 'manifest', pathIncludes: digest, fault: { type: 'status', status: 500 } });
+    const remote = await h.remote({ url: proxy.url, upstreamName: repo, maxRetries: 0, downloadConcurrency: 1 });
+    const repository = await h.repository();
+    const { result, progress } = await h.sync(remote, repository);
+    expect(result.version).toBe(1);
+    expect(result.warnings.map((w) => w.code)).toEqual(['CONTENT_FAILED']);
+    expect(Object.fromEntries(await versionTags(h.db.prisma, repository.id, 1))).toEqual({ 'zz-good': good.digest });
+    expect(progress.done(Report.manifestsFailed)).toBe(12);
+  });
+
+  it('refuses an index entry the upstream no longer has, and mirrors the index; a digest in includes that is gone leaves too', async () => {
+    const repo = 'faults/dangling';
+    const kept = await pushImage(upstream, repo, undefined, { layers: [Buffer.alloc(512, 1)] });
+    const gone = await pushImage(upstream, repo, undefined, { layers: [Buffer.alloc(512, 2)], architecture: 'arm64' });
+    const index = await pushIndex(upstream, repo, 'multi', [kept.descriptor, gone.descriptor]);
+    proxy.inject({ kind: 'manifest', pathIncludes: gone.digest, fault: { type: 'status', status: 404, body: '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"gone"}]}' } });
+    const remote = await h.remote({ url: proxy.url, upstreamName: repo, includes: ['multi', gone.digest] });
+    const repository = await h.repository();
+    const { result, progress } = await h.sync(remote, repository, { mirror: true });
+    expect(result.version).toBe(1);
+    expect(result.warnings).toEqual([]);
+    expect(Object.fromEntries(await versionTags(h.db.prisma, repository.id, 1))).toEqual({ multi: index.digest });
+    expect(await versionManifests(h.db.prisma, repository.id, 1)).toEqual(new Set([index.digest, kept.digest]));
+    expect(progress.done(Report.manifestsRefused)).toBe(1);
   });
 
   it('keeps a tag on its previous target in a mirror sync when its new target fails, and drops what was refused', async () => {

@@ -44,7 +44,7 @@ export class UpstreamClient {
   private readonly core: RequestCore;
   private readonly ctx: OperationContext;
 
-  constructor(options: UpstreamClientOptions) {
+  constructor(private readonly options: UpstreamClientOptions) {
     const normalized = normalizeUpstream(options.url, options.upstreamName);
     const url = new URL(normalized.registryUrl);
     // Credentials in the URL are taken as credentials, never kept in it.
@@ -80,6 +80,15 @@ export class UpstreamClient {
       retryBaseMs: options.retryBaseMs,
       retryMaxMs: options.retryMaxMs,
     };
+  }
+
+  /**
+   * The same client, stopped by `signal` instead (a sync that also stops when
+   * one of its steps fails, not only on cancel): limits and the registry's
+   * auth state are shared with this one.
+   */
+  withSignal(signal: AbortSignal): UpstreamClient {
+    return new UpstreamClient({ ...this.options, signal });
   }
 
   /** Requests, retries and token fetches of this client, and the latest `ratelimit-*` reading. */

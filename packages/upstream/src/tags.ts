@@ -14,15 +14,19 @@ export interface TagListOptions {
 /** Tags handed on at a time while a page streams in. */
 const BATCH = 1000;
 /**
- * Most tag names held ahead of the consumer (about 60 MB of strings): past it,
- * reading pauses until the sync has worked through some.
+ * Most memory held in tag names parsed ahead of the consumer, in bytes (a name
+ * costs its characters plus about NAME_OVERHEAD): past it, reading pauses
+ * until the sync has worked through some. About a million names of 40
+ * characters; half as many of 128.
  */
-const MAX_HELD = 1_000_000;
+const MAX_HELD_BYTES = 64 * 1024 * 1024;
+const NAME_OVERHEAD = 32;
+const weight = (names: readonly string[]): number => names.reduce((bytes, name) => bytes + name.length + NAME_OVERHEAD, 0);
 
 /**
  * Tag names in batches, each page read as a stream: Distribution answers every
  * tag of a repository in one body (40 MB for a million tags). What is held is
- * the tag names parsed ahead of the consumer, up to a million, never the body
+ * the tag names parsed ahead of the consumer, up to MAX_HELD_BYTES, never the body
  * itself; strings in the list that are not tags are dropped as they are parsed.
  * `{"tags": null}` (an empty repository), a body without `tags`, or one whose
  * `tags` is not a list of values (a string, a number) is no tags. Fails with
@@ -51,7 +55,7 @@ export async function* tagPages(ctx: OperationContext, options: TagListOptions =
  * Reads a tag-list body ahead of the consumer, handing on batches as they are
  * parsed. Reading ahead at all is deliberate: a response left unread while the
  * sync works through its tags is cut by upstreams that close idle connections
- * ("other side closed"). It pauses only while MAX_HELD names wait, so a body
+ * ("other side closed"). It pauses only while MAX_HELD_BYTES of names wait, so a body
  * of any length (an endless one included) holds bounded memory.
  */
 function readAhead(page: UpstreamResponse, maxPageBytes: number): { next(): Promise<string[] | undefined>; stop(): void } {
@@ -74,7 +78,7 @@ function readAhead(page: UpstreamResponse, maxPageBytes: number): { next(): Prom
     // Not a tag (at most 128 characters by the spec's grammar): never kept, whatever its length.
     if (!isTag(value)) return;
     batch.push(value);
-    held += 1;
+    held += value.length + NAME_OVERHEAD;
   };
   const hand = (): void => {
     if (batch.length > 0) ready.push(batch);
@@ -95,7 +99,7 @@ function readAhead(page: UpstreamResponse, maxPageBytes: number): { next(): Prom
         }
         if (batch.length >= BATCH) hand();
         // Not pulling from the body lets undici and TCP push back on the upstream.
-        while (held > MAX_HELD && !stopped) await new Promise<void>((resolve) => (resume = resolve));
+        while (held > MAX_HELD_BYTES && !stopped) await new Promise<void>((resolve) => (resume = resolve));
         if (stopped) return;
       }
       if (!parser.isEnded) throw invalid('is not a whole JSON document');
@@ -112,8 +116,8 @@ function readAhead(page: UpstreamResponse, maxPageBytes: number): { next(): Prom
       while (ready.length === 0 && !ended) await new Promise<void>((resolve) => (wake = resolve));
       const next = ready.shift();
       if (next !== undefined) {
-        held -= next.length;
-        if (held <= MAX_HELD) resume?.();
+        held -= weight(next);
+        if (held <= MAX_HELD_BYTES) resume?.();
         return next;
       }
       if (failure) throw failure.error;
