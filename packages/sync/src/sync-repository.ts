@@ -221,6 +221,9 @@ async function walk(deps: SyncDeps, input: SyncInput, walker: ManifestWalker, fa
 /** The warnings of a sync that completed: what a glance at `completed` would miss. */
 function warnings(selected: number, mirrored: number, failed: number, failedSubjects: number): TaskWarning[] {
   const out: TaskWarning[] = [];
+  if (selected === 0) {
+    out.push({ code: 'NOTHING_SELECTED', message: 'the remote\'s includes and excludes selected none of the tags the upstream lists' });
+  }
   if (selected > 0 && mirrored === 0) {
     out.push({ code: 'NOTHING_MIRRORED', message: `0 of ${selected} selected tags and digests were mirrored: see the refused and failed reports` });
   }

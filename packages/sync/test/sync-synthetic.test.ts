@@ -139,6 +139,15 @@ describe('sync from a synthetic upstream', () => {
     }
   });
 
+  it('warns NOTHING_SELECTED when the filters select none of the listed tags', async () => {
+    const repo = 'api/typo';
+    image(repo, '1.0');
+    const remote = await h.remote({ url: upstream.url, upstreamName: repo, includes: ['9.*'] });
+    const { result } = await h.sync(remote, await h.repository());
+    expect(result.version).toBeNull();
+    expect(result.warnings.map((w) => w.code)).toEqual(['NOTHING_SELECTED']);
+  });
+
   it('records foreign layers and never downloads them', async () => {
     const repo = 'api/windows';
     const config = json({ architecture: 'amd64', os: 'windows' });

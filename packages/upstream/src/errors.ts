@@ -103,11 +103,18 @@ const NETWORK_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
+/** What undici's timeouts mean in the remote's own settings. */
+const TIMEOUTS: Readonly<Record<string, string>> = {
+  UND_ERR_CONNECT_TIMEOUT: 'no connection within the remote\'s connectTimeoutMs',
+  UND_ERR_HEADERS_TIMEOUT: 'no answer within the remote\'s readTimeoutMs',
+  UND_ERR_BODY_TIMEOUT: 'the body stalled for longer than the remote\'s readTimeoutMs',
+};
+
 /** Wraps a thrown network error; connection failures and timeouts are worth retrying, TLS failures are not. */
 export function networkError(error: unknown, url: string): UpstreamError {
   if (error instanceof UpstreamError) return error;
   const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = (typeof code === 'string' ? TIMEOUTS[code] : undefined) ?? (error instanceof Error ? error.message : String(error));
   const retryable = typeof code === 'string' && NETWORK_CODES.has(code);
   return new UpstreamError(retryable ? 'UPSTREAM_UNAVAILABLE' : 'UPSTREAM_ERROR', `request failed: ${message}`, {
     url,

@@ -147,6 +147,10 @@ export class RequestCore {
         await retry(backoffMs(retries, settings));
         continue;
       }
+      if (status === 401 && !sentAuth) {
+        // Nothing was refused: nothing was sent (a Basic challenge to a remote without credentials).
+        throw new UpstreamError('UNAUTHORIZED', 'upstream requires credentials: set username and password on the remote', { status, url: shown });
+      }
       throw errorForStatus(status, options.kind, shown, body);
     }
   }

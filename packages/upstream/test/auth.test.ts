@@ -7,6 +7,26 @@ import { FAST } from './helpers.ts';
 const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }));
 const basic = (username: string, password: string) => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 
+describe('an upstream that asks for credentials', () => {
+  it('tells a remote without credentials to set them, and one with wrong ones that they were refused', async () => {
+    const upstream = await startSyntheticUpstream({ basicAuth: { username: 'mirror', password: 'right' } });
+    upstream.addManifest('team/app', index, MediaType.OciIndex, ['v1']);
+    try {
+      const remote = { url: upstream.url, upstreamName: 'team/app', ...FAST };
+      await expect(new UpstreamClient({ ...remote, limitKey: 'none' }).headManifest('v1')).rejects.toMatchObject({
+        code: 'UNAUTHORIZED',
+        message: expect.stringMatching(/^upstream requires credentials: set username and password on the remote/),
+      });
+      await expect(new UpstreamClient({ ...remote, limitKey: 'wrong', username: 'mirror', password: 'wrong' }).headManifest('v1')).rejects.toMatchObject({
+        code: 'UNAUTHORIZED',
+        message: expect.stringMatching(/^upstream refused the credentials/),
+      });
+    } finally {
+      await upstream.stop();
+    }
+  });
+});
+
 describe('the registry auth state shared by the clients of one remote', () => {
   it('is not shared by clients with another username: each sends its own', async () => {
     const upstream = await startSyntheticUpstream({ basicAuth: { username: 'new-user', password: 'same-pw' } });

@@ -24,7 +24,9 @@ export const Task = z
     error: z.object({ code: z.string(), message: z.string(), detail: z.unknown().optional() }).nullable(),
     warnings: z
       .array(z.object({ code: z.string(), message: z.string() }))
-      .describe('what a task that completed wants its reader to know, e.g. NOTHING_MIRRORED when none of the selected tags could be mirrored'),
+      .describe(
+        'what a task that completed wants its reader to know. Sync: NOTHING_SELECTED (the filters selected no tag), NOTHING_MIRRORED (none of the selected tags could be mirrored), CONTENT_FAILED (something could not be brought in and was kept as it was), REFERRERS_UNLISTED (some referrers could not be listed)',
+      ),
     createdResources: z.array(z.string()).describe('hrefs of what the task made, e.g. the new repository version'),
     worker: z.string().nullable(),
     createdAt: Timestamp,
