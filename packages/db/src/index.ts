@@ -15,5 +15,6 @@ export { saveManifest, saveManifests, type ManifestRecord, type BlobReference, t
 export { isAliasDigest, manifestKnownBy, resolveAliases } from './content/manifest-aliases.ts';
 export { versionManifests, versionTags } from './content/version-content.ts';
 export { manifestClosure } from './content/manifest-closure.ts';
+export { chunked } from './chunked.ts';
 export { createRepository } from './content/repositories.ts';
 export { inVersion } from './content/version-range.ts';

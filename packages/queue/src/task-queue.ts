@@ -1,4 +1,4 @@
-import { Queue, type ConnectionOptions } from 'bullmq';
+import { Queue, type ConnectionOptions, type Job } from 'bullmq';
 import { DEFAULT_PREFIX, TASK_QUEUE } from './queue-names.ts';
 import type { TaskJobData } from './task-kinds.ts';
 
@@ -26,10 +26,14 @@ export function createTaskQueue(options: TaskQueueOptions): Queue {
 
 const LIVE_JOB_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
 
+/** Whether a worker will still run the job (or is running it). */
+async function isLive(job: Job | undefined): Promise<boolean> {
+  return job !== undefined && LIVE_JOB_STATES.has(await job.getState());
+}
+
 /** Whether Redis holds a job for the task that a worker will still run (or is running). */
 export async function hasLiveJob(queue: Queue, taskId: string): Promise<boolean> {
-  const job = await queue.getJob(taskId);
-  return job !== undefined && LIVE_JOB_STATES.has(await job.getState());
+  return isLive(await queue.getJob(taskId));
 }
 
 /**
@@ -40,7 +44,7 @@ export async function hasLiveJob(queue: Queue, taskId: string): Promise<boolean>
  */
 export async function ensureTaskJob(queue: Queue, task: { id: string; kind: string }): Promise<boolean> {
   const job = await queue.getJob(task.id);
-  if (job && LIVE_JOB_STATES.has(await job.getState())) return false;
+  if (await isLive(job)) return false;
   // A finished job keeps its id: it must go before a new one can take it.
   if (job) await job.remove().catch(() => undefined);
   const data: TaskJobData = { taskId: task.id };

@@ -312,6 +312,6 @@ function isAttestation(child: Descriptor): boolean {
 }
 
 /** The manifest a HEAD had to GET (the upstream sent no digest), so that it is not fetched twice. */
-export function fetchedOf(info: ManifestInfo): FetchedManifest | undefined {
+function fetchedOf(info: ManifestInfo): FetchedManifest | undefined {
   return info.bytes === undefined ? undefined : { ...info, bytes: info.bytes };
 }

@@ -1,4 +1,4 @@
-import { inVersion, manifestClosure, resolveAliases, versionManifests, writeRepositoryVersion, type PrismaClient, type Remote } from '@cistern/db';
+import { chunked, inVersion, manifestClosure, resolveAliases, versionManifests, writeRepositoryVersion, type PrismaClient, type Remote } from '@cistern/db';
 import { isSupplyChainTag, type MediaTypePolicy } from '@cistern/oci';
 import type { TaskWarning } from '@cistern/queue';
 import type { BlobStore } from '@cistern/storage';
@@ -241,7 +241,6 @@ interface MirrorInput {
   produced: ReadonlySet<string>;
   /** The manifests that failed: a version holding one keeps it. */
   failed: ReadonlySet<string>;
-  /** Left as it is: the mirror's tags are a copy with the kept ones added. */
   producedTags: ReadonlyMap<string, string>;
   /** Tags whose new target failed: they keep their previous target. */
   failedTags: readonly string[];
@@ -257,14 +256,14 @@ interface MirrorInput {
  * subjects whose referrers could not be listed stay too. Refused content leaves.
  */
 async function mirrorChanges(prisma: PrismaClient, repositoryId: string, input: MirrorInput) {
-  const producedTags = new Map(input.producedTags);
+  const keptTags: [string, string][] = [];
   const latest = (await prisma.repository.findUniqueOrThrow({ where: { id: repositoryId }, select: { latestVersion: true } })).latestVersion;
   const current = await versionManifests(prisma, repositoryId, latest);
   const roots: string[] = [];
-  for (const names of chunked(input.failedTags)) {
+  for (const names of chunked(input.failedTags, MAX_BATCH_KEYS)) {
     const rows = await prisma.repositoryTag.findMany({ where: { repositoryId, name: { in: names }, ...inVersion(latest) }, select: { name: true, manifestDigest: true } });
     for (const row of rows) {
-      producedTags.set(row.name, row.manifestDigest);
+      keptTags.push([row.name, row.manifestDigest]);
       roots.push(row.manifestDigest);
     }
   }
@@ -275,11 +274,13 @@ async function mirrorChanges(prisma: PrismaClient, repositoryId: string, input: 
   return {
     addManifests: keep,
     removeManifests: [...current].filter((d) => !keep.has(d)),
-    addTags: producedTags,
+    // The failed tags are not among the produced ones: the two never name one tag twice.
+    addTags: concat(input.producedTags, keptTags),
     replaceTags: true,
   };
 }
 
-function* chunked<T>(items: readonly T[], size = MAX_BATCH_KEYS): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+/** Both tag lists in turn, without copying a million-entry map into a third. */
+function* concat(...lists: Iterable<readonly [string, string]>[]): Generator<readonly [string, string]> {
+  for (const list of lists) yield* list;
 }

@@ -1,3 +1,4 @@
+import { chunked } from '../chunked.ts';
 import type { Prisma, PrismaClient, RepositoryVersion } from '../generated/client.ts';
 
 type Tx = Prisma.TransactionClient;
@@ -154,7 +155,7 @@ export async function writeRepositoryVersion(
 async function stageManifests(tx: Tx, add: Iterable<string>, remove: Iterable<string>): Promise<void> {
   await tx.$executeRawUnsafe(`CREATE TEMP TABLE staged_manifest (digest text PRIMARY KEY, wanted boolean NOT NULL) ON COMMIT DROP`);
   for (const [digests, wanted] of [[add, true], [remove, false]] as const) {
-    for (const chunk of chunked(digests)) {
+    for (const chunk of chunked(digests, CHUNK)) {
       await tx.$executeRawUnsafe(
         `INSERT INTO staged_manifest (digest, wanted) SELECT ${CANONICAL}, $2::boolean FROM unnest($1::text[]) AS u(digest) ${ALIASED}
          ON CONFLICT (digest) DO NOTHING`,
@@ -174,7 +175,7 @@ async function stageManifests(tx: Tx, add: Iterable<string>, remove: Iterable<st
 async function stageTags(tx: Tx, add: Iterable<readonly [string, string]>, remove: Iterable<string>): Promise<void> {
   await tx.$executeRawUnsafe(`CREATE TEMP TABLE staged_tag (name text PRIMARY KEY, digest text, seq bigint NOT NULL) ON COMMIT DROP`);
   let seq = 0;
-  for (const chunk of chunked(add)) {
+  for (const chunk of chunked(add, CHUNK)) {
     // One statement may not update a row twice: a name repeated within the chunk is merged here, across chunks by the conflict.
     // Deleting before setting moves a repeated name to the place of its last entry.
     const tags = new Map<string, string>();
@@ -193,7 +194,7 @@ async function stageTags(tx: Tx, add: Iterable<readonly [string, string]>, remov
     seq += tags.size;
   }
   // Adding wins over removing: a name both added and removed keeps its digest.
-  for (const names of chunked(remove)) {
+  for (const names of chunked(remove, CHUNK)) {
     await tx.$executeRawUnsafe(
       `INSERT INTO staged_tag (name, digest, seq) SELECT name, NULL, 0 FROM unnest($1::text[]) AS u(name) ON CONFLICT (name) DO NOTHING`,
       names,
@@ -225,16 +226,4 @@ export async function pruneMembership(tx: Tx, repositoryId: string): Promise<voi
       repositoryId,
     );
   }
-}
-
-function* chunked<T>(items: Iterable<T>): Generator<T[]> {
-  let chunk: T[] = [];
-  for (const item of items) {
-    chunk.push(item);
-    if (chunk.length === CHUNK) {
-      yield chunk;
-      chunk = [];
-    }
-  }
-  if (chunk.length > 0) yield chunk;
 }
