@@ -189,6 +189,17 @@ function index(repo: string, tag: string, children: { mediaType: string; digest:
   return upstream.addManifest(repo, bytes, OCI_INDEX, [tag]);
 }
 
+/** The upstream serves other bytes (a manifest whose config is `config`) under `digest`, and claims `digest` in its header. */
+function serveForged(digest: string, config: { mediaType: string; digest: string; size: number }) {
+  upstream.intercept((req, res) => {
+    if (!req.url?.endsWith(`/manifests/${digest}`)) return false;
+    const bytes = json({ schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers: [] });
+    res.writeHead(200, { 'content-type': OCI_MANIFEST, 'content-length': bytes.length, 'docker-content-digest': digest });
+    res.end(req.method === 'HEAD' ? undefined : bytes);
+    return true;
+  });
+}
+
 describe('digests in sha512', () => {
   it('syncs an index whose child, layer and referrer subject are named by sha512', async () => {
     const repo = 'alg/index';
@@ -246,14 +257,7 @@ describe('digests in sha512', () => {
     const liar = sha512Image(repo);
     const forged = { ...liar.descriptor, digest: `sha512:${'0'.repeat(128)}` };
     const indexDigest = index(repo, 'v1', [good.descriptor, forged]);
-    // The upstream serves other bytes under the forged name, and claims the name in its header.
-    upstream.intercept((req, res) => {
-      if (!req.url?.endsWith(`/manifests/${forged.digest}`)) return false;
-      const bytes = json({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: good.descriptor, layers: [] });
-      res.writeHead(200, { 'content-type': OCI_MANIFEST, 'content-length': bytes.length, 'docker-content-digest': forged.digest });
-      res.end(req.method === 'HEAD' ? undefined : bytes);
-      return true;
-    });
+    serveForged(forged.digest, good.descriptor);
     const remote = await h.remote({ url: upstream.url, upstreamName: repo });
     const repository = await h.repository();
 
@@ -285,13 +289,7 @@ describe('digests in sha512', () => {
     // Upstream moves v1 to an index whose only child never verifies: v1 keeps its index, and the index its child.
     const forged = { ...child.descriptor, digest: `sha512:${'0'.repeat(128)}` };
     index(repo, 'v1', [forged]);
-    upstream.intercept((req, res) => {
-      if (!req.url?.endsWith(`/manifests/${forged.digest}`)) return false;
-      const bytes = json({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: child.descriptor, layers: [] });
-      res.writeHead(200, { 'content-type': OCI_MANIFEST, 'content-length': bytes.length, 'docker-content-digest': forged.digest });
-      res.end(req.method === 'HEAD' ? undefined : bytes);
-      return true;
-    });
+    serveForged(forged.digest, child.descriptor);
     try {
       const { result } = await h.sync(remote, repository, { mirror: true });
       expect(result.version).toBeNull();
