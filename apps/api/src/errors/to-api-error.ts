@@ -1,8 +1,9 @@
 import { Prisma } from '@cistern/db';
 import { TokenInputError } from '@cistern/auth';
 import { TaskStateError } from '@cistern/queue';
+import { CisternError } from '@cistern/errors';
 import { ZodError, type z } from 'zod';
-import { ApiError, type ErrorDetail } from './api-error.ts';
+import { ApiError, ERROR_STATUS, type ErrorCode, type ErrorDetail } from './api-error.ts';
 
 /** Zod issues as details, one per bad field, unknown keys each named. */
 export function zodDetails(error: ZodError, location: string): ErrorDetail[] {
@@ -58,6 +59,9 @@ function prismaError(error: Prisma.PrismaClientKnownRequestError): ApiError | un
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof ZodError) return new ApiError('VALIDATION_FAILED', 'the request is invalid', zodDetails(error, 'body'));
+  if (error instanceof CisternError && error.code in ERROR_STATUS) {
+    return new ApiError(error.code as ErrorCode, error.message, detailsOf(error.detail), { cause: error });
+  }
   if (error instanceof TaskStateError) return new ApiError('TASK_STATE_CONFLICT', error.message);
   if (error instanceof TokenInputError) return new ApiError('VALIDATION_FAILED', error.message, [{ path: 'body', message: error.message }]);
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
@@ -65,4 +69,10 @@ export function toApiError(error: unknown): ApiError {
     if (mapped) return mapped;
   }
   return new ApiError('INTERNAL_ERROR', 'internal error', [], { cause: error });
+}
+
+/** A domain error's detail, when it names fields, as the API's details. */
+function detailsOf(detail: unknown): ErrorDetail[] {
+  if (!Array.isArray(detail)) return [];
+  return detail.filter((item): item is ErrorDetail => typeof item === 'object' && item !== null && typeof item.message === 'string');
 }
