@@ -1,4 +1,5 @@
 import type { ApiToken, PrismaClient, TokenScope } from '@cistern/db';
+import { CisternError, type CisternErrorOptions } from '@cistern/errors';
 import { generateSecret, hashSecret, secretsEqual } from './secret.ts';
 
 /** Who presented a token, and what it may reach. */
@@ -23,8 +24,13 @@ export interface CreatedToken {
   secret: string;
 }
 
-export class TokenInputError extends Error {
-  readonly code = 'TOKEN_INVALID';
+/** A token request that breaks a rule of tokens (the API answers VALIDATION_FAILED). */
+export class TokenInputError extends CisternError<'TOKEN_INVALID'> {
+  override readonly name = 'TokenInputError';
+
+  constructor(message: string, options?: CisternErrorOptions) {
+    super('TOKEN_INVALID', message, options);
+  }
 }
 
 /** lastUsedAt is bookkeeping, not an audit log: one write a minute per token is enough. */

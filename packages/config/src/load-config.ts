@@ -1,7 +1,13 @@
+import { CisternError, type CisternErrorOptions } from '@cistern/errors';
 import { envSchema, type Config } from './env-schema.ts';
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
+/** The environment (or the secret key file) is missing or malformed; the message names every problem. */
+export class ConfigError extends CisternError<'CONFIG_INVALID'> {
+  override readonly name = 'ConfigError';
+
+  constructor(message: string, options?: CisternErrorOptions) {
+    super('CONFIG_INVALID', message, options);
+  }
 }
 
 /** Parses the environment once; the error names every bad variable on one line. */

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { CisternError, isCisternError, type CisternErrorOptions } from '@cistern/errors';
 import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
@@ -23,8 +24,13 @@ export interface OpenDatabaseOptions {
   allowEmbedded: boolean;
 }
 
-export class DatabaseError extends Error {
-  readonly code = 'DATABASE_UNAVAILABLE';
+/** The database cannot be reached or opened; the message names where, never the credentials. */
+export class DatabaseError extends CisternError<'DATABASE_UNAVAILABLE'> {
+  override readonly name = 'DatabaseError';
+
+  constructor(message: string, options?: CisternErrorOptions) {
+    super('DATABASE_UNAVAILABLE', message, options);
+  }
 }
 
 /** host:port/database, never the credentials, for error lines. */
@@ -52,7 +58,7 @@ async function openPostgres(databaseUrl: string): Promise<Database> {
     await client.connect();
     migrations = await applyMigrations(pgSession(client), await readMigrations());
   } catch (error) {
-    if (error instanceof Error && 'code' in error && error.code === 'MIGRATION_FAILED') throw error;
+    if (isCisternError(error, 'MIGRATION_FAILED')) throw error;
     throw new DatabaseError(`cannot use PostgreSQL at ${where}: ${(error as Error).message}`, { cause: error });
   } finally {
     await client.end().catch(() => undefined);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { CisternError, type CisternErrorOptions } from '@cistern/errors';
 import type { Migration } from './migrations.ts';
 import type { SqlSession } from './sql-session.ts';
 
@@ -18,8 +19,13 @@ CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
 )`;
 
-export class MigrationError extends Error {
-  readonly code = 'MIGRATION_FAILED';
+/** A migration failed, or the applied ones do not match this build's. */
+export class MigrationError extends CisternError<'MIGRATION_FAILED'> {
+  override readonly name = 'MigrationError';
+
+  constructor(message: string, options?: CisternErrorOptions) {
+    super('MIGRATION_FAILED', message, options);
+  }
 }
 
 interface AppliedRow {

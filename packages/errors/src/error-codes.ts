@@ -86,6 +86,19 @@ export const ERROR_CODES = {
   MIGRATION_FAILED: 'a schema migration failed',
   REDIS_UNAVAILABLE: 'Redis cannot be reached',
   INTERNAL_ERROR: 'a bug: anything not thrown on purpose',
+
+  // The management API's own request errors (its wire codes).
+  MALFORMED_JSON: 'a request body that is not a JSON object',
+  MALFORMED_REQUEST: 'a request that is not well-formed HTTP: a bad path escape, a cut body, a lying encoding',
+  PAYLOAD_TOO_LARGE: 'a request body larger than the API accepts',
+  INVALID_REFERENCE: 'a request body names by id a resource that does not exist',
+  FORBIDDEN: 'a valid token whose scope does not allow this',
+
+  // The Distribution API's own codes (distribution-spec v1.1 and Distribution's errcode), as the registry answers.
+  PAGINATION_NUMBER_INVALID: 'the `n` of a paginated list is not a non-negative integer',
+  UNSUPPORTED: 'an operation this registry does not offer (it serves pulls only)',
+  UNAVAILABLE: 'the registry cannot serve this now; try again later',
+  UNKNOWN: "the registry's INTERNAL_ERROR as Distribution clients see it",
 } as const satisfies Record<string, string>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,5 +1,8 @@
+import { CisternError } from '@cistern/errors';
+
 /**
- * Every way this package refuses input, in one place. Callers branch on
+ * Every way this package refuses input, in one place, each a code of
+ * `ERROR_CODES` (OciError's base class checks it). Callers branch on
  * `code`; `field` is the JSON path of the offending value when there is one
  * (`layers[0].digest`, `annotations["org.example"]`), and the message always
  * names it.
@@ -53,14 +56,13 @@ export type OciErrorCode =
   /** A registry URL that is not an absolute http(s) URL. */
   | 'URL_INVALID';
 
-export class OciError extends Error {
+/** A refused digest, name or manifest; `field` is the JSON path of the offending value, if any. */
+export class OciError extends CisternError<OciErrorCode> {
   override readonly name = 'OciError';
-  readonly code: OciErrorCode;
   readonly field: string | undefined;
 
   constructor(code: OciErrorCode, message: string, field?: string) {
-    super(field === undefined ? message : `${field}: ${message}`);
-    this.code = code;
+    super(code, field === undefined ? message : `${field}: ${message}`);
     this.field = field;
   }
 }

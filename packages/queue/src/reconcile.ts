@@ -1,5 +1,6 @@
 import type { PrismaClient } from '@cistern/db';
 import type { Queue } from 'bullmq';
+import type { TaskErrorRecord } from './task-errors.ts';
 import { ensureTaskJob, hasLiveJob } from './task-queue.ts';
 
 export interface ReconcileResult {
@@ -41,7 +42,7 @@ export async function reconcileTasks(prisma: PrismaClient, queue: Queue, options
       await prisma.task.updateMany({ where: { id: task.id, state: 'canceling' }, data: { state: 'canceled', finishedAt: now } });
       result.canceled.push(task.id);
     } else {
-      const error = { code: 'WORKER_LOST', message: 'the worker running this task stopped and its job was lost; start the task again' };
+      const error = { code: 'WORKER_LOST', message: 'the worker running this task stopped and its job was lost; start the task again' } satisfies TaskErrorRecord;
       const updated = await prisma.task.updateMany({
         where: { id: task.id, state: 'running' },
         data: { state: 'failed', finishedAt: now, error },

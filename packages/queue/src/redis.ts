@@ -1,8 +1,14 @@
+import { CisternError, type CisternErrorOptions } from '@cistern/errors';
 import type { ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 
-export class RedisUnavailableError extends Error {
-  readonly code = 'REDIS_UNAVAILABLE';
+/** Redis cannot be reached or does not answer; the message names host:port, never the password. */
+export class RedisUnavailableError extends CisternError<'REDIS_UNAVAILABLE'> {
+  override readonly name = 'RedisUnavailableError';
+
+  constructor(message: string, options?: CisternErrorOptions) {
+    super('REDIS_UNAVAILABLE', message, options);
+  }
 }
 
 /** host:port, never the password, for error lines. */

@@ -1,44 +1,32 @@
-/** A failure a task reports to users: a code they can act on, a message, optional detail. */
-export class TaskError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly options: { retryable?: boolean; detail?: unknown; cause?: unknown } = {},
-  ) {
-    super(message, { cause: options.cause });
-  }
+import { CisternError, type ErrorCode } from '@cistern/errors';
 
-  get retryable(): boolean {
-    return this.options.retryable ?? false;
-  }
+/** A failure a task reports to users: a code they can act on, a message, optional detail, whether a retry may help. */
+export class TaskError extends CisternError {
+  override readonly name = 'TaskError';
 }
 
 /** Thrown at a safe point once the task was asked to stop. */
-export class TaskCanceledError extends Error {
-  readonly code = 'CANCELED';
+export class TaskCanceledError extends CisternError<'CANCELED'> {
+  override readonly name = 'TaskCanceledError';
+
   constructor() {
-    super('the task was canceled');
+    super('CANCELED', 'the task was canceled');
   }
 }
 
 export interface TaskErrorRecord {
-  code: string;
+  code: ErrorCode;
   message: string;
   detail?: unknown;
 }
 
-/** Turns anything thrown into the record stored on the task, keeping codes that errors already carry. */
+/** Turns anything thrown into the record stored on the task: a CisternError keeps its code, anything else is INTERNAL_ERROR. */
 export function toErrorRecord(error: unknown): TaskErrorRecord {
-  if (error instanceof TaskError) return { code: error.code, message: error.message, detail: error.options.detail };
-  if (error instanceof Error) {
-    const code = 'code' in error && typeof error.code === 'string' ? error.code : 'INTERNAL_ERROR';
-    return { code, message: error.message };
-  }
-  return { code: 'INTERNAL_ERROR', message: String(error) };
+  if (error instanceof CisternError) return { code: error.code, message: error.message, detail: error.detail };
+  return { code: 'INTERNAL_ERROR', message: error instanceof Error ? error.message : String(error) };
 }
 
-/** Errors from other packages say whether a retry may help through a `retryable` flag. */
+/** Only a CisternError says whether a retry may help; anything else is a bug, and retrying a bug does not help. */
 export function isRetryable(error: unknown): boolean {
-  if (error instanceof TaskError) return error.retryable;
-  return typeof error === 'object' && error !== null && 'retryable' in error && error.retryable === true;
+  return error instanceof CisternError && error.retryable;
 }

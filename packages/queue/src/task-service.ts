@@ -1,6 +1,8 @@
 import type { Prisma, PrismaClient, Task } from '@cistern/db';
+import { CisternError, type CisternErrorOptions } from '@cistern/errors';
 import type { Queue } from 'bullmq';
 import type { TaskJobData, TaskKind, TaskParams } from './task-kinds.ts';
+import type { TaskErrorRecord } from './task-errors.ts';
 import { ensureTaskJob } from './task-queue.ts';
 
 export interface CreateTaskInput<K extends TaskKind> {
@@ -17,8 +19,13 @@ export interface CreatedTask {
   created: boolean;
 }
 
-export class TaskStateError extends Error {
-  readonly code = 'TASK_STATE_CONFLICT';
+/** A task asked to do what its state does not allow, e.g. to cancel once finished. */
+export class TaskStateError extends CisternError<'TASK_STATE_CONFLICT'> {
+  override readonly name = 'TaskStateError';
+
+  constructor(message: string, options?: CisternErrorOptions) {
+    super('TASK_STATE_CONFLICT', message, options);
+  }
 }
 
 /**
@@ -60,7 +67,7 @@ export class TaskService {
         data: {
           state: 'failed',
           finishedAt: new Date(),
-          error: { code: 'ENQUEUE_FAILED', message: `the job could not be queued: ${(error as Error).message}` },
+          error: { code: 'ENQUEUE_FAILED', message: `the job could not be queued: ${(error as Error).message}` } satisfies TaskErrorRecord,
         },
       });
       return { task: failed, created: true };

@@ -1,18 +1,19 @@
 import { setMaxListeners } from 'node:events';
 import type { PrismaClient, Prisma, Task } from '@cistern/db';
+import type { ErrorCode } from '@cistern/errors';
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DEFAULT_PREFIX, TASK_QUEUE } from './queue-names.ts';
 import { ResourceLocks } from './resource-lock.ts';
 import { TaskContext, type ProgressReport } from './task-context.ts';
-import { isRetryable, TaskCanceledError, TaskError, toErrorRecord } from './task-errors.ts';
+import { isRetryable, TaskCanceledError, TaskError, toErrorRecord, type TaskErrorRecord } from './task-errors.ts';
 import { taskJobDataSchema, taskParamsSchemas, type TaskKind, type TaskParams } from './task-kinds.ts';
 import { ensureTaskJob } from './task-queue.ts';
 
 /** Something a task that completed wants its reader to know, e.g. `NOTHING_MIRRORED`. */
 export interface TaskWarning {
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
@@ -193,13 +194,14 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
       .isFailed()
       .then(async (final) => {
         if (!final) return;
-        const record =
+        const record = (
           job.stalledCounter > maxStalledCount
             ? {
                 code: 'WORKER_DIED',
                 message: `a worker stopped while running this task ${job.stalledCounter} times; it is not started again in case the task itself stops workers (for example by running out of memory): start it again once the cause is fixed`,
               }
-            : { code: 'JOB_FAILED', message: `the task's job failed: ${error.message}` };
+            : { code: 'JOB_FAILED', message: `the task's job failed: ${error.message}` }
+        ) satisfies TaskErrorRecord;
         await setState(taskId, ['waiting', 'running', 'canceling'], { state: 'failed', finishedAt: new Date(), error: record });
       })
       .catch((failure: unknown) => logger.error({ err: failure, taskId }, 'could not close the task of a failed job'));

@@ -1,3 +1,5 @@
+import { CisternError, isCisternError, type ErrorCode } from '@cistern/errors';
+
 /**
  * Every failure a blob store reports on purpose. The registry maps each code
  * to an HTTP status once; anything else that escapes a store is a bug.
@@ -10,24 +12,18 @@ export const storageErrorCodes = [
   'SIZE_INVALID', // the bytes written are not the expected size, or the size is malformed
   'RANGE_INVALID', // a byte range outside the blob
   'STORAGE_UNAVAILABLE', // the backing storage cannot be read or written
-] as const;
+] as const satisfies readonly ErrorCode[];
 
 export type StorageErrorCode = (typeof storageErrorCodes)[number];
 
-export class StorageError extends Error {
+/** A blob store's refusal or I/O failure; the original I/O error, if any, is the cause. */
+export class StorageError extends CisternError<StorageErrorCode> {
   override readonly name = 'StorageError';
-
-  constructor(
-    readonly code: StorageErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
-export function isStorageError(error: unknown, code?: StorageErrorCode): error is StorageError {
-  return error instanceof StorageError && (code === undefined || error.code === code);
+/** A StorageError (not another package's error of the same code), optionally of one of the given codes. */
+export function isStorageError(error: unknown, ...codes: StorageErrorCode[]): error is StorageError {
+  return error instanceof StorageError && isCisternError(error, ...codes);
 }
 
 /** Wraps an I/O failure of the backing storage, keeping the original as `cause`. */

@@ -1,3 +1,4 @@
+import { isCisternError } from '@cistern/errors';
 import { OciError } from '@cistern/oci';
 import { TaskError } from '@cistern/queue';
 import { isUpstreamError } from '@cistern/upstream';
@@ -35,9 +36,9 @@ export function skipKind(error: unknown): SkipKind | undefined {
   }
 }
 
+/** A skip's reason for its report: the code and message of the error that caused it. */
 export function describeSkip(error: unknown): string {
-  if (error instanceof OciError) return `${error.code}: ${error.message}`;
-  if (isUpstreamError(error)) return `${error.code}: ${error.message}`;
+  if (isCisternError(error)) return `${error.code}: ${error.message}`;
   return (error as Error).message;
 }
 

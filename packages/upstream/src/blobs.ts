@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { isCisternError } from '@cistern/errors';
 import { createDigester, parseDigest } from '@cistern/oci';
 import { eitherSignal } from './abort.ts';
 import { discard, drain, header } from './body.ts';
@@ -28,8 +29,8 @@ export interface GetBlobOptions {
   size?: number;
   signal?: AbortSignal;
   /**
-   * The sink checks the digest itself and fails its end with an error coded
-   * DIGEST_MISMATCH (a verifying blob store writer), so the client skips
+   * The sink checks the digest itself and fails its end with a CisternError
+   * coded DIGEST_MISMATCH (a verifying blob store writer), so the client skips
    * hashing and each byte is hashed once. Sizes are still checked here, and
    * the sink's mismatch is reported as this client's DIGEST_MISMATCH. Not for a
    * sink that passes bytes on before verifying them (the registry's tee to a client).
@@ -131,8 +132,8 @@ export async function getBlob(ctx: OperationContext, digest: string, sink: BlobS
     try {
       await pipeline(chunks, destination as NodeJS.WritableStream);
     } catch (error) {
-      if (digester === undefined && (error as { code?: unknown }).code === 'DIGEST_MISMATCH') {
-        throw new UpstreamError('DIGEST_MISMATCH', `blob is not ${digest}: ${(error as Error).message}`, { url: shown, cause: error });
+      if (digester === undefined && isCisternError(error, 'DIGEST_MISMATCH')) {
+        throw new UpstreamError('DIGEST_MISMATCH', `blob is not ${digest}: ${error.message}`, { url: shown, cause: error });
       }
       throw error;
     }

@@ -1,4 +1,6 @@
-/** Every way an upstream call can fail; Distribution's error codes where one fits. */
+import { CisternError, isCisternError } from '@cistern/errors';
+
+/** Every way an upstream call can fail; Distribution's error codes where one fits (each in `ERROR_CODES`). */
 export type UpstreamErrorCode =
   | 'UNAUTHORIZED'
   | 'DENIED'
@@ -25,28 +27,26 @@ export interface UpstreamErrorDetails {
 const RETRYABLE: ReadonlySet<UpstreamErrorCode> = new Set(['UPSTREAM_UNAVAILABLE', 'DIGEST_MISMATCH', 'TOOMANYREQUESTS']);
 
 /** The one error type of this package: a code, whether retrying is worth it, and where it happened. */
-export class UpstreamError extends Error {
+export class UpstreamError extends CisternError<UpstreamErrorCode> {
   override readonly name = 'UpstreamError';
-  readonly code: UpstreamErrorCode;
-  readonly retryable: boolean;
   readonly status: number | undefined;
   readonly url: string;
   readonly retryAfterMs: number | undefined;
 
   constructor(code: UpstreamErrorCode, message: string, details: UpstreamErrorDetails) {
-    super(`${message} (${details.status === undefined ? '' : `HTTP ${details.status} `}${details.url})`, {
+    super(code, `${message} (${details.status === undefined ? '' : `HTTP ${details.status} `}${details.url})`, {
+      retryable: details.retryable ?? RETRYABLE.has(code),
       cause: details.cause,
     });
-    this.code = code;
-    this.retryable = details.retryable ?? RETRYABLE.has(code);
     this.status = details.status;
     this.url = details.url;
     this.retryAfterMs = details.retryAfterMs;
   }
 }
 
-export function isUpstreamError(error: unknown, code?: UpstreamErrorCode): error is UpstreamError {
-  return error instanceof UpstreamError && (code === undefined || error.code === code);
+/** An UpstreamError (the remote's failure, not ours of the same code), optionally of one of the given codes. */
+export function isUpstreamError(error: unknown, ...codes: UpstreamErrorCode[]): error is UpstreamError {
+  return error instanceof UpstreamError && isCisternError(error, ...codes);
 }
 
 /** A URL safe to show: no user info, no query (tokens may travel there). */

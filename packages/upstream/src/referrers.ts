@@ -79,7 +79,7 @@ async function fromTagSchema(ctx: OperationContext, digest: string, knownTags: R
     const fetched = await getManifest(ctx, tag);
     return { source: 'tag', manifests: entriesOf(fetched.bytes, `${ctx.base}/manifests/${tag}`), filtersApplied: false };
   } catch (error) {
-    if (isUpstreamError(error, 'MANIFEST_UNKNOWN') || isUpstreamError(error, 'NAME_UNKNOWN')) {
+    if (isUpstreamError(error, 'MANIFEST_UNKNOWN', 'NAME_UNKNOWN')) {
       return { source: 'tag', manifests: [], filtersApplied: false };
     }
     throw error;

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CisternError } from '@cistern/errors';
 import { pushBlob, pushImage, startDistribution, startFaultProxy, type Distribution, type FaultProxy } from '@cistern/testkit';
 import { UpstreamClient, type UpstreamError } from '../src/index.ts';
 import { FAST, recordingSink } from './helpers.ts';
@@ -115,7 +116,7 @@ describe('faults between the client and Distribution', () => {
         },
         final(done) {
           const actual = `sha256:${hash.digest('hex')}`;
-          done(actual === blobDigest ? null : Object.assign(new Error(`hashes to ${actual}`), { code: 'DIGEST_MISMATCH' }));
+          done(actual === blobDigest ? null : new CisternError('DIGEST_MISMATCH', `hashes to ${actual}`));
         },
       });
     };

@@ -1,3 +1,5 @@
+import { CisternError, type ErrorCode as CisternErrorCode } from '@cistern/errors';
+
 /** Every error code the API answers with, and its HTTP status: the one table. */
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
@@ -15,7 +17,7 @@ export const ERROR_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL_ERROR: 500,
-} as const;
+} as const satisfies Partial<Record<CisternErrorCode, number>>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
@@ -27,14 +29,16 @@ export interface ErrorDetail {
 }
 
 /** Handlers throw this; the error middleware alone turns it into a response. */
-export class ApiError extends Error {
+export class ApiError extends CisternError<ErrorCode> {
+  override readonly name = 'ApiError';
+
   constructor(
-    readonly code: ErrorCode,
+    code: ErrorCode,
     message: string,
     readonly details: ErrorDetail[] = [],
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(code, message, options);
   }
 
   get status(): number {

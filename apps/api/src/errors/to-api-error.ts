@@ -1,7 +1,5 @@
 import { Prisma } from '@cistern/db';
-import { TokenInputError } from '@cistern/auth';
-import { TaskStateError } from '@cistern/queue';
-import { CisternError } from '@cistern/errors';
+import { CisternError, isCisternError } from '@cistern/errors';
 import { ZodError, type z } from 'zod';
 import { ApiError, ERROR_STATUS, type ErrorCode, type ErrorDetail } from './api-error.ts';
 
@@ -62,8 +60,8 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof CisternError && error.code in ERROR_STATUS) {
     return new ApiError(error.code as ErrorCode, error.message, detailsOf(error.detail), { cause: error });
   }
-  if (error instanceof TaskStateError) return new ApiError('TASK_STATE_CONFLICT', error.message);
-  if (error instanceof TokenInputError) return new ApiError('VALIDATION_FAILED', error.message, [{ path: 'body', message: error.message }]);
+  // A rule of tokens the request body broke as a whole: no single field to name.
+  if (isCisternError(error, 'TOKEN_INVALID')) return new ApiError('VALIDATION_FAILED', error.message, [{ path: 'body', message: error.message }], { cause: error });
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
     const mapped = prismaError(error);
     if (mapped) return mapped;

@@ -1,3 +1,4 @@
+import { CisternError } from '@cistern/errors';
 import { chunked } from '../chunked.ts';
 import type { Prisma, PrismaClient, RepositoryVersion } from '../generated/client.ts';
 
@@ -23,13 +24,9 @@ export interface WrittenVersion {
   pruned: number[];
 }
 
-export class VersionWriteError extends Error {
-  constructor(
-    readonly code: 'REPOSITORY_UNKNOWN' | 'TAG_TARGET_MISSING',
-    message: string,
-  ) {
-    super(message);
-  }
+/** A version that cannot be written: its repository is gone, or a tag would point at a manifest it lacks. */
+export class VersionWriteError extends CisternError<'REPOSITORY_UNKNOWN' | 'TAG_TARGET_MISSING'> {
+  override readonly name = 'VersionWriteError';
 }
 
 /** Rows per statement when streaming changes into the staging tables: memory stays flat whatever the number of tags. */

@@ -1,3 +1,5 @@
+import { CisternError, isCisternError, type ErrorCode } from '@cistern/errors';
+
 /**
  * The Distribution API's error codes this registry answers with, and the one
  * table from code to HTTP status. Everything the core refuses on purpose is a
@@ -18,7 +20,7 @@ const STATUS = {
   TOOMANYREQUESTS: 429,
   UNAVAILABLE: 503,
   UNKNOWN: 500,
-} as const;
+} as const satisfies Partial<Record<ErrorCode, number>>;
 
 export type RegistryErrorCode = keyof typeof STATUS;
 
@@ -29,18 +31,13 @@ export interface RegistryErrorOptions {
   headers?: Record<string, string>;
 }
 
-export class RegistryError extends Error {
+/** A CisternError with what only HTTP needs: the status of its code and extra response headers. */
+export class RegistryError extends CisternError<RegistryErrorCode> {
   override readonly name = 'RegistryError';
-  readonly detail: unknown;
   readonly headers: Record<string, string>;
 
-  constructor(
-    readonly code: RegistryErrorCode,
-    message: string,
-    options: RegistryErrorOptions = {},
-  ) {
-    super(message, { cause: options.cause });
-    this.detail = options.detail;
+  constructor(code: RegistryErrorCode, message: string, options: RegistryErrorOptions = {}) {
+    super(code, message, options);
     this.headers = options.headers ?? {};
   }
 
@@ -53,8 +50,15 @@ export class RegistryError extends Error {
   }
 }
 
-/** Anything else that escapes becomes UNKNOWN, the original kept as `cause` for the log. */
+/**
+ * The RegistryError to answer with: another package's CisternError by its
+ * code when the table has it, anything else UNKNOWN with the original kept as
+ * `cause` for the log.
+ */
 export function toRegistryError(error: unknown): RegistryError {
   if (error instanceof RegistryError) return error;
+  if (isCisternError(error) && error.code in STATUS) {
+    return new RegistryError(error.code as RegistryErrorCode, error.message, { detail: error.detail, cause: error });
+  }
   return new RegistryError('UNKNOWN', 'internal error', { cause: error });
 }
