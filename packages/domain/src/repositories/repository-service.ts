@@ -1,0 +1,65 @@
+import { createRepository, type PrismaClient, type Repository } from '@cistern/db';
+import { CisternError } from '@cistern/errors';
+import { removeSchedule } from '@cistern/queue';
+import type { Queue } from 'bullmq';
+import { nameWhere, type NameFilter } from '../shared/name-filter.ts';
+import { listPage, pageArgs, type Page, type PageRequest } from '../shared/paging.ts';
+import { assertExists } from '../shared/references.ts';
+import { findRepository } from './find-repository.ts';
+import { repositoryDependents } from './repository-dependents.ts';
+import { RepositoryInput, type RepositoryPatch } from './repository-input.ts';
+
+export interface RepositoryFilter extends NameFilter {
+  /** Only repositories whose default remote is this one. */
+  remote?: string;
+}
+
+/**
+ * Repositories. Unknown ids throw NOT_FOUND; a remote that does not exist
+ * INVALID_REFERENCE (detail path `remote`); a taken name is the database's
+ * unique violation.
+ */
+export interface RepositoryService {
+  /** Ordered by name. */
+  list(filter: RepositoryFilter, page: PageRequest): Promise<Page<Repository>>;
+  get(id: string): Promise<Repository>;
+  /** With its empty version 0, in one transaction. */
+  create(input: RepositoryInput): Promise<Repository>;
+  replace(id: string, input: RepositoryInput): Promise<Repository>;
+  /** The given fields over the stored ones, checked as a whole repository (ZodError if not). */
+  update(id: string, patch: RepositoryPatch): Promise<Repository>;
+  /** With its versions and schedules (their job schedulers first); IN_USE while a distribution serves it or a task is about to change it. */
+  delete(id: string): Promise<void>;
+}
+
+export function repositoryService({ prisma, scheduleQueue }: { prisma: PrismaClient; scheduleQueue: Queue }): RepositoryService {
+  const toData = async (input: RepositoryInput) => {
+    if (input.remote !== null) await assertExists(prisma, 'remote', input.remote, 'remote');
+    return { name: input.name, description: input.description, remoteId: input.remote, retainVersions: input.retainVersions };
+  };
+  const write = async (stored: Repository, input: RepositoryInput) =>
+    prisma.repository.update({ where: { id: stored.id }, data: await toData(input) });
+
+  return {
+    list: async (filter, page) => {
+      const where = { ...nameWhere(filter), remoteId: filter.remote };
+      return listPage(prisma.repository.count({ where }), prisma.repository.findMany({ where, orderBy: { name: 'asc' }, ...pageArgs(page) }));
+    },
+    get: (id) => findRepository(prisma, id),
+    create: async (input) => createRepository(prisma, await toData(input)),
+    replace: async (id, input) => write(await findRepository(prisma, id), input),
+    update: async (id, patch) => {
+      const stored = await findRepository(prisma, id);
+      const current = { name: stored.name, description: stored.description, remote: stored.remoteId, retainVersions: stored.retainVersions };
+      return write(stored, RepositoryInput.parse({ ...current, ...patch }));
+    },
+    delete: async (id) => {
+      const repo = await findRepository(prisma, id);
+      const blockers = await repositoryDependents(prisma, repo);
+      if (blockers.length > 0) throw new CisternError('IN_USE', `repository "${repo.name}" cannot be deleted: ${blockers.join('; ')}`);
+      const schedules = await prisma.schedule.findMany({ where: { repositoryId: repo.id }, select: { id: true } });
+      for (const schedule of schedules) await removeSchedule(scheduleQueue, schedule.id);
+      await prisma.repository.delete({ where: { id: repo.id } });
+    },
+  };
+}
