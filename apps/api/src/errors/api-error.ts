@@ -41,5 +41,3 @@ export class ApiError extends Error {
     return ERROR_STATUS[this.code];
   }
 }
-
-export const notFound = (what: string, id: string) => new ApiError('NOT_FOUND', `${what} ${id} does not exist`);
