@@ -2,6 +2,7 @@ export { createDomainServices, type DomainDeps, type DomainServices } from './do
 export { Id, Name, text, patchOf } from './shared/fields.ts';
 export type { Page, PageRequest } from './shared/paging.ts';
 export type { NameFilter } from './shared/name-filter.ts';
+export type { ResourceService } from './shared/resource-service.ts';
 export { remoteShape, RemoteInput, RemotePatch } from './remotes/remote-input.ts';
 export type { RemoteView } from './remotes/remote-view.ts';
 export type { RemoteFilter, RemoteService } from './remotes/remote-service.ts';

@@ -47,14 +47,16 @@ export function distributionRoutes(routes: RouteTable, ctx: ApiContext): void {
     { method: 'get', path: '/distributions/{id}', tag: TAG, summary: 'Show a distribution', params: IdParams, status: 200, response: Distribution },
     async ({ params }) => shape(await ctx.distributions.get(params.id)),
   );
-  routes.add(
-    { method: 'put', path: '/distributions/{id}', tag: TAG, summary: 'Replace a distribution', params: IdParams, body: DistributionInput, status: 200, response: Distribution, errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE'] },
-    async ({ params, body }) => shape(await ctx.distributions.replace(params.id, body)),
-  );
-  routes.add(
-    { method: 'patch', path: '/distributions/{id}', tag: TAG, summary: 'Update part of a distribution', params: IdParams, body: DistributionPatch, status: 200, response: Distribution, errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE'] },
-    async ({ params, body }) => shape(await ctx.distributions.update(params.id, body)),
-  );
+  for (const [method, body, summary] of [
+    ['put', DistributionInput, 'Replace a distribution'],
+    ['patch', DistributionPatch, 'Update part of a distribution'],
+  ] as const) {
+    // A whole distribution given is every field updated: PUT replaces.
+    routes.add(
+      { method, path: '/distributions/{id}', tag: TAG, summary, params: IdParams, body, status: 200, response: Distribution, errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE'] },
+      async ({ params, body: given }) => shape(await ctx.distributions.update(params.id, given)),
+    );
+  }
   routes.add(
     { method: 'delete', path: '/distributions/{id}', tag: TAG, summary: 'Delete a distribution', params: IdParams, status: 204 },
     async ({ params }) => ctx.distributions.delete(params.id),

@@ -49,14 +49,16 @@ export function repositoryRoutes(routes: RouteTable, ctx: ApiContext): void {
     { method: 'get', path: '/repositories/{id}', tag: TAG, summary: 'Show a repository', params: IdParams, status: 200, response: Repository },
     async ({ params }) => toRepository(await ctx.repositories.get(params.id)),
   );
-  routes.add(
-    { method: 'put', path: '/repositories/{id}', tag: TAG, summary: 'Replace a repository', params: IdParams, body: RepositoryInput, status: 200, response: Repository, errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE'] },
-    async ({ params, body }) => toRepository(await ctx.repositories.replace(params.id, body)),
-  );
-  routes.add(
-    { method: 'patch', path: '/repositories/{id}', tag: TAG, summary: 'Update part of a repository', params: IdParams, body: RepositoryPatch, status: 200, response: Repository, errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE'] },
-    async ({ params, body }) => toRepository(await ctx.repositories.update(params.id, body)),
-  );
+  for (const [method, body, summary] of [
+    ['put', RepositoryInput, 'Replace a repository'],
+    ['patch', RepositoryPatch, 'Update part of a repository'],
+  ] as const) {
+    // A whole repository given is every field updated: PUT replaces.
+    routes.add(
+      { method, path: '/repositories/{id}', tag: TAG, summary, params: IdParams, body, status: 200, response: Repository, errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE'] },
+      async ({ params, body: given }) => toRepository(await ctx.repositories.update(params.id, given)),
+    );
+  }
   routes.add(
     {
       method: 'delete',

@@ -1,5 +1,5 @@
 import { manifestKnownBy, type Blob, type Prisma, type PrismaClient, type RepositoryTag } from '@cistern/db';
-import { notFound } from '../shared/not-found.ts';
+import { found } from '../shared/not-found.ts';
 import { listPage, pageArgs, type Page, type PageRequest } from '../shared/paging.ts';
 import { manifestSelect, summarize, type ManifestSummary } from './manifest-summary.ts';
 import { versionFilter } from './version-filter.ts';
@@ -75,8 +75,7 @@ export function catalogService({ prisma }: { prisma: PrismaClient }): CatalogSer
       );
     },
     getManifest: async (digest) => {
-      const row = await prisma.manifest.findFirst({ where: manifestKnownBy(digest), select: manifestSelect });
-      if (!row) throw notFound('manifest', digest);
+      const row = found(await prisma.manifest.findFirst({ where: manifestKnownBy(digest), select: manifestSelect }), 'manifest', digest);
       const [manifest] = await summarize(prisma, [row]);
       return manifest as ManifestSummary;
     },

@@ -1,8 +1,9 @@
 import type { Distribution, PrismaClient } from '@cistern/db';
 import { nameWhere, type NameFilter } from '../shared/name-filter.ts';
-import { notFound } from '../shared/not-found.ts';
-import { listPage, pageArgs, type Page, type PageRequest } from '../shared/paging.ts';
+import { found } from '../shared/not-found.ts';
+import { listPage, pageArgs } from '../shared/paging.ts';
 import { assertExists } from '../shared/references.ts';
+import type { ResourceService } from '../shared/resource-service.ts';
 import { DistributionInput, type DistributionPatch } from './distribution-input.ts';
 
 export interface DistributionFilter extends NameFilter {
@@ -14,27 +15,14 @@ export interface DistributionFilter extends NameFilter {
 
 /**
  * Distributions: a base path served from a repository's latest version or a
- * pinned one. Unknown ids throw NOT_FOUND; a repository or version that does
- * not exist INVALID_REFERENCE (detail path `repository` or
- * `repositoryVersion`); a taken name or base path is the database's unique violation.
+ * pinned one. A repository or version that does not exist throws
+ * INVALID_REFERENCE (detail path `repository` or `repositoryVersion`); a
+ * taken base path is the database's unique violation.
  */
-export interface DistributionService {
-  /** Ordered by name. */
-  list(filter: DistributionFilter, page: PageRequest): Promise<Page<Distribution>>;
-  get(id: string): Promise<Distribution>;
-  create(input: DistributionInput): Promise<Distribution>;
-  replace(id: string, input: DistributionInput): Promise<Distribution>;
-  /** The given fields over the stored ones, checked as a whole distribution (ZodError if not). */
-  update(id: string, patch: DistributionPatch): Promise<Distribution>;
-  delete(id: string): Promise<void>;
-}
+export type DistributionService = ResourceService<Distribution, DistributionFilter, DistributionInput, DistributionPatch>;
 
 export function distributionService({ prisma }: { prisma: PrismaClient }): DistributionService {
-  const find = async (id: string): Promise<Distribution> => {
-    const row = await prisma.distribution.findUnique({ where: { id } });
-    if (!row) throw notFound('distribution', id);
-    return row;
-  };
+  const find = async (id: string) => found(await prisma.distribution.findUnique({ where: { id } }), 'distribution', id);
   const toData = async (input: DistributionInput) => {
     if (input.repository) await assertExists(prisma, 'repository', input.repository, 'repository');
     if (input.repositoryVersion) await assertExists(prisma, 'repositoryVersion', input.repositoryVersion, 'repositoryVersion');
@@ -46,8 +34,6 @@ export function distributionService({ prisma }: { prisma: PrismaClient }): Distr
       private: input.private,
     };
   };
-  const write = async (stored: Distribution, input: DistributionInput) =>
-    prisma.distribution.update({ where: { id: stored.id }, data: await toData(input) });
 
   return {
     list: async (filter, page) => {
@@ -61,7 +47,6 @@ export function distributionService({ prisma }: { prisma: PrismaClient }): Distr
     },
     get: find,
     create: async (input) => prisma.distribution.create({ data: await toData(input) }),
-    replace: async (id, input) => write(await find(id), input),
     update: async (id, patch) => {
       const stored = await find(id);
       const current = {
@@ -71,7 +56,9 @@ export function distributionService({ prisma }: { prisma: PrismaClient }): Distr
         repositoryVersion: stored.repositoryVersionId,
         private: stored.private,
       };
-      return write(stored, DistributionInput.parse({ ...current, ...patch }));
+      // Switching between repository and repositoryVersion means naming one and nulling the other.
+      const data = await toData(DistributionInput.parse({ ...current, ...patch }));
+      return prisma.distribution.update({ where: { id: stored.id }, data });
     },
     delete: async (id) => {
       const row = await find(id);

@@ -1,8 +1,9 @@
 import type { PrismaClient, Remote, SyncPolicy } from '@cistern/db';
 import { CisternError } from '@cistern/errors';
 import { nameWhere, type NameFilter } from '../shared/name-filter.ts';
-import { notFound } from '../shared/not-found.ts';
-import { listPage, pageArgs, type Page, type PageRequest } from '../shared/paging.ts';
+import { found } from '../shared/not-found.ts';
+import { listPage, pageArgs } from '../shared/paging.ts';
+import type { ResourceService } from '../shared/resource-service.ts';
 import { remoteData, storedInput } from './remote-data.ts';
 import { RemoteInput, type RemotePatch } from './remote-input.ts';
 import { viewRemote, type RemoteView } from './remote-view.ts';
@@ -14,30 +15,18 @@ export interface RemoteFilter extends NameFilter {
 
 /**
  * Remotes: where and how to fetch. Passwords are sealed at rest and never
- * leave this service; every remote comes back as a RemoteView. Unknown ids
- * throw NOT_FOUND; input errors VALIDATION_FAILED (ZodError for a partial
- * update that leaves an invalid remote); a taken name is the database's
- * unique violation.
+ * leave this service: every remote comes back as a RemoteView. A stored
+ * password that an update would leave without its user name throws
+ * VALIDATION_FAILED (detail path `username` or `proxyUsername`); deleting a
+ * remote a repository or a schedule names is IN_USE.
  */
-export interface RemoteService {
-  /** Ordered by name. */
-  list(filter: RemoteFilter, page: PageRequest): Promise<Page<RemoteView>>;
-  get(id: string): Promise<RemoteView>;
-  create(input: RemoteInput): Promise<RemoteView>;
-  /** Every field from `input` (defaults included), except passwords left out, which are kept. */
+export interface RemoteService extends ResourceService<RemoteView, RemoteFilter, RemoteInput, RemotePatch> {
+  /** Every field from `input`, defaults included, except passwords left out, which are kept. */
   replace(id: string, input: RemoteInput): Promise<RemoteView>;
-  /** The given fields over the stored ones, checked as a whole remote. */
-  update(id: string, patch: RemotePatch): Promise<RemoteView>;
-  /** IN_USE while a repository or a schedule names it. */
-  delete(id: string): Promise<void>;
 }
 
 export function remoteService({ prisma, secretKey }: { prisma: PrismaClient; secretKey: Buffer }): RemoteService {
-  const find = async (id: string): Promise<Remote> => {
-    const row = await prisma.remote.findUnique({ where: { id } });
-    if (!row) throw notFound('remote', id);
-    return row;
-  };
+  const find = async (id: string) => found(await prisma.remote.findUnique({ where: { id } }), 'remote', id);
   const write = async (stored: Remote, input: RemoteInput) =>
     viewRemote(await prisma.remote.update({ where: { id: stored.id }, data: remoteData(secretKey, input, stored) }));
 

@@ -3,8 +3,9 @@ import { CisternError } from '@cistern/errors';
 import { removeSchedule } from '@cistern/queue';
 import type { Queue } from 'bullmq';
 import { nameWhere, type NameFilter } from '../shared/name-filter.ts';
-import { listPage, pageArgs, type Page, type PageRequest } from '../shared/paging.ts';
+import { listPage, pageArgs } from '../shared/paging.ts';
 import { assertExists } from '../shared/references.ts';
+import type { ResourceService } from '../shared/resource-service.ts';
 import { findRepository } from './find-repository.ts';
 import { repositoryDependents } from './repository-dependents.ts';
 import { RepositoryInput, type RepositoryPatch } from './repository-input.ts';
@@ -15,30 +16,18 @@ export interface RepositoryFilter extends NameFilter {
 }
 
 /**
- * Repositories. Unknown ids throw NOT_FOUND; a remote that does not exist
- * INVALID_REFERENCE (detail path `remote`); a taken name is the database's
- * unique violation.
+ * Repositories, each created with its empty version 0 in one transaction. A
+ * remote that does not exist throws INVALID_REFERENCE (detail path `remote`).
+ * Deleting one takes its versions and schedules (their job schedulers first);
+ * it is IN_USE while a distribution serves it or a task is about to change it.
  */
-export interface RepositoryService {
-  /** Ordered by name. */
-  list(filter: RepositoryFilter, page: PageRequest): Promise<Page<Repository>>;
-  get(id: string): Promise<Repository>;
-  /** With its empty version 0, in one transaction. */
-  create(input: RepositoryInput): Promise<Repository>;
-  replace(id: string, input: RepositoryInput): Promise<Repository>;
-  /** The given fields over the stored ones, checked as a whole repository (ZodError if not). */
-  update(id: string, patch: RepositoryPatch): Promise<Repository>;
-  /** With its versions and schedules (their job schedulers first); IN_USE while a distribution serves it or a task is about to change it. */
-  delete(id: string): Promise<void>;
-}
+export type RepositoryService = ResourceService<Repository, RepositoryFilter, RepositoryInput, RepositoryPatch>;
 
 export function repositoryService({ prisma, scheduleQueue }: { prisma: PrismaClient; scheduleQueue: Queue }): RepositoryService {
   const toData = async (input: RepositoryInput) => {
     if (input.remote !== null) await assertExists(prisma, 'remote', input.remote, 'remote');
     return { name: input.name, description: input.description, remoteId: input.remote, retainVersions: input.retainVersions };
   };
-  const write = async (stored: Repository, input: RepositoryInput) =>
-    prisma.repository.update({ where: { id: stored.id }, data: await toData(input) });
 
   return {
     list: async (filter, page) => {
@@ -47,11 +36,11 @@ export function repositoryService({ prisma, scheduleQueue }: { prisma: PrismaCli
     },
     get: (id) => findRepository(prisma, id),
     create: async (input) => createRepository(prisma, await toData(input)),
-    replace: async (id, input) => write(await findRepository(prisma, id), input),
     update: async (id, patch) => {
       const stored = await findRepository(prisma, id);
       const current = { name: stored.name, description: stored.description, remote: stored.remoteId, retainVersions: stored.retainVersions };
-      return write(stored, RepositoryInput.parse({ ...current, ...patch }));
+      const data = await toData(RepositoryInput.parse({ ...current, ...patch }));
+      return prisma.repository.update({ where: { id: stored.id }, data });
     },
     delete: async (id) => {
       const repo = await findRepository(prisma, id);

@@ -1,5 +1,5 @@
 import { pruneMembership, type PrismaClient, type RepositoryVersion } from '@cistern/db';
-import { notFound } from '../shared/not-found.ts';
+import { found } from '../shared/not-found.ts';
 import { listPage, pageArgs, type Page, type PageRequest } from '../shared/paging.ts';
 import { findRepository } from './find-repository.ts';
 import { versionContent, type VersionContent } from './version-content.ts';
@@ -23,11 +23,8 @@ export interface VersionService {
 }
 
 export function versionService({ prisma }: { prisma: PrismaClient }): VersionService {
-  const find = async (repositoryId: string, number: number): Promise<RepositoryVersion> => {
-    const row = await prisma.repositoryVersion.findUnique({ where: { repositoryId_number: { repositoryId, number } } });
-    if (!row) throw notFound(`version ${number} of repository`, repositoryId);
-    return row;
-  };
+  const find = async (repositoryId: string, number: number) =>
+    found(await prisma.repositoryVersion.findUnique({ where: { repositoryId_number: { repositoryId, number } } }), `version ${number} of repository`, repositoryId);
 
   return {
     list: async (repositoryId, page) => {

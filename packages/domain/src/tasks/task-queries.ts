@@ -1,6 +1,6 @@
 import type { PrismaClient, Task, TaskState } from '@cistern/db';
 import { repositoryResource, type TaskService } from '@cistern/queue';
-import { notFound } from '../shared/not-found.ts';
+import { found, notFound } from '../shared/not-found.ts';
 import { listPage, pageArgs, type Page, type PageRequest } from '../shared/paging.ts';
 
 export interface TaskFilter {
@@ -31,11 +31,7 @@ export function taskQueries({ prisma, tasks }: { prisma: PrismaClient; tasks: Ta
       const where = { state: filter.state, kind: filter.kind, AND: resources.map((resource) => ({ resource })) };
       return listPage(prisma.task.count({ where }), prisma.task.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], ...pageArgs(page) }));
     },
-    get: async (id) => {
-      const row = await prisma.task.findUnique({ where: { id } });
-      if (!row) throw notFound('task', id);
-      return row;
-    },
+    get: async (id) => found(await prisma.task.findUnique({ where: { id } }), 'task', id),
     cancel: async (id) => {
       if ((await prisma.task.count({ where: { id } })) === 0) throw notFound('task', id);
       return tasks.cancel(id);

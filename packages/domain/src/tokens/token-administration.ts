@@ -1,7 +1,7 @@
 import type { CreateTokenInput, CreatedToken, TokenService, TokenWithDistributions } from '@cistern/auth';
 import type { PrismaClient, TokenScope } from '@cistern/db';
 import { nameWhere, type NameFilter } from '../shared/name-filter.ts';
-import { notFound } from '../shared/not-found.ts';
+import { found } from '../shared/not-found.ts';
 import { listPage, pageArgs, type Page, type PageRequest } from '../shared/paging.ts';
 import { assertExists } from '../shared/references.ts';
 
@@ -37,19 +37,11 @@ export function tokenAdministration({ prisma, tokens }: { prisma: PrismaClient; 
         prisma.apiToken.findMany({ where, orderBy: { name: 'asc' }, include: withDistributions, ...pageArgs(page) }),
       );
     },
-    get: async (id) => {
-      const row = await prisma.apiToken.findUnique({ where: { id }, include: withDistributions });
-      if (!row) throw notFound('token', id);
-      return row;
-    },
+    get: async (id) => found(await prisma.apiToken.findUnique({ where: { id }, include: withDistributions }), 'token', id),
     create: async (input) => {
       await assertExists(prisma, 'distribution', input.distributionIds ?? [], 'distributions');
       return tokens.create(input);
     },
-    revoke: async (id) => {
-      const row = await tokens.revoke(id);
-      if (!row) throw notFound('token', id);
-      return row;
-    },
+    revoke: async (id) => found(await tokens.revoke(id), 'token', id),
   };
 }
