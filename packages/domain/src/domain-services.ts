@@ -38,6 +38,7 @@ export interface DomainServices {
   settings: SettingsService;
 }
 
+/** Every domain service, built once from the same dependencies. */
 export function createDomainServices(deps: DomainDeps): DomainServices {
   return {
     remotes: remoteService(deps),

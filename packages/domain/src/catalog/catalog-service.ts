@@ -9,6 +9,7 @@ interface InVersion {
   repositoryVersion?: string;
 }
 
+/** Filters of the manifest list; undefined parts filter nothing. */
 export interface ManifestFilter extends InVersion {
   /** Any digest the manifest is known by. */
   digest?: string;
@@ -17,14 +18,17 @@ export interface ManifestFilter extends InVersion {
   artifactType?: string;
 }
 
+/** Filters of a manifest's referrers. */
 export interface ReferrerFilter extends InVersion {
   artifactType?: string;
 }
 
+/** Filters of the blob list. */
 export interface BlobFilter extends InVersion {
   digest?: string;
 }
 
+/** Filters of the tag list (membership rows of every version unless one is named). */
 export interface TagFilter extends InVersion {
   repository?: string;
   /** The digest the tag points at. */
@@ -51,6 +55,7 @@ export interface CatalogService {
   listTags(filter: TagFilter, page: PageRequest): Promise<Page<RepositoryTag>>;
 }
 
+/** The CatalogService over `prisma`. */
 export function catalogService({ prisma }: { prisma: PrismaClient }): CatalogService {
   const manifests = async (where: Prisma.ManifestWhereInput, page: PageRequest) => {
     const { count, rows } = await listPage(

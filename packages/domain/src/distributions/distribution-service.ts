@@ -6,6 +6,7 @@ import { assertExists } from '../shared/references.ts';
 import type { ResourceService } from '../shared/resource-service.ts';
 import { DistributionInput, type DistributionPatch } from './distribution-input.ts';
 
+/** Filters of the distribution list; undefined parts filter nothing. */
 export interface DistributionFilter extends NameFilter {
   basePath?: string;
   private?: boolean;
@@ -21,6 +22,7 @@ export interface DistributionFilter extends NameFilter {
  */
 export type DistributionService = ResourceService<Distribution, DistributionFilter, DistributionInput, DistributionPatch>;
 
+/** The DistributionService over `prisma`. */
 export function distributionService({ prisma }: { prisma: PrismaClient }): DistributionService {
   const find = async (id: string) => found(await prisma.distribution.findUnique({ where: { id } }), 'distribution', id);
   const toData = async (input: DistributionInput) => {

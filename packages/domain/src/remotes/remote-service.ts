@@ -8,6 +8,7 @@ import { remoteData, storedInput } from './remote-data.ts';
 import { RemoteInput, type RemotePatch } from './remote-input.ts';
 import { viewRemote, type RemoteView } from './remote-view.ts';
 
+/** Filters of the remote list; undefined parts filter nothing. */
 export interface RemoteFilter extends NameFilter {
   policy?: SyncPolicy;
   url?: string;
@@ -25,6 +26,7 @@ export interface RemoteService extends ResourceService<RemoteView, RemoteFilter,
   replace(id: string, input: RemoteInput): Promise<RemoteView>;
 }
 
+/** The RemoteService over `prisma`, sealing passwords under `secretKey`. */
 export function remoteService({ prisma, secretKey }: { prisma: PrismaClient; secretKey: Buffer }): RemoteService {
   const find = async (id: string) => found(await prisma.remote.findUnique({ where: { id } }), 'remote', id);
   const write = async (stored: Remote, input: RemoteInput) =>

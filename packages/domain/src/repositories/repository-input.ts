@@ -9,6 +9,7 @@ export const repositoryShape = {
   retainVersions: z.number().int().min(1).max(1_000_000).nullable().default(null).describe('null keeps every version'),
 };
 
+/** A whole repository. */
 export const RepositoryInput = z.strictObject(repositoryShape);
 export type RepositoryInput = z.output<typeof RepositoryInput>;
 

@@ -10,6 +10,7 @@ import { findRepository } from './find-repository.ts';
 import { repositoryDependents } from './repository-dependents.ts';
 import { RepositoryInput, type RepositoryPatch } from './repository-input.ts';
 
+/** Filters of the repository list; undefined parts filter nothing. */
 export interface RepositoryFilter extends NameFilter {
   /** Only repositories whose default remote is this one. */
   remote?: string;
@@ -23,6 +24,7 @@ export interface RepositoryFilter extends NameFilter {
  */
 export type RepositoryService = ResourceService<Repository, RepositoryFilter, RepositoryInput, RepositoryPatch>;
 
+/** The RepositoryService over `prisma`, removing deleted schedules' job schedulers from `scheduleQueue`. */
 export function repositoryService({ prisma, scheduleQueue }: { prisma: PrismaClient; scheduleQueue: Queue }): RepositoryService {
   const toData = async (input: RepositoryInput) => {
     if (input.remote !== null) await assertExists(prisma, 'remote', input.remote, 'remote');

@@ -23,6 +23,7 @@ export interface RepositoryTaskService {
   act<K extends ContentAction>(id: string, kind: K, params: Omit<TaskParams<K>, 'repositoryId'>): Promise<Task>;
 }
 
+/** The RepositoryTaskService over `prisma`, queueing through `tasks`. */
 export function repositoryTaskService({ prisma, tasks }: { prisma: PrismaClient; tasks: TaskService }): RepositoryTaskService {
   return {
     sync: async (id, request) => {

@@ -22,6 +22,7 @@ export interface VersionService {
   delete(repositoryId: string, number: number): Promise<void>;
 }
 
+/** The VersionService over `prisma`. */
 export function versionService({ prisma }: { prisma: PrismaClient }): VersionService {
   const find = async (repositoryId: string, number: number) =>
     found(await prisma.repositoryVersion.findUnique({ where: { repositoryId_number: { repositoryId, number } } }), `version ${number} of repository`, repositoryId);

@@ -9,6 +9,7 @@ import type { ResourceService } from '../shared/resource-service.ts';
 import { ScheduleInput, type SchedulePatch } from './schedule-input.ts';
 import { writeThrough } from './schedule-write-through.ts';
 
+/** Filters of the schedule list; undefined parts filter nothing. */
 export interface ScheduleFilter extends NameFilter {
   repository?: string;
   enabled?: boolean;
@@ -22,6 +23,7 @@ export interface ScheduleFilter extends NameFilter {
  */
 export type ScheduleService = ResourceService<Schedule, ScheduleFilter, ScheduleInput, SchedulePatch>;
 
+/** The ScheduleService over `prisma`, keeping job schedulers in `scheduleQueue`. */
 export function scheduleService({ prisma, scheduleQueue }: { prisma: PrismaClient; scheduleQueue: Queue }): ScheduleService {
   const find = async (id: string) => found(await prisma.schedule.findUnique({ where: { id } }), 'schedule', id);
   const toData = async (input: ScheduleInput) => {

@@ -10,6 +10,7 @@ export interface SettingsService {
   saveMediaTypePolicy(policy: MediaTypePolicy): Promise<StoredPolicy>;
 }
 
+/** The SettingsService over `prisma`. */
 export function settingsService({ prisma }: { prisma: PrismaClient }): SettingsService {
   return {
     mediaTypePolicy: () => loadPolicy(prisma),

@@ -1,7 +1,7 @@
+// Field schemas every resource's input is made of.
 import { z } from 'zod';
 
-/** Field schemas every resource's input is made of. */
-
+/** Resources are named by UUIDs. */
 export const Id = z.uuid();
 
 /** PostgreSQL text cannot hold NUL; refusing it here keeps such input a 400, not a 500. */

@@ -3,6 +3,7 @@ import { repositoryResource, type TaskService } from '@cistern/queue';
 import { found, notFound } from '../shared/not-found.ts';
 import { listPage, pageArgs, type Page, type PageRequest } from '../shared/paging.ts';
 
+/** Filters of the task list; undefined parts filter nothing. */
 export interface TaskFilter {
   state?: TaskState;
   kind?: string;
@@ -24,6 +25,7 @@ export interface TaskQueries {
   cancel(id: string): Promise<Task>;
 }
 
+/** The TaskQueries over `prisma`, cancelling through `tasks`. */
 export function taskQueries({ prisma, tasks }: { prisma: PrismaClient; tasks: TaskService }): TaskQueries {
   return {
     list: async (filter, page) => {

@@ -5,6 +5,7 @@ import { found } from '../shared/not-found.ts';
 import { listPage, pageArgs, type Page, type PageRequest } from '../shared/paging.ts';
 import { assertExists } from '../shared/references.ts';
 
+/** Filters of the token list; undefined parts filter nothing. */
 export interface TokenFilter extends NameFilter {
   scope?: TokenScope;
   revoked?: boolean;
@@ -27,6 +28,7 @@ export interface TokenAdministration {
   revoke(id: string): Promise<TokenWithDistributions>;
 }
 
+/** The TokenAdministration over `prisma`, creating and revoking through `tokens`. */
 export function tokenAdministration({ prisma, tokens }: { prisma: PrismaClient; tokens: TokenService }): TokenAdministration {
   return {
     list: async (filter, page) => {
