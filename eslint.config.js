@@ -17,4 +17,22 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Routes parse, call one domain service and shape the response: data access and its rules live in @cistern/domain.
+    files: ['apps/api/src/routes/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: '@cistern/db', allowTypeImports: true, message: 'Routes call domain services (@cistern/domain), never Prisma; row types are fine.' }],
+          patterns: [{ group: ['@prisma/*', '**/generated/*'], message: 'Routes call domain services (@cistern/domain), never Prisma.' }],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "Identifier[name='prisma']", message: 'Routes call domain services (@cistern/domain), never Prisma.' },
+        { selector: "Identifier[name=/^\\$(queryRaw|executeRaw|transaction)/]", message: 'Routes call domain services (@cistern/domain), never Prisma.' },
+      ],
+    },
+  },
 );

@@ -1,18 +1,12 @@
 import type { TokenService } from '@cistern/auth';
 import type { Config, Logger } from '@cistern/config';
-import type { PrismaClient } from '@cistern/db';
-import type { TaskService } from '@cistern/queue';
-import type { Queue } from 'bullmq';
+import type { DomainServices } from '@cistern/domain';
 
-/** What route modules need; built once by createApiApp. */
-export interface ApiContext {
-  prisma: PrismaClient;
+/** What route modules need: the domain services, and what shaping responses takes; built once by startApi. */
+export interface ApiContext extends DomainServices {
   config: Config;
-  /** Encrypts remote passwords at rest. */
-  secretKey: Buffer;
-  tasks: TaskService;
-  scheduleQueue: Queue;
-  tokens: TokenService;
+  /** Checks the bearer token of every /api request. */
+  authenticator: Pick<TokenService, 'verify'>;
   logger: Logger;
 }
 

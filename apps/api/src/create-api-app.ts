@@ -49,7 +49,7 @@ export function createApiApp({ context, redis, ping, bodyLimitBytes = 1024 * 102
     res.json(document);
   });
   app.use(docsRouter());
-  app.use(API_PREFIX, authenticate(context.tokens), jsonBody(bodyLimitBytes), api);
+  app.use(API_PREFIX, authenticate(context.authenticator), jsonBody(bodyLimitBytes), api);
   app.use(notFoundMiddleware);
   app.use(errorMiddleware);
   return app;

@@ -1,4 +1,5 @@
 import { TokenService } from '@cistern/auth';
+import { createDomainServices } from '@cistern/domain';
 import { createRedis, createScheduleQueue, createTaskQueue, redisConnectionOptions, TaskService } from '@cistern/queue';
 import { listen, type Resources } from '@cistern/runtime';
 import { createApiApp } from './create-api-app.ts';
@@ -21,15 +22,15 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
   const connection = redisConnectionOptions(config.redisUrl);
   const taskQueue = createTaskQueue({ connection, prefix: options.prefix });
   const scheduleQueue = createScheduleQueue({ connection, prefix: options.prefix });
-  const context = {
+  const tokens = new TokenService(db.prisma, config.adminToken);
+  const services = createDomainServices({
     prisma: db.prisma,
-    config,
     secretKey: resources.secretKey,
     tasks: new TaskService(db.prisma, taskQueue),
     scheduleQueue,
-    tokens: new TokenService(db.prisma, config.adminToken),
-    logger,
-  };
+    tokens,
+  });
+  const context = { ...services, config, authenticator: tokens, logger };
   const server = await listen(createApiApp({ context, redis, ping: () => db.ping() }), config.host, options.port ?? config.ports.api);
   logger.info({ url: server.url }, 'management API listening');
   return {

@@ -17,4 +17,4 @@ export { versionManifests, versionTags } from './content/version-content.ts';
 export { manifestClosure } from './content/manifest-closure.ts';
 export { chunked } from './chunked.ts';
 export { createRepository } from './content/repositories.ts';
-export { inVersion } from './content/version-range.ts';
+export { inVersion, inVersionSql } from './content/version-range.ts';

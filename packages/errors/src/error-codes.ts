@@ -60,6 +60,7 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: 'the input breaks a rule of the resource',
   ALREADY_EXISTS: 'a resource with this name or path already exists',
   IN_USE: 'another resource refers to this one',
+  INVALID_REFERENCE: 'the input names, by id, a resource that does not exist',
   VERSION_PROTECTED: 'the latest version, version 0 and pinned versions cannot be deleted',
   NO_REMOTE: 'the repository has no remote to sync from',
   TAG_TARGET_MISSING: 'a tag points at a manifest that is not stored',

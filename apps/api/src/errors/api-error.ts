@@ -45,5 +45,3 @@ export class ApiError extends CisternError<ErrorCode> {
     return ERROR_STATUS[this.code];
   }
 }
-
-export const notFound = (what: string, id: string) => new ApiError('NOT_FOUND', `${what} ${id} does not exist`);

@@ -8,7 +8,7 @@ const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
  * Every /api call needs an admin token: pull tokens are for the registry
  * (`docker login`), so they get 403 here, not 401.
  */
-export function authenticate(tokens: TokenService): RequestHandler {
+export function authenticate(tokens: Pick<TokenService, 'verify'>): RequestHandler {
   return async (req, res, next) => {
     const header = req.get('authorization');
     if (!header) throw new ApiError('UNAUTHORIZED', 'send Authorization: Bearer <token>');

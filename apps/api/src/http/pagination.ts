@@ -1,3 +1,4 @@
+import type { Page as Slice } from '@cistern/domain';
 import type { Request } from 'express';
 import type { ListQuery } from '../schemas/common.ts';
 
@@ -8,8 +9,8 @@ export interface Page<T> {
   results: T[];
 }
 
-/** Offset paging with links that keep every other query parameter as given. */
-export function toPage<T>(req: Request, query: Pick<ListQuery, 'limit' | 'offset'>, count: number, results: T[]): Page<T> {
+/** A slice of a list as a page of shaped results, with links that keep every other query parameter as given. */
+export function toPage<Row, T>(req: Request, query: Pick<ListQuery, 'limit' | 'offset'>, { count, rows }: Slice<Row>, shape: (row: Row) => T): Page<T> {
   const link = (offset: number) => {
     const params = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
     params.set('offset', String(offset));
@@ -21,8 +22,6 @@ export function toPage<T>(req: Request, query: Pick<ListQuery, 'limit' | 'offset
     count,
     next: offset + limit < count ? link(offset + limit) : null,
     previous: offset > 0 ? link(Math.max(0, offset - limit)) : null,
-    results,
+    results: rows.map(shape),
   };
 }
-
-export const pageArgs = (query: Pick<ListQuery, 'limit' | 'offset'>) => ({ take: query.limit, skip: query.offset });

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ApiError, ERROR_STATUS, type ErrorCode } from '../errors/api-error.ts';
 import { zodDetails } from '../errors/to-api-error.ts';
 import { ErrorBody } from '../schemas/common.ts';
+import { locateInputError } from './locate-input-error.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -65,7 +66,10 @@ export class RouteTable {
       }
       const body = parse(spec.body, req.body, 'body', 'VALIDATION_FAILED');
       const principal = res.locals.principal as Principal;
-      const result = await handler({ params, query, body, principal, req } as RouteInput<Out<P>, Out<Q>, Out<B>>);
+      // What a handler passes on to a service is its body, or else its query: domain errors name fields of that.
+      const result = await handler({ params, query, body, principal, req } as RouteInput<Out<P>, Out<Q>, Out<B>>).catch((error: unknown) => {
+        throw locateInputError(error, spec.body ? 'body' : 'query');
+      });
       if (spec.response) res.status(spec.status).json(result);
       else res.status(spec.status).end();
     });

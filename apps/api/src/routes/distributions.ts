@@ -1,12 +1,11 @@
-import type { Distribution as DistributionRow, Prisma } from '@cistern/db';
+import type { Distribution as DistributionRow } from '@cistern/db';
+import { DistributionInput, DistributionPatch } from '@cistern/domain';
 import type { z } from 'zod';
 import { hrefOf, type ApiContext } from '../context.ts';
-import { notFound } from '../errors/api-error.ts';
-import { pageArgs, toPage } from '../http/pagination.ts';
+import { toPage } from '../http/pagination.ts';
 import type { RouteTable } from '../http/route-table.ts';
-import { IdParams, nameWhere, page } from '../schemas/common.ts';
-import { Distribution, DistributionInput, DistributionListQuery, DistributionPatch } from '../schemas/distributions.ts';
-import { assertExists } from './references.ts';
+import { IdParams, page } from '../schemas/common.ts';
+import { Distribution, DistributionListQuery } from '../schemas/distributions.ts';
 
 const TAG = 'Distributions';
 
@@ -25,40 +24,11 @@ function toDistribution(ctx: ApiContext, row: DistributionRow): z.input<typeof D
   };
 }
 
-async function toData(ctx: ApiContext, input: DistributionInput) {
-  if (input.repository) await assertExists(ctx, 'repository', input.repository, 'body.repository');
-  if (input.repositoryVersion) await assertExists(ctx, 'repositoryVersion', input.repositoryVersion, 'body.repositoryVersion');
-  return {
-    name: input.name,
-    basePath: input.basePath,
-    repositoryId: input.repository,
-    repositoryVersionId: input.repositoryVersion,
-    private: input.private,
-  };
-}
-
-async function findDistribution(ctx: ApiContext, id: string): Promise<DistributionRow> {
-  const row = await ctx.prisma.distribution.findUnique({ where: { id } });
-  if (!row) throw notFound('distribution', id);
-  return row;
-}
-
 export function distributionRoutes(routes: RouteTable, ctx: ApiContext): void {
+  const shape = (row: DistributionRow) => toDistribution(ctx, row);
   routes.add(
     { method: 'get', path: '/distributions', tag: TAG, summary: 'List distributions', query: DistributionListQuery, status: 200, response: page(Distribution) },
-    async ({ query, req }) => {
-      const where: Prisma.DistributionWhereInput = {
-        ...nameWhere(query),
-        basePath: query.basePath,
-        private: query.private,
-        ...(query.repository ? { OR: [{ repositoryId: query.repository }, { repositoryVersion: { repositoryId: query.repository } }] } : {}),
-      };
-      const [count, rows] = await Promise.all([
-        ctx.prisma.distribution.count({ where }),
-        ctx.prisma.distribution.findMany({ where, orderBy: { name: 'asc' }, ...pageArgs(query) }),
-      ]);
-      return toPage(req, query, count, rows.map((row) => toDistribution(ctx, row)));
-    },
+    async ({ query, req }) => toPage(req, query, await ctx.distributions.list(query, query), shape),
   );
   routes.add(
     {
@@ -71,38 +41,24 @@ export function distributionRoutes(routes: RouteTable, ctx: ApiContext): void {
       response: Distribution,
       errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE'],
     },
-    async ({ body }) => toDistribution(ctx, await ctx.prisma.distribution.create({ data: await toData(ctx, body) })),
+    async ({ body }) => shape(await ctx.distributions.create(body)),
   );
   routes.add(
     { method: 'get', path: '/distributions/{id}', tag: TAG, summary: 'Show a distribution', params: IdParams, status: 200, response: Distribution },
-    async ({ params }) => toDistribution(ctx, await findDistribution(ctx, params.id)),
+    async ({ params }) => shape(await ctx.distributions.get(params.id)),
   );
   for (const [method, body, summary] of [
     ['put', DistributionInput, 'Replace a distribution'],
     ['patch', DistributionPatch, 'Update part of a distribution'],
   ] as const) {
+    // A whole distribution given is every field updated: PUT replaces.
     routes.add(
       { method, path: '/distributions/{id}', tag: TAG, summary, params: IdParams, body, status: 200, response: Distribution, errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE'] },
-      async ({ params, body: given }) => {
-        const stored = await findDistribution(ctx, params.id);
-        const current = {
-          name: stored.name,
-          basePath: stored.basePath,
-          repository: stored.repositoryId,
-          repositoryVersion: stored.repositoryVersionId,
-          private: stored.private,
-        };
-        // Switching between repository and repositoryVersion in a PATCH means naming one and nulling the other.
-        const merged = DistributionInput.parse(method === 'put' ? given : { ...current, ...given });
-        return toDistribution(ctx, await ctx.prisma.distribution.update({ where: { id: stored.id }, data: await toData(ctx, merged) }));
-      },
+      async ({ params, body: given }) => shape(await ctx.distributions.update(params.id, given)),
     );
   }
   routes.add(
     { method: 'delete', path: '/distributions/{id}', tag: TAG, summary: 'Delete a distribution', params: IdParams, status: 204 },
-    async ({ params }) => {
-      const row = await findDistribution(ctx, params.id);
-      await ctx.prisma.distribution.delete({ where: { id: row.id } });
-    },
+    async ({ params }) => ctx.distributions.delete(params.id),
   );
 }

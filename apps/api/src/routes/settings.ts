@@ -1,4 +1,4 @@
-import { loadPolicy, savePolicy, type StoredPolicy } from '@cistern/settings';
+import type { StoredPolicy } from '@cistern/settings';
 import type { z } from 'zod';
 import type { ApiContext } from '../context.ts';
 import type { RouteTable } from '../http/route-table.ts';
@@ -11,7 +11,7 @@ const toPolicy = ({ policy, updatedAt }: StoredPolicy): z.input<typeof Policy> =
 export function settingsRoutes(routes: RouteTable, ctx: ApiContext): void {
   routes.add(
     { method: 'get', path: '/settings/media-types', tag: TAG, summary: 'Show the media-type policy', status: 200, response: Policy },
-    async () => toPolicy(await loadPolicy(ctx.prisma)),
+    async () => toPolicy(await ctx.settings.mediaTypePolicy()),
   );
   routes.add(
     {
@@ -24,6 +24,6 @@ export function settingsRoutes(routes: RouteTable, ctx: ApiContext): void {
       status: 200,
       response: Policy,
     },
-    async ({ body }) => toPolicy(await savePolicy(ctx.prisma, body)),
+    async ({ body }) => toPolicy(await ctx.settings.saveMediaTypePolicy(body)),
   );
 }

@@ -1,9 +1,7 @@
-import type { Prisma, Task as TaskRow } from '@cistern/db';
-import { repositoryResource } from '@cistern/queue';
+import type { Task as TaskRow } from '@cistern/db';
 import type { z } from 'zod';
 import { hrefOf, type ApiContext } from '../context.ts';
-import { notFound } from '../errors/api-error.ts';
-import { pageArgs, toPage } from '../http/pagination.ts';
+import { toPage } from '../http/pagination.ts';
 import type { RouteTable } from '../http/route-table.ts';
 import { IdParams, page } from '../schemas/common.ts';
 import { Task, TaskListQuery } from '../schemas/tasks.ts';
@@ -34,27 +32,11 @@ export function toTask(row: TaskRow): z.input<typeof Task> {
 export function taskRoutes(routes: RouteTable, ctx: ApiContext): void {
   routes.add(
     { method: 'get', path: '/tasks', tag: TAG, summary: 'List tasks, newest first', query: TaskListQuery, status: 200, response: page(Task) },
-    async ({ query, req }) => {
-      const resources = [query.resource, query.repository && repositoryResource(query.repository)].filter((r) => r !== undefined);
-      const where: Prisma.TaskWhereInput = {
-        state: query.state,
-        kind: query.kind,
-        AND: resources.map((resource) => ({ resource })),
-      };
-      const [count, rows] = await Promise.all([
-        ctx.prisma.task.count({ where }),
-        ctx.prisma.task.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], ...pageArgs(query) }),
-      ]);
-      return toPage(req, query, count, rows.map(toTask));
-    },
+    async ({ query, req }) => toPage(req, query, await ctx.tasks.list(query, query), toTask),
   );
   routes.add(
     { method: 'get', path: '/tasks/{id}', tag: TAG, summary: 'Show a task', params: IdParams, status: 200, response: Task },
-    async ({ params }) => {
-      const row = await ctx.prisma.task.findUnique({ where: { id: params.id } });
-      if (!row) throw notFound('task', params.id);
-      return toTask(row);
-    },
+    async ({ params }) => toTask(await ctx.tasks.get(params.id)),
   );
   routes.add(
     {
@@ -68,10 +50,6 @@ export function taskRoutes(routes: RouteTable, ctx: ApiContext): void {
       response: Task,
       errors: ['TASK_STATE_CONFLICT'],
     },
-    async ({ params }) => {
-      const exists = await ctx.prisma.task.count({ where: { id: params.id } });
-      if (exists === 0) throw notFound('task', params.id);
-      return toTask(await ctx.tasks.cancel(params.id));
-    },
+    async ({ params }) => toTask(await ctx.tasks.cancel(params.id)),
   );
 }

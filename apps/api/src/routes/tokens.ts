@@ -1,17 +1,13 @@
 import type { TokenWithDistributions } from '@cistern/auth';
-import type { Prisma } from '@cistern/db';
 import type { z } from 'zod';
 import { hrefOf, type ApiContext } from '../context.ts';
-import { notFound } from '../errors/api-error.ts';
-import { pageArgs, toPage } from '../http/pagination.ts';
+import { toPage } from '../http/pagination.ts';
 import type { RouteTable } from '../http/route-table.ts';
-import { IdParams, nameWhere, page } from '../schemas/common.ts';
+import { IdParams, page } from '../schemas/common.ts';
 import { CreatedToken, Token, TokenInput, TokenListQuery } from '../schemas/tokens.ts';
-import { assertExists } from './references.ts';
 
 const TAG = 'Tokens';
 const iso = (d: Date | null) => d?.toISOString() ?? null;
-const withDistributions = { distributions: { select: { distributionId: true } } } as const;
 
 /** Never the secret nor its hash. */
 function toToken(row: TokenWithDistributions): z.input<typeof Token> {
@@ -33,15 +29,7 @@ function toToken(row: TokenWithDistributions): z.input<typeof Token> {
 export function tokenRoutes(routes: RouteTable, ctx: ApiContext): void {
   routes.add(
     { method: 'get', path: '/tokens', tag: TAG, summary: 'List tokens (never their secrets)', query: TokenListQuery, status: 200, response: page(Token) },
-    async ({ query, req }) => {
-      const revoked = query.revoked === undefined ? {} : { revokedAt: query.revoked ? { not: null } : null };
-      const where: Prisma.ApiTokenWhereInput = { ...nameWhere(query), scope: query.scope, ...revoked };
-      const [count, rows] = await Promise.all([
-        ctx.prisma.apiToken.count({ where }),
-        ctx.prisma.apiToken.findMany({ where, orderBy: { name: 'asc' }, include: withDistributions, ...pageArgs(query) }),
-      ]);
-      return toPage(req, query, count, rows.map(toToken));
-    },
+    async ({ query, req }) => toPage(req, query, await ctx.tokens.list(query, query), toToken),
   );
   routes.add(
     {
@@ -55,7 +43,6 @@ export function tokenRoutes(routes: RouteTable, ctx: ApiContext): void {
       errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE'],
     },
     async ({ body }) => {
-      await assertExists(ctx, 'distribution', body.distributions, 'body.distributions');
       const { token, secret } = await ctx.tokens.create({
         name: body.name,
         scope: body.scope,
@@ -68,11 +55,7 @@ export function tokenRoutes(routes: RouteTable, ctx: ApiContext): void {
   );
   routes.add(
     { method: 'get', path: '/tokens/{id}', tag: TAG, summary: 'Show a token', params: IdParams, status: 200, response: Token },
-    async ({ params }) => {
-      const row = await ctx.prisma.apiToken.findUnique({ where: { id: params.id }, include: withDistributions });
-      if (!row) throw notFound('token', params.id);
-      return toToken(row);
-    },
+    async ({ params }) => toToken(await ctx.tokens.get(params.id)),
   );
   routes.add(
     {
@@ -85,10 +68,6 @@ export function tokenRoutes(routes: RouteTable, ctx: ApiContext): void {
       status: 200,
       response: Token,
     },
-    async ({ params }) => {
-      const row = await ctx.tokens.revoke(params.id);
-      if (!row) throw notFound('token', params.id);
-      return toToken(row);
-    },
+    async ({ params }) => toToken(await ctx.tokens.revoke(params.id)),
   );
 }

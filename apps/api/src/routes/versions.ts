@@ -1,13 +1,10 @@
 import type { RepositoryVersion as VersionRow } from '@cistern/db';
 import type { z } from 'zod';
 import { hrefOf, type ApiContext } from '../context.ts';
-import { ApiError, notFound } from '../errors/api-error.ts';
-import { pageArgs, toPage } from '../http/pagination.ts';
+import { toPage } from '../http/pagination.ts';
 import type { RouteTable } from '../http/route-table.ts';
 import { IdParams, page, PageQuery } from '../schemas/common.ts';
 import { RepositoryVersion, VersionParams } from '../schemas/repositories.ts';
-import { findRepository } from './repositories.ts';
-import { dropOrphanRanges, versionContent } from './version-content.ts';
 
 const TAG = 'Repositories';
 
@@ -22,12 +19,6 @@ function toVersion(row: VersionRow): z.input<typeof RepositoryVersion> {
   };
 }
 
-async function findVersion(ctx: ApiContext, repositoryId: string, number: number): Promise<VersionRow> {
-  const row = await ctx.prisma.repositoryVersion.findUnique({ where: { repositoryId_number: { repositoryId, number } } });
-  if (!row) throw notFound(`version ${number} of repository`, repositoryId);
-  return row;
-}
-
 export function versionRoutes(routes: RouteTable, ctx: ApiContext): void {
   routes.add(
     {
@@ -40,15 +31,7 @@ export function versionRoutes(routes: RouteTable, ctx: ApiContext): void {
       status: 200,
       response: page(RepositoryVersion),
     },
-    async ({ params, query, req }) => {
-      const repo = await findRepository(ctx, params.id);
-      const where = { repositoryId: repo.id };
-      const [count, rows] = await Promise.all([
-        ctx.prisma.repositoryVersion.count({ where }),
-        ctx.prisma.repositoryVersion.findMany({ where, orderBy: { number: 'desc' }, ...pageArgs(query) }),
-      ]);
-      return toPage(req, query, count, rows.map(toVersion));
-    },
+    async ({ params, query, req }) => toPage(req, query, await ctx.versions.list(params.id, query), toVersion),
   );
   routes.add(
     {
@@ -61,8 +44,8 @@ export function versionRoutes(routes: RouteTable, ctx: ApiContext): void {
       response: RepositoryVersion,
     },
     async ({ params }) => {
-      const row = await findVersion(ctx, params.id, params.number);
-      return { ...toVersion(row), content: await versionContent(ctx.prisma, row.repositoryId, row.number, row.baseVersion) };
+      const { version, content } = await ctx.versions.show(params.id, params.number);
+      return { ...toVersion(version), content };
     },
   );
   routes.add(
@@ -76,21 +59,6 @@ export function versionRoutes(routes: RouteTable, ctx: ApiContext): void {
       status: 204,
       errors: ['VERSION_PROTECTED', 'IN_USE'],
     },
-    async ({ params }) => {
-      const repo = await findRepository(ctx, params.id);
-      const version = await findVersion(ctx, repo.id, params.number);
-      if (version.number === 0) throw new ApiError('VERSION_PROTECTED', 'version 0 is where every repository starts; it cannot be deleted');
-      if (version.number === repo.latestVersion) {
-        throw new ApiError('VERSION_PROTECTED', `version ${version.number} is the latest: the repository and its distributions serve it`);
-      }
-      const pins = await ctx.prisma.distribution.findMany({ where: { repositoryVersionId: version.id }, select: { name: true } });
-      if (pins.length > 0) {
-        throw new ApiError('IN_USE', `version ${version.number} is pinned by ${pins.map((d) => `distribution "${d.name}"`).join(', ')}`);
-      }
-      await ctx.prisma.$transaction(async (tx) => {
-        await tx.repositoryVersion.delete({ where: { id: version.id } });
-        await dropOrphanRanges(tx, repo.id);
-      });
-    },
+    async ({ params }) => ctx.versions.delete(params.id, params.number),
   );
 }

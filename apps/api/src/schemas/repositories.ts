@@ -1,16 +1,7 @@
+import { repositoryShape } from '@cistern/domain';
 import { z } from 'zod';
-import { Id, ListQuery, Name, patchOf, text, Timestamp } from './common.ts';
+import { Id, ListQuery, Timestamp } from './common.ts';
 import { Task } from './tasks.ts';
-
-export const repositoryShape = {
-  name: Name,
-  description: text(4096).nullable().default(null),
-  remote: Id.nullable().default(null).describe('the default remote of syncs'),
-  retainVersions: z.number().int().min(1).max(1_000_000).nullable().default(null).describe('null keeps every version'),
-};
-
-export const RepositoryInput = z.strictObject(repositoryShape);
-export const RepositoryPatch = patchOf(repositoryShape);
 
 export const Repository = z
   .object({
@@ -26,11 +17,6 @@ export const Repository = z
   .meta({ id: 'Repository' });
 
 export const RepositoryListQuery = ListQuery.extend({ remote: Id.optional() });
-
-export const SyncRequest = z.strictObject({
-  remote: Id.optional().describe("defaults to the repository's remote"),
-  mirror: z.boolean().default(false).describe('true: the new version is exactly upstream; false: additive'),
-});
 
 export const SyncAccepted = z.object({ task: Task }).meta({ id: 'SyncAccepted' });
 

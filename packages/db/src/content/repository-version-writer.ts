@@ -1,6 +1,7 @@
 import { CisternError } from '@cistern/errors';
 import { chunked } from '../chunked.ts';
-import type { Prisma, PrismaClient, RepositoryVersion } from '../generated/client.ts';
+import { Prisma, type PrismaClient, type RepositoryVersion } from '../generated/client.ts';
+import { inVersionSql } from './version-range.ts';
 
 type Tx = Prisma.TransactionClient;
 
@@ -213,14 +214,16 @@ export async function applyRetention(tx: Tx, repositoryId: string, retain: numbe
   return doomed.map((v) => v.number).sort((a, b) => a - b);
 }
 
-/** Deletes membership rows no remaining version can see. */
+/**
+ * Deletes membership rows no remaining version can see (after retention or a
+ * version's deletion); rows of surviving versions are untouched. Open rows
+ * (versionRemoved null) always reach the latest version, which stays.
+ */
 export async function pruneMembership(tx: Tx, repositoryId: string): Promise<void> {
+  // Table names come from this fixed list, never from input.
   for (const table of ['RepositoryManifest', 'RepositoryTag'] as const) {
-    await tx.$executeRawUnsafe(
-      `DELETE FROM "${table}" r WHERE r."repositoryId" = $1::uuid AND r."versionRemoved" IS NOT NULL
-         AND NOT EXISTS (SELECT 1 FROM "RepositoryVersion" v WHERE v."repositoryId" = r."repositoryId"
-                         AND v.number >= r."versionAdded" AND v.number < r."versionRemoved")`,
-      repositoryId,
-    );
+    await tx.$executeRaw`
+      DELETE FROM ${Prisma.raw(`"${table}"`)} r WHERE r."repositoryId" = ${repositoryId}::uuid AND r."versionRemoved" IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM "RepositoryVersion" v WHERE v."repositoryId" = r."repositoryId" AND ${inVersionSql('r', Prisma.sql`v.number`)})`;
   }
 }

@@ -1,4 +1,4 @@
-import { inVersion, type PrismaClient } from '@cistern/db';
+import { inVersion, inVersionSql, type PrismaClient } from '@cistern/db';
 
 /**
  * Everything the read path asks of one repository version, loaded once.
@@ -35,18 +35,15 @@ export async function loadVersionSnapshot(prisma: PrismaClient, repositoryId: st
     prisma.$queryRaw<{ digest: string; canonical: string }[]>`
       SELECT a.digest, a."manifestDigest" AS canonical
         FROM "RepositoryManifest" rm JOIN "ManifestAlias" a ON a."manifestDigest" = rm."manifestDigest"
-       WHERE rm."repositoryId" = ${repositoryId}::uuid AND rm."versionAdded" <= ${version}
-         AND (rm."versionRemoved" IS NULL OR rm."versionRemoved" > ${version})`,
+       WHERE rm."repositoryId" = ${repositoryId}::uuid AND ${inVersionSql('rm', version)}`,
     prisma.$queryRaw<{ digest: string }[]>`
       SELECT DISTINCT mb."blobDigest" AS digest
         FROM "RepositoryManifest" rm JOIN "ManifestBlob" mb ON mb."manifestDigest" = rm."manifestDigest"
-       WHERE rm."repositoryId" = ${repositoryId}::uuid AND rm."versionAdded" <= ${version}
-         AND (rm."versionRemoved" IS NULL OR rm."versionRemoved" > ${version})`,
+       WHERE rm."repositoryId" = ${repositoryId}::uuid AND ${inVersionSql('rm', version)}`,
     prisma.$queryRaw<{ digest: string; subject: string }[]>`
       SELECT m.digest, m."subjectDigest" AS subject
         FROM "RepositoryManifest" rm JOIN "Manifest" m ON m.digest = rm."manifestDigest"
-       WHERE rm."repositoryId" = ${repositoryId}::uuid AND rm."versionAdded" <= ${version}
-         AND (rm."versionRemoved" IS NULL OR rm."versionRemoved" > ${version}) AND m."subjectDigest" IS NOT NULL`,
+       WHERE rm."repositoryId" = ${repositoryId}::uuid AND ${inVersionSql('rm', version)} AND m."subjectDigest" IS NOT NULL`,
   ]);
   const tags = new Map(tagRows.map((t) => [t.name, t.manifestDigest]));
   const referrers = new Map<string, string[]>();

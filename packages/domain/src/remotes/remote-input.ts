@@ -1,0 +1,83 @@
+import { isDigest, normalizeUpstream } from '@cistern/oci';
+import { z } from 'zod';
+import { Name, patchOf, text } from '../shared/fields.ts';
+
+/** Tag globs (`*`, `?`) or exact digests. */
+const TagFilter = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((s) => isDigest(s) || /^[A-Za-z0-9_.*?-]{1,128}$/.test(s), 'must be a tag glob (letters, digits, . _ - * ?) or a digest');
+
+const Platform = z
+  .string()
+  .regex(/^[a-z0-9._-]+\/[a-z0-9._-]+(?:\/[a-z0-9._-]+)?$/, 'must be os/architecture or os/architecture/variant');
+
+const httpUrl = (what: string) =>
+  z
+    .string()
+    .max(2048)
+    .refine((s) => {
+      const url = URL.parse(s);
+      return url !== null && (url.protocol === 'http:' || url.protocol === 'https:');
+    }, `${what} must be an http(s) URL`);
+
+/** Credentials have fields of their own, stored encrypted: a URL carrying `user:password@` is refused. */
+const urlWithoutCredentials = (what: string, fields: string) =>
+  httpUrl(what).refine((s) => {
+    const url = URL.parse(s);
+    return url !== null && url.username === '' && url.password === '';
+  }, `must not carry credentials: use ${fields}`);
+
+const writeOnlySecret = () => text(4096).nullable().optional().describe('write-only, stored encrypted: omit to keep the stored one, null to clear it');
+
+/** The writable fields of a remote; their defaults apply on create and replace, never on a partial update. */
+export const remoteShape = {
+  name: Name,
+  url: urlWithoutCredentials('url', 'username and password'),
+  upstreamName: z.string().min(1).max(255).describe('repository name upstream; on Docker Hub a one-segment name gets library/'),
+  includes: z.array(TagFilter).max(1000).default([]).describe('tag globs or digests to sync; empty = all'),
+  excludes: z.array(TagFilter).max(1000).default([]),
+  platforms: z.array(Platform).max(64).default([]).describe('e.g. linux/amd64, linux/arm64/v8; empty = all'),
+  policy: z.enum(['immediate', 'on_demand', 'streamed']).default('immediate'),
+  username: text(255).nullable().default(null),
+  password: writeOnlySecret(),
+  tlsVerify: z.boolean().default(true),
+  caCert: text(65536)
+    .refine((s) => s.includes('-----BEGIN CERTIFICATE-----'), 'must be PEM (-----BEGIN CERTIFICATE-----)')
+    .nullable()
+    .default(null),
+  proxyUrl: urlWithoutCredentials('proxyUrl', 'proxyUsername and proxyPassword').nullable().default(null),
+  proxyUsername: text(255).nullable().default(null).describe('sent with proxyPassword to the proxy only, as Proxy-Authorization: Basic'),
+  proxyPassword: writeOnlySecret(),
+  downloadConcurrency: z.number().int().min(1).max(64).default(10),
+  requestsPerSecond: z.number().positive().max(10_000).nullable().default(null),
+  maxRetries: z.number().int().min(0).max(20).default(3),
+  connectTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+  readTimeoutMs: z.number().int().min(1000).max(3_600_000).default(60_000),
+  syncSignatures: z.boolean().default(true),
+  syncReferrers: z.boolean().default(true),
+};
+
+/** A whole remote; the checks across fields run on the result of a partial update too. */
+export const RemoteInput = z.strictObject(remoteShape).superRefine((remote, ctx) => {
+  try {
+    normalizeUpstream(remote.url, remote.upstreamName);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', path: ['upstreamName'], message: (error as Error).message });
+  }
+  if (remote.password && !remote.username) {
+    ctx.addIssue({ code: 'custom', path: ['username'], message: 'a password needs a username' });
+  }
+  if (remote.proxyPassword && !remote.proxyUsername) {
+    ctx.addIssue({ code: 'custom', path: ['proxyUsername'], message: 'a proxyPassword needs a proxyUsername' });
+  }
+  if (remote.proxyUsername && !remote.proxyUrl) {
+    ctx.addIssue({ code: 'custom', path: ['proxyUrl'], message: 'proxy credentials need a proxyUrl' });
+  }
+});
+export type RemoteInput = z.output<typeof RemoteInput>;
+
+/** A partial update: the given fields replace the stored ones. */
+export const RemotePatch = patchOf(remoteShape);
+export type RemotePatch = z.output<typeof RemotePatch>;

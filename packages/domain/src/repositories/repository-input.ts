@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { Id, Name, patchOf, text } from '../shared/fields.ts';
+
+/** The writable fields of a repository; their defaults apply on create and replace, never on a partial update. */
+export const repositoryShape = {
+  name: Name,
+  description: text(4096).nullable().default(null),
+  remote: Id.nullable().default(null).describe('the default remote of syncs'),
+  retainVersions: z.number().int().min(1).max(1_000_000).nullable().default(null).describe('null keeps every version'),
+};
+
+/** A whole repository. */
+export const RepositoryInput = z.strictObject(repositoryShape);
+export type RepositoryInput = z.output<typeof RepositoryInput>;
+
+/** A partial update: the given fields replace the stored ones. */
+export const RepositoryPatch = patchOf(repositoryShape);
+export type RepositoryPatch = z.output<typeof RepositoryPatch>;
+
+/** What a sync of a repository is asked for. */
+export const SyncRequest = z.strictObject({
+  remote: Id.optional().describe("defaults to the repository's remote"),
+  mirror: z.boolean().default(false).describe('true: the new version is exactly upstream; false: additive'),
+});
+export type SyncRequest = z.output<typeof SyncRequest>;

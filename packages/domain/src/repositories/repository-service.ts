@@ -1,0 +1,56 @@
+import { createRepository, type PrismaClient, type Repository } from '@cistern/db';
+import { CisternError } from '@cistern/errors';
+import { removeSchedule } from '@cistern/queue';
+import type { Queue } from 'bullmq';
+import { nameWhere, type NameFilter } from '../shared/name-filter.ts';
+import { listPage, pageArgs } from '../shared/paging.ts';
+import { assertExists } from '../shared/references.ts';
+import type { ResourceService } from '../shared/resource-service.ts';
+import { findRepository } from './find-repository.ts';
+import { repositoryDependents } from './repository-dependents.ts';
+import { RepositoryInput, type RepositoryPatch } from './repository-input.ts';
+
+/** Filters of the repository list; undefined parts filter nothing. */
+export interface RepositoryFilter extends NameFilter {
+  /** Only repositories whose default remote is this one. */
+  remote?: string;
+}
+
+/**
+ * Repositories, each created with its empty version 0 in one transaction. A
+ * remote that does not exist throws INVALID_REFERENCE (detail path `remote`).
+ * Deleting one takes its versions and schedules (their job schedulers first);
+ * it is IN_USE while a distribution serves it or a task is about to change it.
+ */
+export type RepositoryService = ResourceService<Repository, RepositoryFilter, RepositoryInput, RepositoryPatch>;
+
+/** The RepositoryService over `prisma`, removing deleted schedules' job schedulers from `scheduleQueue`. */
+export function repositoryService({ prisma, scheduleQueue }: { prisma: PrismaClient; scheduleQueue: Queue }): RepositoryService {
+  const toData = async (input: RepositoryInput) => {
+    if (input.remote !== null) await assertExists(prisma, 'remote', input.remote, 'remote');
+    return { name: input.name, description: input.description, remoteId: input.remote, retainVersions: input.retainVersions };
+  };
+
+  return {
+    list: async (filter, page) => {
+      const where = { ...nameWhere(filter), remoteId: filter.remote };
+      return listPage(prisma.repository.count({ where }), prisma.repository.findMany({ where, orderBy: { name: 'asc' }, ...pageArgs(page) }));
+    },
+    get: (id) => findRepository(prisma, id),
+    create: async (input) => createRepository(prisma, await toData(input)),
+    update: async (id, patch) => {
+      const stored = await findRepository(prisma, id);
+      const current = { name: stored.name, description: stored.description, remote: stored.remoteId, retainVersions: stored.retainVersions };
+      const data = await toData(RepositoryInput.parse({ ...current, ...patch }));
+      return prisma.repository.update({ where: { id: stored.id }, data });
+    },
+    delete: async (id) => {
+      const repo = await findRepository(prisma, id);
+      const blockers = await repositoryDependents(prisma, repo);
+      if (blockers.length > 0) throw new CisternError('IN_USE', `repository "${repo.name}" cannot be deleted: ${blockers.join('; ')}`);
+      const schedules = await prisma.schedule.findMany({ where: { repositoryId: repo.id }, select: { id: true } });
+      for (const schedule of schedules) await removeSchedule(scheduleQueue, schedule.id);
+      await prisma.repository.delete({ where: { id: repo.id } });
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import type { PrismaClient, Task } from '@cistern/db';
+import { CisternError } from '@cistern/errors';
+import { repositoryResource, type TaskParams, type TaskService } from '@cistern/queue';
+import { assertExists } from '../shared/references.ts';
+import { findRepository } from './find-repository.ts';
+import type { SyncRequest } from './repository-input.ts';
+
+/** The content actions: each writes one new version of the repository. */
+export type ContentAction = 'tag' | 'untag' | 'remove' | 'copy';
+
+/**
+ * Tasks that change a repository, queued through the TaskService (a task row,
+ * then its job). An unknown repository throws NOT_FOUND.
+ */
+export interface RepositoryTaskService {
+  /**
+   * A sync from `request.remote`, else the repository's own remote (NO_REMOTE
+   * when it has none; INVALID_REFERENCE, detail path `remote`, for a remote
+   * that does not exist). A sync identical to one still waiting returns that task.
+   */
+  sync(id: string, request: SyncRequest): Promise<Task>;
+  /** A content action on the repository; a copy's source must exist (INVALID_REFERENCE, detail path `sourceRepositoryId`). */
+  act<K extends ContentAction>(id: string, kind: K, params: Omit<TaskParams<K>, 'repositoryId'>): Promise<Task>;
+}
+
+/** The RepositoryTaskService over `prisma`, queueing through `tasks`. */
+export function repositoryTaskService({ prisma, tasks }: { prisma: PrismaClient; tasks: TaskService }): RepositoryTaskService {
+  return {
+    sync: async (id, request) => {
+      const repo = await findRepository(prisma, id);
+      const remoteId = request.remote ?? repo.remoteId;
+      if (!remoteId) throw new CisternError('NO_REMOTE', `give a remote: repository "${repo.name}" has no default remote`);
+      if (request.remote) await assertExists(prisma, 'remote', request.remote, 'remote');
+      const { task } = await tasks.create({
+        kind: 'sync',
+        params: { repositoryId: repo.id, remoteId, mirror: request.mirror },
+        resource: repositoryResource(repo.id),
+        dedupe: true,
+      });
+      return task;
+    },
+    act: async (id, kind, params) => {
+      const repositoryId = (await findRepository(prisma, id)).id;
+      if (kind === 'copy') {
+        const { sourceRepositoryId } = params as Omit<TaskParams<'copy'>, 'repositoryId'>;
+        await assertExists(prisma, 'repository', sourceRepositoryId, 'sourceRepositoryId');
+      }
+      const { task } = await tasks.create({ kind, params: { ...params, repositoryId } as TaskParams<typeof kind>, resource: repositoryResource(repositoryId) });
+      return task;
+    },
+  };
+}
