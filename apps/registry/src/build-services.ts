@@ -1,5 +1,5 @@
 import { TokenService } from '@cistern/auth';
-import { ResourceLocks } from '@cistern/queue';
+import { ResourceLocks } from '@cistern/redis-lock';
 import {
   DistributionDirectory,
   LocalBlobSource,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough, pipeline, Transform, type TransformCallback } from 'node:stream';
 import type { PrismaClient } from '@cistern/db';
 import type { Logger } from '@cistern/config';
-import type { ResourceLocks } from '@cistern/queue';
+import type { ResourceLocks } from '@cistern/redis-lock';
 import { streamContent, type BlobStore } from '@cistern/storage';
 import { RegistryError } from '../errors/registry-error.ts';
 import { unknownBlob, unsatisfiable, type BlobContent, type BlobSource, type ByteRange } from './blob-source.ts';
