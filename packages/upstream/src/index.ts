@@ -1,4 +1,5 @@
 export { UpstreamClient, type UpstreamClientOptions } from './client.ts';
+export { clientForRemote, type RemoteSettings } from './remote-client.ts';
 export { UpstreamError, isUpstreamError, type UpstreamErrorCode } from './errors.ts';
 export type { BlobDestination, GetBlobOptions, UpstreamBlob } from './blobs.ts';
 export type { FetchedManifest, ManifestInfo } from './manifests.ts';

@@ -1,6 +1,5 @@
 import type { PrismaClient, Remote, SyncPolicy } from '@cistern/db';
-import { clientForRemote } from '@cistern/sync';
-import type { UpstreamClient, UpstreamClientOptions } from '@cistern/upstream';
+import { clientForRemote, type UpstreamClient, type UpstreamClientOptions } from '@cistern/upstream';
 import { Lru } from '../cache/lru.ts';
 
 export interface RemoteSource {
