@@ -8,7 +8,7 @@ import { createBlobSink } from './blob-file-writer.ts';
 import { DirectWrites } from './direct-io.ts';
 import { fileContent } from './file-content.ts';
 import type { BlobContent, BlobInfo, BlobSink, BlobStore, ByteRange, WriteResult } from './blob-store.ts';
-import { parseDigest } from './digest.ts';
+import { checkedDigest } from './digest.ts';
 import { StorageError, isStorageError, unavailable } from './errors.ts';
 import { KnownDirectories, isErrno, syncDirectory } from './fs-util.ts';
 
@@ -97,15 +97,15 @@ export class FilesystemBlobStore implements BlobStore {
   }
 
   createWriteStream(digest: string, expectedSize?: number): BlobSink {
-    const { algorithm, hex } = parseDigest(digest);
+    const { algorithm, encoded } = checkedDigest(digest);
     if (expectedSize !== undefined && !(Number.isSafeInteger(expectedSize) && expectedSize >= 0)) {
       throw new StorageError('SIZE_INVALID', `invalid expected size ${expectedSize} for ${digest}`);
     }
-    const path = this.blobPath(algorithm, hex);
+    const path = this.blobPath(algorithm, encoded);
     return createBlobSink({
       digest,
       algorithm,
-      hex,
+      encoded,
       path,
       pathOf: (a, h) => this.blobPath(a, h),
       tmpDir: join(this.root, 'tmp'),
@@ -127,12 +127,12 @@ export class FilesystemBlobStore implements BlobStore {
   }
 
   private pathOf(digest: string): string {
-    const { algorithm, hex } = parseDigest(digest);
-    return this.blobPath(algorithm, hex);
+    const { algorithm, encoded } = checkedDigest(digest);
+    return this.blobPath(algorithm, encoded);
   }
 
-  private blobPath(algorithm: string, hex: string): string {
-    return join(this.root, 'blobs', algorithm, hex.slice(0, 2), hex);
+  private blobPath(algorithm: string, encoded: string): string {
+    return join(this.root, 'blobs', algorithm, encoded.slice(0, 2), encoded);
   }
 
   private async openFile(digest: string): Promise<FileHandle> {
