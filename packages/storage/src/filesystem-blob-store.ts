@@ -9,7 +9,8 @@ import { DirectWrites } from './direct-io.ts';
 import { fileContent } from './file-content.ts';
 import type { BlobContent, BlobInfo, BlobSink, BlobStore, ByteRange, WriteResult } from './blob-store.ts';
 import { checkedDigest } from './digest.ts';
-import { StorageError, isStorageError, unavailable } from './errors.ts';
+import { StorageError, unavailable } from './errors.ts';
+import { found, unknownBlob } from './unknown-blob.ts';
 import { KnownDirectories, isErrno, syncDirectory } from './fs-util.ts';
 
 /**
@@ -48,25 +49,24 @@ export class FilesystemBlobStore implements BlobStore {
     }
   }
 
-  async stat(digest: string): Promise<BlobInfo> {
+  async lookup(digest: string): Promise<BlobInfo | undefined> {
     const path = this.pathOf(digest);
     try {
       const info = await stat(path);
-      if (info.isFile()) return { digest, size: info.size };
+      return info.isFile() ? { digest, size: info.size } : undefined;
     } catch (error) {
-      if (!isErrno(error, 'ENOENT')) throw unavailable(`cannot stat blob ${digest}`, error);
+      // Node's fs has no stat that answers "absent" without throwing.
+      if (isErrno(error, 'ENOENT')) return undefined;
+      throw unavailable(`cannot stat blob ${digest}`, error);
     }
-    throw unknownBlob(digest);
+  }
+
+  async stat(digest: string): Promise<BlobInfo> {
+    return found(await this.lookup(digest), digest);
   }
 
   async exists(digest: string): Promise<boolean> {
-    try {
-      await this.stat(digest);
-      return true;
-    } catch (error) {
-      if (isStorageError(error, 'BLOB_UNKNOWN')) return false;
-      throw error;
-    }
+    return (await this.lookup(digest)) !== undefined;
   }
 
   /** An `end` past the last byte reads to the last byte, as HTTP ranges do; a `start` past it is RANGE_INVALID. */
@@ -144,10 +144,6 @@ export class FilesystemBlobStore implements BlobStore {
       throw unavailable(`cannot open blob ${digest}`, error);
     }
   }
-}
-
-function unknownBlob(digest: string): StorageError {
-  return new StorageError('BLOB_UNKNOWN', `blob ${digest} is not stored`);
 }
 
 function resolveRange(digest: string, size: number, range: ByteRange | undefined): { offset: number; length: number } {
