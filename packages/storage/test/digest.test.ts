@@ -44,6 +44,7 @@ describe('FilesystemBlobStore with malformed digests', () => {
     const source = Readable.from([Buffer.from('x')]);
 
     for (const attempt of [
+      () => store.lookup(digest),
       () => store.stat(digest),
       () => store.exists(digest),
       () => store.open(digest, { start: 0 }),
