@@ -10,6 +10,7 @@ export interface RemoteSource {
   client: UpstreamClient;
 }
 
+/** A blob the sync recorded as a remote artifact: its size in bytes, and where to fetch it. */
 export interface RemoteBlob {
   size: number;
   /** The remotes that recorded the blob, oldest record first: the sync's own choice leads. */
