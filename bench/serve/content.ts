@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createRepository, type PrismaClient } from '@cistern/db';
 import { DEFAULT_POLICY } from '@cistern/oci';
 import type { BlobStore } from '@cistern/storage';
-import { clientForRemote, syncRepository, type SyncProgress } from '@cistern/sync';
+import { syncRepository, type SyncProgress } from '@cistern/sync';
+import { clientForRemote } from '@cistern/upstream';
 import { json, pushBlob, pushManifest, type Distribution } from '@cistern/testkit';
 
 export const REPO = 'bench/app';

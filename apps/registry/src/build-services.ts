@@ -1,9 +1,8 @@
 import { TokenService } from '@cistern/auth';
-import { ResourceLocks } from '@cistern/queue';
+import { ResourceLocks } from '@cistern/redis-lock';
 import {
   DistributionDirectory,
-  LocalBlobSource,
-  OnDemandBlobSource,
+  OnDemandBlobReader,
   PullTokens,
   RegistryAuth,
   RegistryContent,
@@ -17,14 +16,13 @@ import type { RegistryOptions } from './registry-options.ts';
 /** The lock outlives a stalled holder by at most this; it is renewed while the download runs. */
 const FETCH_LOCK_TTL_MS = 30_000;
 
+/** The registry's services over the shared resources; blobs are read through the on-demand decorator over the store. */
 export function buildServices(resources: Resources, redis: Redis, options: RegistryOptions = {}): RegistryServices {
   const { config, db, storage, secretKey, logger } = resources;
   const prisma = db.prisma;
   const directory = new DistributionDirectory(prisma, { ttlMs: options.distributionTtlMs });
-  const local = new LocalBlobSource(storage);
-  const blobs = new OnDemandBlobSource({
-    local,
-    storage,
+  const blobs = new OnDemandBlobReader({
+    local: storage,
     prisma,
     remotes: new RemoteSources(prisma, secretKey, options.clientOverrides),
     locks: new ResourceLocks(redis, options.lockPrefix ?? 'cistern:registry', FETCH_LOCK_TTL_MS),

@@ -4,7 +4,8 @@ import { createRepository, openDatabase, type Database, type Prisma, type Remote
 import { DEFAULT_POLICY, type MediaTypePolicy } from '@cistern/oci';
 import type { Resources } from '@cistern/runtime';
 import { FilesystemBlobStore } from '@cistern/storage';
-import { clientForRemote, syncRepository, type SyncProgress } from '@cistern/sync';
+import { syncRepository, type SyncProgress } from '@cistern/sync';
+import { clientForRemote } from '@cistern/upstream';
 import { TokenService } from '@cistern/auth';
 import { createTestDatabase, createTestRedisPrefix, freePort, makeTempDir, removeDir, TEST_REDIS_URL, type TestDatabase } from '@cistern/testkit';
 import { startRegistry, type RunningRegistry } from '../src/index.ts';

@@ -27,7 +27,7 @@ beforeAll(async () => {
   upstream = await startDistribution();
   proxy = await startFaultProxy(upstream.url);
   spare = await startFaultProxy(upstream.url);
-  for (const name of ['first', 'many', 'corrupt', 'leave', 'range', 'streamed', 'fallback']) {
+  for (const name of ['first', 'many', 'corrupt', 'leave', 'range', 'beyond', 'streamed', 'fallback']) {
     images[name] = await pushImage(upstream, `lib/${name}`, 'v1', { layers: [randomBytes(3 * 1024 * 1024)] });
     layers[name] = await upstreamLayer(`lib/${name}`, images[name] as PushedManifest);
     const policy = name === 'streamed' ? 'streamed' : 'on_demand';
@@ -118,6 +118,15 @@ describe('on-demand blobs', () => {
     const beyond = await fetch(blobUrl('range'), { headers: { range: `bytes=${size}-` } });
     expect(beyond.status).toBe(416);
     expect(proxy.count('GET', 'blob')).toBe(1);
+  });
+
+  it('refuses a range past the end of a blob not yet stored with 416 and its size, fetching nothing', async () => {
+    const size = layers.beyond?.length ?? 0;
+    const response = await fetch(blobUrl('beyond'), { headers: { range: `bytes=${size}-` } });
+    expect([response.status, response.headers.get('content-range')]).toEqual([416, `bytes */${size}`]);
+    expect(((await response.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe('RANGE_INVALID');
+    expect(proxy.count('GET', 'blob')).toBe(0);
+    expect(await stored(layerOf('beyond'))).toBe(false);
   });
 
   it('keeps nothing for streamed remotes: every pull goes upstream', async () => {

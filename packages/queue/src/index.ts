@@ -16,7 +16,6 @@ export {
   type SyncParams,
 } from './task-kinds.ts';
 export { TaskError, TaskCanceledError, toErrorRecord, isRetryable, type TaskErrorRecord } from './task-errors.ts';
-export { ResourceLocks, type HeldLock } from './resource-lock.ts';
 export { createTaskQueue, type TaskQueueOptions } from './task-queue.ts';
 export { onRedisReconnect } from './redis-reconnect.ts';
 export { TaskService, TaskStateError, type CreateTaskInput, type CreatedTask } from './task-service.ts';

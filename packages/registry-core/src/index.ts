@@ -10,8 +10,7 @@ export { DatabaseManifestStore, type ManifestStore, type StoredManifest, type In
 export { acceptedTypes, negotiate, type Negotiated } from './content/negotiation.ts';
 export { pageOf, pageSize, MAX_PAGE, type Page, type PageRequest } from './content/paging.ts';
 export { loadVersionSnapshot, byteOrder, type VersionSnapshot } from './content/version-snapshot.ts';
-export { LocalBlobSource, unsatisfiable, type BlobContent, type BlobSource, type ByteRange } from './blobs/blob-source.ts';
-export { OnDemandBlobSource, type OnDemandOptions } from './blobs/on-demand-blob-source.ts';
+export { OnDemandBlobReader, type OnDemandOptions } from './blobs/on-demand-blob-reader.ts';
 export { RemoteSources, type ClientOverrides, type RemoteBlob, type RemoteSource } from './blobs/remote-sources.ts';
 export { PullTokens, grants, type AccessEntry, type IssuedToken, type PullTokenOptions, type TokenClaims } from './auth/pull-tokens.ts';
 export { RegistryAuth, ANONYMOUS, type Caller } from './auth/registry-auth.ts';

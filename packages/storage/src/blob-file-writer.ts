@@ -3,7 +3,7 @@ import { link, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { BlobSink, WriteResult } from './blob-store.ts';
-import type { DigestAlgorithm, ParsedDigest } from './digest.ts';
+import type { DigestAlgorithm, ParsedDigest } from '@cistern/oci';
 import { POOLED_BUFFER_BYTES, returnBuffer, takeAlignedBuffer, takeBuffer } from './buffer-pool.ts';
 import type { DirectWrites } from './direct-io.ts';
 import { StorageError, isStorageError, unavailable } from './errors.ts';
@@ -15,7 +15,7 @@ export interface BlobFileTarget extends ParsedDigest {
   /** Where the verified blob ends up. */
   readonly path: string;
   /** Where the store keeps a blob of that digest. */
-  readonly pathOf: (algorithm: DigestAlgorithm, hex: string) => string;
+  readonly pathOf: (algorithm: DigestAlgorithm, encoded: string) => string;
   /** Same filesystem as `path`, so that the final rename is atomic. */
   readonly tmpDir: string;
   readonly expectedSize: number | undefined;
@@ -85,9 +85,9 @@ class BlobFileWriter extends Writable {
   }
 
   private async prepare(): Promise<void> {
-    const { path, tmpDir, hex, directories, expectedSize, directWrites } = this.target;
+    const { path, tmpDir, encoded, directories, expectedSize, directWrites } = this.target;
     if (await isFile(path)) return; // already stored: verify only
-    const tmpPath = join(tmpDir, `${hex.slice(0, 16)}.${randomUUID()}`);
+    const tmpPath = join(tmpDir, `${encoded.slice(0, 16)}.${randomUUID()}`);
     // O_DIRECT pays for blobs that fill at least one buffer; smaller ones would be all tail.
     const direct = expectedSize !== undefined && expectedSize >= POOLED_BUFFER_BYTES ? directWrites : undefined;
     this.temporary = await directories.retryIfGone(tmpDir, () => TemporaryFile.create(tmpPath, direct));

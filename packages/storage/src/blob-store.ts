@@ -2,14 +2,18 @@ import type { Readable, Writable } from 'node:stream';
 
 /**
  * Small interfaces composed into `BlobStore`, after CNCF Distribution's
- * BlobStatter / BlobProvider / BlobIngester: a proxying or object-storage
- * store implements the same ones. Every method rejects with a `StorageError`
- * (see errors.ts) for the failures it reports on purpose; a malformed digest
- * is rejected before any storage is touched.
+ * BlobStatter / BlobProvider / BlobIngester. `BlobReader` is the one way
+ * blobs are read: the filesystem store implements it, and so does the
+ * registry's on-demand decorator over it (registry-core's
+ * OnDemandBlobReader, after Distribution's proxyBlobStore); an object-storage
+ * store would too. Every method rejects with a `StorageError` (see errors.ts)
+ * for the failures it reports on purpose; a malformed digest is rejected
+ * (DIGEST_INVALID) before any storage is touched.
  */
 
 export interface BlobInfo {
   readonly digest: string;
+  /** In bytes. */
   readonly size: number;
 }
 
@@ -52,9 +56,13 @@ export interface BlobSink {
   readonly done: Promise<WriteResult>;
 }
 
+/** Whether a blob can be read, and its size. Absence is an answer here, never an error. */
 export interface BlobStatter {
-  /** Rejects with BLOB_UNKNOWN when absent. */
+  /** The blob's digest and size; undefined when it is absent. */
+  lookup(digest: string): Promise<BlobInfo | undefined>;
+  /** As `lookup`, for callers to whom absence is a failure: rejects with BLOB_UNKNOWN then. */
   stat(digest: string): Promise<BlobInfo>;
+  /** Whether `lookup` finds the blob. */
   exists(digest: string): Promise<boolean>;
 }
 

@@ -8,8 +8,9 @@ import { createBlobSink } from './blob-file-writer.ts';
 import { DirectWrites } from './direct-io.ts';
 import { fileContent } from './file-content.ts';
 import type { BlobContent, BlobInfo, BlobSink, BlobStore, ByteRange, WriteResult } from './blob-store.ts';
-import { parseDigest } from './digest.ts';
-import { StorageError, isStorageError, unavailable } from './errors.ts';
+import { checkedDigest } from './digest.ts';
+import { StorageError, unavailable } from './errors.ts';
+import { found, unknownBlob } from './unknown-blob.ts';
 import { KnownDirectories, isErrno, syncDirectory } from './fs-util.ts';
 
 /**
@@ -48,25 +49,24 @@ export class FilesystemBlobStore implements BlobStore {
     }
   }
 
-  async stat(digest: string): Promise<BlobInfo> {
+  async lookup(digest: string): Promise<BlobInfo | undefined> {
     const path = this.pathOf(digest);
     try {
       const info = await stat(path);
-      if (info.isFile()) return { digest, size: info.size };
+      return info.isFile() ? { digest, size: info.size } : undefined;
     } catch (error) {
-      if (!isErrno(error, 'ENOENT')) throw unavailable(`cannot stat blob ${digest}`, error);
+      // Node's fs has no stat that answers "absent" without throwing.
+      if (isErrno(error, 'ENOENT')) return undefined;
+      throw unavailable(`cannot stat blob ${digest}`, error);
     }
-    throw unknownBlob(digest);
+  }
+
+  async stat(digest: string): Promise<BlobInfo> {
+    return found(await this.lookup(digest), digest);
   }
 
   async exists(digest: string): Promise<boolean> {
-    try {
-      await this.stat(digest);
-      return true;
-    } catch (error) {
-      if (isStorageError(error, 'BLOB_UNKNOWN')) return false;
-      throw error;
-    }
+    return (await this.lookup(digest)) !== undefined;
   }
 
   /** An `end` past the last byte reads to the last byte, as HTTP ranges do; a `start` past it is RANGE_INVALID. */
@@ -97,15 +97,15 @@ export class FilesystemBlobStore implements BlobStore {
   }
 
   createWriteStream(digest: string, expectedSize?: number): BlobSink {
-    const { algorithm, hex } = parseDigest(digest);
+    const { algorithm, encoded } = checkedDigest(digest);
     if (expectedSize !== undefined && !(Number.isSafeInteger(expectedSize) && expectedSize >= 0)) {
       throw new StorageError('SIZE_INVALID', `invalid expected size ${expectedSize} for ${digest}`);
     }
-    const path = this.blobPath(algorithm, hex);
+    const path = this.blobPath(algorithm, encoded);
     return createBlobSink({
       digest,
       algorithm,
-      hex,
+      encoded,
       path,
       pathOf: (a, h) => this.blobPath(a, h),
       tmpDir: join(this.root, 'tmp'),
@@ -127,12 +127,12 @@ export class FilesystemBlobStore implements BlobStore {
   }
 
   private pathOf(digest: string): string {
-    const { algorithm, hex } = parseDigest(digest);
-    return this.blobPath(algorithm, hex);
+    const { algorithm, encoded } = checkedDigest(digest);
+    return this.blobPath(algorithm, encoded);
   }
 
-  private blobPath(algorithm: string, hex: string): string {
-    return join(this.root, 'blobs', algorithm, hex.slice(0, 2), hex);
+  private blobPath(algorithm: string, encoded: string): string {
+    return join(this.root, 'blobs', algorithm, encoded.slice(0, 2), encoded);
   }
 
   private async openFile(digest: string): Promise<FileHandle> {
@@ -144,10 +144,6 @@ export class FilesystemBlobStore implements BlobStore {
       throw unavailable(`cannot open blob ${digest}`, error);
     }
   }
-}
-
-function unknownBlob(digest: string): StorageError {
-  return new StorageError('BLOB_UNKNOWN', `blob ${digest} is not stored`);
 }
 
 function resolveRange(digest: string, size: number, range: ByteRange | undefined): { offset: number; length: number } {

@@ -10,7 +10,7 @@ export type {
   ByteRange,
   WriteResult,
 } from './blob-store.ts';
-export { parseDigest, type DigestAlgorithm, type ParsedDigest } from './digest.ts';
 export { StorageError, isStorageError, storageErrorCodes, type StorageErrorCode } from './errors.ts';
 export { FilesystemBlobStore } from './filesystem-blob-store.ts';
+export { found, unknownBlob } from './unknown-blob.ts';
 export { streamContent } from './stream-content.ts';

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { parseDigest } from '../src/index.ts';
+import { parseDigest } from '@cistern/oci';
 import { useStore } from './helpers.ts';
 
 const hex64 = 'a'.repeat(64);
@@ -27,8 +27,8 @@ const invalid = [
 
 describe('digests', () => {
   it('parses sha256 and sha512 digests', () => {
-    expect(parseDigest(`sha256:${hex64}`)).toEqual({ algorithm: 'sha256', hex: hex64 });
-    expect(parseDigest(`sha512:${'0f'.repeat(64)}`)).toEqual({ algorithm: 'sha512', hex: '0f'.repeat(64) });
+    expect(parseDigest(`sha256:${hex64}`)).toEqual({ algorithm: 'sha256', encoded: hex64 });
+    expect(parseDigest(`sha512:${'0f'.repeat(64)}`)).toEqual({ algorithm: 'sha512', encoded: '0f'.repeat(64) });
   });
 
   it.each(invalid)('rejects %j', (digest) => {
@@ -44,6 +44,7 @@ describe('FilesystemBlobStore with malformed digests', () => {
     const source = Readable.from([Buffer.from('x')]);
 
     for (const attempt of [
+      () => store.lookup(digest),
       () => store.stat(digest),
       () => store.exists(digest),
       () => store.open(digest, { start: 0 }),

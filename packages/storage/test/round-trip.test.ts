@@ -154,4 +154,14 @@ describe('FilesystemBlobStore round trip', () => {
     await expect(ctx.store.stat(digest)).rejects.toMatchObject({ code: 'BLOB_UNKNOWN' });
     await expect(ctx.store.open(digest)).rejects.toMatchObject({ code: 'BLOB_UNKNOWN' });
   });
+
+  it('answers lookup with the size of a stored blob and undefined for an absent one, rejecting neither', async () => {
+    const bytes = randomBytes(2000, 9);
+    const digest = digestOf(bytes);
+    expect(await ctx.store.lookup(digest)).toBeUndefined();
+    await ctx.store.put(digest, chunks(bytes));
+    expect(await ctx.store.lookup(digest)).toEqual({ digest, size: 2000 });
+    await ctx.store.delete(digest);
+    expect(await ctx.store.lookup(digest)).toBeUndefined();
+  });
 });

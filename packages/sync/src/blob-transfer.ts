@@ -1,4 +1,5 @@
 import type { PrismaClient, SyncPolicy } from '@cistern/db';
+import { ingestBlob, StoredMarks } from '@cistern/ingest';
 import type { Descriptor, ParsedManifest } from '@cistern/oci';
 import type { BlobStore } from '@cistern/storage';
 import { isUpstreamError, type UpstreamClient } from '@cistern/upstream';
@@ -17,7 +18,8 @@ export interface BlobTransferOptions {
   storage: BlobStore;
   client: UpstreamClient;
   progress: SyncProgress;
-  policy: SyncPolicy;
+  /** immediate: download every blob; on_demand / streamed: only config blobs, and record the layers. */
+  downloadPolicy: SyncPolicy;
   remoteId: string;
   upstreamName: string;
   concurrency: number;
@@ -74,9 +76,12 @@ export class BlobTransfer {
   /** Manifests accepted together share one lookup of their blobs, and one insert of remote artifacts. */
   private readonly lookUp = batched((digests: readonly string[]) => this.lookUpBlobs(digests), MAX_BATCH_KEYS);
   private readonly record = batchedCalls((needs: readonly BlobNeed[]) => recordRemoteArtifacts(this.options, needs), MAX_BATCH_KEYS);
+  /** One UPDATE per 50 blobs stored instead of one each. */
+  private readonly marks: StoredMarks;
 
   constructor(private readonly options: BlobTransferOptions) {
     this.queue = new PQueue({ concurrency: options.concurrency });
+    this.marks = new StoredMarks(options.prisma, 50);
   }
 
   /** Schedules the blobs of one accepted manifest (each digest once per sync). */
@@ -118,18 +123,18 @@ export class BlobTransfer {
       settled += batch.length;
       await Promise.all(batch);
     }
-    await this.flushStored();
+    await this.marks.flush();
     this.options.failFast.rethrow();
     this.options.progress.report(Report.blobs, { state: 'completed' });
   }
 
   private async bringIn(need: BlobNeed): Promise<void> {
-    const { policy, progress } = this.options;
+    const { downloadPolicy, progress } = this.options;
     const row = await this.lookUp(need.digest);
     if (need.size < 0) need.size = Number(row?.size ?? 0);
     if (row?.stored) return;
     this.options.failFast.check();
-    if (need.foreign || (policy !== 'immediate' && need.role !== 'config')) return this.record(need);
+    if (need.foreign || (downloadPolicy !== 'immediate' && need.role !== 'config')) return this.record(need);
     this.scheduled += 1;
     progress.report(Report.blobs, { message: 'blobs downloaded', total: this.scheduled });
     // Largest first: a big blob found late must not wait behind hundreds of small ones, or it alone fills the sync's tail.
@@ -145,57 +150,27 @@ export class BlobTransfer {
     const { storage, progress, failFast } = this.options;
     failFast.check();
     progress.checkpoint();
-    if (!(await storage.exists(need.digest))) {
-      // A connection that breaks is resumed by the client; bytes that do not verify are fetched anew.
-      for (let attempt = 0; ; attempt += 1) {
-        try {
-          await download(this.options, need, failFast.signal);
-          break;
-        } catch (error) {
-          // Only bytes that hashed wrong may come right; a size the upstream declares wrongly stays wrong.
-          if (!isUpstreamError(error, 'DIGEST_MISMATCH') || attempt >= this.options.maxRetries || failFast.signal.aborted) throw error;
-        }
-      }
-      this.options.outage.succeeded();
-    }
-    await this.markStored(need.digest);
+    // Stored by an earlier run that stopped before marking it: only the mark is missing.
+    if (await storage.exists(need.digest)) await this.marks.mark(need.digest);
+    else await this.download(need);
     progress.increment(Report.blobs);
   }
 
-  private storedBatch: string[] = [];
-  private flushing: Promise<unknown> = Promise.resolve();
-
-  /**
-   * Marks blobs stored in batches: one UPDATE per 50 blobs instead of one each.
-   * A blob on disk but not yet marked is found by `storage.exists` next time.
-   */
-  private async markStored(digest: string): Promise<void> {
-    this.storedBatch.push(digest);
-    if (this.storedBatch.length >= 50) await this.flushStored();
-  }
-
-  private flushStored(): Promise<unknown> {
-    const digests = this.storedBatch.splice(0);
-    if (digests.length > 0) {
-      this.flushing = this.flushing.then(() => this.options.prisma.blob.updateMany({ where: { digest: { in: digests } }, data: { stored: true } }));
+  /** A connection that breaks is resumed by the client; bytes that do not verify are fetched anew. */
+  private async download(need: BlobNeed): Promise<void> {
+    const { client, storage, failFast, maxRetries } = this.options;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await ingestBlob(client, need, { store: storage, marks: this.marks }, { signal: failFast.signal });
+        break;
+      } catch (error) {
+        // Only bytes that hashed wrong may come right; a size the upstream declares wrongly stays wrong.
+        if (!isUpstreamError(error, 'DIGEST_MISMATCH') || attempt >= maxRetries || failFast.signal.aborted) throw error;
+      }
     }
-    return this.flushing;
+    this.options.outage.succeeded();
+    this.options.progress.increment(Report.bytes, need.size, 'bytes downloaded');
   }
-}
-
-async function download(options: BlobTransferOptions, need: BlobNeed, signal: AbortSignal): Promise<void> {
-  const sink = options.storage.createWriteStream(need.digest, need.size);
-  try {
-    // The store's writer verifies the digest, so the client need not hash the bytes too.
-    await options.client.getBlob(need.digest, sink.stream, { size: need.size, signal, sinkVerifiesDigest: true });
-    await sink.done;
-  } catch (error) {
-    // The store removes what it was given; nothing unverified becomes visible.
-    sink.stream.destroy(error as Error);
-    await sink.done.catch(() => undefined);
-    throw error;
-  }
-  options.progress.increment(Report.bytes, need.size, 'bytes downloaded');
 }
 
 async function recordRemoteArtifacts(options: BlobTransferOptions, needs: readonly BlobNeed[]): Promise<void> {

@@ -81,7 +81,7 @@ async function sync(deps: SyncDeps, input: SyncInput, releaseLeanHeap: () => voi
     storage: deps.storage,
     client,
     progress,
-    policy: remote.policy,
+    downloadPolicy: remote.policy,
     remoteId: remote.id,
     upstreamName: client.repository,
     concurrency,

@@ -2,7 +2,7 @@ import type { PrismaClient } from '@cistern/db';
 import { repositoryVersionHref, TaskError, type TaskHandler } from '@cistern/queue';
 import { loadPolicy } from '@cistern/settings';
 import type { BlobStore } from '@cistern/storage';
-import { clientForRemote } from './remote-client.ts';
+import { clientForRemote } from '@cistern/upstream';
 import { Report } from './sync-progress.ts';
 import { syncRepository } from './sync-repository.ts';
 

@@ -5,7 +5,7 @@ import { DEFAULT_POLICY, type MediaTypePolicy } from '@cistern/oci';
 import { TaskCanceledError } from '@cistern/queue';
 import { FilesystemBlobStore } from '@cistern/storage';
 import { createTestDatabase, makeTempDir, removeDir, type TestDatabase } from '@cistern/testkit';
-import { clientForRemote } from '../src/remote-client.ts';
+import { clientForRemote } from '@cistern/upstream';
 import type { SyncProgress } from '../src/sync-progress.ts';
 import { syncRepository, type SyncResult } from '../src/sync-repository.ts';
 

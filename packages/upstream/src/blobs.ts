@@ -9,17 +9,19 @@ import { UpstreamError, displayUrl, networkError } from './errors.ts';
 import { backoffMs, sleep } from './retry.ts';
 
 /**
- * Where blob bytes go as they arrive: a Node Writable, a web WritableStream,
- * or a function consuming the chunks. On a digest or size mismatch the sink
- * is destroyed with the error (the function's iteration throws) and never
- * ended, so a store never commits bad bytes.
+ * Where blob bytes go as they arrive: a Node Writable (e.g. the writable of a
+ * storage BlobSink), a web WritableStream, or a function consuming the
+ * chunks. On a digest or size mismatch the destination is destroyed with the
+ * error (the function's iteration throws) and never ended, so a store never
+ * commits bad bytes.
  */
-export type BlobSink =
+export type BlobDestination =
   | NodeJS.WritableStream
   | WritableStream<Uint8Array>
   | ((chunks: AsyncIterable<Uint8Array>) => Promise<unknown>);
 
-export interface BlobInfo {
+/** A blob as the upstream describes it (HEAD) or delivered it (GET): its digest, and its size in bytes. */
+export interface UpstreamBlob {
   digest: string;
   size: number;
 }
@@ -43,7 +45,7 @@ function blobUrl(ctx: OperationContext, digest: string): URL {
 }
 
 /** HEAD of a blob: its size, and the upstream's digest when it says one. */
-export async function headBlob(ctx: OperationContext, digest: string): Promise<BlobInfo> {
+export async function headBlob(ctx: OperationContext, digest: string): Promise<UpstreamBlob> {
   parseDigest(digest);
   const url = blobUrl(ctx, digest);
   const response = await ctx.limits.exchange(async () => {
@@ -64,7 +66,7 @@ export async function headBlob(ctx: OperationContext, digest: string): Promise<B
  * mid-body resumes with `Range` (or skips what was already passed on when the
  * upstream ignores Range); the digest is checked over everything the sink received.
  */
-export async function getBlob(ctx: OperationContext, digest: string, sink: BlobSink, options: GetBlobOptions = {}): Promise<BlobInfo> {
+export async function getBlob(ctx: OperationContext, digest: string, sink: BlobDestination, options: GetBlobOptions = {}): Promise<UpstreamBlob> {
   const { algorithm } = parseDigest(digest);
   const url = blobUrl(ctx, digest);
   const shown = displayUrl(url);

@@ -3,7 +3,7 @@ import { DEFAULT_MAX_MANIFEST_BYTES, normalizeUpstream } from '@cistern/oci';
 import type { Dispatcher } from 'undici';
 import { Authenticator, OriginAuths, type Credentials } from './auth.ts';
 import { drain } from './body.ts';
-import { getBlob, headBlob, type BlobInfo, type BlobSink, type GetBlobOptions } from './blobs.ts';
+import { getBlob, headBlob, type BlobDestination, type GetBlobOptions, type UpstreamBlob } from './blobs.ts';
 import type { OperationContext } from './context.ts';
 import { displayUrl } from './errors.ts';
 import { limitsFor, type LimitSettings } from './limits.ts';
@@ -123,11 +123,11 @@ export class UpstreamClient {
     return listReferrers(this.ctx, digest, options);
   }
 
-  headBlob(digest: string): Promise<BlobInfo> {
+  headBlob(digest: string): Promise<UpstreamBlob> {
     return headBlob(this.ctx, digest);
   }
 
-  getBlob(digest: string, sink: BlobSink, options?: GetBlobOptions): Promise<BlobInfo> {
+  getBlob(digest: string, sink: BlobDestination, options?: GetBlobOptions): Promise<UpstreamBlob> {
     return getBlob(this.ctx, digest, sink, options);
   }
 }

@@ -1,6 +1,7 @@
 export { UpstreamClient, type UpstreamClientOptions } from './client.ts';
+export { clientForRemote, type RemoteSettings } from './remote-client.ts';
 export { UpstreamError, isUpstreamError, type UpstreamErrorCode } from './errors.ts';
-export type { BlobInfo, BlobSink, GetBlobOptions } from './blobs.ts';
+export type { BlobDestination, GetBlobOptions, UpstreamBlob } from './blobs.ts';
 export type { FetchedManifest, ManifestInfo } from './manifests.ts';
 export type { ListReferrersOptions, ReferrerDescriptor, Referrers } from './referrers.ts';
 export type { RequestEvent, RequestHooks, RequestStats } from './request.ts';

@@ -1,4 +1,4 @@
-import type { ByteRange } from '@cistern/registry-core';
+import type { ByteRange } from '@cistern/storage';
 
 /**
  * A single `bytes=` range, resolved against the blob size when it is a

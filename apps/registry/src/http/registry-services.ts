@@ -1,12 +1,14 @@
 import type { Logger } from '@cistern/config';
-import type { BlobSource, DistributionDirectory, RegistryAuth, RegistryContent, ServedDistribution } from '@cistern/registry-core';
+import type { DistributionDirectory, RegistryAuth, RegistryContent, ServedDistribution } from '@cistern/registry-core';
+import type { BlobReader } from '@cistern/storage';
 import type { Request, Response } from 'express';
 
 /** What the HTTP layer hands every request to; all of it lives in @cistern/registry-core. */
 export interface RegistryServices {
   directory: DistributionDirectory;
   content: RegistryContent;
-  blobs: BlobSource;
+  /** The store, or the on-demand decorator over it: requests never know which. */
+  blobs: BlobReader;
   auth: RegistryAuth;
   logger: Logger;
 }

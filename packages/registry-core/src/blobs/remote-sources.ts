@@ -1,14 +1,16 @@
 import type { PrismaClient, Remote, SyncPolicy } from '@cistern/db';
-import { clientForRemote } from '@cistern/sync';
-import type { UpstreamClient, UpstreamClientOptions } from '@cistern/upstream';
+import { clientForRemote, type UpstreamClient, type UpstreamClientOptions } from '@cistern/upstream';
 import { Lru } from '../cache/lru.ts';
 
+/** A remote that recorded a blob, and the client to fetch it with. */
 export interface RemoteSource {
   remoteId: string;
-  policy: SyncPolicy;
+  /** `streamed` keeps nothing of what is fetched; the others store it. */
+  downloadPolicy: SyncPolicy;
   client: UpstreamClient;
 }
 
+/** A blob the sync recorded as a remote artifact: its size in bytes, and where to fetch it. */
 export interface RemoteBlob {
   size: number;
   /** The remotes that recorded the blob, oldest record first: the sync's own choice leads. */
@@ -31,6 +33,7 @@ export class RemoteSources {
     private readonly overrides: ClientOverrides = {},
   ) {}
 
+  /** The remotes to fetch `digest` from and its size in bytes; null when no remote recorded it. */
   async find(digest: string): Promise<RemoteBlob | null> {
     const blob = await this.prisma.blob.findUnique({
       where: { digest },
@@ -44,7 +47,7 @@ export class RemoteSources {
       size: Number(blob.size),
       sources: blob.remoteArtifacts.map((a) => ({
         remoteId: a.remoteId,
-        policy: a.remote.policy,
+        downloadPolicy: a.remote.policy,
         client: this.client(a.remote, a.upstreamName),
       })),
     };
@@ -55,7 +58,7 @@ export class RemoteSources {
     const key = `${remote.id}\n${upstreamName}\n${remote.updatedAt.getTime()}`;
     let client = this.clients.get(key);
     if (!client) {
-      // The sync's own factory: same settings, and download limits shared with the sync of this remote.
+      // The sync's factory too: same settings, and download limits shared with the sync of this remote.
       client = clientForRemote({ ...remote, upstreamName }, this.secretKey, this.overrides);
       this.clients.set(key, client);
     }

@@ -1,7 +1,7 @@
 import { Writable, type PassThrough } from 'node:stream';
 
 /**
- * Where an upstream download goes: into storage (unless the policy keeps
+ * Where an upstream download goes: into storage (unless the download policy keeps
  * nothing) and, while a client is attached, into that client's stream.
  *
  * - A client that goes away is detached; the download goes on for storage.
@@ -20,11 +20,6 @@ export class TeeWritable extends Writable {
     private readonly onStart: () => void,
   ) {
     super();
-  }
-
-  /** Whether any byte reached this sink (then another source can no longer take over). */
-  get hasStarted(): boolean {
-    return this.started;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {

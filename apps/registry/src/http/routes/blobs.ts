@@ -1,14 +1,22 @@
-import { unsatisfiable, type ByteRange } from '@cistern/registry-core';
-import { isStorageError } from '@cistern/storage';
+import { isStorageError, type ByteRange } from '@cistern/storage';
+import { blobError, unsatisfiable } from '../blob-errors.ts';
 import { parseRange, suffixRange } from '../range-header.ts';
 import type { ContentRequest } from '../registry-services.ts';
 
 /** GET|HEAD /v2/<name>/blobs/<digest>: streamed, with single byte ranges. */
-export async function getBlob({ req, res, services, distribution }: ContentRequest, digest: string): Promise<void> {
+export async function getBlob(request: ContentRequest, digest: string): Promise<void> {
+  try {
+    await serveBlob(request, digest);
+  } catch (error) {
+    throw await blobError(error, digest, request.services.blobs);
+  }
+}
+
+async function serveBlob({ req, res, services, distribution }: ContentRequest, digest: string): Promise<void> {
   await services.content.assertBlob(distribution, digest);
   const common = { 'docker-content-digest': digest, 'accept-ranges': 'bytes', etag: `"${digest}"`, 'content-type': 'application/octet-stream' };
   if (req.method === 'HEAD') {
-    const size = await services.blobs.size(digest);
+    const { size } = await services.blobs.stat(digest);
     res.writeHead(200, { ...common, 'content-length': size });
     res.end();
     return;
@@ -17,7 +25,7 @@ export async function getBlob({ req, res, services, distribution }: ContentReque
   let range: ByteRange | undefined;
   if (parsed.kind === 'range') range = parsed.range;
   if (parsed.kind === 'suffix') {
-    const size = await services.blobs.size(digest);
+    const { size } = await services.blobs.stat(digest);
     range = suffixRange(parsed.length, size) ?? undefined;
     if (!range) throw unsatisfiable(size);
   }

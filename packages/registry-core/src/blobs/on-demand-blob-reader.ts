@@ -1,71 +1,90 @@
 import { randomUUID } from 'node:crypto';
-import { PassThrough, pipeline, Transform, type TransformCallback } from 'node:stream';
-import type { PrismaClient } from '@cistern/db';
+import { PassThrough, pipeline, Transform, type TransformCallback, type Writable } from 'node:stream';
 import type { Logger } from '@cistern/config';
-import type { ResourceLocks } from '@cistern/queue';
-import { streamContent, type BlobStore } from '@cistern/storage';
+import type { PrismaClient } from '@cistern/db';
+import { ingestBlob, StoredMarks, type IngestTarget } from '@cistern/ingest';
+import type { ResourceLocks } from '@cistern/redis-lock';
+import {
+  found,
+  StorageError,
+  streamContent,
+  unknownBlob,
+  type BlobContent,
+  type BlobInfo,
+  type BlobReader,
+  type BlobWriter,
+  type ByteRange,
+} from '@cistern/storage';
 import { RegistryError } from '../errors/registry-error.ts';
-import { unknownBlob, unsatisfiable, type BlobContent, type BlobSource, type ByteRange } from './blob-source.ts';
 import type { RemoteBlob, RemoteSources } from './remote-sources.ts';
 import { TeeWritable } from './tee-writable.ts';
 import { upstreamFailure } from './upstream-failure.ts';
 
 export interface OnDemandOptions {
-  local: BlobSource;
-  /** Where fetched blobs are written (the store `local` reads). */
-  storage: BlobStore;
+  /** The local store: read first, and where fetched blobs are written. */
+  local: BlobReader & BlobWriter;
+  /** Where a fetched blob's row is marked stored. */
   prisma: PrismaClient;
   remotes: RemoteSources;
   /** Redis locks shared by every registry process: one download per blob across all of them. */
   locks: ResourceLocks;
   logger: Logger;
-  /** How often a waiter looks whether the download it waits for has landed. */
+  /** How often a waiter looks whether the download it waits for has landed (ms). */
   pollMs?: number;
-  /** Longest a request waits for another process's download. */
+  /** Longest a request waits for another process's download (ms). */
   waitTimeoutMs?: number;
 }
 
 /**
- * A decorator over the local blob source (after Distribution's
- * proxyBlobStore): a blob that is only a remote artifact is fetched on first
- * request and streamed to the client as it arrives, while it is hashed and
- * written to storage (`on_demand`) or not kept (`streamed`).
+ * A decorator over the local store (after Distribution's proxyBlobStore),
+ * implementing the same BlobReader: a blob that is only a remote artifact is
+ * fetched on first request and streamed to the client as it arrives, while
+ * it is ingested into the local store (`on_demand`) or not kept (`streamed`).
+ * Rejects as every BlobReader does (BLOB_UNKNOWN, RANGE_INVALID), and with a
+ * RegistryError when the remote fails before its first byte or another
+ * process's download takes too long.
  *
  * One download per blob across processes: the fetching request holds a Redis
  * lock; others wait until the blob is stored, or take over if the holder's
  * download failed. The download belongs to no client: one that disconnects
  * leaves it running to completion.
  */
-export class OnDemandBlobSource implements BlobSource {
+export class OnDemandBlobReader implements BlobReader {
   private readonly pollMs: number;
   private readonly waitTimeoutMs: number;
+  private readonly target: IngestTarget;
 
   constructor(private readonly options: OnDemandOptions) {
     this.pollMs = options.pollMs ?? 100;
     this.waitTimeoutMs = options.waitTimeoutMs ?? 300_000;
+    this.target = { store: options.local, marks: new StoredMarks(options.prisma) };
   }
 
-  async size(digest: string): Promise<number> {
-    try {
-      return await this.options.local.size(digest);
-    } catch (error) {
-      if (!isUnknown(error)) throw error;
-      const remote = await this.options.remotes.find(digest);
-      if (!remote) throw error;
-      return remote.size;
-    }
+  /** The local blob, else the size the sync recorded for a remote one; undefined when neither has it. */
+  async lookup(digest: string): Promise<BlobInfo | undefined> {
+    const stored = await this.options.local.lookup(digest);
+    if (stored) return stored;
+    const remote = await this.options.remotes.find(digest);
+    return remote ? { digest, size: remote.size } : undefined;
+  }
+
+  async stat(digest: string): Promise<BlobInfo> {
+    return found(await this.lookup(digest), digest);
+  }
+
+  async exists(digest: string): Promise<boolean> {
+    return (await this.lookup(digest)) !== undefined;
   }
 
   async open(digest: string, range?: ByteRange): Promise<BlobContent> {
-    try {
-      return await this.options.local.open(digest, range);
-    } catch (error) {
-      if (!isUnknown(error)) throw error;
-    }
-    const remote = await this.options.remotes.find(digest);
+    const { local, remotes } = this.options;
+    if (await local.exists(digest)) return local.open(digest, range);
+    const remote = await remotes.find(digest);
     if (!remote) throw unknownBlob(digest);
-    if (range && range.start >= remote.size) throw unsatisfiable(remote.size);
-    if (remote.sources.every((s) => s.policy === 'streamed')) return this.stream(digest, remote, range);
+    if (range && range.start >= remote.size) {
+      throw new StorageError('RANGE_INVALID', `range ${range.start}-${range.end ?? ''} is not satisfiable for ${digest} of ${remote.size} bytes`);
+    }
+    if (remote.sources.every((s) => s.downloadPolicy === 'streamed')) return this.stream(digest, remote, range);
     return this.fetchOnce(digest, remote, range);
   }
 
@@ -94,7 +113,7 @@ export class OnDemandBlobSource implements BlobSource {
       const lock = await locks.acquire(resource, randomUUID());
       if (lock) {
         // It may have landed between our miss and the lock.
-        if (await this.stored(digest)) {
+        if (await local.exists(digest)) {
           await lock.release();
           return local.open(digest, range);
         }
@@ -116,23 +135,14 @@ export class OnDemandBlobSource implements BlobSource {
 
   /** True once the blob is stored; false when the lock is free again without it (the holder failed: try ourselves). */
   private async waitForOther(digest: string, resource: string, deadline: number): Promise<boolean> {
+    const { local, locks } = this.options;
     for (;;) {
-      if (await this.stored(digest)) return true;
-      if ((await this.options.locks.holder(resource)) === null) return this.stored(digest);
+      if (await local.exists(digest)) return true;
+      if ((await locks.holder(resource)) === null) return local.exists(digest);
       if (Date.now() > deadline) {
         throw new RegistryError('UNAVAILABLE', 'timed out waiting for another request to fetch the blob', { detail: { digest } });
       }
       await new Promise((resolve) => setTimeout(resolve, this.pollMs));
-    }
-  }
-
-  private async stored(digest: string): Promise<boolean> {
-    try {
-      await this.options.local.size(digest);
-      return true;
-    } catch (error) {
-      if (isUnknown(error)) return false;
-      throw error;
     }
   }
 
@@ -144,24 +154,26 @@ export class OnDemandBlobSource implements BlobSource {
    */
   private download(digest: string, remote: RemoteBlob, target: DownloadTarget): { first: Promise<void>; done: Promise<void> } {
     const { store, client, signal } = target;
+    let started = false;
     let onFirst: () => void = () => undefined;
     const first = new Promise<void>((resolve) => (onFirst = resolve));
+    const onStart = () => {
+      started = true;
+      onFirst();
+    };
+    const tee = (stored?: Writable) => new TeeWritable(stored, client, onStart);
+    const blob = { digest, size: remote.size };
     const done = (async () => {
       let lastError: unknown = unknownBlob(digest);
       for (const source of remote.sources) {
-        const sink = store ? this.options.storage.createWriteStream(digest, remote.size) : undefined;
-        const tee = new TeeWritable(sink?.stream, client, onFirst);
         try {
-          await source.client.getBlob(digest, tee, { size: remote.size, signal });
-          if (sink) {
-            await sink.done;
-            await this.options.prisma.blob.update({ where: { digest }, data: { stored: true } });
-          }
+          if (store) await ingestBlob(source.client, blob, this.target, { through: tee });
+          else await source.client.getBlob(digest, tee(), { size: remote.size, signal });
           return;
         } catch (error) {
-          await sink?.done.catch(() => undefined);
           lastError = error;
-          if (tee.hasStarted) break;
+          // Once a byte reached the client, another remote can no longer take over.
+          if (started) break;
         }
       }
       throw upstreamFailure(lastError, digest);
@@ -171,15 +183,11 @@ export class OnDemandBlobSource implements BlobSource {
 }
 
 interface DownloadTarget {
-  /** Write the blob to storage (on_demand), or keep nothing (streamed). */
+  /** Ingest the blob into the local store (on_demand), or keep nothing (streamed). */
   store: boolean;
   client?: PassThrough | undefined;
   /** Ends the download: only when nothing is kept and its one client left. */
   signal?: AbortSignal;
-}
-
-function isUnknown(error: unknown): boolean {
-  return error instanceof RegistryError && error.code === 'BLOB_UNKNOWN';
 }
 
 function window(size: number, range: ByteRange | undefined): { offset: number; length: number } {

@@ -14,9 +14,12 @@ export interface HeldLock {
 }
 
 /**
- * One job per resource at a time, held in Redis with a TTL renewed while the
- * job runs, so a crashed worker's lock expires on its own. Re-entrant for the
- * same holder: a stalled job picked up again by another worker keeps its lock.
+ * One holder per resource at a time across every process on one Redis (a
+ * task on a repository, a registry's on-demand download of a blob), held
+ * with a TTL renewed while the work runs, so a crashed holder's lock expires
+ * on its own. Re-entrant for the same holder: a stalled job picked up again
+ * by another worker keeps its lock. Keys are `<prefix>:lock:<resource>`;
+ * `ttlMs` is in milliseconds, renewed every third of it.
  */
 export class ResourceLocks {
   /** The renewal of each lock held now, by this instance. */
@@ -37,6 +40,7 @@ export class ResourceLocks {
     return `${this.prefix}:lock:${resource}`;
   }
 
+  /** The lock, or null when another holder has it. Rejects only when Redis does. */
   async acquire(resource: string, holder: string): Promise<HeldLock | null> {
     const key = this.key(resource);
     const ok = await this.redis.eval(ACQUIRE, 1, key, holder, this.ttlMs);
@@ -68,6 +72,7 @@ export class ResourceLocks {
     };
   }
 
+  /** Who holds the lock now; null when nobody does. */
   async holder(resource: string): Promise<string | null> {
     return this.redis.get(this.key(resource));
   }

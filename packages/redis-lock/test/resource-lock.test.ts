@@ -1,7 +1,10 @@
 import { freePort, spawnService } from '@cistern/testkit';
+import { Redis, type RedisOptions } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { createRedis } from '../src/redis.ts';
-import { ResourceLocks } from '../src/resource-lock.ts';
+import { ResourceLocks } from '../src/index.ts';
+
+/** As @cistern/queue's createRedis connects (this package does not depend on it). */
+const createRedis = (url: string, options: RedisOptions) => new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
 
 describe('resource locks', () => {
   it('report the lock lost when Redis stays unreachable past the TTL', async () => {

@@ -1,0 +1,1 @@
+export { ResourceLocks, type HeldLock } from './resource-lock.ts';
