@@ -23,10 +23,10 @@ export function syncTaskHandler(deps: SyncTaskDeps): TaskHandler<'sync'> {
       signal: ctx.signal,
       onRateLimit: (info) => ctx.report(Report.rateLimit, { message: `upstream rate limit: ${JSON.stringify(info)}` }),
     });
-    const { policy } = await loadPolicy(deps.prisma);
+    const { policy: mediaTypePolicy } = await loadPolicy(deps.prisma);
     const result = await syncRepository(
       { prisma: deps.prisma, storage: deps.storage, client, progress: ctx },
-      { repositoryId, remote, mirror, policy, maxManifestBytes: deps.maxManifestBytes },
+      { repositoryId, remote, mirror, mediaTypePolicy, maxManifestBytes: deps.maxManifestBytes },
     );
     return {
       createdResources: result.version === null ? [] : [repositoryVersionHref(repositoryId, result.version)],
