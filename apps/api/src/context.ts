@@ -3,6 +3,7 @@ import type { Config, Logger } from '@cistern/config';
 import type { PrismaClient } from '@cistern/db';
 import type { TaskService } from '@cistern/queue';
 import type { Queue } from 'bullmq';
+import type { ApiTaskKind } from './task-kinds.ts';
 
 /** What route modules need; built once by createApiApp. */
 export interface ApiContext {
@@ -10,7 +11,7 @@ export interface ApiContext {
   config: Config;
   /** Encrypts remote passwords at rest. */
   secretKey: Buffer;
-  tasks: TaskService;
+  tasks: TaskService<ApiTaskKind>;
   scheduleQueue: Queue;
   tokens: TokenService;
   logger: Logger;

@@ -2,6 +2,7 @@ import { TokenService } from '@cistern/auth';
 import { createRedis, createScheduleQueue, createTaskQueue, redisConnectionOptions, TaskService } from '@cistern/queue';
 import { listen, type Resources } from '@cistern/runtime';
 import { createApiApp } from './create-api-app.ts';
+import { apiTaskKinds } from './task-kinds.ts';
 
 export interface RunningApi {
   url: string;
@@ -25,7 +26,7 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
     prisma: db.prisma,
     config,
     secretKey: resources.secretKey,
-    tasks: new TaskService(db.prisma, taskQueue),
+    tasks: new TaskService(db.prisma, taskQueue, apiTaskKinds),
     scheduleQueue,
     tokens: new TokenService(db.prisma, config.adminToken),
     logger,

@@ -1,21 +1,34 @@
 import type { PrismaClient } from '@cistern/db';
-import { repositoryVersionHref, TaskError, type TaskHandler } from '@cistern/queue';
+import { defineTask, TaskError } from '@cistern/queue';
 import { loadPolicy } from '@cistern/settings';
 import type { BlobStore } from '@cistern/storage';
+import { z } from 'zod';
 import { clientForRemote } from './remote-client.ts';
 import { Report } from './sync-progress.ts';
 import { syncRepository } from './sync-repository.ts';
 
+/** The params of a `sync` task: which repository, from which remote, mirror or additive. */
+export const syncParamsSchema = z
+  .object({ repositoryId: z.uuid(), remoteId: z.uuid(), mirror: z.boolean() })
+  .strict();
+/** The params of a `sync` task. */
+export type SyncParams = z.infer<typeof syncParamsSchema>;
+
+/** What the `sync` task needs from the process. */
 export interface SyncTaskDeps {
   prisma: PrismaClient;
   storage: BlobStore;
   secretKey: Buffer;
   maxManifestBytes: number;
+  /** The href a task names a version it wrote by in `createdResources` (the API's, passed in). */
+  versionHref(repositoryId: string, version: number): string;
 }
 
 /** The `sync` task: one code path for requested and scheduled syncs. */
-export function syncTaskHandler(deps: SyncTaskDeps): TaskHandler<'sync'> {
-  return async (ctx) => {
+export const syncTask = defineTask({
+  name: 'sync',
+  params: syncParamsSchema,
+  handler: (deps: SyncTaskDeps) => async (ctx) => {
     const { repositoryId, remoteId, mirror } = ctx.params;
     const remote = await deps.prisma.remote.findUnique({ where: { id: remoteId } });
     if (!remote) throw new TaskError('REMOTE_UNKNOWN', `remote ${remoteId} no longer exists`);
@@ -29,8 +42,8 @@ export function syncTaskHandler(deps: SyncTaskDeps): TaskHandler<'sync'> {
       { repositoryId, remote, mirror, mediaTypePolicy, maxManifestBytes: deps.maxManifestBytes },
     );
     return {
-      createdResources: result.version === null ? [] : [repositoryVersionHref(repositoryId, result.version)],
+      createdResources: result.version === null ? [] : [deps.versionHref(repositoryId, result.version)],
       warnings: result.warnings,
     };
-  };
-}
+  },
+});

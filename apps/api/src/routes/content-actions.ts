@@ -1,9 +1,10 @@
-import { repositoryResource, type TaskKind, type TaskParams } from '@cistern/queue';
+import { repositoryResource, type TaskParamsOf } from '@cistern/queue';
 import type { ApiContext } from '../context.ts';
 import type { RouteTable } from '../http/route-table.ts';
 import { IdParams } from '../schemas/common.ts';
 import { CopyRequest, RemoveRequest, TagRequest, UntagRequest } from '../schemas/content-actions.ts';
 import { SyncAccepted } from '../schemas/repositories.ts';
+import type { ApiTaskKind } from '../task-kinds.ts';
 import { assertExists } from './references.ts';
 import { findRepository } from './repositories.ts';
 import { toTask } from './tasks.ts';
@@ -12,7 +13,7 @@ const TAG = 'Repositories';
 
 /** Content actions answer 202 with a task that writes one new version of the repository. */
 export function contentActionRoutes(routes: RouteTable, ctx: ApiContext): void {
-  const start = async <K extends TaskKind>(kind: K, params: TaskParams<K> & { repositoryId: string }) => {
+  const start = async <K extends ApiTaskKind['name']>(kind: K, params: TaskParamsOf<ApiTaskKind, K> & { repositoryId: string }) => {
     const { task } = await ctx.tasks.create({ kind, params, resource: repositoryResource(params.repositoryId) });
     return { task: toTask(task) };
   };
