@@ -5,7 +5,7 @@ import type { TaskService } from '@cistern/queue';
 import type { Queue } from 'bullmq';
 import type { ApiTaskKind } from './task-kinds.ts';
 
-/** What route modules need; built once by createApiApp. */
+/** What route modules need; built once by startApi. */
 export interface ApiContext {
   prisma: PrismaClient;
   config: Config;
