@@ -12,9 +12,7 @@ export const tagParamsSchema = z.object({ repositoryId: z.uuid(), tag, digest })
 /** `untag`: remove tags; their manifests stay. */
 export const untagParamsSchema = z.object({ repositoryId: z.uuid(), tags: z.array(tag).min(1) }).strict();
 /** `remove`: remove manifests (with their tags, index children and referrers) or tags. */
-export const removeParamsSchema = z
-  .object({ repositoryId: z.uuid(), digests: z.array(digest).default([]), tags: z.array(tag).default([]) })
-  .strict();
+export const removeParamsSchema = z.object({ repositoryId: z.uuid(), digests: z.array(digest).default([]), tags: z.array(tag).default([]) }).strict();
 /** `copy`: copy tags or digests, with what they reference, from another repository version. */
 export const copyParamsSchema = z
   .object({

@@ -50,11 +50,13 @@ function unknownTags(tags: string[], present: ReadonlyMap<string, string>, where
 export const tagTask = defineTask({
   name: 'tag',
   params: tagParamsSchema,
-  handler: (deps: ContentTaskDeps) => async ({ params }) => {
-    const { prisma } = deps;
-    const { manifests } = await latestContent(prisma, params.repositoryId);
-    const [digest = params.digest] = await memberDigests(prisma, [params.digest], manifests, 'the latest version');
-    return write(deps, params.repositoryId, { addTags: [[params.tag, digest]] });
+  handler(deps: ContentTaskDeps) {
+    return async ({ params }) => {
+      const { prisma } = deps;
+      const { manifests } = await latestContent(prisma, params.repositoryId);
+      const [digest = params.digest] = await memberDigests(prisma, [params.digest], manifests, 'the latest version');
+      return write(deps, params.repositoryId, { addTags: [[params.tag, digest]] });
+    };
   },
 });
 
@@ -62,10 +64,12 @@ export const tagTask = defineTask({
 export const untagTask = defineTask({
   name: 'untag',
   params: untagParamsSchema,
-  handler: (deps: ContentTaskDeps) => async ({ params }) => {
-    const { tags } = await latestContent(deps.prisma, params.repositoryId);
-    unknownTags(params.tags, tags, 'the latest version');
-    return write(deps, params.repositoryId, { removeTags: params.tags });
+  handler(deps: ContentTaskDeps) {
+    return async ({ params }) => {
+      const { tags } = await latestContent(deps.prisma, params.repositoryId);
+      unknownTags(params.tags, tags, 'the latest version');
+      return write(deps, params.repositoryId, { removeTags: params.tags });
+    };
   },
 });
 
@@ -73,19 +77,21 @@ export const untagTask = defineTask({
 export const removeTask = defineTask({
   name: 'remove',
   params: removeParamsSchema,
-  handler: (deps: ContentTaskDeps) => async ({ params }) => {
-    const { prisma } = deps;
-    const { manifests, tags } = await latestContent(prisma, params.repositoryId);
-    const digests = await memberDigests(prisma, params.digests, manifests, 'the latest version');
-    unknownTags(params.tags, tags, 'the latest version');
-    // An index takes its children and every removed manifest its referrers, unless something that stays still needs them.
-    const removed = await manifestClosure(prisma, digests, manifests);
-    const staying = new Set([...manifests].filter((d) => !removed.has(d)));
-    const stillNeeded = await manifestClosure(prisma, staying, manifests);
-    return write(deps, params.repositoryId, {
-      removeManifests: [...removed].filter((d) => digests.includes(d) || !stillNeeded.has(d)),
-      removeTags: params.tags,
-    });
+  handler(deps: ContentTaskDeps) {
+    return async ({ params }) => {
+      const { prisma } = deps;
+      const { manifests, tags } = await latestContent(prisma, params.repositoryId);
+      const digests = await memberDigests(prisma, params.digests, manifests, 'the latest version');
+      unknownTags(params.tags, tags, 'the latest version');
+      // An index takes its children and every removed manifest its referrers, unless something that stays still needs them.
+      const removed = await manifestClosure(prisma, digests, manifests);
+      const staying = new Set([...manifests].filter((d) => !removed.has(d)));
+      const stillNeeded = await manifestClosure(prisma, staying, manifests);
+      return write(deps, params.repositoryId, {
+        removeManifests: [...removed].filter((d) => digests.includes(d) || !stillNeeded.has(d)),
+        removeTags: params.tags,
+      });
+    };
   },
 });
 
@@ -93,16 +99,18 @@ export const removeTask = defineTask({
 export const copyTask = defineTask({
   name: 'copy',
   params: copyParamsSchema,
-  handler: (deps: ContentTaskDeps) => async ({ params }) => {
-    const { prisma } = deps;
-    const source = await latestContent(prisma, params.sourceRepositoryId, params.sourceVersion);
-    await latestContent(prisma, params.repositoryId);
-    const digests = await memberDigests(prisma, params.digests, source.manifests, 'the source version');
-    unknownTags(params.tags, source.tags, 'the source version');
-    const everything = digests.length === 0 && params.tags.length === 0;
-    const tags = everything ? [...source.tags] : params.tags.map((t) => [t, source.tags.get(t) as string] as const);
-    const roots = everything ? source.manifests : [...digests, ...tags.map(([, d]) => d)];
-    return write(deps, params.repositoryId, { addManifests: await manifestClosure(prisma, roots, source.manifests), addTags: tags });
+  handler(deps: ContentTaskDeps) {
+    return async ({ params }) => {
+      const { prisma } = deps;
+      const source = await latestContent(prisma, params.sourceRepositoryId, params.sourceVersion);
+      await latestContent(prisma, params.repositoryId);
+      const digests = await memberDigests(prisma, params.digests, source.manifests, 'the source version');
+      unknownTags(params.tags, source.tags, 'the source version');
+      const everything = digests.length === 0 && params.tags.length === 0;
+      const tags = everything ? [...source.tags] : params.tags.map((t) => [t, source.tags.get(t) as string] as const);
+      const roots = everything ? source.manifests : [...digests, ...tags.map(([, d]) => d)];
+      return write(deps, params.repositoryId, { addManifests: await manifestClosure(prisma, roots, source.manifests), addTags: tags });
+    };
   },
 });
 

@@ -28,6 +28,8 @@ export {
   restoreSchedules,
   runScheduleTick,
   createScheduleWorker,
+  type ScheduledKind,
+  type ScheduledSyncParams,
   type ScheduleQueueOptions,
   type ScheduleWorkerOptions,
   type TickOutcome,

@@ -3,4 +3,4 @@ export { createTagFilter, type TagFilter } from './tag-filter.ts';
 export { Report, type SyncProgress } from './sync-progress.ts';
 export { toManifestRecord, isForeign } from './manifest-record.ts';
 export { clientForRemote } from './remote-client.ts';
-export { syncParamsSchema, syncTask, type SyncParams, type SyncTaskDeps } from './sync-task.ts';
+export { syncParamsSchema, syncTask, type SyncTaskDeps } from './sync-task.ts';

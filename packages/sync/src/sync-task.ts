@@ -8,11 +8,7 @@ import { Report } from './sync-progress.ts';
 import { syncRepository } from './sync-repository.ts';
 
 /** The params of a `sync` task: which repository, from which remote, mirror or additive. */
-export const syncParamsSchema = z
-  .object({ repositoryId: z.uuid(), remoteId: z.uuid(), mirror: z.boolean() })
-  .strict();
-/** The params of a `sync` task. */
-export type SyncParams = z.infer<typeof syncParamsSchema>;
+export const syncParamsSchema = z.object({ repositoryId: z.uuid(), remoteId: z.uuid(), mirror: z.boolean() }).strict();
 
 /** What the `sync` task needs from the process. */
 export interface SyncTaskDeps {
@@ -28,22 +24,24 @@ export interface SyncTaskDeps {
 export const syncTask = defineTask({
   name: 'sync',
   params: syncParamsSchema,
-  handler: (deps: SyncTaskDeps) => async (ctx) => {
-    const { repositoryId, remoteId, mirror } = ctx.params;
-    const remote = await deps.prisma.remote.findUnique({ where: { id: remoteId } });
-    if (!remote) throw new TaskError('REMOTE_UNKNOWN', `remote ${remoteId} no longer exists`);
-    const client = clientForRemote(remote, deps.secretKey, {
-      signal: ctx.signal,
-      onRateLimit: (info) => ctx.report(Report.rateLimit, { message: `upstream rate limit: ${JSON.stringify(info)}` }),
-    });
-    const { policy: mediaTypePolicy } = await loadPolicy(deps.prisma);
-    const result = await syncRepository(
-      { prisma: deps.prisma, storage: deps.storage, client, progress: ctx },
-      { repositoryId, remote, mirror, mediaTypePolicy, maxManifestBytes: deps.maxManifestBytes },
-    );
-    return {
-      createdResources: result.version === null ? [] : [deps.versionHref(repositoryId, result.version)],
-      warnings: result.warnings,
+  handler(deps: SyncTaskDeps) {
+    return async (ctx) => {
+      const { repositoryId, remoteId, mirror } = ctx.params;
+      const remote = await deps.prisma.remote.findUnique({ where: { id: remoteId } });
+      if (!remote) throw new TaskError('REMOTE_UNKNOWN', `remote ${remoteId} no longer exists`);
+      const client = clientForRemote(remote, deps.secretKey, {
+        signal: ctx.signal,
+        onRateLimit: (info) => ctx.report(Report.rateLimit, { message: `upstream rate limit: ${JSON.stringify(info)}` }),
+      });
+      const { policy: mediaTypePolicy } = await loadPolicy(deps.prisma);
+      const result = await syncRepository(
+        { prisma: deps.prisma, storage: deps.storage, client, progress: ctx },
+        { repositoryId, remote, mirror, mediaTypePolicy, maxManifestBytes: deps.maxManifestBytes },
+      );
+      return {
+        createdResources: result.version === null ? [] : [deps.versionHref(repositoryId, result.version)],
+        warnings: result.warnings,
+      };
     };
   },
 });
