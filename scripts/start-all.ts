@@ -5,7 +5,7 @@ import { startApi } from '@cistern/api';
 import { loadConfig } from '@cistern/config';
 import { startRegistry } from '@cistern/registry';
 import { openResources, runMain } from '@cistern/runtime';
-import { startWorker, taskHandlers } from '@cistern/worker';
+import { startWorker, taskRunners } from '@cistern/worker';
 
 await runMain('start', async () => {
   const startedAt = performance.now();
@@ -13,7 +13,7 @@ await runMain('start', async () => {
   const resources = await openResources(config, { allInOne: true, redisUrlGiven: Boolean(process.env.REDIS_URL) });
   const closers = [resources.close];
   try {
-    const worker = await startWorker(resources, { handlers: taskHandlers(resources) });
+    const worker = await startWorker(resources, { tasks: taskRunners(resources) });
     closers.push(worker.close);
     const api = await startApi(resources);
     closers.push(api.close);

@@ -40,7 +40,7 @@ export async function mirrorIntoCistern(prisma: PrismaClient, storage: BlobStore
   const repository = await createRepository(prisma, { name: `bench-${randomUUID()}` });
   await syncRepository(
     { prisma, storage, client: clientForRemote(remote, secretKey), progress: quiet },
-    { repositoryId: repository.id, remote, mirror: true, policy: DEFAULT_POLICY, maxManifestBytes: 4 * 1024 * 1024 },
+    { repositoryId: repository.id, remote, mirror: true, mediaTypePolicy: DEFAULT_POLICY, maxManifestBytes: 4 * 1024 * 1024 },
   );
   await prisma.distribution.create({ data: { name: 'bench', basePath: REPO, repositoryId: repository.id } });
 }

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createRepository, openDatabase } from '@cistern/db';
 import { QueueEvents } from 'bullmq';
 import { createTaskQueue, DEFAULT_PREFIX, redisConnectionOptions, repositoryResource, TASK_QUEUE, TaskService } from '@cistern/queue';
+import { syncTask } from '@cistern/sync';
 import { createTestDatabase, freePort, makeTempDir, removeDir, TEST_REDIS_URL, type FaultProxy } from '@cistern/testkit';
 
 export interface TaskRun {
@@ -86,7 +87,7 @@ export async function syncThroughWorker(options: { workerBundle: string; upstrea
     await events.waitUntilReady();
     const remote = await db.prisma.remote.create({ data: { name: 'bench', url: upstreamUrl, upstreamName: repo } });
     const repository = await createRepository(db.prisma, { name: 'bench' });
-    const tasks = new TaskService(db.prisma, queue);
+    const tasks = new TaskService(db.prisma, queue, [syncTask]);
     const sync = async (): Promise<TaskRun> => {
       counter?.reset();
       const cpuBefore = await cpuSeconds(pid);

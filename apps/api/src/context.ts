@@ -10,6 +10,5 @@ export interface ApiContext extends DomainServices {
   logger: Logger;
 }
 
-export const API_PREFIX = '/api/v1';
-
-export const hrefOf = (collection: string, id: string) => `${API_PREFIX}/${collection}/${id}`;
+// The API's URL layout lives in @cistern/runtime, where the worker reads it too.
+export { API_PREFIX, hrefOf } from '@cistern/runtime';

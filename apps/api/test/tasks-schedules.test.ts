@@ -1,4 +1,5 @@
 import { createScheduleWorker, runScheduleTick, TaskService } from '@cistern/queue';
+import { syncTask } from '@cistern/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_REDIS_URL } from '@cistern/testkit';
 import { ApiHarness, remoteBody } from './harness.ts';
@@ -65,8 +66,8 @@ describe('schedules', () => {
 
   it('ticks through the same TaskService path as the API: a task row, a job, the waiting twin reused', async () => {
     const s = (await h.post('/api/v1/schedules', { name: 'fast', cron: '* * * * * *', repository: repo.id, mirror: true })).body;
-    const service = new TaskService(h.prisma, h.taskQueue);
-    const worker = createScheduleWorker({ prisma: h.prisma, tasks: service, connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: null }, logger: h.resources.logger, prefix: h.prefix });
+    const service = new TaskService(h.prisma, h.taskQueue, [syncTask]);
+    const worker = createScheduleWorker({ prisma: h.prisma, tasks: service, kind: syncTask, connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: null }, logger: h.resources.logger, prefix: h.prefix });
     try {
       let shown = (await h.get(`/api/v1/schedules/${s.id}`)).body;
       for (let i = 0; i < 250 && !shown.lastTask; i++) {
@@ -76,12 +77,12 @@ describe('schedules', () => {
       const task = await h.prisma.task.findUniqueOrThrow({ where: { id: shown.lastTask } });
       expect(task).toMatchObject({ kind: 'sync', params: { repositoryId: repo.id, remoteId: remote.id, mirror: true } });
       expect(await h.taskQueue.getJob(task.id)).toBeTruthy();
-      const again = await runScheduleTick(h.prisma, service, s.id);
+      const again = await runScheduleTick(h.prisma, service, s.id, syncTask);
       expect(again).toMatchObject({ created: false });
     } finally {
       await worker.close();
     }
     await h.patch(`/api/v1/schedules/${s.id}`, { enabled: false });
-    expect(await runScheduleTick(h.prisma, service, s.id)).toEqual({ skipped: 'the schedule is disabled' });
+    expect(await runScheduleTick(h.prisma, service, s.id, syncTask)).toEqual({ skipped: 'the schedule is disabled' });
   });
 });

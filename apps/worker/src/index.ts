@@ -1,2 +1,2 @@
 export { startWorker, type RunningWorker, type StartWorkerOptions } from './start-worker.ts';
-export { taskHandlers } from './task-handlers.ts';
+export { taskRunners } from './task-runners.ts';

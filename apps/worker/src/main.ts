@@ -1,11 +1,11 @@
 import { loadConfig } from '@cistern/config';
 import { openResources, runMain } from '@cistern/runtime';
 import { startWorker } from './start-worker.ts';
-import { taskHandlers } from './task-handlers.ts';
+import { taskRunners } from './task-runners.ts';
 
 await runMain('worker', async () => {
   const config = loadConfig();
   const resources = await openResources(config, { allInOne: false, redisUrlGiven: true });
-  const worker = await startWorker(resources, { handlers: taskHandlers(resources) });
+  const worker = await startWorker(resources, { tasks: taskRunners(resources) });
   return { logger: resources.logger, closers: [resources.close, worker.close], shutdownTimeoutMs: config.shutdownTimeoutMs };
 });

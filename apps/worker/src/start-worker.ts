@@ -11,19 +11,23 @@ import {
   redisConnectionOptions,
   restoreSchedules,
   TaskService,
-  type TaskHandlers,
+  type TaskRunner,
 } from '@cistern/queue';
 import { healthRouter, listen, type Resources } from '@cistern/runtime';
+import { syncTask } from '@cistern/sync';
 import express from 'express';
 
+/** A started worker: its health URL, and how to stop it. */
 export interface RunningWorker {
   url: string;
   close(): Promise<void>;
 }
 
+/** Where the worker's health endpoint listens, and the task kinds it runs. */
 export interface StartWorkerOptions {
   port?: number;
-  handlers: TaskHandlers;
+  /** One runner per kind (see taskRunners). */
+  tasks: readonly TaskRunner[];
 }
 
 /**
@@ -43,7 +47,9 @@ export async function startWorker(resources: Resources, options: StartWorkerOpti
   await reconcile(true);
   const scheduleWorker = createScheduleWorker({
     prisma: db.prisma,
-    tasks: new TaskService(db.prisma, queue),
+    // Schedules start syncs, through the same TaskService path as the API.
+    tasks: new TaskService(db.prisma, queue, [syncTask]),
+    kind: syncTask,
     connection: redisConnectionOptions(config.redisUrl),
     logger: logger.child({ app: 'worker', queue: 'schedules' }),
   });
@@ -52,7 +58,7 @@ export async function startWorker(resources: Resources, options: StartWorkerOpti
     connection: redisConnectionOptions(config.redisUrl),
     queue,
     redis,
-    handlers: options.handlers,
+    tasks: options.tasks,
     logger: logger.child({ app: 'worker' }),
     name: `${hostname()}:${process.pid}`,
     concurrency: config.workerConcurrency,

@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '@cistern/config';
 import { createRepository, openDatabase, versionManifests, versionTags, type Database } from '@cistern/db';
 import { createRedis, createTaskQueue, createTaskWorker, redisConnectionOptions, repositoryResource, TaskService } from '@cistern/queue';
+import { repositoryVersionHref } from '@cistern/runtime';
 import { FilesystemBlobStore } from '@cistern/storage';
-import { syncTaskHandler } from '@cistern/sync';
+import { syncTask } from '@cistern/sync';
 import {
   createTestDatabase,
   createTestRedisPrefix,
@@ -32,7 +33,7 @@ let proxy: FaultProxy;
 let storageDir: string;
 let queue: Queue;
 let redis: Redis;
-let service: TaskService;
+let service: TaskService<typeof syncTask>;
 const secretKey = randomBytes(32);
 const { prefix, cleanup } = createTestRedisPrefix();
 const children: ChildProcess[] = [];
@@ -46,7 +47,7 @@ beforeAll(async () => {
   storageDir = await makeTempDir('worker-sync');
   queue = createTaskQueue({ connection: redisConnectionOptions(TEST_REDIS_URL), prefix, backoffMs: 200 });
   redis = createRedis(TEST_REDIS_URL);
-  service = new TaskService(db.prisma, queue);
+  service = new TaskService(db.prisma, queue, [syncTask]);
 });
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
@@ -73,7 +74,7 @@ function startInProcessWorker(): Worker {
     lockTtlMs: 3000,
     stalledIntervalMs: 1000,
     jobLockDurationMs: 2000,
-    handlers: { sync: syncTaskHandler({ prisma: db.prisma, storage: new FilesystemBlobStore(storageDir), secretKey, maxManifestBytes: 4 * 1024 * 1024 }) },
+    tasks: [syncTask.bind({ prisma: db.prisma, storage: new FilesystemBlobStore(storageDir), secretKey, maxManifestBytes: 4 * 1024 * 1024, versionHref: repositoryVersionHref })],
   });
   workers.push(worker);
   return worker;

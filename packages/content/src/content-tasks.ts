@@ -1,5 +1,13 @@
 import { manifestClosure, resolveAliases, versionManifests, versionTags, writeRepositoryVersion, type PrismaClient, type VersionChanges } from '@cistern/db';
-import { repositoryVersionHref, TaskError, type TaskHandler, type TaskHandlers, type TaskKind, type TaskResult } from '@cistern/queue';
+import { defineTask, TaskError, type TaskResult } from '@cistern/queue';
+import { copyParamsSchema, removeParamsSchema, tagParamsSchema, untagParamsSchema } from './content-params.ts';
+
+/** What the content tasks need from the process. */
+export interface ContentTaskDeps {
+  prisma: PrismaClient;
+  /** The href a task names a version it wrote by in `createdResources` (the API's, passed in). */
+  versionHref(repositoryId: string, version: number): string;
+}
 
 async function latestContent(prisma: PrismaClient, repositoryId: string, version?: number) {
   const repository = await prisma.repository.findUnique({ where: { id: repositoryId }, select: { latestVersion: true } });
@@ -11,9 +19,9 @@ async function latestContent(prisma: PrismaClient, repositoryId: string, version
   return { manifests: await versionManifests(prisma, repositoryId, n), tags: await versionTags(prisma, repositoryId, n) };
 }
 
-async function write(prisma: PrismaClient, repositoryId: string, changes: VersionChanges): Promise<TaskResult> {
+async function write({ prisma, versionHref }: ContentTaskDeps, repositoryId: string, changes: VersionChanges): Promise<TaskResult> {
   const written = await writeRepositoryVersion(prisma, repositoryId, changes);
-  return { createdResources: written ? [repositoryVersionHref(repositoryId, written.version.number)] : [] };
+  return { createdResources: written ? [versionHref(repositoryId, written.version.number)] : [] };
 }
 
 /**
@@ -34,44 +42,77 @@ function unknownTags(tags: string[], present: ReadonlyMap<string, string>, where
   if (missing.length > 0) throw new TaskError('TAG_UNKNOWN', `not in ${where}: ${missing.join(', ')}`, { detail: { tags: missing } });
 }
 
-/**
- * tag, untag, remove and copy: each writes one new version through the
- * repository-version writer, under the repository's lock (the task's resource),
- * so content actions and syncs of one repository serialize.
- */
-export function contentTaskHandlers(prisma: PrismaClient): Pick<TaskHandlers, Exclude<TaskKind, 'sync'>> {
-  const tag: TaskHandler<'tag'> = async ({ params }) => {
-    const { manifests } = await latestContent(prisma, params.repositoryId);
-    const [digest = params.digest] = await memberDigests(prisma, [params.digest], manifests, 'the latest version');
-    return write(prisma, params.repositoryId, { addTags: [[params.tag, digest]] });
-  };
-  const untag: TaskHandler<'untag'> = async ({ params }) => {
-    const { tags } = await latestContent(prisma, params.repositoryId);
-    unknownTags(params.tags, tags, 'the latest version');
-    return write(prisma, params.repositoryId, { removeTags: params.tags });
-  };
-  const remove: TaskHandler<'remove'> = async ({ params }) => {
-    const { manifests, tags } = await latestContent(prisma, params.repositoryId);
-    const digests = await memberDigests(prisma, params.digests, manifests, 'the latest version');
-    unknownTags(params.tags, tags, 'the latest version');
-    // An index takes its children and every removed manifest its referrers, unless something that stays still needs them.
-    const removed = await manifestClosure(prisma, digests, manifests);
-    const staying = new Set([...manifests].filter((d) => !removed.has(d)));
-    const stillNeeded = await manifestClosure(prisma, staying, manifests);
-    return write(prisma, params.repositoryId, {
-      removeManifests: [...removed].filter((d) => digests.includes(d) || !stillNeeded.has(d)),
-      removeTags: params.tags,
-    });
-  };
-  const copy: TaskHandler<'copy'> = async ({ params }) => {
-    const source = await latestContent(prisma, params.sourceRepositoryId, params.sourceVersion);
-    await latestContent(prisma, params.repositoryId);
-    const digests = await memberDigests(prisma, params.digests, source.manifests, 'the source version');
-    unknownTags(params.tags, source.tags, 'the source version');
-    const everything = digests.length === 0 && params.tags.length === 0;
-    const tags = everything ? [...source.tags] : params.tags.map((t) => [t, source.tags.get(t) as string] as const);
-    const roots = everything ? source.manifests : [...digests, ...tags.map(([, d]) => d)];
-    return write(prisma, params.repositoryId, { addManifests: await manifestClosure(prisma, roots, source.manifests), addTags: tags });
-  };
-  return { tag, untag, remove, copy };
-}
+// tag, untag, remove and copy: each writes one new version through the
+// repository-version writer, under the repository's lock (the task's resource),
+// so content actions and syncs of one repository serialize.
+
+/** Points a tag at a manifest of the latest version. */
+export const tagTask = defineTask({
+  name: 'tag',
+  params: tagParamsSchema,
+  handler(deps: ContentTaskDeps) {
+    return async ({ params }) => {
+      const { prisma } = deps;
+      const { manifests } = await latestContent(prisma, params.repositoryId);
+      const [digest = params.digest] = await memberDigests(prisma, [params.digest], manifests, 'the latest version');
+      return write(deps, params.repositoryId, { addTags: [[params.tag, digest]] });
+    };
+  },
+});
+
+/** Removes tags from the latest version; their manifests stay. */
+export const untagTask = defineTask({
+  name: 'untag',
+  params: untagParamsSchema,
+  handler(deps: ContentTaskDeps) {
+    return async ({ params }) => {
+      const { tags } = await latestContent(deps.prisma, params.repositoryId);
+      unknownTags(params.tags, tags, 'the latest version');
+      return write(deps, params.repositoryId, { removeTags: params.tags });
+    };
+  },
+});
+
+/** Removes manifests (with their tags, index children and referrers) or tags. */
+export const removeTask = defineTask({
+  name: 'remove',
+  params: removeParamsSchema,
+  handler(deps: ContentTaskDeps) {
+    return async ({ params }) => {
+      const { prisma } = deps;
+      const { manifests, tags } = await latestContent(prisma, params.repositoryId);
+      const digests = await memberDigests(prisma, params.digests, manifests, 'the latest version');
+      unknownTags(params.tags, tags, 'the latest version');
+      // An index takes its children and every removed manifest its referrers, unless something that stays still needs them.
+      const removed = await manifestClosure(prisma, digests, manifests);
+      const staying = new Set([...manifests].filter((d) => !removed.has(d)));
+      const stillNeeded = await manifestClosure(prisma, staying, manifests);
+      return write(deps, params.repositoryId, {
+        removeManifests: [...removed].filter((d) => digests.includes(d) || !stillNeeded.has(d)),
+        removeTags: params.tags,
+      });
+    };
+  },
+});
+
+/** Copies tags or digests, with what they reference, from another repository version (all of it when none are named). */
+export const copyTask = defineTask({
+  name: 'copy',
+  params: copyParamsSchema,
+  handler(deps: ContentTaskDeps) {
+    return async ({ params }) => {
+      const { prisma } = deps;
+      const source = await latestContent(prisma, params.sourceRepositoryId, params.sourceVersion);
+      await latestContent(prisma, params.repositoryId);
+      const digests = await memberDigests(prisma, params.digests, source.manifests, 'the source version');
+      unknownTags(params.tags, source.tags, 'the source version');
+      const everything = digests.length === 0 && params.tags.length === 0;
+      const tags = everything ? [...source.tags] : params.tags.map((t) => [t, source.tags.get(t) as string] as const);
+      const roots = everything ? source.manifests : [...digests, ...tags.map(([, d]) => d)];
+      return write(deps, params.repositoryId, { addManifests: await manifestClosure(prisma, roots, source.manifests), addTags: tags });
+    };
+  },
+});
+
+/** Every content action kind: the worker binds them all, the API creates them. */
+export const contentTasks = [tagTask, untagTask, removeTask, copyTask] as const;

@@ -1,1 +1,2 @@
-export { contentTaskHandlers } from './content-tasks.ts';
+export { contentTasks, copyTask, removeTask, tagTask, untagTask, type ContentTaskDeps } from './content-tasks.ts';
+export { copyParamsSchema, removeParamsSchema, tagParamsSchema, untagParamsSchema } from './content-params.ts';

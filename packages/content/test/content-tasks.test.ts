@@ -1,19 +1,22 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createLogger } from '@cistern/config';
 import { createRepository, openDatabase, saveManifest, versionManifests, versionTags, writeRepositoryVersion, type Database } from '@cistern/db';
-import { createRedis, createTaskQueue, createTaskWorker, redisConnectionOptions, repositoryResource, TaskService, type TaskKind, type TaskParams } from '@cistern/queue';
+import { createRedis, createTaskQueue, createTaskWorker, redisConnectionOptions, repositoryResource, TaskService, type TaskParamsOf } from '@cistern/queue';
+import { repositoryVersionHref } from '@cistern/runtime';
 import { createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL, type TestDatabase } from '@cistern/testkit';
 import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contentTaskHandlers } from '../src/content-tasks.ts';
+import { contentTasks } from '../src/content-tasks.ts';
+
+type ContentKind = (typeof contentTasks)[number];
 
 let testDb: TestDatabase;
 let db: Database;
 let queue: Queue;
 let redis: Redis;
 let worker: Worker;
-let service: TaskService;
+let service: TaskService<ContentKind>;
 const { prefix, cleanup } = createTestRedisPrefix();
 
 beforeAll(async () => {
@@ -21,7 +24,7 @@ beforeAll(async () => {
   db = await openDatabase({ databaseUrl: testDb.url, dataDir: '/nonexistent', allowEmbedded: false });
   queue = createTaskQueue({ connection: redisConnectionOptions(TEST_REDIS_URL), prefix });
   redis = createRedis(TEST_REDIS_URL);
-  service = new TaskService(db.prisma, queue);
+  service = new TaskService(db.prisma, queue, contentTasks);
   worker = createTaskWorker({
     prisma: db.prisma,
     connection: redisConnectionOptions(TEST_REDIS_URL),
@@ -32,7 +35,7 @@ beforeAll(async () => {
     prefix,
     concurrency: 8,
     busyRetryDelayMs: 100,
-    handlers: contentTaskHandlers(db.prisma),
+    tasks: contentTasks.map((task) => task.bind({ prisma: db.prisma, versionHref: repositoryVersionHref })),
   });
 });
 afterAll(async () => {
@@ -67,7 +70,7 @@ async function manifest(name: string, opts: { children?: string[]; subject?: str
   return digest;
 }
 
-async function run<K extends TaskKind>(kind: K, params: TaskParams<K>) {
+async function run<K extends ContentKind['name']>(kind: K, params: TaskParamsOf<ContentKind, K>) {
   const { task } = await service.create({ kind, params, resource: repositoryResource((params as { repositoryId: string }).repositoryId) });
   for (;;) {
     const row = await db.prisma.task.findUniqueOrThrow({ where: { id: task.id } });

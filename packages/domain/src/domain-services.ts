@@ -6,6 +6,7 @@ import { catalogService, type CatalogService } from './catalog/catalog-service.t
 import { distributionService, type DistributionService } from './distributions/distribution-service.ts';
 import { remoteService, type RemoteService } from './remotes/remote-service.ts';
 import { repositoryService, type RepositoryService } from './repositories/repository-service.ts';
+import type { RepositoryTaskKind } from './repositories/repository-task-kinds.ts';
 import { repositoryTaskService, type RepositoryTaskService } from './repositories/repository-tasks.ts';
 import { versionService, type VersionService } from './repositories/version-service.ts';
 import { scheduleService, type ScheduleService } from './schedules/schedule-service.ts';
@@ -18,7 +19,7 @@ export interface DomainDeps {
   prisma: PrismaClient;
   /** Seals remote passwords at rest. */
   secretKey: Buffer;
-  tasks: TaskService;
+  tasks: TaskService<RepositoryTaskKind>;
   /** Where schedules' BullMQ job schedulers live. */
   scheduleQueue: Queue;
   tokens: TokenService;

@@ -1,7 +1,12 @@
 import { Queue, type ConnectionOptions, type Job } from 'bullmq';
+import { z } from 'zod';
 import { DEFAULT_PREFIX, TASK_QUEUE } from './queue-names.ts';
-import type { TaskJobData } from './task-kinds.ts';
 
+/** The payload of every BullMQ job: the Task row is the source of truth, the job only points at it. */
+export const taskJobDataSchema = z.object({ taskId: z.uuid() }).strict();
+export type TaskJobData = z.infer<typeof taskJobDataSchema>;
+
+/** Where the task queue lives and how its jobs retry. */
 export interface TaskQueueOptions {
   connection: ConnectionOptions;
   prefix?: string;
@@ -10,6 +15,7 @@ export interface TaskQueueOptions {
   backoffMs?: number;
 }
 
+/** The queue every task's job goes to (jobId = task id). */
 export function createTaskQueue(options: TaskQueueOptions): Queue {
   return new Queue(TASK_QUEUE, {
     connection: options.connection,

@@ -1,19 +1,21 @@
 import type { Prisma, PrismaClient, Task } from '@cistern/db';
 import { CisternError, type CisternErrorOptions } from '@cistern/errors';
 import type { Queue } from 'bullmq';
-import type { TaskJobData, TaskKind, TaskParams } from './task-kinds.ts';
-import type { TaskErrorRecord } from './task-errors.ts';
-import { ensureTaskJob } from './task-queue.ts';
+import type { TaskKind, TaskParamsOf } from './task-definition.ts';
+import { TaskError, type TaskErrorRecord } from './task-errors.ts';
+import { ensureTaskJob, type TaskJobData } from './task-queue.ts';
 
-export interface CreateTaskInput<K extends TaskKind> {
-  kind: K;
-  params: TaskParams<K>;
+/** A task to create: the name of one of the service's kinds and params that fit its schema. */
+export interface CreateTaskInput<K extends TaskKind = TaskKind, N extends K['name'] = K['name']> {
+  kind: N;
+  params: TaskParamsOf<K, N>;
   /** The lock and deduplication key, e.g. repositoryResource(id). */
   resource?: string;
   /** Return a waiting task of the same kind, resource and params instead of queueing a twin (its job queued again if Redis lost it). */
   dedupe?: boolean;
 }
 
+/** The task made, or the waiting twin returned instead (`created: false`). */
 export interface CreatedTask {
   task: Task;
   created: boolean;
@@ -29,16 +31,27 @@ export class TaskStateError extends CisternError<'TASK_STATE_CONFLICT'> {
 }
 
 /**
- * Creates and cancels tasks. The Task row comes first, then the BullMQ job with
- * jobId = task id; a failed enqueue marks the task failed, so no task waits forever.
+ * Creates and cancels tasks of the kinds it is given. The Task row comes first,
+ * then the BullMQ job with jobId = task id; a failed enqueue marks the task
+ * failed, so no task waits forever.
  */
-export class TaskService {
+export class TaskService<K extends TaskKind = TaskKind> {
+  private readonly kinds: ReadonlyMap<string, TaskKind>;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly queue: Queue,
-  ) {}
+    kinds: readonly K[],
+  ) {
+    this.kinds = new Map(kinds.map((kind) => [kind.name, kind]));
+  }
 
-  async create<K extends TaskKind>(input: CreateTaskInput<K>): Promise<CreatedTask> {
+  /** Creates a task, its params checked against its kind's schema and stored as given. */
+  async create<N extends K['name']>(input: CreateTaskInput<K, N>): Promise<CreatedTask> {
+    const kind = this.kinds.get(input.kind);
+    if (!kind) throw new TaskError('UNKNOWN_TASK_KIND', `no task kind "${input.kind}" is known here`);
+    const checked = kind.params.safeParse(input.params);
+    if (!checked.success) throw new TaskError('TASK_PARAMS_INVALID', `the params do not fit kind "${input.kind}": ${checked.error.message}`);
     const params = input.params as Prisma.InputJsonValue;
     const outcome = await this.prisma.$transaction(async (tx) => {
       if (input.dedupe && input.resource) {

@@ -1,31 +1,16 @@
 import { setMaxListeners } from 'node:events';
 import type { PrismaClient, Prisma, Task } from '@cistern/db';
-import type { ErrorCode } from '@cistern/errors';
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ResourceLocks } from '@cistern/redis-lock';
 import type { Logger } from 'pino';
 import { DEFAULT_PREFIX, TASK_QUEUE } from './queue-names.ts';
 import { TaskContext, type ProgressReport } from './task-context.ts';
+import type { TaskRunner } from './task-definition.ts';
 import { isRetryable, TaskCanceledError, TaskError, toErrorRecord, type TaskErrorRecord } from './task-errors.ts';
-import { taskJobDataSchema, taskParamsSchemas, type TaskKind, type TaskParams } from './task-kinds.ts';
-import { ensureTaskJob } from './task-queue.ts';
+import { ensureTaskJob, taskJobDataSchema } from './task-queue.ts';
 
-/** Something a task that completed wants its reader to know, e.g. `NOTHING_MIRRORED`. */
-export interface TaskWarning {
-  code: ErrorCode;
-  message: string;
-}
-
-export interface TaskResult {
-  /** hrefs of what the task made, e.g. the new repository version. */
-  createdResources?: string[];
-  warnings?: TaskWarning[];
-}
-
-export type TaskHandler<K extends TaskKind> = (ctx: TaskContext<TaskParams<K>>) => Promise<TaskResult | undefined>;
-export type TaskHandlers = { [K in TaskKind]?: TaskHandler<K> };
-
+/** How a task worker runs, and the kinds it runs. */
 export interface TaskWorkerOptions {
   prisma: PrismaClient;
   connection: ConnectionOptions;
@@ -33,7 +18,8 @@ export interface TaskWorkerOptions {
   queue: Queue;
   /** A plain connection for resource locks and cancel polling (not the worker's blocking one). */
   redis: Redis;
-  handlers: TaskHandlers;
+  /** One runner per kind this worker runs; a task of any other kind fails with UNKNOWN_TASK_KIND. */
+  tasks: readonly TaskRunner[];
   logger: Logger;
   name: string;
   prefix?: string;
@@ -61,6 +47,11 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const locks = new ResourceLocks(options.redis, prefix, options.lockTtlMs ?? 30_000);
   const { prisma, logger } = options;
+  const runners = new Map<string, TaskRunner>();
+  for (const runner of options.tasks) {
+    if (runners.has(runner.kind.name)) throw new Error(`two runners for task kind "${runner.kind.name}"`);
+    runners.set(runner.kind.name, runner);
+  }
 
   const setState = async (taskId: string, from: Task['state'][], data: Prisma.TaskUpdateManyMutationInput) =>
     (await prisma.task.updateMany({ where: { id: taskId, state: { in: from } }, data })).count === 1;
@@ -74,15 +65,13 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
       await setState(taskId, ['canceling'], { state: 'canceled', finishedAt: new Date() });
       return;
     }
-    const kind = task.kind as TaskKind;
-    const handler = options.handlers[kind] as TaskHandler<TaskKind> | undefined;
-    const paramsSchema = taskParamsSchemas[kind];
-    if (!handler || !paramsSchema) {
+    const runner = runners.get(task.kind);
+    if (!runner) {
       await fail(task.id, new TaskError('UNKNOWN_TASK_KIND', `no handler for task kind "${task.kind}"`));
       throw new UnrecoverableError(`no handler for task kind "${task.kind}"`);
     }
     // Checked before the lock is taken: nothing that can throw may run between acquiring it and the `try` that releases it.
-    const params = paramsSchema.safeParse(task.params);
+    const params = runner.kind.params.safeParse(task.params);
     if (!params.success) {
       await fail(task.id, new TaskError('TASK_PARAMS_INVALID', `the task's params do not fit kind "${task.kind}": ${params.error.message}`));
       throw new UnrecoverableError(`invalid params for task ${taskId}`);
@@ -128,7 +117,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
         await setState(taskId, ['canceling'], { state: 'canceled', finishedAt: new Date() });
         return;
       }
-      const result = await handler(ctx);
+      const result = await runner.run(ctx);
       await setState(taskId, ['running', 'canceling'], {
         state: 'completed',
         progressReports: await ctx.settle(),

@@ -6,14 +6,16 @@ import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createRedis, redisConnectionOptions } from '../src/redis.ts';
 import { createTaskQueue } from '../src/task-queue.ts';
+import type { TaskHandler, TaskParams } from '../src/task-definition.ts';
 import { TaskService } from '../src/task-service.ts';
-import { createTaskWorker, type TaskHandlers, type TaskWorkerOptions } from '../src/task-worker.ts';
+import { createTaskWorker, type TaskWorkerOptions } from '../src/task-worker.ts';
+import { syncKind } from './fixtures/sync-kind.ts';
 
 /** Real PostgreSQL and Redis for one test file; short timings so stalls recover in seconds. */
 export class Harness {
   db!: Database;
   queue!: Queue;
-  service!: TaskService;
+  service!: TaskService<typeof syncKind>;
   redis!: Redis;
   prefix = '';
   private testDb!: TestDatabase;
@@ -29,20 +31,20 @@ export class Harness {
     this.db = await openDatabase({ databaseUrl: this.testDb.url, dataDir: '/nonexistent', allowEmbedded: false });
     this.redis = createRedis(TEST_REDIS_URL);
     this.queue = createTaskQueue({ connection: redisConnectionOptions(TEST_REDIS_URL), prefix, backoffMs: 100 });
-    this.service = new TaskService(this.db.prisma, this.queue);
+    this.service = new TaskService(this.db.prisma, this.queue, [syncKind]);
   }
 
   get databaseUrl(): string {
     return this.testDb.url;
   }
 
-  worker(handlers: TaskHandlers, overrides: Partial<TaskWorkerOptions> = {}): Worker {
+  worker(handlers: { sync?: TaskHandler<TaskParams<typeof syncKind>> }, overrides: Partial<TaskWorkerOptions> = {}): Worker {
     const worker = createTaskWorker({
       prisma: this.db.prisma,
       connection: redisConnectionOptions(TEST_REDIS_URL),
       queue: this.queue,
       redis: this.redis,
-      handlers,
+      tasks: handlers.sync ? [{ kind: syncKind, run: handlers.sync }] : [],
       logger: this.logger,
       name: `test-worker-${this.workers.length}`,
       prefix: this.prefix,

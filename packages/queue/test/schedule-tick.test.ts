@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createRepository } from '@cistern/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScheduleTick } from '../src/schedules.ts';
+import { syncKind } from './fixtures/sync-kind.ts';
 import { Harness } from './harness.ts';
 
 const h = new Harness();
@@ -14,13 +15,13 @@ describe('schedule ticks', () => {
     const repository = await createRepository(h.db.prisma, { name: `repo-${randomUUID()}`, remoteId: remote.id });
     const schedule = await h.db.prisma.schedule.create({ data: { name: `s-${randomUUID()}`, cron: '* * * * *', repositoryId: repository.id } });
 
-    const first = await runScheduleTick(h.db.prisma, h.service, schedule.id);
+    const first = await runScheduleTick(h.db.prisma, h.service, schedule.id, syncKind);
     expect(first).toMatchObject({ created: true });
-    const second = await runScheduleTick(h.db.prisma, h.service, schedule.id);
+    const second = await runScheduleTick(h.db.prisma, h.service, schedule.id, syncKind);
     expect(second).toEqual({ taskId: (first as { taskId: string }).taskId, created: false });
 
     await h.db.prisma.task.update({ where: { id: (first as { taskId: string }).taskId }, data: { state: 'running' } });
-    const busy = await runScheduleTick(h.db.prisma, h.service, schedule.id);
+    const busy = await runScheduleTick(h.db.prisma, h.service, schedule.id, syncKind);
     expect(busy).toMatchObject({ skipped: expect.stringMatching(/still running/) });
     expect(await h.db.prisma.task.count({ where: { resource: `repository:${repository.id}` } })).toBe(1);
     expect((await h.db.prisma.schedule.findUniqueOrThrow({ where: { id: schedule.id } })).lastTaskId).toBe((first as { taskId: string }).taskId);

@@ -5,8 +5,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../src/redis.ts';
 import { reconcileTasks } from '../src/reconcile.ts';
 import { TaskError } from '../src/task-errors.ts';
-import { repositoryResource } from '../src/task-kinds.ts';
+import { repositoryResource } from '../src/repository-resource.ts';
 import { TaskService, TaskStateError } from '../src/task-service.ts';
+import { syncKind } from './fixtures/sync-kind.ts';
 import { Harness } from './harness.ts';
 
 const h = new Harness();
@@ -206,7 +207,7 @@ describe('task runner', () => {
     });
     deadQueue.on('error', () => undefined);
     try {
-      const { task } = await new TaskService(h.db.prisma, deadQueue).create({ kind: 'sync', params: h.syncParams() });
+      const { task } = await new TaskService(h.db.prisma, deadQueue, [syncKind]).create({ kind: 'sync', params: h.syncParams() });
       expect(task.state).toBe('failed');
       expect(task.error).toMatchObject({ code: 'ENQUEUE_FAILED' });
     } finally {

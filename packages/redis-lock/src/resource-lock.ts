@@ -7,6 +7,7 @@ const ACQUIRE = `local v = redis.call('get', KEYS[1])
 if v == false or v == ARGV[1] then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
 return 0`;
 
+/** A lock held on one resource until released, or lost. */
 export interface HeldLock {
   /** Aborted if the lock was lost (expired and taken, or Redis gone too long). */
   readonly lost: AbortSignal;

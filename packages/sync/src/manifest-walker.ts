@@ -12,7 +12,8 @@ export interface WalkerOptions {
   failFast: FailFast;
   prisma: PrismaClient;
   client: UpstreamClient;
-  policy: MediaTypePolicy;
+  /** Which media types are taken; the rest are refused. */
+  mediaTypePolicy: MediaTypePolicy;
   /** `os/arch[/variant]` filters for index children; empty keeps all. */
   platforms: readonly string[];
   /** Children of one index visited at once. */
@@ -40,8 +41,8 @@ const maxBatchedManifestBytes = 64 * 1024;
 
 /**
  * Brings manifests in: a digest already stored costs no request (its stored
- * bytes are re-validated against today's policy); a new one is fetched by
- * digest, validated, checked against the policy, and stored. Indexes are walked
+ * bytes are re-validated against today's media-type policy); a new one is fetched by
+ * digest, validated, checked against the media-type policy, and stored. Indexes are walked
  * recursively, their children `concurrency` at a time. A manifest that is
  * refused or fails is skipped and named with its kind, never fatal; an index
  * with a failed child fails too. Each digest is visited once per sync.
@@ -212,7 +213,7 @@ export class ManifestWalker {
   }
 
   private async run(digest: string, label: string, gone: SkipKind, fetched: FetchedManifest | undefined): Promise<Outcome> {
-    const { progress, policy, failFast } = this.options;
+    const { progress, mediaTypePolicy, failFast } = this.options;
     progress.checkpoint();
     failFast.check();
     let loaded: { parsed: ParsedManifest; isNew: boolean; schema1Sizes: Map<string, number> };
@@ -223,7 +224,7 @@ export class ManifestWalker {
       if (!outcome.accepted && outcome.kind === 'failed') this.failed.add(digest);
       return outcome;
     }
-    const decision = evaluatePolicy(loaded.parsed, policy);
+    const decision = evaluatePolicy(loaded.parsed, mediaTypePolicy);
     if (decision.decision === 'reject') return this.skip(label, 'refused', `rejected by the media-type policy: ${decision.reason}`);
     const children = this.keptChildren(loaded.parsed).map((child) => child.digest);
     let failedChild: string | undefined;

@@ -49,8 +49,7 @@ export async function collectReferrers(options: ReferrerOptions): Promise<Referr
   const referrersOf = async (subject: string): Promise<string[]> => {
     const tag = referrersTagFor(subject);
     if (!apiMissing) {
-      // No known tags: the client then never GETs the fallback tag itself; the walker does it below.
-      const referrers = await client.listReferrers(subject, { knownTags: new Set() });
+      const referrers = await client.listReferrers(subject);
       if (referrers.source === 'api') return referrers.manifests.map((m) => m.digest);
       apiMissing = true;
     }

@@ -19,7 +19,8 @@ export interface SyncInput {
   remote: Pick<Remote, 'id' | 'includes' | 'excludes' | 'platforms' | 'policy' | 'downloadConcurrency' | 'maxRetries' | 'syncSignatures' | 'syncReferrers'>;
   /** true: the new version is exactly what this sync produced; false: the latest version plus it. */
   mirror: boolean;
-  policy: MediaTypePolicy;
+  /** Which media types the sync takes (the remote's `policy` is its download policy). */
+  mediaTypePolicy: MediaTypePolicy;
   maxManifestBytes: number;
 }
 
@@ -90,7 +91,7 @@ async function sync(deps: SyncDeps, input: SyncInput, releaseLeanHeap: () => voi
     failFast,
     prisma,
     client,
-    policy: input.policy,
+    mediaTypePolicy: input.mediaTypePolicy,
     platforms: remote.platforms,
     concurrency,
     maxManifestBytes: input.maxManifestBytes,

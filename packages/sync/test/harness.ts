@@ -81,13 +81,13 @@ export class SyncHarness {
   async sync(
     remote: Remote,
     repository: Repository,
-    options: { mirror?: boolean; policy?: MediaTypePolicy; progress?: RecordingProgress } = {},
+    options: { mirror?: boolean; mediaTypePolicy?: MediaTypePolicy; progress?: RecordingProgress } = {},
   ): Promise<{ result: SyncResult; progress: RecordingProgress }> {
     const progress = options.progress ?? new RecordingProgress();
     const client = clientForRemote(remote, this.secretKey, { retryBaseMs: 10, retryMaxMs: 50 });
     const result = await syncRepository(
       { prisma: this.db.prisma, storage: this.storage, client, progress },
-      { repositoryId: repository.id, remote, mirror: options.mirror ?? false, policy: options.policy ?? DEFAULT_POLICY, maxManifestBytes: 4 * 1024 * 1024 },
+      { repositoryId: repository.id, remote, mirror: options.mirror ?? false, mediaTypePolicy: options.mediaTypePolicy ?? DEFAULT_POLICY, maxManifestBytes: 4 * 1024 * 1024 },
     );
     return { result, progress };
   }

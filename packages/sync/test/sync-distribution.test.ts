@@ -210,7 +210,7 @@ describe('sync from CNCF Distribution', () => {
     const both = await pushIndex(upstream, repo, 'both', [image.descriptor, sbom.descriptor]);
     const remote = await h.remote({ url: proxy.url, upstreamName: repo });
     const repository = await h.repository();
-    const { progress } = await h.sync(remote, repository, { policy: MediaTypePolicy.parse({ artifacts: false }) });
+    const { progress } = await h.sync(remote, repository, { mediaTypePolicy: MediaTypePolicy.parse({ artifacts: false }) });
     expect([...(await versionTags(h.db.prisma, repository.id, 1)).keys()]).toEqual(['both']);
     expect(await versionManifests(h.db.prisma, repository.id, 1)).toEqual(new Set([both.digest, image.digest]));
     const reasons = (progress.reports.get(Report.manifestsRefused)?.items ?? []).map((i) => i.reason);

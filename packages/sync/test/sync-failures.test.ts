@@ -130,8 +130,8 @@ describe('sync failures', () => {
     const after = await pushImage(upstream, repo, 'moving', { layers: [Buffer.alloc(8 * 1024, 6)] });
     await pushImage(upstream, repo, 'leaving', { layers: [Buffer.alloc(8 * 1024, 7)], artifactType: 'application/vnd.example.refused.v1+json' });
     proxy.inject({ method: 'GET', kind: 'blob', pathIncludes: after.blobs[1], fault: { type: 'corrupt' } });
-    const policy = { ...DEFAULT_POLICY, deny: ['application/vnd.example.refused.*'] };
-    const { result, progress } = await h.sync(remote, repository, { mirror: true, policy });
+    const mediaTypePolicy = { ...DEFAULT_POLICY, deny: ['application/vnd.example.refused.*'] };
+    const { result, progress } = await h.sync(remote, repository, { mirror: true, mediaTypePolicy });
     expect(result.version).toBe(2);
     expect(result.warnings.map((w) => w.code)).toEqual(['CONTENT_FAILED']);
     expect(Object.fromEntries(await versionTags(h.db.prisma, repository.id, 2))).toEqual({ moving: before.digest, steady: steady.digest });

@@ -57,7 +57,7 @@ describe('sync from a synthetic upstream', () => {
     image(repo, 'helm-chart', {}, 'application/vnd.cncf.helm.chart.content.v1.tar+gzip');
     const remote = await h.remote({ url: upstream.url, upstreamName: repo });
     const repository = await h.repository();
-    const { result, progress } = await h.sync(remote, repository, { policy: { ...DEFAULT_POLICY, deny: ['application/vnd.cncf.helm.*'] } });
+    const { result, progress } = await h.sync(remote, repository, { mediaTypePolicy: { ...DEFAULT_POLICY, deny: ['application/vnd.cncf.helm.*'] } });
     expect(result.version).toBe(1);
     expect([...(await versionTags(h.db.prisma, repository.id, 1)).keys()]).toEqual(['good']);
     expect(await versionManifests(h.db.prisma, repository.id, 1)).toEqual(new Set([good.digest]));

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
-/** Where tests create their databases; CI and developer machines run PostgreSQL here (environment.md). */
+/** Where tests create their databases; CI and developer machines run PostgreSQL here (README.md, "Tests"; `.ci/run` starts it when it is down). */
 export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 export interface TestDatabase {

@@ -1,10 +1,10 @@
-import { MediaType, parseManifest, referrersTagFor } from '@cistern/oci';
+import { MediaType, parseManifest } from '@cistern/oci';
 import { header, readLimited } from './body.ts';
 import type { OperationContext } from './context.ts';
-import { UpstreamError, displayUrl, isUpstreamError } from './errors.ts';
-import { getManifest } from './manifests.ts';
+import { UpstreamError, displayUrl } from './errors.ts';
 import { pages } from './pages.ts';
 
+/** One entry of a referrers list: a manifest whose `subject` is the digest asked about. */
 export interface ReferrerDescriptor {
   mediaType: string;
   digest: string;
@@ -13,20 +13,19 @@ export interface ReferrerDescriptor {
   annotations?: Readonly<Record<string, string>>;
 }
 
+/** Narrows a referrers list. */
 export interface ListReferrersOptions {
+  /** Only referrers of this artifact type (the upstream may ignore it: see `filtersApplied`). */
   artifactType?: string;
-  /**
-   * The upstream's tags, when the caller has listed them: the tag-schema fallback
-   * then fetches `<alg>-<hex>` only if it exists, instead of a GET that 404s.
-   */
-  knownTags?: ReadonlySet<string>;
-  /** The caller already saw this upstream answer 404 to the Referrers API: go straight to the tag schema. */
-  skipApi?: boolean;
 }
 
+/** What the Referrers API said about one subject. */
 export interface Referrers {
-  /** `api`: the Referrers API answered; `tag`: the `<alg>-<hex>` tag schema (the API answered 404). */
-  source: 'api' | 'tag';
+  /**
+   * `api`: the Referrers API answered; `missing`: it answered 404, the upstream
+   * has none (no manifests then: reading the `<alg>-<hex>` tag schema instead is the caller's choice).
+   */
+  source: 'api' | 'missing';
   manifests: ReferrerDescriptor[];
   /** The API applied the `artifactType` filter (`OCI-Filters-Applied`); otherwise filter locally. */
   filtersApplied: boolean;
@@ -52,36 +51,21 @@ function entriesOf(bytes: Buffer, url: string): ReferrerDescriptor[] {
 }
 
 /**
- * The manifests whose `subject` is `digest`: the Referrers API first (every
- * `Link` page), and the tag schema only when the API answers 404. Any other
- * failure is an error, never "no referrers".
+ * The manifests whose `subject` is `digest`, from the Referrers API (every
+ * `Link` page); a 404 says the upstream has no such API (`source: 'missing'`).
+ * Any other failure is an error, never "no referrers".
  */
 export async function listReferrers(ctx: OperationContext, digest: string, options: ListReferrersOptions = {}): Promise<Referrers> {
-  const { artifactType, knownTags } = options;
-  if (options.skipApi) return fromTagSchema(ctx, digest, knownTags);
+  const { artifactType } = options;
   const first = new URL(`${ctx.base}/referrers/${digest}`);
   if (artifactType) first.searchParams.set('artifactType', artifactType);
   const manifests: ReferrerDescriptor[] = [];
   let filtersApplied = false;
   for await (const page of pages(ctx, first, 'referrers', MediaType.OciIndex, [404])) {
     const bytes = await readLimited(page.body, ctx.maxPageBytes, displayUrl(page.url));
-    if (page.status === 404) return fromTagSchema(ctx, digest, knownTags);
+    if (page.status === 404) return { source: 'missing', manifests: [], filtersApplied: false };
     filtersApplied ||= (header(page.headers, 'oci-filters-applied') ?? '').includes('artifactType');
     manifests.push(...entriesOf(bytes, displayUrl(first)));
   }
   return { source: 'api', manifests, filtersApplied };
-}
-
-async function fromTagSchema(ctx: OperationContext, digest: string, knownTags: ReadonlySet<string> | undefined): Promise<Referrers> {
-  const tag = referrersTagFor(digest);
-  if (knownTags && !knownTags.has(tag)) return { source: 'tag', manifests: [], filtersApplied: false };
-  try {
-    const fetched = await getManifest(ctx, tag);
-    return { source: 'tag', manifests: entriesOf(fetched.bytes, `${ctx.base}/manifests/${tag}`), filtersApplied: false };
-  } catch (error) {
-    if (isUpstreamError(error, 'MANIFEST_UNKNOWN', 'NAME_UNKNOWN')) {
-      return { source: 'tag', manifests: [], filtersApplied: false };
-    }
-    throw error;
-  }
 }

@@ -1,5 +1,5 @@
-import type { ContentAction } from '@cistern/domain';
-import type { TaskParams } from '@cistern/queue';
+import type { ContentAction, RepositoryTaskKind } from '@cistern/domain';
+import type { TaskParamsOf } from '@cistern/queue';
 import type { ApiContext } from '../context.ts';
 import type { RouteTable } from '../http/route-table.ts';
 import { IdParams } from '../schemas/common.ts';
@@ -11,7 +11,7 @@ const TAG = 'Repositories';
 
 /** Content actions answer 202 with a task that writes one new version of the repository. */
 export function contentActionRoutes(routes: RouteTable, ctx: ApiContext): void {
-  const start = async <K extends ContentAction>(id: string, kind: K, params: Omit<TaskParams<K>, 'repositoryId'>) => ({
+  const start = async <K extends ContentAction>(id: string, kind: K, params: Omit<TaskParamsOf<RepositoryTaskKind, K>, 'repositoryId'>) => ({
     task: toTask(await ctx.repositoryTasks.act(id, kind, params)),
   });
   const action = { tag: TAG, params: IdParams, status: 202 as const, response: SyncAccepted, method: 'post' as const };

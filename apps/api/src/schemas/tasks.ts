@@ -1,10 +1,12 @@
+import { Report } from '@cistern/sync';
 import { z } from 'zod';
 import { Id, PageQuery, text, Timestamp } from './common.ts';
 
 export const TaskStateEnum = z.enum(['waiting', 'running', 'completed', 'failed', 'canceling', 'canceled']);
 
 const ProgressReport = z.object({
-  code: z.string().describe('e.g. tags.listed, manifests.processed, blobs.downloaded, bytes.downloaded'),
+  // Read from the sync's own table of codes, so the document cannot name codes it no longer reports.
+  code: z.string().describe(`what the report counts; a sync reports ${Object.values(Report).join(', ')}`),
   message: z.string(),
   done: z.number(),
   total: z.number().nullable(),

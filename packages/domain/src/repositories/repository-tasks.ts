@@ -1,12 +1,12 @@
 import type { PrismaClient, Task } from '@cistern/db';
 import { CisternError } from '@cistern/errors';
-import { repositoryResource, type TaskParams, type TaskService } from '@cistern/queue';
+import { repositoryResource, type TaskParamsOf, type TaskService } from '@cistern/queue';
 import { assertExists } from '../shared/references.ts';
 import { findRepository } from './find-repository.ts';
 import type { SyncRequest } from './repository-input.ts';
+import type { ContentAction, RepositoryTaskKind } from './repository-task-kinds.ts';
 
-/** The content actions: each writes one new version of the repository. */
-export type ContentAction = 'tag' | 'untag' | 'remove' | 'copy';
+type ActionParams<K extends ContentAction> = Omit<TaskParamsOf<RepositoryTaskKind, K>, 'repositoryId'>;
 
 /**
  * Tasks that change a repository, queued through the TaskService (a task row,
@@ -20,11 +20,11 @@ export interface RepositoryTaskService {
    */
   sync(id: string, request: SyncRequest): Promise<Task>;
   /** A content action on the repository; a copy's source must exist (INVALID_REFERENCE, detail path `sourceRepositoryId`). */
-  act<K extends ContentAction>(id: string, kind: K, params: Omit<TaskParams<K>, 'repositoryId'>): Promise<Task>;
+  act<K extends ContentAction>(id: string, kind: K, params: ActionParams<K>): Promise<Task>;
 }
 
 /** The RepositoryTaskService over `prisma`, queueing through `tasks`. */
-export function repositoryTaskService({ prisma, tasks }: { prisma: PrismaClient; tasks: TaskService }): RepositoryTaskService {
+export function repositoryTaskService({ prisma, tasks }: { prisma: PrismaClient; tasks: TaskService<RepositoryTaskKind> }): RepositoryTaskService {
   return {
     sync: async (id, request) => {
       const repo = await findRepository(prisma, id);
@@ -39,13 +39,14 @@ export function repositoryTaskService({ prisma, tasks }: { prisma: PrismaClient;
       });
       return task;
     },
-    act: async (id, kind, params) => {
+    async act<K extends ContentAction>(id: string, kind: K, params: ActionParams<K>) {
       const repositoryId = (await findRepository(prisma, id)).id;
       if (kind === 'copy') {
-        const { sourceRepositoryId } = params as Omit<TaskParams<'copy'>, 'repositoryId'>;
+        const { sourceRepositoryId } = params as ActionParams<K> & ActionParams<'copy'>;
         await assertExists(prisma, 'repository', sourceRepositoryId, 'sourceRepositoryId');
       }
-      const { task } = await tasks.create({ kind, params: { ...params, repositoryId } as TaskParams<typeof kind>, resource: repositoryResource(repositoryId) });
+      const full = { ...params, repositoryId } as TaskParamsOf<RepositoryTaskKind, K> & { repositoryId: string };
+      const { task } = await tasks.create({ kind, params: full, resource: repositoryResource(repositoryId) });
       return task;
     },
   };

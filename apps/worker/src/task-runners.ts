@@ -1,0 +1,16 @@
+import { contentTasks } from '@cistern/content';
+import type { TaskRunner } from '@cistern/queue';
+import { repositoryVersionHref, type Resources } from '@cistern/runtime';
+import { syncTask } from '@cistern/sync';
+
+/**
+ * Every task kind this worker runs, each bound to what its handler needs from
+ * the process; tasks name the versions they write by the API's hrefs.
+ */
+export function taskRunners(resources: Resources): TaskRunner[] {
+  const shared = { prisma: resources.db.prisma, versionHref: repositoryVersionHref };
+  return [
+    syncTask.bind({ ...shared, storage: resources.storage, secretKey: resources.secretKey, maxManifestBytes: resources.config.manifestMaxBytes }),
+    ...contentTasks.map((task) => task.bind(shared)),
+  ];
+}
