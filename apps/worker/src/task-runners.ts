@@ -1,4 +1,4 @@
-import { contentTasks } from '@cistern/content';
+import { contentTasks } from '@cistern/content-actions';
 import type { TaskRunner } from '@cistern/queue';
 import { repositoryVersionHref, type Resources } from '@cistern/runtime';
 import { syncTask } from '@cistern/sync';

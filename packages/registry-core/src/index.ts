@@ -5,11 +5,11 @@ export {
   type DistributionDirectoryOptions,
   type ServedDistribution,
 } from './distributions/distribution-directory.ts';
-export { RegistryContent, type RegistryContentOptions, type ReferrersPage } from './content/registry-content.ts';
-export { DatabaseManifestStore, type ManifestStore, type StoredManifest, type IndexChild } from './content/manifest-store.ts';
-export { acceptedTypes, negotiate, type Negotiated } from './content/negotiation.ts';
-export { pageOf, pageSize, MAX_PAGE, type Page, type PageRequest } from './content/paging.ts';
-export { loadVersionSnapshot, byteOrder, type VersionSnapshot } from './content/version-snapshot.ts';
+export { RegistryContent, type RegistryContentOptions, type ReferrersPage } from './versions/registry-content.ts';
+export { DatabaseManifestStore, type ManifestStore, type StoredManifest, type IndexChild } from './versions/manifest-store.ts';
+export { acceptedTypes, negotiate, type Negotiated } from './versions/negotiation.ts';
+export { pageOf, pageSize, MAX_PAGE, type Page, type PageRequest } from './versions/paging.ts';
+export { loadVersionSnapshot, byteOrder, type VersionSnapshot } from './versions/version-snapshot.ts';
 export { OnDemandBlobReader, type OnDemandOptions } from './blobs/on-demand-blob-reader.ts';
 export { RemoteSources, type ClientOverrides, type RemoteBlob, type RemoteSource } from './blobs/remote-sources.ts';
 export { PullTokens, grants, type AccessEntry, type IssuedToken, type PullTokenOptions, type TokenClaims } from './auth/pull-tokens.ts';

@@ -1,4 +1,4 @@
-import { copyParamsSchema, removeParamsSchema, tagParamsSchema, untagParamsSchema } from '@cistern/content';
+import { copyParamsSchema, removeParamsSchema, tagParamsSchema, untagParamsSchema } from '@cistern/content-actions';
 
 // The task params are the single source of truth; the repository comes from the path.
 export const TagRequest = tagParamsSchema.omit({ repositoryId: true }).meta({ id: 'TagRequest' });

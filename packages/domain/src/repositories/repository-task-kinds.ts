@@ -1,4 +1,4 @@
-import { contentTasks } from '@cistern/content';
+import { contentTasks } from '@cistern/content-actions';
 import { syncTask } from '@cistern/sync';
 
 /**
