@@ -11,10 +11,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ group: ['@cistern/*/src/*'], message: 'Import a package through its exports map.' }] },
-      ],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@cistern/*/src/*'], message: 'Import a package through its exports map.' }] }],
     },
   },
   {
@@ -31,7 +28,7 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         { selector: "Identifier[name='prisma']", message: 'Routes call domain services (@cistern/domain), never Prisma.' },
-        { selector: "Identifier[name=/^\\$(queryRaw|executeRaw|transaction)/]", message: 'Routes call domain services (@cistern/domain), never Prisma.' },
+        { selector: 'Identifier[name=/^\\$(queryRaw|executeRaw|transaction)/]', message: 'Routes call domain services (@cistern/domain), never Prisma.' },
       ],
     },
   },

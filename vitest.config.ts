@@ -4,10 +4,6 @@ import { defineConfig } from 'vitest/config';
 // its own database, queue names and upstreams, so files run in parallel.
 export default defineConfig({
   test: {
-    projects: [
-      'packages/*',
-      'apps/*',
-      { test: { name: 'cistern', include: ['test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
-    ],
+    projects: ['packages/*', 'apps/*', { test: { name: 'cistern', include: ['test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } }],
   },
 });

@@ -51,7 +51,12 @@ beforeAll(async () => {
   ({ cistern, upstream } = fixture);
   const config = json({ architecture: 'amd64', os: 'linux' });
   const configDigest = upstream.addBlob(REPO, config);
-  upstream.addManifest(REPO, json({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, digest: configDigest, size: config.length }, layers: [] }), OCI_MANIFEST, ['1.0']);
+  upstream.addManifest(
+    REPO,
+    json({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, digest: configDigest, size: config.length }, layers: [] }),
+    OCI_MANIFEST,
+    ['1.0'],
+  );
 });
 afterAll(async () => {
   console.log(`cancel latencies against a silent upstream (ms): ${JSON.stringify(latencies)}`);

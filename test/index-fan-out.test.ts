@@ -82,4 +82,3 @@ describe('an index of 20,000 entries whose children are gone upstream', () => {
     expect(skips.reduce((n, r) => n + (r.done ?? 0), 0)).toBeGreaterThanOrEqual(ENTRIES);
   }, 90_000);
 });
-

@@ -24,9 +24,19 @@ describe('a 20 MB tag list in one body', () => {
   it('streams through the worker, and the sync writes the selected tags', async () => {
     const config = json({ architecture: 'amd64', os: 'linux' });
     const configDigest = upstream.addBlob(REPO, config);
-    const manifest = json({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, digest: configDigest, size: config.length }, layers: [] });
+    const manifest = json({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: OCI_CONFIG, digest: configDigest, size: config.length },
+      layers: [],
+    });
     const tags = Array.from({ length: LISTED }, (_, i) => `${i % 5000 === 0 ? 'keep' : 'skip'}-build-${String(i).padStart(24, '0')}`);
-    upstream.addManifest(REPO, manifest, OCI_MANIFEST, tags.filter((t) => t.startsWith('keep')));
+    upstream.addManifest(
+      REPO,
+      manifest,
+      OCI_MANIFEST,
+      tags.filter((t) => t.startsWith('keep')),
+    );
     const body = Buffer.from(JSON.stringify({ name: REPO, tags }));
     expect(body.length).toBeGreaterThan(16 * 1024 * 1024);
     upstream.intercept((req, res) => {

@@ -3,7 +3,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_PREFIX } from '@cistern/queue';
 import { readdir, readFile } from 'node:fs/promises';
-import { createTestDatabase, deleteRedisKeys, freePort, makeTempDir, removeDir, startSyntheticUpstream, TEST_REDIS_URL, type SyntheticUpstream } from '@cistern/testkit';
+import {
+  createTestDatabase,
+  deleteRedisKeys,
+  freePort,
+  makeTempDir,
+  removeDir,
+  startSyntheticUpstream,
+  TEST_REDIS_URL,
+  type SyntheticUpstream,
+} from '@cistern/testkit';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -78,7 +87,12 @@ export interface SeparateCistern {
 const ADMIN_TOKEN = 'separate-processes-admin-token-0123456789';
 
 /** The API and the worker as separate processes on PostgreSQL and Redis, as production runs them. */
-export async function startApiAndWorker(options: { databaseUrl: string; redisUrl: string; dataDir: string; workerEnv?: Record<string, string> }): Promise<SeparateCistern> {
+export async function startApiAndWorker(options: {
+  databaseUrl: string;
+  redisUrl: string;
+  dataDir: string;
+  workerEnv?: Record<string, string>;
+}): Promise<SeparateCistern> {
   const env = {
     DATA_DIR: options.dataDir,
     DATABASE_URL: options.databaseUrl,

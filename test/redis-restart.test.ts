@@ -83,10 +83,14 @@ async function call<T>(method: string, url: string, body?: unknown): Promise<{ s
 }
 
 async function finished(taskId: string): Promise<Task> {
-  return waitFor(`task ${taskId} to finish`, async () => {
-    const { body } = await call<Task>('GET', `/tasks/${taskId}`);
-    return ['completed', 'failed', 'canceled'].includes(body.state) ? body : undefined;
-  }, 60_000);
+  return waitFor(
+    `task ${taskId} to finish`,
+    async () => {
+      const { body } = await call<Task>('GET', `/tasks/${taskId}`);
+      return ['completed', 'failed', 'canceled'].includes(body.state) ? body : undefined;
+    },
+    60_000,
+  );
 }
 
 async function readiness(port: number): Promise<{ status: number; checks: Record<string, string> }> {
@@ -111,7 +115,10 @@ describe('a Redis restart mid-sync', () => {
     const scheduled = await call<{ id: string }>('POST', '/repositories', { name: 'scheduled', remote: direct.body.id });
     const schedule = await call<{ id: string }>('POST', '/schedules', { name: 'every-second', cron: '* * * * * *', repository: scheduled.body.id });
     expect(schedule.status).toBe(201);
-    await waitFor('a first scheduled task', async () => (await call<{ lastTask: string | null }>('GET', `/schedules/${schedule.body.id}`)).body.lastTask ?? undefined);
+    await waitFor(
+      'a first scheduled task',
+      async () => (await call<{ lastTask: string | null }>('GET', `/schedules/${schedule.body.id}`)).body.lastTask ?? undefined,
+    );
 
     redis.process.kill('SIGKILL');
     await new Promise((resolve) => redis.process.once('exit', resolve));

@@ -54,11 +54,7 @@ describe('npm start (all in one)', () => {
 describe('separate start commands', () => {
   it('serve against PostgreSQL and Redis', async () => {
     const env = { DATA_DIR: dataDir, DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, ...(await ports()) };
-    const runs = [
-      startProcess('apps/api/src/main.ts', env),
-      startProcess('apps/worker/src/main.ts', env),
-      startProcess('apps/registry/src/main.ts', env),
-    ];
+    const runs = [startProcess('apps/api/src/main.ts', env), startProcess('apps/worker/src/main.ts', env), startProcess('apps/registry/src/main.ts', env)];
     try {
       for (const port of [env.API_PORT, env.WORKER_PORT, env.REGISTRY_PORT]) await waitForReady(`http://127.0.0.1:${port}/readyz`);
       for (const run of runs) run.child.kill('SIGTERM');
@@ -94,7 +90,11 @@ describe('bad settings stop the process with one clear line and create nothing',
       async () => ({ DATABASE_URL: 'postgresql://cistern:s3cret-pw@127.0.0.1:1/cistern' }),
       /^cistern api: cannot use PostgreSQL at 127\.0\.0\.1:1\/cistern: /,
     ],
-    ['Redis down', async () => ({ DATABASE_URL: empty.url, REDIS_URL: 'redis://:s3cret-pw@127.0.0.1:1' }), /^cistern api: cannot reach Redis at 127\.0\.0\.1:1: /],
+    [
+      'Redis down',
+      async () => ({ DATABASE_URL: empty.url, REDIS_URL: 'redis://:s3cret-pw@127.0.0.1:1' }),
+      /^cistern api: cannot reach Redis at 127\.0\.0\.1:1: /,
+    ],
     [
       'an unwritable storage directory',
       async () => {

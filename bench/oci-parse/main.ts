@@ -40,7 +40,9 @@ function hundredEntryIndex(): Uint8Array {
       digest: digest(`manifest ${i}`),
       size: 1_600 + i,
       platform: { architecture: arches[i % arches.length], os: i % 7 === 0 ? 'windows' : 'linux', ...(i % 3 === 0 ? { variant: 'v8' } : {}) },
-      ...(i % 2 === 1 ? { annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': digest(`manifest ${i - 1}`) } } : {}),
+      ...(i % 2 === 1
+        ? { annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': digest(`manifest ${i - 1}`) } }
+        : {}),
     })),
   };
   return Buffer.from(JSON.stringify(doc, null, 2));
@@ -98,7 +100,11 @@ const format = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(`node ${process.version}, ${seconds}s per peer per case, best of 5 alternating windows`);
 console.log(`${'case'.padEnd(18)}${'bytes'.padStart(8)}${'parseManifest/s'.padStart(18)}${'JSON.parse+sha256/s'.padStart(22)}${'ratio'.padStart(8)}`);
 for (const [name, bytes] of cases) {
-  const [parsed, floor] = race(() => parseManifest(bytes), () => jsonParseAndSha256(bytes), seconds);
+  const [parsed, floor] = race(
+    () => parseManifest(bytes),
+    () => jsonParseAndSha256(bytes),
+    seconds,
+  );
   console.log(
     `${name.padEnd(18)}${String(bytes.length).padStart(8)}${format(parsed).padStart(18)}${format(floor).padStart(22)}${`${(floor / parsed).toFixed(1)}x`.padStart(8)}`,
   );

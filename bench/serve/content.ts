@@ -26,7 +26,11 @@ export async function pushBenchContent(upstream: Distribution): Promise<BenchCon
     schemaVersion: 2,
     mediaType: MANIFEST_TYPE,
     config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-    layers: Object.entries(SIZES).map(([name, size]) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: blobs[name as keyof typeof SIZES], size })),
+    layers: Object.entries(SIZES).map(([name, size]) => ({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar',
+      digest: blobs[name as keyof typeof SIZES],
+      size,
+    })),
   });
   await pushManifest(upstream, REPO, TAG, manifest, MANIFEST_TYPE);
   return { blobs };

@@ -11,7 +11,9 @@ import { connect, type Socket } from 'node:net';
 import type { WrkResult } from './wrk.ts';
 
 async function load(url: URL, connections: number, seconds: number, headers: Record<string, string>): Promise<WrkResult> {
-  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   const request = Buffer.from(`HEAD ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n${extra}\r\n`);
   const latencies: number[] = [];
   let bytes = 0;

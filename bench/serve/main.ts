@@ -53,7 +53,13 @@ async function main(): Promise<void> {
       ];
       const rows: [Scenario, WrkResult, WrkResult][] = [];
       for (const scenario of scenarios) {
-        const spec = (base: string): WrkRun => ({ url: base + scenario.path, method: scenario.method, headers: { accept: MANIFEST_TYPE }, connections: scenario.connections, seconds });
+        const spec = (base: string): WrkRun => ({
+          url: base + scenario.path,
+          method: scenario.method,
+          headers: { accept: MANIFEST_TYPE },
+          connections: scenario.connections,
+          seconds,
+        });
         const load = (run: WrkRun) => (run.method === 'HEAD' ? headLoad(run) : wrk(run, scratch));
         // Warm both (page cache, JIT, connection pools) before measuring.
         await load({ ...spec(cistern.url), seconds: 1 });
@@ -74,12 +80,36 @@ async function main(): Promise<void> {
 
 function print(rows: [Scenario, WrkResult, WrkResult][], seconds: number): void {
   const f = (n: number, digits = 0) => n.toFixed(digits);
-  const header = ['scenario', 'conns', 'req/s Cistern', 'req/s Distribution', 'ratio', 'MB/s Cistern', 'MB/s Distribution', 'ratio', 'p99 ms Cistern', 'p99 ms Distribution', 'errors C/D'];
+  const header = [
+    'scenario',
+    'conns',
+    'req/s Cistern',
+    'req/s Distribution',
+    'ratio',
+    'MB/s Cistern',
+    'MB/s Distribution',
+    'ratio',
+    'p99 ms Cistern',
+    'p99 ms Distribution',
+    'errors C/D',
+  ];
   console.log(`wrk -t1 (HEAD: head-load.ts, 1 process), ${seconds} s per run, one core left for the server; Node ${process.version}`);
   console.log(`| ${header.join(' | ')} |`);
   console.log(`|${header.map(() => '---').join('|')}|`);
   for (const [s, c, d] of rows) {
-    const cells = [s.name, String(s.connections), f(c.requestsPerSecond), f(d.requestsPerSecond), `${f(c.requestsPerSecond / d.requestsPerSecond, 2)}x`, f(c.megabytesPerSecond, 1), f(d.megabytesPerSecond, 1), `${f(c.megabytesPerSecond / d.megabytesPerSecond, 2)}x`, f(c.p99Ms, 2), f(d.p99Ms, 2), `${c.errors}/${d.errors}`];
+    const cells = [
+      s.name,
+      String(s.connections),
+      f(c.requestsPerSecond),
+      f(d.requestsPerSecond),
+      `${f(c.requestsPerSecond / d.requestsPerSecond, 2)}x`,
+      f(c.megabytesPerSecond, 1),
+      f(d.megabytesPerSecond, 1),
+      `${f(c.megabytesPerSecond / d.megabytesPerSecond, 2)}x`,
+      f(c.p99Ms, 2),
+      f(d.p99Ms, 2),
+      `${c.errors}/${d.errors}`,
+    ];
     console.log(`| ${cells.join(' | ')} |`);
   }
 }

@@ -35,7 +35,7 @@ function generated(size: number, chunk: number): Readable {
     pattern[i] = x & 0xff;
   }
   function* bytes(): Generator<Buffer> {
-    for (let sent = 0; sent < size; ) {
+    for (let sent = 0; sent < size;) {
       const at = sent % pattern.length;
       const part = pattern.subarray(at, Math.min(at + chunk, pattern.length, at + size - sent));
       sent += part.length;
@@ -181,9 +181,7 @@ function report(size: number, phases: readonly Phase[]): void {
   for (const p of phases) {
     const rss = p.peakRss === undefined ? 'n/a' : `${(p.peakRss / 1024 ** 2).toFixed(0)} MiB`;
     const ratio = p === store ? '' : `${(mbps(store) / mbps(p)).toFixed(2)}x`;
-    console.log(
-      `${p.name.padEnd(48)}${p.seconds.toFixed(2).padStart(9)}${mbps(p).toFixed(0).padStart(9)}${rss.padStart(11)}  ${ratio}`,
-    );
+    console.log(`${p.name.padEnd(48)}${p.seconds.toFixed(2).padStart(9)}${mbps(p).toFixed(0).padStart(9)}${rss.padStart(11)}  ${ratio}`);
   }
   console.log('\nMedian seconds over the runs; MB = 10^6 bytes; store/peer = store throughput / peer throughput (1.00x = as fast).');
   console.log('Peak RSS: the highest kernel VmHWM of this whole Node process over the runs, reset before each phase.');

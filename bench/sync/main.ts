@@ -12,20 +12,17 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import {
-  json,
-  makeTempDir,
-  pushBlob,
-  pushManifest,
-  removeDir,
-  startDistribution,
-  startFaultProxy,
-  type FaultProxy,
-} from '@cistern/testkit';
+import { json, makeTempDir, pushBlob, pushManifest, removeDir, startDistribution, startFaultProxy, type FaultProxy } from '@cistern/testkit';
 import { syncThroughWorker } from './worker-sync.ts';
 
 const { values } = parseArgs({
-  options: { tags: { type: 'string', default: '200' }, big: { type: 'string', default: '4' }, 'big-mib': { type: 'string', default: '256' }, runs: { type: 'string', default: '3' }, 'cpu-prof': { type: 'string' } },
+  options: {
+    tags: { type: 'string', default: '200' },
+    big: { type: 'string', default: '4' },
+    'big-mib': { type: 'string', default: '256' },
+    runs: { type: 'string', default: '3' },
+    'cpu-prof': { type: 'string' },
+  },
 });
 const RUNS = Number(values.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs must be a whole number ≥ 1, not ${values.runs}`);
@@ -127,7 +124,17 @@ try {
   // Timed runs talk to Distribution directly; requests are counted by second, untimed
   // runs through the counting proxy (skopeo's too).
   const nodeArgs = values['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['cpu-prof'])}`];
-  const skopeoArgs = (host: string, dest: string) => ['sync', '--scoped', '--src', 'docker', '--dest', 'dir', '--src-tls-verify=false', `${host}/${REPO}`, path.join(work, dest)];
+  const skopeoArgs = (host: string, dest: string) => [
+    'sync',
+    '--scoped',
+    '--src',
+    'docker',
+    '--dest',
+    'dir',
+    '--src-tls-verify=false',
+    `${host}/${REPO}`,
+    path.join(work, dest),
+  ];
   const runs = { full: [] as Measured[], noop: [] as Measured[], skopeo: [] as Measured[], cp: [] as Measured[], startS: [] as number[] };
   for (let run = 1; run <= RUNS; run++) {
     const cistern = async () => {
@@ -168,7 +175,9 @@ try {
   console.log('\n| run | wall s | CPU s | upstream requests | manifest GETs | peak RSS MiB |');
   console.log('|---|---|---|---|---|---|');
   for (const [name, m] of rows) {
-    console.log(`| ${name} | ${m.wallS.toFixed(2)} | ${m.cpuS.toFixed(2)} | ${m === cp ? '—' : total(m)} | ${m === cp ? '—' : manifestGets(m)} | ${m.peakRssMiB.toFixed(0)} |`);
+    console.log(
+      `| ${name} | ${m.wallS.toFixed(2)} | ${m.cpuS.toFixed(2)} | ${m === cp ? '—' : total(m)} | ${m === cp ? '—' : manifestGets(m)} | ${m.peakRssMiB.toFixed(0)} |`,
+    );
   }
   const walls = (list: Measured[]) => list.map((m) => m.wallS.toFixed(2)).join(', ');
   console.log(`\n(medians of ${RUNS} runs; wall s of every run: Cistern ${walls(runs.full)}; skopeo ${walls(runs.skopeo)}; cp -r ${walls(runs.cp)})`);
@@ -176,7 +185,9 @@ try {
   console.log(`\nfull sync / skopeo wall time: ${(full.wallS / skopeo.wallS).toFixed(2)}× of medians (target ≤ 0.30×); run by run: ${pairs.join(', ')}`);
   console.log(`full sync / cp -r wall time: ${(full.wallS / cp.wallS).toFixed(2)}×`);
   console.log(`no-op resync: ${noop.wallS.toFixed(2)} s (target ≤ 2 s), ${manifestGets(noop)} manifest GETs (target 0)`);
-  console.log(`worker peak RSS, highest of all runs: ${Math.max(...runs.full.map((m) => m.peakRssMiB), ...runs.noop.map((m) => m.peakRssMiB)).toFixed(0)} MiB (target ≤ 300 MiB)`);
+  console.log(
+    `worker peak RSS, highest of all runs: ${Math.max(...runs.full.map((m) => m.peakRssMiB), ...runs.noop.map((m) => m.peakRssMiB)).toFixed(0)} MiB (target ≤ 300 MiB)`,
+  );
   console.log(`worker start-up to ready (once per worker, not part of a sync): ${median(runs.startS.map((wallS) => ({ wallS }))).wallS.toFixed(2)} s`);
   console.log(`sync versions: ${JSON.stringify(counted.full.createdResources)} / ${JSON.stringify(counted.noop.createdResources)}`);
 } finally {

@@ -47,7 +47,13 @@ async function peakRssMiB(pid: number): Promise<number> {
  * twice (full, then no-op) and stops it. With `counter`, `upstreamUrl` is that
  * proxy's and each run's requests are counted.
  */
-export async function syncThroughWorker(options: { workerBundle: string; upstreamUrl: string; repo: string; nodeArgs?: string[]; counter?: FaultProxy }): Promise<WorkerSyncs> {
+export async function syncThroughWorker(options: {
+  workerBundle: string;
+  upstreamUrl: string;
+  repo: string;
+  nodeArgs?: string[];
+  counter?: FaultProxy;
+}): Promise<WorkerSyncs> {
   const { workerBundle, upstreamUrl, repo, nodeArgs = [], counter } = options;
   const testDb = await createTestDatabase();
   const dataDir = await makeTempDir('bench-sync-worker');
@@ -55,7 +61,16 @@ export async function syncThroughWorker(options: { workerBundle: string; upstrea
   const started = performance.now();
   const worker = spawn(process.execPath, [...nodeArgs, workerBundle], {
     // MALLOC_ARENA_MAX as Cistern's launchers set it (README, "Memory").
-    env: { ...process.env, MALLOC_ARENA_MAX: '2', DATABASE_URL: testDb.url, REDIS_URL: TEST_REDIS_URL, DATA_DIR: dataDir, WORKER_PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      MALLOC_ARENA_MAX: '2',
+      DATABASE_URL: testDb.url,
+      REDIS_URL: TEST_REDIS_URL,
+      DATA_DIR: dataDir,
+      WORKER_PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   let exit: string | undefined;
@@ -78,7 +93,10 @@ export async function syncThroughWorker(options: { workerBundle: string; upstrea
   events.on('error', (error) => console.error(`queue events: ${error.message}`));
   try {
     for (;;) {
-      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ready) break;
       if (exit !== undefined) throw new Error(`the worker exited (${exit}) before it was ready`);
       await sleep(20);
@@ -92,7 +110,12 @@ export async function syncThroughWorker(options: { workerBundle: string; upstrea
       counter?.reset();
       const cpuBefore = await cpuSeconds(pid);
       const t0 = performance.now();
-      const { task } = await tasks.create({ kind: 'sync', params: { repositoryId: repository.id, remoteId: remote.id, mirror: false }, resource: repositoryResource(repository.id), dedupe: true });
+      const { task } = await tasks.create({
+        kind: 'sync',
+        params: { repositoryId: repository.id, remoteId: remote.id, mirror: false },
+        resource: repositoryResource(repository.id),
+        dedupe: true,
+      });
       const job = task.state === 'waiting' ? await queue.getJob(task.id) : undefined;
       if (job === undefined) throw new Error(`sync task ${task.state} before it was queued: ${JSON.stringify(task.error)}`);
       // Subscribes, then checks the job's state: a job that finished first is not missed. Failures are read from the row.
@@ -100,7 +123,13 @@ export async function syncThroughWorker(options: { workerBundle: string; upstrea
       const wallS = (performance.now() - t0) / 1000;
       const row = await db.prisma.task.findUniqueOrThrow({ where: { id: task.id }, select: { state: true, createdResources: true, error: true } });
       if (row.state !== 'completed') throw new Error(`sync task ${row.state}: ${JSON.stringify(row.error)}`);
-      return { wallS, cpuS: (await cpuSeconds(pid)) - cpuBefore, peakRssMiB: await peakRssMiB(pid), createdResources: row.createdResources, requests: counter?.counts() ?? {} };
+      return {
+        wallS,
+        cpuS: (await cpuSeconds(pid)) - cpuBefore,
+        peakRssMiB: await peakRssMiB(pid),
+        createdResources: row.createdResources,
+        requests: counter?.counts() ?? {},
+      };
     };
     const full = await sync();
     const noop = await sync();

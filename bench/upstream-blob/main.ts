@@ -46,7 +46,15 @@ function generated(size: number): Readable {
 
 async function pushLargeBlob(url: string, size: number): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(generated(size), new Writable({ write: (chunk: Buffer, _e, done) => { hash.update(chunk); done(); } }));
+  await pipeline(
+    generated(size),
+    new Writable({
+      write: (chunk: Buffer, _e, done) => {
+        hash.update(chunk);
+        done();
+      },
+    }),
+  );
   const digest = `sha256:${hash.digest('hex')}`;
   const start = await fetch(`${url}/v2/${REPO}/blobs/uploads/`, { method: 'POST' });
   const location = new URL(start.headers.get('location') ?? '', url);
@@ -137,7 +145,9 @@ async function main(): Promise<void> {
     const rate = (runs: Measured[]): number => size / MiB / median(runs.map((r) => r.seconds));
     const ours = rate(client);
     console.log(`blob ${values.size} from Distribution 2.8.2 on 127.0.0.1, median of ${values.runs} runs`);
-    console.log(`  @cistern/upstream getBlob -> hashing sink: ${ours.toFixed(0)} MiB/s, peak RSS ${median(client.map((r) => r.peakRssMiB ?? 0)).toFixed(0)} MiB (max ${Math.max(...client.map((r) => r.peakRssMiB ?? 0)).toFixed(0)}; ${median(client.map((r) => r.startRssMiB ?? 0)).toFixed(0)} MiB before the download)`);
+    console.log(
+      `  @cistern/upstream getBlob -> hashing sink: ${ours.toFixed(0)} MiB/s, peak RSS ${median(client.map((r) => r.peakRssMiB ?? 0)).toFixed(0)} MiB (max ${Math.max(...client.map((r) => r.peakRssMiB ?? 0)).toFixed(0)}; ${median(client.map((r) => r.startRssMiB ?? 0)).toFixed(0)} MiB before the download)`,
+    );
     console.log(`  curl -o /dev/null (peer):                  ${rate(curl).toFixed(0)} MiB/s   ratio ${(ours / rate(curl)).toFixed(2)}`);
     console.log(`  curl | sha256sum (hashing peer):           ${rate(curlHash).toFixed(0)} MiB/s   ratio ${(ours / rate(curlHash)).toFixed(2)}`);
   } finally {

@@ -43,7 +43,12 @@ const config = json({ architecture: 'amd64', os: 'linux' });
 const configDigest = upstream.addBlob(REPO, config);
 // Tags of up to 40 characters: a 40 MB body for a million.
 const tags = Array.from({ length: TAGS }, (_, i) => `release-candidate-build-${String(i).padStart(16, '0')}`);
-upstream.addManifest(REPO, json({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, digest: configDigest, size: config.length }, layers: [] }), OCI_MANIFEST, tags);
+upstream.addManifest(
+  REPO,
+  json({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, digest: configDigest, size: config.length }, layers: [] }),
+  OCI_MANIFEST,
+  tags,
+);
 // One body, built once (no paging): Distribution's answer.
 const body = Buffer.from(JSON.stringify({ name: REPO, tags }));
 upstream.intercept((req, res) => {
@@ -70,10 +75,14 @@ try {
   const syncS = (performance.now() - t0) / 1000;
   await readings.stop();
   const written = await openTags(db.url);
-  console.log(`\nfull mirror sync: ${task.state} in ${syncS.toFixed(1)} s, created ${JSON.stringify(task.createdResources)}; error ${JSON.stringify(task.error)}`);
+  console.log(
+    `\nfull mirror sync: ${task.state} in ${syncS.toFixed(1)} s, created ${JSON.stringify(task.createdResources)}; error ${JSON.stringify(task.error)}`,
+  );
   if (task.state !== 'completed') console.log(`worker output:\n${cistern.worker.output().slice(-3000)}`);
   console.log(`version holds ${written} of ${TAGS} tags`);
-  console.log(`worker peak RSS (VmHWM) ${readings.hwmMiB.toFixed(0)} MiB (sampled VmRSS peak ${readings.peakRssMiB.toFixed(0)} MiB; target ≤ 600), peak open descriptors ${readings.peakFds}`);
+  console.log(
+    `worker peak RSS (VmHWM) ${readings.hwmMiB.toFixed(0)} MiB (sampled VmRSS peak ${readings.peakRssMiB.toFixed(0)} MiB; target ≤ 600), peak open descriptors ${readings.peakFds}`,
+  );
 
   const latencies: number[] = [];
   for (let run = 1; run <= RUNS; run++) {

@@ -10,17 +10,43 @@ let versionId = '';
 beforeAll(async () => {
   await h.start();
   const repo = (await h.post('/api/v1/repositories', { name: 'content' })).body;
-  await h.prisma.blob.createMany({ data: [{ digest: d('1'), size: 5n, stored: true, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }, { digest: d('2'), size: 7n }] });
-  const manifest = <T extends { classification: string }>(digest: string, extra: T) => ({ digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 100n, raw: Buffer.from('{}'), ...extra });
-  await h.prisma.manifest.create({ data: manifest(d('a'), { classification: 'image', blobs: { create: { blobDigest: d('1'), role: 'layer', position: 0 } } }) });
-  await h.prisma.manifestAlias.create({ data: { digest: s('a'), manifestDigest: d('a') } });
-  await h.prisma.manifest.create({ data: manifest(d('b'), { classification: 'signature', artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json', subjectDigest: s('a'), blobs: { create: { blobDigest: d('2'), role: 'layer', position: 0 } } }) });
+  await h.prisma.blob.createMany({
+    data: [
+      { digest: d('1'), size: 5n, stored: true, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' },
+      { digest: d('2'), size: 7n },
+    ],
+  });
+  const manifest = <T extends { classification: string }>(digest: string, extra: T) => ({
+    digest,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    size: 100n,
+    raw: Buffer.from('{}'),
+    ...extra,
+  });
   await h.prisma.manifest.create({
-    data: manifest(d('c'), { mediaType: 'application/vnd.oci.image.index.v1+json', classification: 'index', children: { create: { position: 0, childDigest: s('a'), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 100n, platform: 'linux/amd64' } } }),
+    data: manifest(d('a'), { classification: 'image', blobs: { create: { blobDigest: d('1'), role: 'layer', position: 0 } } }),
+  });
+  await h.prisma.manifestAlias.create({ data: { digest: s('a'), manifestDigest: d('a') } });
+  await h.prisma.manifest.create({
+    data: manifest(d('b'), {
+      classification: 'signature',
+      artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+      subjectDigest: s('a'),
+      blobs: { create: { blobDigest: d('2'), role: 'layer', position: 0 } },
+    }),
+  });
+  await h.prisma.manifest.create({
+    data: manifest(d('c'), {
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      classification: 'index',
+      children: { create: { position: 0, childDigest: s('a'), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 100n, platform: 'linux/amd64' } },
+    }),
   });
   const v1 = await h.prisma.repositoryVersion.create({ data: { repositoryId: repo.id, number: 1 } });
   versionId = v1.id;
-  await h.prisma.repositoryManifest.createMany({ data: [d('a'), d('c')].map((manifestDigest) => ({ repositoryId: repo.id, manifestDigest, versionAdded: 1 })) });
+  await h.prisma.repositoryManifest.createMany({
+    data: [d('a'), d('c')].map((manifestDigest) => ({ repositoryId: repo.id, manifestDigest, versionAdded: 1 })),
+  });
   await h.prisma.repositoryTag.create({ data: { repositoryId: repo.id, name: 'latest', manifestDigest: d('c'), versionAdded: 1 } });
 });
 afterAll(() => h.stop());

@@ -18,7 +18,10 @@ describe('distributions', () => {
     expect(both.status).toBe(400);
     const pinned = await h.patch(`/api/v1/distributions/${id}`, { repository: null, repositoryVersion: v0.id });
     expect(pinned.body).toMatchObject({ repository: null, repositoryVersion: v0.id });
-    expect((await h.put(`/api/v1/distributions/${id}`, { name: 'd1', basePath: 'app', repository: repo.id })).body).toMatchObject({ private: false, basePath: 'app' });
+    expect((await h.put(`/api/v1/distributions/${id}`, { name: 'd1', basePath: 'app', repository: repo.id })).body).toMatchObject({
+      private: false,
+      basePath: 'app',
+    });
     expect((await h.post('/api/v1/distributions', { name: 'd2', basePath: 'Bad Path', repository: repo.id })).body.error.details[0].path).toBe('body.basePath');
     expect((await h.post('/api/v1/distributions', { name: 'd2', basePath: 'x' })).body.error.details[0].message).toContain('exactly one');
     expect((await h.post('/api/v1/distributions', { name: 'd2', basePath: 'app', repository: repo.id })).status).toBe(409);
@@ -71,7 +74,9 @@ describe('tokens and auth', () => {
     expect(principal).toMatchObject({ scope: 'pull', distributionIds: [dist.id] });
     expect((await h.post('/api/v1/tokens', { name: 'p2', scope: 'pull' })).status).toBe(400);
     expect((await h.post('/api/v1/tokens', { name: 'p3', scope: 'admin', allDistributions: true })).status).toBe(400);
-    expect((await h.post('/api/v1/tokens', { name: 'p4', scope: 'pull', distributions: ['00000000-0000-4000-8000-000000000000'] })).body.error.code).toBe('INVALID_REFERENCE');
+    expect((await h.post('/api/v1/tokens', { name: 'p4', scope: 'pull', distributions: ['00000000-0000-4000-8000-000000000000'] })).body.error.code).toBe(
+      'INVALID_REFERENCE',
+    );
     expect((await h.post('/api/v1/tokens', { name: 'puller', scope: 'pull', allDistributions: true })).status).toBe(409);
     const expired = await h.post('/api/v1/tokens', { name: 'old', scope: 'admin', expiresAt: '2000-01-01T00:00:00Z' });
     expect((await h.get('/api/v1/remotes', expired.body.secret)).status).toBe(401);

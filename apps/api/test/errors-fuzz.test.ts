@@ -50,11 +50,19 @@ const writeEndpoints = () => [
 const malformed = fc.oneof(
   fc.record({ raw: fc.string({ unit: 'binary' }).map((s) => `${s} {`), query: fc.constant('') }),
   fc.record({
-    body: fc.tuple(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })), fc.string({ unit: 'binary', minLength: 1 })).map(([fields, key]) => ({ ...fields, [`\u0000${key}`]: fields })),
+    body: fc
+      .tuple(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })), fc.string({ unit: 'binary', minLength: 1 }))
+      .map(([fields, key]) => ({ ...fields, [`\u0000${key}`]: fields })),
     query: fc.constant(''),
   }),
   fc.record({
-    body: fc.record({ name: fc.oneof(fc.string({ unit: 'binary' }), fc.integer(), fc.constant(null)), url: fc.jsonValue(), repository: fc.string(), cron: fc.string(), scope: fc.string() }),
+    body: fc.record({
+      name: fc.oneof(fc.string({ unit: 'binary' }), fc.integer(), fc.constant(null)),
+      url: fc.jsonValue(),
+      repository: fc.string(),
+      cron: fc.string(),
+      scope: fc.string(),
+    }),
     query: fc.string({ unit: 'binary', minLength: 1 }).map((s) => `?x${encodeURIComponent(s)}=${encodeURIComponent(s)}`),
   }),
 );
@@ -94,7 +102,11 @@ const encodedBody = fc.oneof(
 
 /** A path segment that does not percent-decode: a stray `%`, non-hex digits, or escapes of bytes that are not UTF-8. */
 const undecodable = fc
-  .tuple(fc.string({ maxLength: 8 }).map(encodeURIComponent), fc.constantFrom('%', '%z', '%zz', '%g0', '%4', '%C3%28', '%ED%A0%80', '%FF', '%E2%82'), fc.string({ maxLength: 8 }).map(encodeURIComponent))
+  .tuple(
+    fc.string({ maxLength: 8 }).map(encodeURIComponent),
+    fc.constantFrom('%', '%z', '%zz', '%g0', '%4', '%C3%28', '%ED%A0%80', '%FF', '%E2%82'),
+    fc.string({ maxLength: 8 }).map(encodeURIComponent),
+  )
   .map((parts) => parts.join(''));
 
 const pathsWith = (segment: string) => [
@@ -163,13 +175,19 @@ describe('errors', () => {
   it('takes JSON bodies compressed with gzip, deflate or br, and answers 415 naming any other encoding', async () => {
     for (const [encoding, compress] of Object.entries(COMPRESS)) {
       const body = remoteBody({ name: `zipped-${encoding}` });
-      const reply = await h.request('POST', '/api/v1/remotes', undefined, { raw: new Uint8Array(compress(Buffer.from(JSON.stringify(body)))), headers: { 'content-encoding': encoding } });
+      const reply = await h.request('POST', '/api/v1/remotes', undefined, {
+        raw: new Uint8Array(compress(Buffer.from(JSON.stringify(body)))),
+        headers: { 'content-encoding': encoding },
+      });
       expect(reply.status, reply.text).toBe(201);
       expect(reply.body.name).toBe(body.name);
     }
     const compress = await h.request('POST', '/api/v1/remotes', undefined, { raw: JSON.stringify(remoteBody()), headers: { 'content-encoding': 'compress' } });
     expect(compress.status).toBe(415);
-    expect(compress.body.error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', details: [{ path: 'headers.content-encoding', message: '"compress" is not supported' }] });
+    expect(compress.body.error).toMatchObject({
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      details: [{ path: 'headers.content-encoding', message: '"compress" is not supported' }],
+    });
     const broken = await h.request('POST', '/api/v1/remotes', undefined, { raw: JSON.stringify(remoteBody()), headers: { 'content-encoding': 'gzip' } });
     expect(broken.status).toBe(400);
     expect(broken.body.error.code).toBe('MALFORMED_REQUEST');
@@ -185,7 +203,9 @@ describe('errors', () => {
       const head = `POST /api/v1/remotes HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`;
       socket.write(`${head}{"name":`, () => socket.destroy());
     });
-    await vi.waitFor(() => expect(h.logLines.slice(logged).map((line) => JSON.parse(line))).toContainEqual(expect.objectContaining({ res: { statusCode: 400 } })));
+    await vi.waitFor(() =>
+      expect(h.logLines.slice(logged).map((line) => JSON.parse(line))).toContainEqual(expect.objectContaining({ res: { statusCode: 400 } })),
+    );
     expect(h.logLines.slice(logged).filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
   });
 
@@ -218,7 +238,17 @@ describe('OpenAPI and docs', () => {
   it('serves an OpenAPI 3.1 document generated from the schemas, with write-only fields kept out of responses', async () => {
     const doc = (await h.get('/openapi.json', null)).body;
     expect(doc.openapi).toBe('3.1.0');
-    for (const path of ['/api/v1/remotes', '/api/v1/repositories/{id}/sync', '/api/v1/repositories/{id}/versions/{number}', '/api/v1/distributions', '/api/v1/tokens', '/api/v1/tasks/{id}/cancel', '/api/v1/schedules', '/api/v1/content/manifests/{digest}/referrers', '/api/v1/settings/media-types']) {
+    for (const path of [
+      '/api/v1/remotes',
+      '/api/v1/repositories/{id}/sync',
+      '/api/v1/repositories/{id}/versions/{number}',
+      '/api/v1/distributions',
+      '/api/v1/tokens',
+      '/api/v1/tasks/{id}/cancel',
+      '/api/v1/schedules',
+      '/api/v1/content/manifests/{digest}/referrers',
+      '/api/v1/settings/media-types',
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     expect(doc.components.schemas.Remote.properties.password).toBeUndefined();

@@ -66,7 +66,12 @@ export class ApiHarness {
     return this.resources.db.prisma;
   }
 
-  async request<T = any>(method: string, url: string, body?: unknown, init: { token?: string | null; headers?: Record<string, string>; raw?: string | Uint8Array } = {}): Promise<Reply<T>> {
+  async request<T = any>(
+    method: string,
+    url: string,
+    body?: unknown,
+    init: { token?: string | null; headers?: Record<string, string>; raw?: string | Uint8Array } = {},
+  ): Promise<Reply<T>> {
     const token = init.token === undefined ? ADMIN_TOKEN : init.token;
     const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...init.headers };
     let payload: string | Uint8Array | undefined = init.raw;

@@ -7,7 +7,11 @@ beforeAll(() => h.start());
 afterAll(() => h.stop());
 
 /** Every reply that shows a stored remote: GET it, list remotes, PATCH something else. */
-const showings = async (id: string) => [await h.get(`/api/v1/remotes/${id}`), await h.get('/api/v1/remotes'), await h.patch(`/api/v1/remotes/${id}`, { tlsVerify: false })];
+const showings = async (id: string) => [
+  await h.get(`/api/v1/remotes/${id}`),
+  await h.get('/api/v1/remotes'),
+  await h.patch(`/api/v1/remotes/${id}`, { tlsVerify: false }),
+];
 
 /** The remote's stored ciphertext in `column` does not show `secret` and opens to it under the API's key. */
 async function expectSealed(id: string, column: 'passwordEncrypted' | 'proxyPasswordEncrypted', secret: string) {
@@ -105,7 +109,9 @@ describe('remotes', () => {
     ];
     for (const reply of replies) {
       expect(reply.status).toBe(400);
-      expect(reply.body.error.details).toEqual([{ path: 'body.proxyUrl', code: 'custom', message: 'must not carry credentials: use proxyUsername and proxyPassword' }]);
+      expect(reply.body.error.details).toEqual([
+        { path: 'body.proxyUrl', code: 'custom', message: 'must not carry credentials: use proxyUsername and proxyPassword' },
+      ]);
     }
     expect((await h.get(`/api/v1/remotes/${remote.id}`)).body.proxyUrl).toBe('http://proxy.example.test:3128');
     const orphans = [
@@ -128,7 +134,11 @@ describe('remotes', () => {
     expect(shown.body).toMatchObject({ proxyUrl: 'http://proxy.example.test:3128/', proxyUsername: 'corp user', proxyPasswordSet: true });
     expect(shown.text).not.toContain(encodeURIComponent(secret));
     expect((await h.patch(`/api/v1/remotes/${remote.id}`, { tlsVerify: false })).status).toBe(200);
-    expect(await h.prisma.remote.findUniqueOrThrow({ where: { id: remote.id } })).toMatchObject({ proxyUrl: 'http://proxy.example.test:3128/', proxyUsername: 'corp user', tlsVerify: false });
+    expect(await h.prisma.remote.findUniqueOrThrow({ where: { id: remote.id } })).toMatchObject({
+      proxyUrl: 'http://proxy.example.test:3128/',
+      proxyUsername: 'corp user',
+      tlsVerify: false,
+    });
     await expectSealed(remote.id, 'proxyPasswordEncrypted', secret);
   });
 
@@ -149,7 +159,18 @@ describe('remotes', () => {
     expect(reply.status).toBe(400);
     expect(reply.body.error.code).toBe('VALIDATION_FAILED');
     const paths = reply.body.error.details.map((d: { path: string }) => d.path);
-    for (const field of ['name', 'url', 'includes.0', 'platforms.0', 'policy', 'downloadConcurrency', 'requestsPerSecond', 'proxyUrl', 'caCert', 'unknownField']) {
+    for (const field of [
+      'name',
+      'url',
+      'includes.0',
+      'platforms.0',
+      'policy',
+      'downloadConcurrency',
+      'requestsPerSecond',
+      'proxyUrl',
+      'caCert',
+      'unknownField',
+    ]) {
       expect(paths).toContain(`body.${field}`);
     }
     expect((await h.post('/api/v1/remotes', remoteBody({ url: 'https://user:pw@registry.test' }))).body.error.details[0].path).toBe('body.url');

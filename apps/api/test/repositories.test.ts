@@ -15,7 +15,10 @@ describe('repositories', () => {
     expect(created.body).toMatchObject({ name: 'app', remote: remote.id, latestVersion: 0, retainVersions: 5, description: null });
     const id = created.body.id;
     expect((await h.get(`/api/v1/repositories/${id}/versions`)).body.results.map((v: { number: number }) => v.number)).toEqual([0]);
-    expect((await h.patch(`/api/v1/repositories/${id}`, { description: 'mirror of app' })).body).toMatchObject({ description: 'mirror of app', retainVersions: 5 });
+    expect((await h.patch(`/api/v1/repositories/${id}`, { description: 'mirror of app' })).body).toMatchObject({
+      description: 'mirror of app',
+      retainVersions: 5,
+    });
     expect((await h.put(`/api/v1/repositories/${id}`, { name: 'app' })).body).toMatchObject({ description: null, remote: null, retainVersions: null });
     await h.patch(`/api/v1/repositories/${id}`, { remote: remote.id });
     expect((await h.get(`/api/v1/repositories?remote=${remote.id}`)).body.count).toBe(1);
@@ -38,7 +41,12 @@ describe('repositories', () => {
     const r = await repo({ name: 'synced', remote: remote.id });
     const first = await h.post(`/api/v1/repositories/${r.id}/sync`, {});
     expect(first.status).toBe(202);
-    expect(first.body.task).toMatchObject({ kind: 'sync', state: 'waiting', resource: `repository:${r.id}`, params: { repositoryId: r.id, remoteId: remote.id, mirror: false } });
+    expect(first.body.task).toMatchObject({
+      kind: 'sync',
+      state: 'waiting',
+      resource: `repository:${r.id}`,
+      params: { repositoryId: r.id, remoteId: remote.id, mirror: false },
+    });
     const row = await h.prisma.task.findUniqueOrThrow({ where: { id: first.body.task.id } });
     expect(row.state).toBe('waiting');
     const job = await h.taskQueue.getJob(row.id);
@@ -67,16 +75,31 @@ describe('repositories', () => {
     const blob = `sha256:${'b'.repeat(64)}`;
     await h.prisma.blob.create({ data: { digest: blob, size: 10n, stored: true } });
     await h.prisma.manifest.create({
-      data: { digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', classification: 'image', size: 2n, raw: Buffer.from('{}'), blobs: { create: { blobDigest: blob, role: 'layer', position: 0 } } },
+      data: {
+        digest,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        classification: 'image',
+        size: 2n,
+        raw: Buffer.from('{}'),
+        blobs: { create: { blobDigest: blob, role: 'layer', position: 0 } },
+      },
     });
     await h.prisma.repositoryVersion.createMany({ data: [1, 2, 3].map((number) => ({ repositoryId: r.id, number })) });
     await h.prisma.repositoryManifest.create({ data: { repositoryId: r.id, manifestDigest: digest, versionAdded: 1, versionRemoved: 3 } });
     await h.prisma.repositoryTag.create({ data: { repositoryId: r.id, name: 'v1', manifestDigest: digest, versionAdded: 1, versionRemoved: 2 } });
     await h.prisma.repository.update({ where: { id: r.id }, data: { latestVersion: 3 } });
     const v1 = await h.get(`/api/v1/repositories/${r.id}/versions/1`);
-    expect(v1.body.content).toEqual({ added: { manifests: 1, tags: 1, blobs: 1 }, removed: { manifests: 0, tags: 0, blobs: 0 }, present: { manifests: 1, tags: 1, blobs: 1 } });
+    expect(v1.body.content).toEqual({
+      added: { manifests: 1, tags: 1, blobs: 1 },
+      removed: { manifests: 0, tags: 0, blobs: 0 },
+      present: { manifests: 1, tags: 1, blobs: 1 },
+    });
     const v3 = await h.get(`/api/v1/repositories/${r.id}/versions/3`);
-    expect(v3.body.content).toEqual({ added: { manifests: 0, tags: 0, blobs: 0 }, removed: { manifests: 1, tags: 0, blobs: 1 }, present: { manifests: 0, tags: 0, blobs: 0 } });
+    expect(v3.body.content).toEqual({
+      added: { manifests: 0, tags: 0, blobs: 0 },
+      removed: { manifests: 1, tags: 0, blobs: 1 },
+      present: { manifests: 0, tags: 0, blobs: 0 },
+    });
     const list = await h.get(`/api/v1/repositories/${r.id}/versions?limit=2`);
     expect(list.body).toMatchObject({ count: 4, results: [{ number: 3 }, { number: 2 }] });
     expect((await h.delete(`/api/v1/repositories/${r.id}/versions/0`)).body.error.code).toBe('VERSION_PROTECTED');

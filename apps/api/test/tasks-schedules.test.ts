@@ -61,13 +61,22 @@ describe('schedules', () => {
     expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['body.cron', 'body.remote', 'body.timezone']);
     expect((await h.post('/api/v1/schedules', { name: 's', cron: '61 * * * *', repository: repo.id })).body.error.details[0].path).toBe('body.cron');
     expect((await h.post('/api/v1/schedules', { name: 's', cron: '* * *', repository: repo.id })).status).toBe(400);
-    expect((await h.post('/api/v1/schedules', { name: 's', cron: '* * * * *', repository: '00000000-0000-4000-8000-000000000000' })).body.error.code).toBe('INVALID_REFERENCE');
+    expect((await h.post('/api/v1/schedules', { name: 's', cron: '* * * * *', repository: '00000000-0000-4000-8000-000000000000' })).body.error.code).toBe(
+      'INVALID_REFERENCE',
+    );
   });
 
   it('ticks through the same TaskService path as the API: a task row, a job, the waiting twin reused', async () => {
     const s = (await h.post('/api/v1/schedules', { name: 'fast', cron: '* * * * * *', repository: repo.id, mirror: true })).body;
     const service = new TaskService(h.prisma, h.taskQueue, [syncTask]);
-    const worker = createScheduleWorker({ prisma: h.prisma, tasks: service, kind: syncTask, connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: null }, logger: h.resources.logger, prefix: h.prefix });
+    const worker = createScheduleWorker({
+      prisma: h.prisma,
+      tasks: service,
+      kind: syncTask,
+      connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: null },
+      logger: h.resources.logger,
+      prefix: h.prefix,
+    });
     try {
       let shown = (await h.get(`/api/v1/schedules/${s.id}`)).body;
       for (let i = 0; i < 250 && !shown.lastTask; i++) {

@@ -6,7 +6,11 @@ import { toApiError } from '../src/errors/to-api-error.ts';
 
 describe('toApiError', () => {
   it('answers a domain error by its code when the table has it, with the fields its detail names', () => {
-    expect(toApiError(new TaskStateError('task t already completed'))).toMatchObject({ code: 'TASK_STATE_CONFLICT', status: 409, message: 'task t already completed' });
+    expect(toApiError(new TaskStateError('task t already completed'))).toMatchObject({
+      code: 'TASK_STATE_CONFLICT',
+      status: 409,
+      message: 'task t already completed',
+    });
     const taken = new CisternError('ALREADY_EXISTS', 'name taken', { detail: [{ path: 'body.name', message: 'taken' }] });
     expect(toApiError(taken)).toMatchObject({ code: 'ALREADY_EXISTS', status: 409, details: [{ path: 'body.name', message: 'taken' }] });
   });

@@ -1,13 +1,6 @@
 import { TokenService } from '@cistern/auth';
 import { ResourceLocks } from '@cistern/redis-lock';
-import {
-  DistributionDirectory,
-  OnDemandBlobReader,
-  PullTokens,
-  RegistryAuth,
-  RegistryContent,
-  RemoteSources,
-} from '@cistern/registry-core';
+import { DistributionDirectory, OnDemandBlobReader, PullTokens, RegistryAuth, RegistryContent, RemoteSources } from '@cistern/registry-core';
 import type { Resources } from '@cistern/runtime';
 import type { Redis } from 'ioredis';
 import type { RegistryServices } from './http/registry-services.ts';

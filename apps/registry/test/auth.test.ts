@@ -53,9 +53,7 @@ describe('pull tokens', () => {
   it('challenges a tokenless pull of a private distribution with its scope', async () => {
     const response = await manifest('private/a');
     expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toBe(
-      `Bearer realm="${url}/token",service="${new URL(url).host}",scope="repository:private/a:pull"`,
-    );
+    expect(response.headers.get('www-authenticate')).toBe(`Bearer realm="${url}/token",service="${new URL(url).host}",scope="repository:private/a:pull"`);
     expect(((await response.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe('UNAUTHORIZED');
   });
 

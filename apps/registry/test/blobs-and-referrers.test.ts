@@ -208,7 +208,7 @@ describe('referrers', () => {
 
   async function allPages(first: string): Promise<Index['manifests']> {
     const out: Index['manifests'] = [];
-    for (let next: string | null = first; next; ) {
+    for (let next: string | null = first; next;) {
       const response: Response = await fetch(next);
       expect(response.headers.get('content-type')).toBe(OCI_INDEX);
       out.push(...((await response.json()) as Index).manifests);
@@ -256,6 +256,10 @@ describe('referrers', () => {
 
   it('hashes what it serves as the upstream stored it', async () => {
     const response = await fetch(`${url}/v2/app/manifests/${sbom.digest}`);
-    expect(createHash('sha256').update(Buffer.from(await response.arrayBuffer())).digest('hex')).toBe(sbom.digest.slice(7));
+    expect(
+      createHash('sha256')
+        .update(Buffer.from(await response.arrayBuffer()))
+        .digest('hex'),
+    ).toBe(sbom.digest.slice(7));
   });
 });

@@ -87,7 +87,9 @@ describe('content named by sha512', () => {
     const raw = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${host}/mirror/alg@${child.digest}`], { env });
     expect(Buffer.from(raw.stdout)).toEqual(child.bytes);
     // skopeo 1.9 verifies manifests and writes copied blobs in sha256 only: beyond --raw, it reads the image by its sha256.
-    const config = await run('skopeo', ['inspect', '--config', '--tls-verify=false', `docker://${host}/mirror/alg@${digestOf(child.bytes, 'sha256')}`], { env });
+    const config = await run('skopeo', ['inspect', '--config', '--tls-verify=false', `docker://${host}/mirror/alg@${digestOf(child.bytes, 'sha256')}`], {
+      env,
+    });
     expect((JSON.parse(config.stdout) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids).toEqual([digestOf(child.layer, 'sha256')]);
   });
 });

@@ -135,7 +135,13 @@ describe('names and methods', () => {
         if (method === 'GET' && response.status >= 400) expect(((await response.json()) as { errors: unknown[] }).errors).toHaveLength(1);
       }
     }
-    for (const authorization of ['Basic %%%', `Basic ${Buffer.from([0xff, 0x3a, 0xfe]).toString('base64')}`, 'Basic', 'Bearer x.y.z', 'Bearer eyJhbGciOiJub25lIn0.eyJ9.']) {
+    for (const authorization of [
+      'Basic %%%',
+      `Basic ${Buffer.from([0xff, 0x3a, 0xfe]).toString('base64')}`,
+      'Basic',
+      'Bearer x.y.z',
+      'Bearer eyJhbGciOiJub25lIn0.eyJ9.',
+    ]) {
       for (const path of [`/token?scope=repository:other:pull&scope=%zz&service=%`, '/v2/', '/v2/_catalog']) {
         const response = await fetch(`${url}${path}`, { headers: { authorization } });
         expect([authorization, path, response.status < 500]).toEqual([authorization, path, true]);
@@ -207,4 +213,3 @@ describe('a distribution that moves to a new version', () => {
     expect(((await (await fetch(`${url}/v2/pinned/tags/list`)).json()) as { tags: string[] }).tags).toEqual(['a']);
   });
 });
-

@@ -34,7 +34,9 @@ async function client(n: number, rounds: number): Promise<string[]> {
     if (!bytes.equals(image.bytes)) failures.push(`GET ${tag}: ${manifest.status}`);
     for (const digest of image.blobs) {
       const blob = await fetch(`${url}/v2/busy/blobs/${digest}`);
-      const hash = `sha256:${createHash('sha256').update(Buffer.from(await blob.arrayBuffer())).digest('hex')}`;
+      const hash = `sha256:${createHash('sha256')
+        .update(Buffer.from(await blob.arrayBuffer()))
+        .digest('hex')}`;
       if (hash !== digest) failures.push(`GET blob ${digest}: ${blob.status}`);
     }
   }

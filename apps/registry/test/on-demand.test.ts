@@ -74,9 +74,7 @@ describe('on-demand blobs', () => {
 
   it('makes one upstream download for concurrent first pulls through two registry processes', async () => {
     proxy.inject({ kind: 'blob', fault: { type: 'stall', ms: 400 } });
-    const bodies = await Promise.all(
-      Array.from({ length: 8 }, async (_, i) => Buffer.from(await (await fetch(blobUrl('many', i % 2))).arrayBuffer())),
-    );
+    const bodies = await Promise.all(Array.from({ length: 8 }, async (_, i) => Buffer.from(await (await fetch(blobUrl('many', i % 2))).arrayBuffer())));
     for (const body of bodies) expect(sha256(body)).toBe(layerOf('many'));
     expect(proxy.count('GET', 'blob')).toBe(1);
     expect(await stored(layerOf('many'))).toBe(true);
@@ -86,7 +84,10 @@ describe('on-demand blobs', () => {
     proxy.inject({ kind: 'blob', fault: { type: 'corrupt' }, times: 2 });
     const response = await fetch(blobUrl('corrupt'));
     expect(response.status).toBe(200);
-    const received = await response.arrayBuffer().then((b) => b.byteLength, () => -1);
+    const received = await response.arrayBuffer().then(
+      (b) => b.byteLength,
+      () => -1,
+    );
     expect(received).not.toBe(layers.corrupt?.length);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await h.storage.exists(layerOf('corrupt'))).toBe(false);

@@ -13,7 +13,8 @@ let host: string;
 let dir: string;
 let secret: string;
 const digests: Record<string, string> = {};
-const ACCEPT = 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json';
+const ACCEPT =
+  'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json';
 
 /** The upstream's own answer for a tag: the digest every client must see through Cistern too. */
 async function upstreamDescriptor(repo: string, tag: string): Promise<Descriptor> {

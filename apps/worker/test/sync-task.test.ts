@@ -74,7 +74,15 @@ function startInProcessWorker(): Worker {
     lockTtlMs: 3000,
     stalledIntervalMs: 1000,
     jobLockDurationMs: 2000,
-    tasks: [syncTask.bind({ prisma: db.prisma, storage: new FilesystemBlobStore(storageDir), secretKey, maxManifestBytes: 4 * 1024 * 1024, versionHref: repositoryVersionHref })],
+    tasks: [
+      syncTask.bind({
+        prisma: db.prisma,
+        storage: new FilesystemBlobStore(storageDir),
+        secretKey,
+        maxManifestBytes: 4 * 1024 * 1024,
+        versionHref: repositoryVersionHref,
+      }),
+    ],
   });
   workers.push(worker);
   return worker;
@@ -97,9 +105,22 @@ describe('sync tasks on workers', () => {
     const clean = await createRepository(db.prisma, { name: `clean-${randomUUID()}` });
 
     proxy.inject({ method: 'GET', kind: 'blob', fault: { type: 'delay', ms: 150 } });
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/sync-worker.ts', import.meta.url)), testDb.url, prefix, storageDir, secretKey.toString('hex'), 'doomed'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('./fixtures/sync-worker.ts', import.meta.url)),
+        testDb.url,
+        prefix,
+        storageDir,
+        secretKey.toString('hex'),
+        'doomed',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     children.push(child);
     await new Promise<void>((resolve) => child.stdout?.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
     const params = { repositoryId: killed.id, remoteId: remote.id, mirror: false };

@@ -27,7 +27,11 @@ export const envSchema = z
     CISTERN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-    MANIFEST_MAX_BYTES: z.coerce.number().int().min(4 * 1024 * 1024).default(4 * 1024 * 1024),
+    MANIFEST_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(4 * 1024 * 1024)
+      .default(4 * 1024 * 1024),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   })
   .transform((env) => {

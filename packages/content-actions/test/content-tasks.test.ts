@@ -85,7 +85,13 @@ async function fixture() {
   const signature = await manifest(`sig-${randomUUID()}`, { subject: index });
   const other = await manifest(`other-${randomUUID()}`);
   const repository = await createRepository(db.prisma, { name: `repo-${randomUUID()}` });
-  await writeRepositoryVersion(db.prisma, repository.id, { addManifests: [child, index, signature, other], addTags: [['latest', index], ['other', other]] });
+  await writeRepositoryVersion(db.prisma, repository.id, {
+    addManifests: [child, index, signature, other],
+    addTags: [
+      ['latest', index],
+      ['other', other],
+    ],
+  });
   return { repository, child, index, signature, other };
 }
 
@@ -134,7 +140,10 @@ describe('content actions', () => {
     const signature = await manifest(`sig-${randomUUID()}`, { subject: await sha512(index) });
     const other = await manifest(`other-${randomUUID()}`);
     const repository = await createRepository(db.prisma, { name: `repo-${randomUUID()}` });
-    await writeRepositoryVersion(db.prisma, repository.id, { addManifests: [await sha512(child), index, signature, other], addTags: [['other', await sha512(other)]] });
+    await writeRepositoryVersion(db.prisma, repository.id, {
+      addManifests: [await sha512(child), index, signature, other],
+      addTags: [['other', await sha512(other)]],
+    });
     expect(await versionManifests(db.prisma, repository.id, 1)).toEqual(new Set([child, index, signature, other]));
     expect(await versionTags(db.prisma, repository.id, 1)).toEqual(new Map([['other', other]]));
 

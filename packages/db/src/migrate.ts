@@ -53,9 +53,7 @@ export async function applyMigrations(session: SqlSession, migrations: Migration
     );
     const failed = rows.find((row) => row.finished_at === null);
     if (failed) {
-      throw new MigrationError(
-        `migration ${failed.migration_name} started but never finished; resolve it before starting again`,
-      );
+      throw new MigrationError(`migration ${failed.migration_name} started but never finished; resolve it before starting again`);
     }
     const done = new Map(rows.map((row) => [row.migration_name, row.checksum]));
     const known = new Set(migrations.map((m) => m.name));
@@ -86,15 +84,13 @@ async function applyOne(session: SqlSession, migration: Migration): Promise<void
   await session.exec('BEGIN');
   try {
     const id = randomUUID();
-    await session.query(
-      'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)',
-      [id, migration.checksum, migration.name],
-    );
+    await session.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)', [
+      id,
+      migration.checksum,
+      migration.name,
+    ]);
     await session.exec(migration.sql);
-    await session.query(
-      'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',
-      [id],
-    );
+    await session.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
     await session.exec('COMMIT');
   } catch (error) {
     await session.exec('ROLLBACK');

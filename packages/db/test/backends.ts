@@ -11,7 +11,13 @@ export const backends: { name: string; open(): Promise<{ db: Database; cleanup()
     open: async () => {
       const tdb = await createTestDatabase();
       const db = await openDatabase({ databaseUrl: tdb.url, dataDir: '/nonexistent', allowEmbedded: false });
-      return { db, cleanup: async () => { await db.close(); await tdb.drop(); } };
+      return {
+        db,
+        cleanup: async () => {
+          await db.close();
+          await tdb.drop();
+        },
+      };
     },
   },
   {
@@ -19,7 +25,13 @@ export const backends: { name: string; open(): Promise<{ db: Database; cleanup()
     open: async () => {
       const dir = await mkdtemp(path.join(tmpdir(), 'cistern-db-'));
       const db = await openDatabase({ databaseUrl: undefined, dataDir: dir, allowEmbedded: true });
-      return { db, cleanup: async () => { await db.close(); await rm(dir, { recursive: true, force: true }); } };
+      return {
+        db,
+        cleanup: async () => {
+          await db.close();
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
     },
   },
 ];

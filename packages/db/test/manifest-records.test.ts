@@ -47,7 +47,14 @@ describe.each(backends)('saveManifest on $name', (backend) => {
 
     const stored = await db.prisma.manifest.findUniqueOrThrow({ where: { digest: record.digest } });
     expect(Buffer.from(stored.raw).equals(Buffer.from(record.raw))).toBe(true);
-    expect(stored).toMatchObject({ mediaType: record.mediaType, artifactType: null, classification: 'image', size: BigInt(record.raw.byteLength), subjectDigest: null, configDigest: record.configDigest });
+    expect(stored).toMatchObject({
+      mediaType: record.mediaType,
+      artifactType: null,
+      classification: 'image',
+      size: BigInt(record.raw.byteLength),
+      subjectDigest: null,
+      configDigest: record.configDigest,
+    });
     const blobs = await db.prisma.blob.findMany({ where: { digest: { in: record.blobs.map((b) => b.digest) } }, orderBy: { size: 'asc' } });
     expect(blobs.map((b) => [b.digest, b.size, b.mediaType, b.stored])).toEqual([
       [record.blobs[0]?.digest, 10n, 'application/vnd.oci.image.config.v1+json', false],
@@ -69,7 +76,10 @@ describe.each(backends)('saveManifest on $name', (backend) => {
     );
     await saveManifest(db.prisma, index);
 
-    expect(await db.prisma.manifest.findUniqueOrThrow({ where: { digest: index.digest } })).toMatchObject({ subjectDigest: children[0]?.digest, configDigest: null });
+    expect(await db.prisma.manifest.findUniqueOrThrow({ where: { digest: index.digest } })).toMatchObject({
+      subjectDigest: children[0]?.digest,
+      configDigest: null,
+    });
     const rows = await db.prisma.manifestChild.findMany({ where: { indexDigest: index.digest }, orderBy: { position: 'asc' } });
     expect(rows.map((r) => [r.position, r.childDigest, r.size, r.platform])).toEqual([
       [0, children[0]?.digest, 500n, 'linux/arm64/v8'],

@@ -56,9 +56,13 @@ describe.each([postgresBackend(), pgliteBackend()])('migrations on $name', (back
     try {
       const result = await applyMigrations(session, migrations);
       expect(result.applied).toEqual(migrations.map((m) => m.name));
-      const rows = await session.query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number; rolled_back_at: Date | null }>(
-        'SELECT migration_name, checksum, finished_at, applied_steps_count, rolled_back_at FROM "_prisma_migrations" ORDER BY migration_name',
-      );
+      const rows = await session.query<{
+        migration_name: string;
+        checksum: string;
+        finished_at: Date | null;
+        applied_steps_count: number;
+        rolled_back_at: Date | null;
+      }>('SELECT migration_name, checksum, finished_at, applied_steps_count, rolled_back_at FROM "_prisma_migrations" ORDER BY migration_name');
       expect(rows.map((r) => [r.migration_name, r.checksum, r.applied_steps_count, r.rolled_back_at])).toEqual(
         migrations.map((m) => [m.name, m.checksum, 1, null]),
       );

@@ -55,12 +55,23 @@ describe.each(backends)('repository-version writer on $name', (backend) => {
   it('writes version N+1 from the latest plus changes and keeps earlier versions intact', async () => {
     const r = await repo();
     const [a, b] = [await manifest(db, 'a'), await manifest(db, 'b')];
-    const v1 = await writeRepositoryVersion(db.prisma, r.id, { addManifests: [a, b], addTags: [['latest', a], ['old', b]] });
+    const v1 = await writeRepositoryVersion(db.prisma, r.id, {
+      addManifests: [a, b],
+      addTags: [
+        ['latest', a],
+        ['old', b],
+      ],
+    });
     expect(v1?.version.number).toBe(1);
     expect(v1?.added).toEqual({ manifests: 2, tags: 2 });
     expect(await versionManifests(db.prisma, r.id, 0)).toEqual(new Set());
     expect(await versionManifests(db.prisma, r.id, 1)).toEqual(new Set([a, b]));
-    expect(await versionTags(db.prisma, r.id, 1)).toEqual(new Map([['latest', a], ['old', b]]));
+    expect(await versionTags(db.prisma, r.id, 1)).toEqual(
+      new Map([
+        ['latest', a],
+        ['old', b],
+      ]),
+    );
     expect((await db.prisma.repository.findUniqueOrThrow({ where: { id: r.id } })).latestVersion).toBe(1);
   });
 
@@ -83,13 +94,26 @@ describe.each(backends)('repository-version writer on $name', (backend) => {
       [{ digest: aliasB }, { digest: aliasC }].sort((x, y) => (x.digest < y.digest ? -1 : 1)),
     );
 
-    await writeRepositoryVersion(db.prisma, r.id, { addManifests: [aliasA, b], addTags: [['a', aliasA], ['b', aliasC]] });
+    await writeRepositoryVersion(db.prisma, r.id, {
+      addManifests: [aliasA, b],
+      addTags: [
+        ['a', aliasA],
+        ['b', aliasC],
+      ],
+    });
     expect(await versionManifests(db.prisma, r.id, 1)).toEqual(new Set([a, b]));
-    expect(await versionTags(db.prisma, r.id, 1)).toEqual(new Map([['a', a], ['b', b]]));
+    expect(await versionTags(db.prisma, r.id, 1)).toEqual(
+      new Map([
+        ['a', a],
+        ['b', b],
+      ]),
+    );
     expect(await writeRepositoryVersion(db.prisma, r.id, { addManifests: [a, aliasB] })).toBeNull();
     await writeRepositoryVersion(db.prisma, r.id, { removeManifests: [aliasB] });
     expect(await versionManifests(db.prisma, r.id, 2)).toEqual(new Set([a]));
-    await expect(writeRepositoryVersion(db.prisma, r.id, { addTags: [['c', `sha512:${'e'.repeat(128)}`]] })).rejects.toMatchObject({ code: 'TAG_TARGET_MISSING' });
+    await expect(writeRepositoryVersion(db.prisma, r.id, { addTags: [['c', `sha512:${'e'.repeat(128)}`]] })).rejects.toMatchObject({
+      code: 'TAG_TARGET_MISSING',
+    });
   });
 
   it('moves a tag as one removed and one added', async () => {
@@ -107,7 +131,14 @@ describe.each(backends)('repository-version writer on $name', (backend) => {
   it('removes the tags of a removed manifest with it', async () => {
     const r = await repo();
     const [a, b] = [await manifest(db, 'a'), await manifest(db, 'b')];
-    await writeRepositoryVersion(db.prisma, r.id, { addManifests: [a, b], addTags: [['x', a], ['y', a], ['z', b]] });
+    await writeRepositoryVersion(db.prisma, r.id, {
+      addManifests: [a, b],
+      addTags: [
+        ['x', a],
+        ['y', a],
+        ['z', b],
+      ],
+    });
     const v2 = await writeRepositoryVersion(db.prisma, r.id, { removeManifests: [a] });
     expect(v2?.removed).toEqual({ manifests: 1, tags: 2 });
     expect(await versionTags(db.prisma, r.id, 2)).toEqual(new Map([['z', b]]));
@@ -153,12 +184,36 @@ describe.each(backends)('repository-version writer on $name', (backend) => {
   it('with replaceTags, keeps named tags of the same digest, moves the others and removes the rest', async () => {
     const r = await repo();
     const [a, b] = [await manifest(db, 'a'), await manifest(db, 'b')];
-    await writeRepositoryVersion(db.prisma, r.id, { addManifests: [a, b], addTags: [['keep', a], ['move', a], ['drop', b]] });
-    const v2 = await writeRepositoryVersion(db.prisma, r.id, { addTags: [['keep', a], ['move', b]], replaceTags: true });
+    await writeRepositoryVersion(db.prisma, r.id, {
+      addManifests: [a, b],
+      addTags: [
+        ['keep', a],
+        ['move', a],
+        ['drop', b],
+      ],
+    });
+    const v2 = await writeRepositoryVersion(db.prisma, r.id, {
+      addTags: [
+        ['keep', a],
+        ['move', b],
+      ],
+      replaceTags: true,
+    });
     expect(v2?.added).toEqual({ manifests: 0, tags: 1 });
     expect(v2?.removed).toEqual({ manifests: 0, tags: 2 });
-    expect(await versionTags(db.prisma, r.id, 1)).toEqual(new Map([['keep', a], ['move', a], ['drop', b]]));
-    expect(await versionTags(db.prisma, r.id, 2)).toEqual(new Map([['keep', a], ['move', b]]));
+    expect(await versionTags(db.prisma, r.id, 1)).toEqual(
+      new Map([
+        ['keep', a],
+        ['move', a],
+        ['drop', b],
+      ]),
+    );
+    expect(await versionTags(db.prisma, r.id, 2)).toEqual(
+      new Map([
+        ['keep', a],
+        ['move', b],
+      ]),
+    );
     expect(await versionManifests(db.prisma, r.id, 2)).toEqual(new Set([a, b]));
     // The kept tag is the same row, still open since version 1.
     expect(await tagRows(r.id, 'keep')).toEqual([{ manifestDigest: a, versionAdded: 1, versionRemoved: null }]);
@@ -168,7 +223,15 @@ describe.each(backends)('repository-version writer on $name', (backend) => {
     ]);
 
     // The same set again, in another order: nothing to write.
-    expect(await writeRepositoryVersion(db.prisma, r.id, { addTags: [['move', b], ['keep', a]], replaceTags: true })).toBeNull();
+    expect(
+      await writeRepositoryVersion(db.prisma, r.id, {
+        addTags: [
+          ['move', b],
+          ['keep', a],
+        ],
+        replaceTags: true,
+      }),
+    ).toBeNull();
     expect((await db.prisma.repository.findUniqueOrThrow({ where: { id: r.id } })).latestVersion).toBe(2);
     expect(await db.prisma.repositoryTag.count({ where: { repositoryId: r.id } })).toBe(4);
   });
@@ -176,11 +239,28 @@ describe.each(backends)('repository-version writer on $name', (backend) => {
   it('adds a tag both added and removed in one call', async () => {
     const r = await repo();
     const [a, b] = [await manifest(db, 'a'), await manifest(db, 'b')];
-    await writeRepositoryVersion(db.prisma, r.id, { addManifests: [a, b], addTags: [['latest', a], ['old', a]] });
-    const v2 = await writeRepositoryVersion(db.prisma, r.id, { addTags: [['latest', b], ['new', a]], removeTags: ['latest', 'new', 'old'] });
+    await writeRepositoryVersion(db.prisma, r.id, {
+      addManifests: [a, b],
+      addTags: [
+        ['latest', a],
+        ['old', a],
+      ],
+    });
+    const v2 = await writeRepositoryVersion(db.prisma, r.id, {
+      addTags: [
+        ['latest', b],
+        ['new', a],
+      ],
+      removeTags: ['latest', 'new', 'old'],
+    });
     expect(v2?.added).toEqual({ manifests: 0, tags: 2 });
     expect(v2?.removed).toEqual({ manifests: 0, tags: 2 });
-    expect(await versionTags(db.prisma, r.id, 2)).toEqual(new Map([['latest', b], ['new', a]]));
+    expect(await versionTags(db.prisma, r.id, 2)).toEqual(
+      new Map([
+        ['latest', b],
+        ['new', a],
+      ]),
+    );
     // Given with the digest it has and removed: it stays, so nothing changes.
     expect(await writeRepositoryVersion(db.prisma, r.id, { addTags: [['latest', b]], removeTags: ['latest'] })).toBeNull();
     expect(await tagRows(r.id, 'latest')).toEqual([
@@ -217,7 +297,14 @@ describe.each(backends)('repository-version writer on $name', (backend) => {
     expect([written.get('t0'), written.get('t1'), written.get('t2'), written.get('t4998')]).toEqual([b, c, a, a]);
     expect(await db.prisma.repositoryTag.count({ where: { repositoryId: r.id } })).toBe(4999);
     // Moved away and back within one call: the last digest is the one it has, so nothing changes.
-    expect(await writeRepositoryVersion(db.prisma, r.id, { addTags: [['t2', b], ['t2', a]] })).toBeNull();
+    expect(
+      await writeRepositoryVersion(db.prisma, r.id, {
+        addTags: [
+          ['t2', b],
+          ['t2', a],
+        ],
+      }),
+    ).toBeNull();
   });
 
   it('names the first tag at fault in input order when refusing', async () => {
@@ -232,7 +319,12 @@ describe.each(backends)('repository-version writer on $name', (backend) => {
     expect(error).toBeInstanceOf(VersionWriteError);
     expect(error).toMatchObject({ code: 'TAG_TARGET_MISSING', message: `tag z-first points at ${elsewhere}, which the new version does not contain` });
     // The same within one chunk: b is at fault only after c.
-    const addTags: [string, string][] = [['b', a], ['c', elsewhere], ['b', missing], ['a', missing]];
+    const addTags: [string, string][] = [
+      ['b', a],
+      ['c', elsewhere],
+      ['b', missing],
+      ['a', missing],
+    ];
     const small = await writeRepositoryVersion(db.prisma, r.id, { addManifests: [a], addTags }).catch((e: unknown) => e);
     expect(small).toMatchObject({ code: 'TAG_TARGET_MISSING', message: `tag c points at ${elsewhere}, which the new version does not contain` });
     expect(await db.prisma.repositoryVersion.count({ where: { repositoryId: r.id } })).toBe(1);
@@ -242,13 +334,33 @@ describe.each(backends)('repository-version writer on $name', (backend) => {
   it('removes the tags of a manifest removed in the same call that changes other tags', async () => {
     const r = await repo();
     const [a, b, c] = [await manifest(db, 'a'), await manifest(db, 'b'), await manifest(db, 'c')];
-    await writeRepositoryVersion(db.prisma, r.id, { addManifests: [a, b], addTags: [['x', a], ['y', a], ['z', b]] });
+    await writeRepositoryVersion(db.prisma, r.id, {
+      addManifests: [a, b],
+      addTags: [
+        ['x', a],
+        ['y', a],
+        ['z', b],
+      ],
+    });
     // x leaves with a; y leaves a for c, closing once.
-    const v2 = await writeRepositoryVersion(db.prisma, r.id, { removeManifests: [a], addManifests: [c], addTags: [['y', c], ['w', c]] });
+    const v2 = await writeRepositoryVersion(db.prisma, r.id, {
+      removeManifests: [a],
+      addManifests: [c],
+      addTags: [
+        ['y', c],
+        ['w', c],
+      ],
+    });
     expect(v2?.added).toEqual({ manifests: 1, tags: 2 });
     expect(v2?.removed).toEqual({ manifests: 1, tags: 2 });
     expect(await versionManifests(db.prisma, r.id, 2)).toEqual(new Set([b, c]));
-    expect(await versionTags(db.prisma, r.id, 2)).toEqual(new Map([['y', c], ['z', b], ['w', c]]));
+    expect(await versionTags(db.prisma, r.id, 2)).toEqual(
+      new Map([
+        ['y', c],
+        ['z', b],
+        ['w', c],
+      ]),
+    );
     expect(await tagRows(r.id, 'x')).toEqual([{ manifestDigest: a, versionAdded: 1, versionRemoved: 2 }]);
     expect(await tagRows(r.id, 'y')).toEqual([
       { manifestDigest: a, versionAdded: 1, versionRemoved: 2 },

@@ -33,9 +33,7 @@ const NATIVE_TYPES: Record<string, string> = { Uuid: 'uuid' };
 
 /** The database the schema declares, derived from the DMMF that `prisma generate` wrote. */
 export async function expectedFromSchema(): Promise<Introspection> {
-  const dmmf = JSON.parse(
-    await readFile(new URL('../src/generated/dmmf/dmmf.json', import.meta.url), 'utf8'),
-  ) as Dmmf;
+  const dmmf = JSON.parse(await readFile(new URL('../src/generated/dmmf/dmmf.json', import.meta.url), 'utf8')) as Dmmf;
   const tables: Introspection['tables'] = new Map();
   const foreignKeys = new Set<string>();
   for (const model of dmmf.models) {

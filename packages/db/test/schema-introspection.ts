@@ -33,9 +33,7 @@ export async function introspect(session: SqlSession): Promise<Introspection> {
      WHERE t.relname <> '_prisma_migrations'
      GROUP BY t.relname, ix.indexrelid, ix.indisprimary, ix.indisunique`,
   );
-  const indexes = new Set(
-    indexRows.map((r) => `${r.table}(${asArray(r.columns).join(',')}) ${r.primary ? 'primary' : r.unique ? 'unique' : 'index'}`),
-  );
+  const indexes = new Set(indexRows.map((r) => `${r.table}(${asArray(r.columns).join(',')}) ${r.primary ? 'primary' : r.unique ? 'unique' : 'index'}`));
   const fkRows = await session.query<{ table: string; columns: string[] | string; target: string; target_columns: string[] | string; on_delete: string }>(
     `SELECT c.conrelid::regclass::text AS table, c.confrelid::regclass::text AS target,
             (SELECT array_agg(a.attname ORDER BY k.ord) FROM unnest(c.conkey) WITH ORDINALITY k(n, ord)
@@ -63,7 +61,12 @@ export async function introspect(session: SqlSession): Promise<Introspection> {
 
 // node-postgres parses name[] as an array, PGlite may hand back the '{a,b}' literal.
 function asArray(value: string[] | string): string[] {
-  return Array.isArray(value) ? value : value.replace(/^\{|\}$/g, '').split(',').map((v) => v.replace(/^"|"$/g, ''));
+  return Array.isArray(value)
+    ? value
+    : value
+        .replace(/^\{|\}$/g, '')
+        .split(',')
+        .map((v) => v.replace(/^"|"$/g, ''));
 }
 
 function unquote(name: string): string {

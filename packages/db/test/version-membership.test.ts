@@ -21,7 +21,9 @@ describe.each(backends)('version membership on $name', (backend) => {
   beforeAll(async () => {
     ({ db, cleanup } = await backend.open());
     repositoryId = (await createRepository(db.prisma, { name: 'membership' })).id;
-    await db.prisma.manifest.create({ data: { digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', classification: 'image', size: 2n, raw: Buffer.from('{}') } });
+    await db.prisma.manifest.create({
+      data: { digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', classification: 'image', size: 2n, raw: Buffer.from('{}') },
+    });
     await db.prisma.repositoryTag.createMany({
       data: ranges.map(([versionAdded, versionRemoved], i) => ({ repositoryId, name: `t${i}`, manifestDigest: digest, versionAdded, versionRemoved })),
     });
@@ -34,8 +36,14 @@ describe.each(backends)('version membership on $name', (backend) => {
       const bySql = await db.prisma.$queryRaw<{ name: string }[]>`
         SELECT t.name FROM "RepositoryTag" t WHERE t."repositoryId" = ${repositoryId}::uuid AND ${inVersionSql('t', n)} ORDER BY t.name`;
       const expected = ranges.flatMap(([added, removed], i) => (added <= n && (removed === null || removed > n) ? [`t${i}`] : []));
-      expect(byWhere.map((r) => r.name), `version ${n}`).toEqual(expected);
-      expect(bySql.map((r) => r.name), `version ${n}`).toEqual(expected);
+      expect(
+        byWhere.map((r) => r.name),
+        `version ${n}`,
+      ).toEqual(expected);
+      expect(
+        bySql.map((r) => r.name),
+        `version ${n}`,
+      ).toEqual(expected);
     }
   });
 

@@ -17,7 +17,9 @@ afterAll(() => cleanup());
 describe('remote secrets', () => {
   it('refuses to leave a stored password without its user name, naming the field', async () => {
     const remotes = remoteService({ prisma: db.prisma, secretKey });
-    const created = await remotes.create(RemoteInput.parse({ name: 'hub', url: 'https://docker.io/', upstreamName: 'nginx', username: 'bob', password: 's3cret' }));
+    const created = await remotes.create(
+      RemoteInput.parse({ name: 'hub', url: 'https://docker.io/', upstreamName: 'nginx', username: 'bob', password: 's3cret' }),
+    );
     expect(created).toMatchObject({ url: 'https://docker.io', upstreamName: 'library/nginx', passwordSet: true });
     expect(created).not.toHaveProperty('passwordEncrypted');
     const stored = await db.prisma.remote.findUniqueOrThrow({ where: { id: created.id } });

@@ -1,24 +1,7 @@
 export { OciError, type OciErrorCode } from './errors.ts';
-export {
-  createDigester,
-  digestOf,
-  isDigest,
-  parseDigest,
-  verifyDigest,
-  type Digester,
-  type DigestAlgorithm,
-  type ParsedDigest,
-} from './digest.ts';
+export { createDigester, digestOf, isDigest, parseDigest, verifyDigest, type Digester, type DigestAlgorithm, type ParsedDigest } from './digest.ts';
 export { manifestDigest } from './manifest-digest.ts';
-export {
-  Annotation,
-  contentTypeMediaType,
-  isMediaType,
-  MANIFEST_ACCEPT,
-  manifestAcceptHeader,
-  MediaType,
-  type KnownMediaType,
-} from './media-types.ts';
+export { Annotation, contentTypeMediaType, isMediaType, MANIFEST_ACCEPT, manifestAcceptHeader, MediaType, type KnownMediaType } from './media-types.ts';
 export { isManifestMediaType, type ManifestKind } from './kinds.ts';
 export { classify, type Classification } from './classify.ts';
 export { MAX_JSON_DEPTH, parseStrictJson } from './strict-json.ts';
@@ -29,10 +12,5 @@ export { formatPlatform, platformMatches, type PlatformLike } from './platform.t
 export { isRepositoryName, isTag, MAX_NAME_LENGTH, normalizeUpstream, parseReference, type Reference } from './names.ts';
 export * as schemas from './schemas/index.ts';
 export type { Descriptor, Platform } from './schemas/descriptor.ts';
-export type {
-  DockerManifest,
-  DockerManifestList,
-  DockerSchema1,
-  DockerSchema1Signed,
-} from './schemas/docker.ts';
+export type { DockerManifest, DockerManifestList, DockerSchema1, DockerSchema1Signed } from './schemas/docker.ts';
 export type { OciArtifactManifest, OciImageIndex, OciImageManifest } from './schemas/oci.ts';

@@ -2,13 +2,7 @@ import { OciError } from './errors.ts';
 import { contentTypeMediaType, isMediaType, MediaType } from './media-types.ts';
 
 export type ManifestKind =
-  | 'oci-manifest'
-  | 'oci-index'
-  | 'oci-artifact-manifest'
-  | 'docker-manifest'
-  | 'docker-manifest-list'
-  | 'docker-schema1'
-  | 'docker-schema1-signed';
+  'oci-manifest' | 'oci-index' | 'oci-artifact-manifest' | 'docker-manifest' | 'docker-manifest-list' | 'docker-schema1' | 'docker-schema1-signed';
 
 export const KIND_MEDIA_TYPE: Record<ManifestKind, string> = {
   'oci-manifest': MediaType.OciManifest,
@@ -54,8 +48,7 @@ function kindFromShape(doc: Record<string, unknown>): ManifestKind {
   if ('manifests' in doc) return 'oci-index';
   if ('config' in doc) {
     const config = doc['config'];
-    const isDocker =
-      typeof config === 'object' && config !== null && (config as { mediaType?: unknown }).mediaType === MediaType.DockerConfig;
+    const isDocker = typeof config === 'object' && config !== null && (config as { mediaType?: unknown }).mediaType === MediaType.DockerConfig;
     return isDocker ? 'docker-manifest' : 'oci-manifest';
   }
   if ('fsLayers' in doc) return schema1Signedness('docker-schema1', doc);

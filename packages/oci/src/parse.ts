@@ -16,14 +16,7 @@ import {
   type DockerSchema1,
   type DockerSchema1Signed,
 } from './schemas/docker.ts';
-import {
-  ociArtifactManifest,
-  ociImageIndex,
-  ociImageManifest,
-  type OciArtifactManifest,
-  type OciImageIndex,
-  type OciImageManifest,
-} from './schemas/oci.ts';
+import { ociArtifactManifest, ociImageIndex, ociImageManifest, type OciArtifactManifest, type OciImageIndex, type OciImageManifest } from './schemas/oci.ts';
 import { parseStrictJson } from './strict-json.ts';
 
 /** Distribution registries must accept at least 4 MiB; larger is refused before any parsing. */

@@ -6,8 +6,7 @@ import { expectOciError } from './helpers.ts';
 
 const HELLO = Buffer.from('hello');
 const HELLO_256 = 'sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824';
-const HELLO_512 =
-  'sha512:9b71d224bd62f3785d96d46ad3ea3d73319bfbc2890caadae2dff72519673ca72323c3d99ba5c11d7c7acc6e14b8c5da0c4663475c2e5c3adef46f73bcdec043';
+const HELLO_512 = 'sha512:9b71d224bd62f3785d96d46ad3ea3d73319bfbc2890caadae2dff72519673ca72323c3d99ba5c11d7c7acc6e14b8c5da0c4663475c2e5c3adef46f73bcdec043';
 
 describe('digests', () => {
   it('computes sha256 and sha512 digests', () => {

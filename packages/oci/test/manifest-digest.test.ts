@@ -26,7 +26,10 @@ describe('manifestDigest', () => {
   });
 
   it.each([
-    ['a schema 2 manifest with a signatures field', { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', signatures: [{ protected: 'x' }] }],
+    [
+      'a schema 2 manifest with a signatures field',
+      { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', signatures: [{ protected: 'x' }] },
+    ],
     ['an annotation named signatures', { schemaVersion: 2, annotations: { signatures: 'none' } }],
     ['schema 1 whose signatures are not a list', { schemaVersion: 1, signatures: 'none' }],
     ['a schema version written as a string', { schemaVersion: '1', signatures: [{ protected: 'x' }] }],

@@ -1,6 +1,15 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { classify, contentTypeMediaType, isManifestMediaType, isMediaType, MANIFEST_ACCEPT, manifestAcceptHeader, MediaType, parseManifest } from '../src/index.ts';
+import {
+  classify,
+  contentTypeMediaType,
+  isManifestMediaType,
+  isMediaType,
+  MANIFEST_ACCEPT,
+  manifestAcceptHeader,
+  MediaType,
+  parseManifest,
+} from '../src/index.ts';
 import { fixture } from './helpers.ts';
 
 describe('media types', () => {

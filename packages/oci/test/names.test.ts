@@ -5,9 +5,12 @@ import { expectOciError } from './helpers.ts';
 const DIGEST = `sha256:${'b'.repeat(64)}`;
 
 describe('repository names and tags', () => {
-  it.each(['alpine', 'library/alpine', 'a/b/c', 'my-app', 'my--app', 'my_app', 'my__app', 'my.app', 'a0/b1.c2', 'docker.io/library/alpine'])('accepts name %s', (name) => {
-    expect(isRepositoryName(name)).toBe(true);
-  });
+  it.each(['alpine', 'library/alpine', 'a/b/c', 'my-app', 'my--app', 'my_app', 'my__app', 'my.app', 'a0/b1.c2', 'docker.io/library/alpine'])(
+    'accepts name %s',
+    (name) => {
+      expect(isRepositoryName(name)).toBe(true);
+    },
+  );
 
   it.each(['', 'Alpine', '-app', 'app-', 'a//b', '/a', 'a/', 'my___app', 'my..app', 'a:b', 'a b', `${'a'.repeat(256)}`])('refuses name %j', (name) => {
     expect(isRepositoryName(name)).toBe(false);

@@ -86,7 +86,14 @@ describe('evaluatePolicy', () => {
 
   it('with artifacts off, passes images, schema 1 and indexes of manifests', () => {
     const off = policy({ artifacts: false });
-    for (const file of ['oci-image.json', 'no-media-type.json', 'docker-v2s2-foreign-layers.json', 'docker-manifest-list.json', 'buildx-index-attestations.json', 'docker-schema1-signed.json']) {
+    for (const file of [
+      'oci-image.json',
+      'no-media-type.json',
+      'docker-v2s2-foreign-layers.json',
+      'docker-manifest-list.json',
+      'buildx-index-attestations.json',
+      'docker-schema1-signed.json',
+    ]) {
       expect(evaluatePolicy(parse(file), off), file).toEqual({ decision: 'accept' });
     }
   });
@@ -112,7 +119,9 @@ describe('evaluatePolicy', () => {
       decision: 'reject',
       reason: `artifacts are disabled: manifests[0] is ${MediaType.OciLayerGzip}, not a manifest`,
     });
-    const typed = Buffer.from(fixture('buildx-index-attestations.json')).toString().replace('"manifests"', '"artifactType": "application/vnd.example.bundle",\n  "manifests"');
+    const typed = Buffer.from(fixture('buildx-index-attestations.json'))
+      .toString()
+      .replace('"manifests"', '"artifactType": "application/vnd.example.bundle",\n  "manifests"');
     expect(evaluatePolicy(parseManifest(Buffer.from(typed)), off)).toEqual({
       decision: 'reject',
       reason: 'artifacts are disabled: this index has artifact type application/vnd.example.bundle',

@@ -19,7 +19,7 @@ describe('referrers', () => {
     expect(descriptor.annotations).not.toBe(parsed.annotations);
   });
 
-  it("falls back to the config type for a manifest without artifactType", () => {
+  it('falls back to the config type for a manifest without artifactType', () => {
     expect(referrerDescriptor(parseManifest(fixture('cosign-signature.json'))).artifactType).toBe(MediaType.OciConfig);
   });
 
@@ -27,7 +27,9 @@ describe('referrers', () => {
     const plain = referrerDescriptor(parseManifest(fixture('buildx-index-attestations.json')));
     expect('artifactType' in plain).toBe(false);
     expect('annotations' in plain).toBe(false);
-    const text = Buffer.from(fixture('buildkit-cache-index.json')).toString().replace('"manifests"', '"artifactType": "application/vnd.example.set",\n  "manifests"');
+    const text = Buffer.from(fixture('buildkit-cache-index.json'))
+      .toString()
+      .replace('"manifests"', '"artifactType": "application/vnd.example.set",\n  "manifests"');
     expect(referrerDescriptor(parseManifest(Buffer.from(text))).artifactType).toBe('application/vnd.example.set');
   });
 

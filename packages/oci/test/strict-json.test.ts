@@ -67,9 +67,7 @@ describe('parseStrictJson', () => {
 
   it('agrees with JSON.parse on every JSON value without duplicates or unsafe numbers', () => {
     const unsafeNumber = (v: unknown): boolean =>
-      typeof v === 'number'
-        ? Number.isInteger(v) && !Number.isSafeInteger(v)
-        : typeof v === 'object' && v !== null && Object.values(v).some(unsafeNumber);
+      typeof v === 'number' ? Number.isInteger(v) && !Number.isSafeInteger(v) : typeof v === 'object' && v !== null && Object.values(v).some(unsafeNumber);
     const safe = fc.jsonValue({ maxDepth: 6 }).filter((v) => !JSON.stringify(v).includes('__proto__') && !unsafeNumber(v));
     fc.assert(
       fc.property(safe, (value) => {

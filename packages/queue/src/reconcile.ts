@@ -42,7 +42,10 @@ export async function reconcileTasks(prisma: PrismaClient, queue: Queue, options
       await prisma.task.updateMany({ where: { id: task.id, state: 'canceling' }, data: { state: 'canceled', finishedAt: now } });
       result.canceled.push(task.id);
     } else {
-      const error = { code: 'WORKER_LOST', message: 'the worker running this task stopped and its job was lost; start the task again' } satisfies TaskErrorRecord;
+      const error = {
+        code: 'WORKER_LOST',
+        message: 'the worker running this task stopped and its job was lost; start the task again',
+      } satisfies TaskErrorRecord;
       const updated = await prisma.task.updateMany({
         where: { id: task.id, state: 'running' },
         data: { state: 'failed', finishedAt: now, error },

@@ -39,11 +39,7 @@ export async function applySchedule(queue: Queue, schedule: ScheduleTiming): Pro
     await queue.removeJobScheduler(schedule.id);
     return;
   }
-  await queue.upsertJobScheduler(
-    schedule.id,
-    { pattern: schedule.cron, tz: schedule.timezone },
-    { name: SCHEDULE_TICK, data: { scheduleId: schedule.id } },
-  );
+  await queue.upsertJobScheduler(schedule.id, { pattern: schedule.cron, tz: schedule.timezone }, { name: SCHEDULE_TICK, data: { scheduleId: schedule.id } });
 }
 
 /** Drops the job scheduler of a schedule that is gone. */

@@ -43,7 +43,10 @@ export class TaskContext<Params = unknown> {
     const next = { ...current, ...update };
     this.reports.set(code, next);
     // A failed periodic write is logged, never left unhandled: the next flush retries it.
-    this.flushTimer ??= setTimeout(() => this.flush().catch((error: unknown) => this.log.warn({ err: error }, 'could not save progress reports')), this.flushEveryMs);
+    this.flushTimer ??= setTimeout(
+      () => this.flush().catch((error: unknown) => this.log.warn({ err: error }, 'could not save progress reports')),
+      this.flushEveryMs,
+    );
     return next;
   }
 
@@ -73,9 +76,11 @@ export class TaskContext<Params = unknown> {
     this.flushTimer = undefined;
     const reports = this.progressReports as unknown as Prisma.InputJsonValue;
     // Chained so writes land in order; a failed one does not fail every later one.
-    this.flushing = this.flushing.catch(() => undefined).then(async () => {
-      await this.prisma.task.update({ where: { id: this.taskId }, data: { progressReports: reports } });
-    });
+    this.flushing = this.flushing
+      .catch(() => undefined)
+      .then(async () => {
+        await this.prisma.task.update({ where: { id: this.taskId }, data: { progressReports: reports } });
+      });
     await this.flushing;
   }
 }

@@ -94,8 +94,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
         .catch(() => undefined);
     }, options.cancelPollMs ?? 1000);
     poll.unref();
-    const onLockLost = () =>
-      aborter.abort(new TaskError('LOCK_LOST', `lost the lock on ${task.resource}`, { retryable: true }));
+    const onLockLost = () => aborter.abort(new TaskError('LOCK_LOST', `lost the lock on ${task.resource}`, { retryable: true }));
     lock?.lost.addEventListener('abort', onLockLost);
     const ctx = new TaskContext(
       taskId,

@@ -218,9 +218,13 @@ describe('task runner', () => {
   it('recovers a job whose worker was killed with SIGKILL mid-job', async () => {
     const params = h.syncParams();
     const { task } = await h.service.create({ kind: 'sync', params, resource: repositoryResource(params.repositoryId) });
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/hanging-worker.ts', import.meta.url)), h.databaseUrl, h.prefix], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./fixtures/hanging-worker.ts', import.meta.url)), h.databaseUrl, h.prefix],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('started') && resolve());
       child.on('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
@@ -243,9 +247,13 @@ describe('task runner', () => {
   it('fails a task at the third worker death with an error in its own words', async () => {
     const { task } = await h.service.create({ kind: 'sync', params: h.syncParams() });
     for (let death = 1; death <= 3; death++) {
-      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/hanging-worker.ts', import.meta.url)), h.databaseUrl, h.prefix], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', fileURLToPath(new URL('./fixtures/hanging-worker.ts', import.meta.url)), h.databaseUrl, h.prefix],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('started') && resolve());
         child.on('exit', (code) => reject(new Error(`worker exited early with ${code}`)));

@@ -7,10 +7,7 @@ export type Closer = () => Promise<void>;
  * cause and exits non-zero; SIGTERM/SIGINT run the closers (in reverse order of
  * start) within `shutdownTimeoutMs`, and a second signal exits at once.
  */
-export async function runMain(
-  name: string,
-  start: () => Promise<{ logger: Logger; closers: Closer[]; shutdownTimeoutMs: number }>,
-): Promise<void> {
+export async function runMain(name: string, start: () => Promise<{ logger: Logger; closers: Closer[]; shutdownTimeoutMs: number }>): Promise<void> {
   let started: Awaited<ReturnType<typeof start>>;
   try {
     started = await start();

@@ -33,7 +33,14 @@ describe('health routes', () => {
   it('report liveness always and readiness per dependency', async () => {
     let redisUp = true;
     const app = express();
-    app.use(healthRouter({ database: async () => undefined, redis: async () => { if (!redisUp) throw new Error('connection refused'); } }));
+    app.use(
+      healthRouter({
+        database: async () => undefined,
+        redis: async () => {
+          if (!redisUp) throw new Error('connection refused');
+        },
+      }),
+    );
     const server = await listen(app, '127.0.0.1', 0);
     try {
       expect((await fetch(`${server.url}/readyz`)).status).toBe(200);

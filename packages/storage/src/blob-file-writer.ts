@@ -60,19 +60,31 @@ class BlobFileWriter extends Writable {
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    this.prepare().then(() => callback(), (error: unknown) => callback(this.storageError(error)));
+    this.prepare().then(
+      () => callback(),
+      (error: unknown) => callback(this.storageError(error)),
+    );
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.take([chunk]).then(() => callback(), (error: unknown) => callback(this.storageError(error)));
+    this.take([chunk]).then(
+      () => callback(),
+      (error: unknown) => callback(this.storageError(error)),
+    );
   }
 
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
-    this.take(chunks.map((c) => c.chunk)).then(() => callback(), (error: unknown) => callback(this.storageError(error)));
+    this.take(chunks.map((c) => c.chunk)).then(
+      () => callback(),
+      (error: unknown) => callback(this.storageError(error)),
+    );
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.commit().then(() => callback(), (error: unknown) => callback(this.storageError(error)));
+    this.commit().then(
+      () => callback(),
+      (error: unknown) => callback(this.storageError(error)),
+    );
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -105,7 +117,7 @@ class BlobFileWriter extends Writable {
   }
 
   private async append(file: TemporaryFile, buffer: Buffer): Promise<void> {
-    for (let offset = 0; offset < buffer.length; ) {
+    for (let offset = 0; offset < buffer.length;) {
       // Destroyed while a flush waited: _destroy gave the batch back, and a new one would never be.
       if (this.destroyed) return;
       this.batch ??= file.isDirect ? takeAlignedBuffer() : takeBuffer();

@@ -149,8 +149,7 @@ export class FilesystemBlobStore implements BlobStore {
 function resolveRange(digest: string, size: number, range: ByteRange | undefined): { offset: number; length: number } {
   if (range === undefined) return { offset: 0, length: size };
   const { start, end } = range;
-  const valid =
-    Number.isSafeInteger(start) && start >= 0 && start < size && (end === undefined || (Number.isSafeInteger(end) && end >= start));
+  const valid = Number.isSafeInteger(start) && start >= 0 && start < size && (end === undefined || (Number.isSafeInteger(end) && end >= start));
   if (!valid) {
     throw new StorageError('RANGE_INVALID', `range ${start}-${end ?? ''} is not satisfiable for ${digest} of ${size} bytes`);
   }

@@ -22,7 +22,7 @@ export async function syncDirectory(path: string): Promise<void> {
 async function syncNewDirectories(leaf: string, firstCreated: string | undefined): Promise<void> {
   if (firstCreated === undefined) return;
   const stop = dirname(firstCreated);
-  for (let dir = leaf; dir !== stop; ) {
+  for (let dir = leaf; dir !== stop;) {
     dir = dirname(dir);
     await syncDirectory(dir);
   }

@@ -32,7 +32,7 @@ export class TemporaryFile {
 
   /** Writes every byte of `bytes` at `position`, resuming after short writes. */
   async write(bytes: Buffer, position: number): Promise<void> {
-    for (let done = 0; done < bytes.length; ) {
+    for (let done = 0; done < bytes.length;) {
       const rest = bytes.subarray(done);
       const direct = await this.directWrites?.write(this.file, rest, position + done);
       done += direct ?? (await this.writeBuffered(rest, position + done));

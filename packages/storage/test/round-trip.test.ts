@@ -37,7 +37,10 @@ describe('FilesystemBlobStore round trip', () => {
 
     expect(await ctx.store.put(digest, chunks(bytes))).toEqual({ digest, size: 5000, created: true });
 
-    expect(await filesUnder(ctx.store.root)).toEqual([join('blobs', 'sha256', sha256Hex.slice(0, 2), sha256Hex), join('blobs', 'sha512', hex.slice(0, 2), hex)]);
+    expect(await filesUnder(ctx.store.root)).toEqual([
+      join('blobs', 'sha256', sha256Hex.slice(0, 2), sha256Hex),
+      join('blobs', 'sha512', hex.slice(0, 2), hex),
+    ]);
     const [a, b] = await Promise.all(
       [join('sha256', sha256Hex.slice(0, 2), sha256Hex), join('sha512', hex.slice(0, 2), hex)].map((path) => statFile(join(ctx.store.root, 'blobs', path))),
     );

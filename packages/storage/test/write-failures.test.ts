@@ -99,9 +99,7 @@ describe('FilesystemBlobStore concurrent writes', () => {
   const digest = digestOf(bytes);
 
   it('lets several writers of the same digest all succeed with one complete blob', async () => {
-    const results = await Promise.all(
-      [7_000, 13_000, 64_000, 100_000, 3_000, 50_000].map((size) => ctx.store.put(digest, chunks(bytes, { size }))),
-    );
+    const results = await Promise.all([7_000, 13_000, 64_000, 100_000, 3_000, 50_000].map((size) => ctx.store.put(digest, chunks(bytes, { size }))));
 
     for (const result of results) expect(result).toMatchObject({ digest, size: 400_000 });
     expect(results.some((r) => r.created)).toBe(true);
@@ -127,10 +125,7 @@ describe('FilesystemBlobStore concurrent writes', () => {
   it('reads a blob whole while it is being rewritten', async () => {
     await ctx.store.put(digest, Readable.from([bytes]));
 
-    const [read] = await Promise.all([
-      ctx.store.open(digest).then((c) => readContent(c)),
-      ctx.store.put(digest, chunks(bytes)),
-    ]);
+    const [read] = await Promise.all([ctx.store.open(digest).then((c) => readContent(c)), ctx.store.put(digest, chunks(bytes))]);
 
     expect(read.equals(bytes)).toBe(true);
   });

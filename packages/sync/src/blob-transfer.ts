@@ -118,7 +118,7 @@ export class BlobTransfer {
    */
   async settle(): Promise<void> {
     // Waits until nothing new appears, should an add() come in while it waits.
-    for (let settled = 0; settled < this.pending.length; ) {
+    for (let settled = 0; settled < this.pending.length;) {
       const batch = this.pending.slice(settled);
       settled += batch.length;
       await Promise.all(batch);

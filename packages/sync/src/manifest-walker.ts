@@ -1,5 +1,14 @@
 import { resolveAliases, saveManifests, type ManifestRecord, type PrismaClient } from '@cistern/db';
-import { Annotation, evaluatePolicy, isSupplyChainTag, parseManifest, platformMatches, type Descriptor, type MediaTypePolicy, type ParsedManifest } from '@cistern/oci';
+import {
+  Annotation,
+  evaluatePolicy,
+  isSupplyChainTag,
+  parseManifest,
+  platformMatches,
+  type Descriptor,
+  type MediaTypePolicy,
+  type ParsedManifest,
+} from '@cistern/oci';
 import { isUpstreamError, type FetchedManifest, type ManifestInfo, type UpstreamClient } from '@cistern/upstream';
 import { batched, batchedCalls, inKeyOrder, MAX_BATCH_KEYS } from './batched.ts';
 import type { FailFast } from './fail-fast.ts';
@@ -160,7 +169,7 @@ export class ManifestWalker {
     for (const digest of digests) {
       if (this.fail(digest)) this.skip(digest, 'failed', reason);
     }
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const [index, children] of this.childrenOf) {
         const child = children.find((c) => this.failed.has(c));
@@ -259,10 +268,14 @@ export class ManifestWalker {
   }
 
   /** The stored manifest, or else the one fetched now (with its schema 1 blob sizes, which are upstream requests too). */
-  private async fetchOrLoad(digest: string, prefetched?: FetchedManifest): Promise<{ parsed: ParsedManifest; isNew: boolean; schema1Sizes: Map<string, number> }> {
+  private async fetchOrLoad(
+    digest: string,
+    prefetched?: FetchedManifest,
+  ): Promise<{ parsed: ParsedManifest; isNew: boolean; schema1Sizes: Map<string, number> }> {
     const { client, maxManifestBytes, outage } = this.options;
     const stored = await this.findStored(digest);
-    if (stored) return { parsed: parseManifest(stored.raw, { contentType: stored.mediaType, maxBytes: maxManifestBytes }), isNew: false, schema1Sizes: new Map() };
+    if (stored)
+      return { parsed: parseManifest(stored.raw, { contentType: stored.mediaType, maxBytes: maxManifestBytes }), isNew: false, schema1Sizes: new Map() };
     const fetched = prefetched ?? (await client.getManifest(digest));
     const parsed = parseManifest(fetched.bytes, { contentType: fetched.mediaType, maxBytes: maxManifestBytes });
     const schema1Sizes = await this.schema1Sizes(parsed);
@@ -292,12 +305,8 @@ export class ManifestWalker {
     const manifests = parsed.children.filter((child) => !isBlobEntry(child));
     const { platforms } = this.options;
     if (platforms.length === 0) return manifests;
-    const kept = new Set(
-      manifests.filter((c) => !isAttestation(c) && (!c.platform || platformMatches(c.platform, platforms))).map((c) => c.digest),
-    );
-    return manifests.filter((c) =>
-      isAttestation(c) ? kept.has(c.annotations?.[Annotation.DockerReferenceDigest] ?? '') : kept.has(c.digest),
-    );
+    const kept = new Set(manifests.filter((c) => !isAttestation(c) && (!c.platform || platformMatches(c.platform, platforms))).map((c) => c.digest));
+    return manifests.filter((c) => (isAttestation(c) ? kept.has(c.annotations?.[Annotation.DockerReferenceDigest] ?? '') : kept.has(c.digest)));
   }
 
   /** Schema 1 names blobs without sizes; HEAD them once, when the manifest is new. */

@@ -1,6 +1,15 @@
 /** What the sync needs from its task: progress reports and safe points to stop at. */
 export interface SyncProgress {
-  report(code: string, update: { message?: string; done?: number; total?: number | null; state?: 'running' | 'completed' | 'failed' | 'skipped'; items?: { name: string; reason: string }[] }): unknown;
+  report(
+    code: string,
+    update: {
+      message?: string;
+      done?: number;
+      total?: number | null;
+      state?: 'running' | 'completed' | 'failed' | 'skipped';
+      items?: { name: string; reason: string }[];
+    },
+  ): unknown;
   increment(code: string, by?: number, message?: string): void;
   /** Throws when the task was canceled. */
   checkpoint(): void;

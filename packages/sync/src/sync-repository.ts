@@ -223,7 +223,7 @@ async function walk(deps: SyncDeps, input: SyncInput, walker: ManifestWalker, fa
 function warnings(selected: number, mirrored: number, failed: number, failedSubjects: number): TaskWarning[] {
   const out: TaskWarning[] = [];
   if (selected === 0) {
-    out.push({ code: 'NOTHING_SELECTED', message: 'the remote\'s includes and excludes selected none of the tags the upstream lists' });
+    out.push({ code: 'NOTHING_SELECTED', message: "the remote's includes and excludes selected none of the tags the upstream lists" });
   }
   if (selected > 0 && mirrored === 0) {
     out.push({ code: 'NOTHING_MIRRORED', message: `0 of ${selected} selected tags and digests were mirrored: see the refused and failed reports` });
@@ -262,7 +262,10 @@ async function mirrorChanges(prisma: PrismaClient, repositoryId: string, input: 
   const current = await versionManifests(prisma, repositoryId, latest);
   const roots: string[] = [];
   for (const names of chunked(input.failedTags, MAX_BATCH_KEYS)) {
-    const rows = await prisma.repositoryTag.findMany({ where: { repositoryId, name: { in: names }, ...inVersion(latest) }, select: { name: true, manifestDigest: true } });
+    const rows = await prisma.repositoryTag.findMany({
+      where: { repositoryId, name: { in: names }, ...inVersion(latest) },
+      select: { name: true, manifestDigest: true },
+    });
     for (const row of rows) {
       keptTags.push([row.name, row.manifestDigest]);
       roots.push(row.manifestDigest);

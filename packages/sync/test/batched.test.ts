@@ -21,7 +21,10 @@ describe('batched', () => {
     expect(batches).toEqual([[1, 2]]);
     release();
     expect(await Promise.all([...first, ...later])).toEqual([2, 4, 6, 8, 10]);
-    expect(batches).toEqual([[1, 2], [3, 4, 5]]);
+    expect(batches).toEqual([
+      [1, 2],
+      [3, 4, 5],
+    ]);
   });
 
   it('rejects every caller of a failing batch, and runs the next batch all the same', async () => {

@@ -87,7 +87,13 @@ export class SyncHarness {
     const client = clientForRemote(remote, this.secretKey, { retryBaseMs: 10, retryMaxMs: 50 });
     const result = await syncRepository(
       { prisma: this.db.prisma, storage: this.storage, client, progress },
-      { repositoryId: repository.id, remote, mirror: options.mirror ?? false, mediaTypePolicy: options.mediaTypePolicy ?? DEFAULT_POLICY, maxManifestBytes: 4 * 1024 * 1024 },
+      {
+        repositoryId: repository.id,
+        remote,
+        mirror: options.mirror ?? false,
+        mediaTypePolicy: options.mediaTypePolicy ?? DEFAULT_POLICY,
+        maxManifestBytes: 4 * 1024 * 1024,
+      },
     );
     return { result, progress };
   }

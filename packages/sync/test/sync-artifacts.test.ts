@@ -14,16 +14,38 @@ const KINDS: { tag: string; config: string; artifactType?: string; layer: string
   { tag: 'cosign-sig', config: OCI_CONFIG, layer: 'application/vnd.dev.cosign.simplesigning.v1+json', classification: 'cosign-signature' },
   { tag: 'cosign-att', config: OCI_CONFIG, layer: 'application/vnd.dsse.envelope.v1+json', classification: 'cosign-attestation' },
   { tag: 'cosign-sbom', config: OCI_CONFIG, layer: 'text/spdx+json', classification: 'cosign-sbom' },
-  { tag: 'sigstore', config: EMPTY, artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json', layer: 'application/vnd.dev.sigstore.bundle.v0.3+json', classification: 'sigstore-bundle' },
+  {
+    tag: 'sigstore',
+    config: EMPTY,
+    artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+    layer: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+    classification: 'sigstore-bundle',
+  },
   { tag: 'spdx', config: EMPTY, artifactType: 'application/spdx+json', layer: 'application/spdx+json', classification: 'sbom' },
   { tag: 'cyclonedx', config: EMPTY, artifactType: 'application/vnd.cyclonedx+json', layer: 'application/vnd.cyclonedx+json', classification: 'sbom' },
   { tag: 'in-toto', config: EMPTY, artifactType: 'application/vnd.in-toto+json', layer: 'application/vnd.in-toto+json', classification: 'attestation' },
   { tag: 'notation', config: 'application/vnd.cncf.notary.signature', layer: 'application/jose+json', classification: 'notation-signature' },
   { tag: 'wasm', config: 'application/vnd.wasm.config.v1+json', layer: 'application/vnd.wasm.content.layer.v1+wasm', classification: 'wasm' },
-  { tag: 'opa', config: 'application/vnd.cncf.openpolicyagent.config.v1+json', layer: 'application/vnd.cncf.openpolicyagent.policy.layer.v1+rego', classification: 'policy' },
+  {
+    tag: 'opa',
+    config: 'application/vnd.cncf.openpolicyagent.config.v1+json',
+    layer: 'application/vnd.cncf.openpolicyagent.policy.layer.v1+rego',
+    classification: 'policy',
+  },
   { tag: 'flux', config: 'application/vnd.cncf.flux.config.v1+json', layer: 'application/vnd.cncf.flux.content.v1.tar+gzip', classification: 'artifact' },
-  { tag: 'oras', config: EMPTY, artifactType: 'application/vnd.unknown.artifact.v1', layer: 'application/vnd.oci.image.layer.v1.tar', classification: 'artifact' },
-  { tag: 'trivy-db', config: 'application/vnd.aquasec.trivy.config.v1+json', layer: 'application/vnd.aquasec.trivy.db.layer.v1.tar+gzip', classification: 'artifact' },
+  {
+    tag: 'oras',
+    config: EMPTY,
+    artifactType: 'application/vnd.unknown.artifact.v1',
+    layer: 'application/vnd.oci.image.layer.v1.tar',
+    classification: 'artifact',
+  },
+  {
+    tag: 'trivy-db',
+    config: 'application/vnd.aquasec.trivy.config.v1+json',
+    layer: 'application/vnd.aquasec.trivy.db.layer.v1.tar+gzip',
+    classification: 'artifact',
+  },
 ];
 
 const h = new SyncHarness();

@@ -58,7 +58,9 @@ describe('sync through a proxy that requires credentials', () => {
     expect(remote.proxyPasswordEncrypted).not.toContain(credentials.password);
     await expectMirrors(remote, image);
     expect(proxy.tunnels.length).toBeGreaterThan(0);
-    expect(proxy.tunnels.every((target) => target === new URL(upstream.url).host || target === new URL(upstream.tokenServer?.realm ?? upstream.url).host)).toBe(true);
+    expect(proxy.tunnels.every((target) => target === new URL(upstream.url).host || target === new URL(upstream.tokenServer?.realm ?? upstream.url).host)).toBe(
+      true,
+    );
     const refusedBefore = proxy.refused;
     const wrong = await h.remote({ ...base, proxyUsername: credentials.username, proxyPassword: 'wrong' });
     await expect(h.sync(wrong, await h.repository())).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });

@@ -36,7 +36,10 @@ afterAll(async () => {
 
 async function upstreamManifest(repo: string, digest: string): Promise<Buffer> {
   const res = await fetch(`${upstream.url}/v2/${repo}/manifests/${digest}`, {
-    headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json' },
+    headers: {
+      accept:
+        'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json',
+    },
   });
   return Buffer.from(await res.arrayBuffer());
 }
@@ -72,7 +75,14 @@ describe('sync from CNCF Distribution', () => {
     expect(tags.get('oci')).toBe(oci.digest);
     expect(tags.get('multi')).toBe(multi.index.digest);
     const manifests = await versionManifests(h.db.prisma, repository.id, 1);
-    for (const d of [oci.digest, docker.digest, multi.index.digest, ...multi.images.map((i) => i.digest), list.index.digest, ...list.images.map((i) => i.digest)]) {
+    for (const d of [
+      oci.digest,
+      docker.digest,
+      multi.index.digest,
+      ...multi.images.map((i) => i.digest),
+      list.index.digest,
+      ...list.images.map((i) => i.digest),
+    ]) {
       expect(manifests.has(d), d).toBe(true);
     }
     for (const digest of manifests) {
@@ -132,7 +142,12 @@ describe('sync from CNCF Distribution', () => {
     expect((await h.sync(remote, additive)).result.version).toBe(2);
     expect((await h.sync(remote, mirror, { mirror: true })).result.version).toBe(2);
 
-    expect(await versionTags(h.db.prisma, additive.id, 2)).toEqual(new Map([['latest', second.digest], ['gone', gone.digest]]));
+    expect(await versionTags(h.db.prisma, additive.id, 2)).toEqual(
+      new Map([
+        ['latest', second.digest],
+        ['gone', gone.digest],
+      ]),
+    );
     expect((await versionManifests(h.db.prisma, additive.id, 2)).has(first.digest)).toBe(true);
     expect(await versionTags(h.db.prisma, mirror.id, 2)).toEqual(new Map([['latest', second.digest]]));
     expect(await versionManifests(h.db.prisma, mirror.id, 2)).toEqual(new Set([second.digest]));

@@ -106,7 +106,11 @@ describe('sync failures', () => {
     const kept = await pushImage(upstream, repo, undefined, { layers: [Buffer.alloc(512, 1)] });
     const gone = await pushImage(upstream, repo, undefined, { layers: [Buffer.alloc(512, 2)], architecture: 'arm64' });
     const index = await pushIndex(upstream, repo, 'multi', [kept.descriptor, gone.descriptor]);
-    proxy.inject({ kind: 'manifest', pathIncludes: gone.digest, fault: { type: 'status', status: 404, body: '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"gone"}]}' } });
+    proxy.inject({
+      kind: 'manifest',
+      pathIncludes: gone.digest,
+      fault: { type: 'status', status: 404, body: '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"gone"}]}' },
+    });
     const remote = await h.remote({ url: proxy.url, upstreamName: repo, includes: ['multi', gone.digest] });
     const repository = await h.repository();
     const { result, progress } = await h.sync(remote, repository, { mirror: true });

@@ -52,8 +52,18 @@ describe('sync from a synthetic upstream', () => {
   it('skips what it cannot or may not take, names why, and completes', async () => {
     const repo = 'api/mixed';
     const good = image(repo, 'good');
-    upstream.addManifest(repo, json({ schemaVersion: 2, mediaType: 'application/vnd.example.unknown.manifest.v1+json', stuff: [] }), 'application/vnd.example.unknown.manifest.v1+json', ['unknown-type']);
-    upstream.addManifest(repo, Buffer.from('{"schemaVersion":2,"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{},"layers":[]}'), OCI_MANIFEST, ['duplicate-keys']);
+    upstream.addManifest(
+      repo,
+      json({ schemaVersion: 2, mediaType: 'application/vnd.example.unknown.manifest.v1+json', stuff: [] }),
+      'application/vnd.example.unknown.manifest.v1+json',
+      ['unknown-type'],
+    );
+    upstream.addManifest(
+      repo,
+      Buffer.from('{"schemaVersion":2,"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{},"layers":[]}'),
+      OCI_MANIFEST,
+      ['duplicate-keys'],
+    );
     image(repo, 'helm-chart', {}, 'application/vnd.cncf.helm.chart.content.v1.tar+gzip');
     const remote = await h.remote({ url: upstream.url, upstreamName: repo });
     const repository = await h.repository();
@@ -85,7 +95,14 @@ describe('sync from a synthetic upstream', () => {
     const repo = 'api/legacy';
     const blob = Buffer.from('schema 1 layer');
     const blobDigest = upstream.addBlob(repo, blob);
-    const schema1 = json({ schemaVersion: 1, name: repo, tag: 'old', architecture: 'amd64', fsLayers: [{ blobSum: blobDigest }], history: [{ v1Compatibility: '{"id":"a"}' }] });
+    const schema1 = json({
+      schemaVersion: 1,
+      name: repo,
+      tag: 'old',
+      architecture: 'amd64',
+      fsLayers: [{ blobSum: blobDigest }],
+      history: [{ v1Compatibility: '{"id":"a"}' }],
+    });
     const schema1Digest = upstream.addManifest(repo, schema1, 'application/vnd.docker.distribution.manifest.v1+json', ['old']);
     const artifactBlob = Buffer.from('notation signature');
     const artifact = json({
@@ -111,14 +128,25 @@ describe('sync from a synthetic upstream', () => {
     const repo = `legacy/signed-${label.replace(/\W/g, '')}`;
     const blob = Buffer.from(`signed schema 1 layer ${label}`);
     const unsigned = JSON.stringify(
-      { schemaVersion: 1, name: repo, tag: 'old', architecture: 'amd64', fsLayers: [{ blobSum: upstream.addBlob(repo, blob) }], history: [{ v1Compatibility: '{"id":"a"}' }] },
+      {
+        schemaVersion: 1,
+        name: repo,
+        tag: 'old',
+        architecture: 'amd64',
+        fsLayers: [{ blobSum: upstream.addBlob(repo, blob) }],
+        history: [{ v1Compatibility: '{"id":"a"}' }],
+      },
       null,
       3,
     );
     // libtrust splices the signatures in before the closing brace; the payload is the document without them.
     const at = unsigned.lastIndexOf('\n}');
-    const protectedHeader = Buffer.from(JSON.stringify({ formatLength: at, formatTail: Buffer.from(unsigned.slice(at)).toString('base64url') })).toString('base64url');
-    const signed = Buffer.from(`${unsigned.slice(0, at)},\n   "signatures": [{"header": {"alg": "ES256"}, "signature": "c2ln", "protected": "${protectedHeader}"}]${unsigned.slice(at)}`);
+    const protectedHeader = Buffer.from(JSON.stringify({ formatLength: at, formatTail: Buffer.from(unsigned.slice(at)).toString('base64url') })).toString(
+      'base64url',
+    );
+    const signed = Buffer.from(
+      `${unsigned.slice(0, at)},\n   "signatures": [{"header": {"alg": "ES256"}, "signature": "c2ln", "protected": "${protectedHeader}"}]${unsigned.slice(at)}`,
+    );
     const digest = sha256(Buffer.from(unsigned));
     upstream.intercept((req, res) => {
       if (!req.url?.startsWith(`/v2/${repo}/manifests/`)) return false;
@@ -151,7 +179,12 @@ describe('sync from a synthetic upstream', () => {
   it('records foreign layers and never downloads them', async () => {
     const repo = 'api/windows';
     const config = json({ architecture: 'amd64', os: 'windows' });
-    const foreign = { mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', digest: `sha256:${'a'.repeat(64)}`, size: 1024, urls: ['https://example.invalid/layer'] };
+    const foreign = {
+      mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+      digest: `sha256:${'a'.repeat(64)}`,
+      size: 1024,
+      urls: ['https://example.invalid/layer'],
+    };
     const bytes = json({
       schemaVersion: 2,
       mediaType: 'application/vnd.docker.distribution.manifest.v2+json',

@@ -136,44 +136,41 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   };
 
   const forward = (req: IncomingMessage, res: ServerResponse, fault: Fault | null, finish: (status: number) => void): void => {
-    const upstream = httpRequest(
-      { host: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers: req.headers },
-      (up) => {
-        const status = up.statusCode ?? 502;
-        const length = Number(up.headers['content-length'] ?? 0);
-        const mangles = fault?.type === 'corrupt' || fault?.type === 'truncate' || fault?.type === 'stall';
-        if (!mangles || length === 0 || req.method === 'HEAD') {
-          res.writeHead(status, up.headers);
-          up.pipe(res);
-          up.on('end', () => finish(status));
-          return;
-        }
+    const upstream = httpRequest({ host: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      const status = up.statusCode ?? 502;
+      const length = Number(up.headers['content-length'] ?? 0);
+      const mangles = fault?.type === 'corrupt' || fault?.type === 'truncate' || fault?.type === 'stall';
+      if (!mangles || length === 0 || req.method === 'HEAD') {
         res.writeHead(status, up.headers);
-        if (fault.type === 'stall') {
-          let sent = 0;
-          let paused = false;
-          up.on('data', (chunk: Buffer) => {
-            sent += chunk.length;
-            res.write(chunk);
-            if (!paused && sent >= length / 2) {
-              paused = true;
-              up.pause();
-              setTimeout(() => up.resume(), fault.ms);
-            }
-          });
-          up.on('end', () => {
-            res.end();
-            finish(status);
-          });
-          return;
-        }
-        const at = fault.type === 'truncate' ? (fault.bytes ?? Math.floor(length / 2)) : Math.floor(length / 2);
-        pipeline(up, new Mangle(at, fault.type), res, () => {
-          if (fault.type === 'truncate') res.socket?.destroy();
+        up.pipe(res);
+        up.on('end', () => finish(status));
+        return;
+      }
+      res.writeHead(status, up.headers);
+      if (fault.type === 'stall') {
+        let sent = 0;
+        let paused = false;
+        up.on('data', (chunk: Buffer) => {
+          sent += chunk.length;
+          res.write(chunk);
+          if (!paused && sent >= length / 2) {
+            paused = true;
+            up.pause();
+            setTimeout(() => up.resume(), fault.ms);
+          }
+        });
+        up.on('end', () => {
+          res.end();
           finish(status);
         });
-      },
-    );
+        return;
+      }
+      const at = fault.type === 'truncate' ? (fault.bytes ?? Math.floor(length / 2)) : Math.floor(length / 2);
+      pipeline(up, new Mangle(at, fault.type), res, () => {
+        if (fault.type === 'truncate') res.socket?.destroy();
+        finish(status);
+      });
+    });
     upstream.on('error', () => {
       res.socket?.destroy();
       finish(502);

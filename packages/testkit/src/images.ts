@@ -19,12 +19,7 @@ export interface SkopeoPushOptions {
  * Builds an image with umoci (init, new, unpack, add files, repack) and pushes
  * it with skopeo, the way a real client would, with the registry's credentials.
  */
-export async function buildAndPush(
-  registry: Distribution,
-  repository: string,
-  tag: string,
-  options: SkopeoPushOptions = {},
-): Promise<void> {
+export async function buildAndPush(registry: Distribution, repository: string, tag: string, options: SkopeoPushOptions = {}): Promise<void> {
   const dir = await makeTempDir('umoci');
   try {
     const layout = join(dir, 'layout');

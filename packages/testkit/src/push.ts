@@ -66,13 +66,7 @@ export async function pushBlob(target: PushTarget, repository: string, bytes: Ui
 }
 
 /** PUTs manifest bytes exactly as given under a tag or digest; returns their digest. */
-export async function pushManifest(
-  target: PushTarget,
-  repository: string,
-  reference: string,
-  bytes: Uint8Array,
-  mediaType: string,
-): Promise<string> {
+export async function pushManifest(target: PushTarget, repository: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<string> {
   const response = await fetch(`${target.url}/v2/${repository}/manifests/${reference}`, {
     method: 'PUT',
     headers: await headers(target, repository, { 'content-type': mediaType }),
@@ -104,12 +98,7 @@ export interface ImageOptions {
 }
 
 /** Builds a small image from raw bytes, pushes its blobs and manifest, tags it when `tag` is given. */
-export async function pushImage(
-  target: PushTarget,
-  repository: string,
-  tag: string | undefined,
-  options: ImageOptions = {},
-): Promise<PushedManifest> {
+export async function pushImage(target: PushTarget, repository: string, tag: string | undefined, options: ImageOptions = {}): Promise<PushedManifest> {
   const docker = options.format === 'docker';
   const architecture = options.architecture ?? 'amd64';
   const os = options.os ?? 'linux';
@@ -175,6 +164,12 @@ export async function pushMultiArch(
     const [os = 'linux', architecture = 'amd64'] = platform.split('/');
     images.push(await pushImage(target, repository, undefined, { format, os, architecture }));
   }
-  const index = await pushIndex(target, repository, tag, images.map((i) => i.descriptor), format);
+  const index = await pushIndex(
+    target,
+    repository,
+    tag,
+    images.map((i) => i.descriptor),
+    format,
+  );
   return { index, images };
 }

@@ -105,7 +105,15 @@ export async function startSyntheticUpstream(options: SyntheticOptions = {}): Pr
       };
       if (parsed.subject?.digest !== digest) return [];
       const artifactType = parsed.artifactType ?? parsed.config?.mediaType;
-      return [{ mediaType: m.mediaType, digest: m.digest, size: m.bytes.length, ...(artifactType ? { artifactType } : {}), ...(parsed.annotations ? { annotations: parsed.annotations } : {}) }];
+      return [
+        {
+          mediaType: m.mediaType,
+          digest: m.digest,
+          size: m.bytes.length,
+          ...(artifactType ? { artifactType } : {}),
+          ...(parsed.annotations ? { annotations: parsed.annotations } : {}),
+        },
+      ];
     });
     const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests };
     res.writeHead(200, { ...extraHeaders, 'content-type': 'application/vnd.oci.image.index.v1+json' }).end(JSON.stringify(index));

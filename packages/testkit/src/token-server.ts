@@ -134,7 +134,10 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
       return;
     }
     const creds = basicUser(req);
-    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+    const scopes = url.searchParams
+      .getAll('scope')
+      .flatMap((s) => s.split(' '))
+      .filter(Boolean);
     requests.push({ service: url.searchParams.get('service'), scopes, user: creds?.user ?? null });
     const known = creds !== null && options.users?.[creds.user] === creds.password;
     if ((creds !== null && !known) || (creds === null && options.requireAuth)) {

@@ -1,11 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildAndPush,
-  pushImage,
-  pushMultiArch,
-  startDistribution,
-  type Distribution,
-} from '../src/index.ts';
+import { buildAndPush, pushImage, pushMultiArch, startDistribution, type Distribution } from '../src/index.ts';
 
 const MANIFEST_ACCEPT = [
   'application/vnd.oci.image.manifest.v1+json',
@@ -72,7 +66,7 @@ describe('Distribution with a token server', () => {
   });
   afterAll(async () => registry.stop());
 
-  it('challenges with Bearer and accepts the realm\'s ES256 tokens, refusing wrong-repo and expired ones', async () => {
+  it("challenges with Bearer and accepts the realm's ES256 tokens, refusing wrong-repo and expired ones", async () => {
     const challenge = await fetch(`${registry.url}/v2/`);
     expect(challenge.status).toBe(401);
     expect(challenge.headers.get('www-authenticate')).toContain(`Bearer realm="${registry.tokenServer?.realm}"`);

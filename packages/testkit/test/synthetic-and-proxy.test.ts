@@ -21,7 +21,10 @@ describe('synthetic upstream behind the fault proxy', () => {
     expect(got.headers.get('docker-content-digest')).toBe(digest);
     expect(Buffer.from(await got.arrayBuffer())).toEqual(bytes);
 
-    upstream.addTags('old/thing', Array.from({ length: 250 }, (_, i) => `t${String(i).padStart(4, '0')}`));
+    upstream.addTags(
+      'old/thing',
+      Array.from({ length: 250 }, (_, i) => `t${String(i).padStart(4, '0')}`),
+    );
     const first = await fetch(`${proxy.url}/v2/old/thing/tags/list`);
     expect(((await first.json()) as { tags: string[] }).tags).toHaveLength(100);
     expect(first.headers.get('link')).toBe('</v2/old/thing/tags/list?n=100&last=t0099>; rel="next"');

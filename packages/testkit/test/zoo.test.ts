@@ -4,17 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  addCorpus,
-  RegistryContent,
-  sha256,
-  startQuay,
-  type DockerHub,
-  ZOO,
-  type Corpus,
-  type ZooMember,
-  type ZooMemberName,
-} from '../src/index.ts';
+import { addCorpus, RegistryContent, sha256, startQuay, type DockerHub, ZOO, type Corpus, type ZooMember, type ZooMemberName } from '../src/index.ts';
 
 const run = promisify(execFile);
 const MANIFEST_ACCEPT = [
@@ -135,11 +125,19 @@ describe.each(names.filter((n) => n !== 'k8s'))('zoo member %s with skopeo', (na
     const dir = await mkdtemp(join(tmpdir(), 'cistern-zoo-skopeo-'));
     try {
       const env = { ...process.env, HOME: dir };
-      const listed = JSON.parse((await run('skopeo', ['list-tags', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), image], { env })).stdout) as { Tags: string[] };
+      const listed = JSON.parse((await run('skopeo', ['list-tags', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), image], { env })).stdout) as {
+        Tags: string[];
+      };
       expect(listed.Tags.sort()).toEqual(Object.keys(corpus.tags).sort());
-      const raw = (await run('skopeo', ['inspect', '--raw', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), `${image}:multi`], { env, encoding: 'buffer' })).stdout;
+      const raw = (
+        await run('skopeo', ['inspect', '--raw', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), `${image}:multi`], { env, encoding: 'buffer' })
+      ).stdout;
       expect(sha256(raw)).toBe(corpus.index);
-      await run('skopeo', ['copy', '--all', '--quiet', '--src-tls-verify=false', ...(creds ? ['--src-creds', creds] : []), `${image}:multi`, `dir:${join(dir, 'copy')}`], { env });
+      await run(
+        'skopeo',
+        ['copy', '--all', '--quiet', '--src-tls-verify=false', ...(creds ? ['--src-creds', creds] : []), `${image}:multi`, `dir:${join(dir, 'copy')}`],
+        { env },
+      );
       // Two platform images of one config and one layer each.
       const blobs = (await readdir(join(dir, 'copy'))).filter((file) => /^[a-f0-9]{64}$/.test(file));
       expect(blobs).toHaveLength(4);
@@ -231,9 +229,17 @@ describe('what sets each member apart', () => {
     const client = new SpecClient(members[name]);
     const entries = async (query: string) => {
       const { response, body } = await client.get(`/v2/corpus/referrers/${corpus.index}${query}`, 'GET', 'application/vnd.oci.image.index.v1+json');
-      return { status: response.status, filters: response.headers.get('oci-filters-applied'), manifests: body.length ? (JSON.parse(body.toString()) as { manifests: { digest: string; artifactType: string }[] }).manifests : [] };
+      return {
+        status: response.status,
+        filters: response.headers.get('oci-filters-applied'),
+        manifests: body.length ? (JSON.parse(body.toString()) as { manifests: { digest: string; artifactType: string }[] }).manifests : [],
+      };
     };
-    expect(await entries('?artifactType=application/spdx%2Bjson')).toEqual({ status: 200, filters: 'artifactType', manifests: [expect.objectContaining({ digest: corpus.sbom, artifactType: 'application/spdx+json' })] });
+    expect(await entries('?artifactType=application/spdx%2Bjson')).toEqual({
+      status: 200,
+      filters: 'artifactType',
+      manifests: [expect.objectContaining({ digest: corpus.sbom, artifactType: 'application/spdx+json' })],
+    });
     expect(await entries('?artifactType=application/vnd.other')).toMatchObject({ filters: 'artifactType', manifests: [] });
     expect((await client.get(`/v2/corpus/referrers/sha256:${'0'.repeat(64)}`)).response.status).toBe(200);
     expect((await client.get('/v2/corpus/referrers/sha256:NOPE')).response.status).toBe(400);

@@ -15,10 +15,7 @@ import { backoffMs, sleep } from './retry.ts';
  * error (the function's iteration throws) and never ended, so a store never
  * commits bad bytes.
  */
-export type BlobDestination =
-  | NodeJS.WritableStream
-  | WritableStream<Uint8Array>
-  | ((chunks: AsyncIterable<Uint8Array>) => Promise<unknown>);
+export type BlobDestination = NodeJS.WritableStream | WritableStream<Uint8Array> | ((chunks: AsyncIterable<Uint8Array>) => Promise<unknown>);
 
 /** A blob as the upstream describes it (HEAD) or delivered it (GET): its digest, and its size in bytes. */
 export interface UpstreamBlob {
@@ -77,7 +74,7 @@ export async function getBlob(ctx: OperationContext, digest: string, sink: BlobD
     let total = options.size;
 
     async function* chunks(): AsyncGenerator<Uint8Array> {
-      for (let resumes = 0; ; ) {
+      for (let resumes = 0; ;) {
         const resuming = received > 0;
         const response = await ctx.core.send({
           method: 'GET',

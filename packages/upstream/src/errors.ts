@@ -69,7 +69,15 @@ const NOT_FOUND: Record<RequestKind, UpstreamErrorCode> = {
   token: 'UNAUTHORIZED',
 };
 
-const BODY_CODES: ReadonlySet<string> = new Set(['UNAUTHORIZED', 'DENIED', 'NAME_UNKNOWN', 'MANIFEST_UNKNOWN', 'BLOB_UNKNOWN', 'TOOMANYREQUESTS', 'SIZE_INVALID']);
+const BODY_CODES: ReadonlySet<string> = new Set([
+  'UNAUTHORIZED',
+  'DENIED',
+  'NAME_UNKNOWN',
+  'MANIFEST_UNKNOWN',
+  'BLOB_UNKNOWN',
+  'TOOMANYREQUESTS',
+  'SIZE_INVALID',
+]);
 
 /** The first Distribution error code of a JSON error body, if it is one this package names. */
 function bodyCode(body: string): { code?: UpstreamErrorCode; message?: string } {
@@ -98,16 +106,30 @@ export function errorForStatus(status: number, kind: RequestKind, url: string, b
 }
 
 const NETWORK_CODES: ReadonlySet<string> = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
-  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
 /** What undici's timeouts mean in the remote's own settings. */
 const TIMEOUTS: Readonly<Record<string, string>> = {
-  UND_ERR_CONNECT_TIMEOUT: 'no connection within the remote\'s connectTimeoutMs',
-  UND_ERR_HEADERS_TIMEOUT: 'no answer within the remote\'s readTimeoutMs',
-  UND_ERR_BODY_TIMEOUT: 'the body stalled for longer than the remote\'s readTimeoutMs',
+  UND_ERR_CONNECT_TIMEOUT: "no connection within the remote's connectTimeoutMs",
+  UND_ERR_HEADERS_TIMEOUT: "no answer within the remote's readTimeoutMs",
+  UND_ERR_BODY_TIMEOUT: "the body stalled for longer than the remote's readTimeoutMs",
 };
 
 /** Wraps a thrown network error; connection failures and timeouts are worth retrying, TLS failures are not. */

@@ -40,7 +40,13 @@ export async function requestFollowing(first: URL, options: FollowOptions): Prom
       // undici closes the connection after every HEAD unless told not to (for servers that send HEAD a body);
       // registries do not, and a sync HEADs every tag: a new TCP and TLS handshake each would dominate.
       const reset = options.method === 'HEAD' ? false : undefined;
-      raw = await request(url, { method: options.method, headers: await options.headersFor(url), dispatcher: options.dispatcher, signal: options.signal, reset });
+      raw = await request(url, {
+        method: options.method,
+        headers: await options.headersFor(url),
+        dispatcher: options.dispatcher,
+        signal: options.signal,
+        reset,
+      });
     } catch (error) {
       options.onHop?.(url, undefined, undefined);
       throw error;

@@ -113,7 +113,11 @@ export class RequestCore {
       const { origin } = response.url;
       const rounds = authRounds.get(origin) ?? 0;
       if (status === 401 && totalAuthRounds >= MAX_AUTH_ROUNDS_TOTAL) {
-        throw new UpstreamError('UNAUTHORIZED', `upstream still asked for authentication after ${MAX_AUTH_ROUNDS_TOTAL} rounds over ${authRounds.size} origins`, { status, url: shown });
+        throw new UpstreamError(
+          'UNAUTHORIZED',
+          `upstream still asked for authentication after ${MAX_AUTH_ROUNDS_TOTAL} rounds over ${authRounds.size} origins`,
+          { status, url: shown },
+        );
       }
       if (status === 401 && rounds < MAX_AUTH_ROUNDS) {
         const auth = settings.auths.for(origin);

@@ -1,5 +1,12 @@
 import { MediaType } from '@cistern/oci';
-import { makeTestCertificate, startConnectProxy, startSyntheticUpstream, type ConnectProxy, type SyntheticUpstream, type TestCertificate } from '@cistern/testkit';
+import {
+  makeTestCertificate,
+  startConnectProxy,
+  startSyntheticUpstream,
+  type ConnectProxy,
+  type SyntheticUpstream,
+  type TestCertificate,
+} from '@cistern/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamClient } from '../src/index.ts';
 import { FAST } from './helpers.ts';
@@ -72,7 +79,7 @@ describe('the registry auth state shared by the clients of one remote', () => {
       await proxy.stop();
     });
 
-    it('is not shared by clients with another transport: the token realm is reached through the client\'s own proxy', async () => {
+    it("is not shared by clients with another transport: the token realm is reached through the client's own proxy", async () => {
       const remote = { url: registry.url, caCert: cert.cert, limitKey: 'auth-transport', username: 'u', password: 'p', ...FAST };
       await new UpstreamClient({ ...remote, upstreamName: 'team/one' }).headManifest('v1');
       expect(proxy.tunnels).toEqual([]);

@@ -91,7 +91,11 @@ describe('against Distribution with a token realm (the Docker Hub flow)', () => 
     await pushImage(registry, 'hub/other', 'v1');
   });
   afterAll(async () => registry.stop());
-  const tokens = () => registry.tokenServer ?? (() => { throw new Error('token mode'); })();
+  const tokens = () =>
+    registry.tokenServer ??
+    (() => {
+      throw new Error('token mode');
+    })();
 
   it('fetches one token for many requests, anonymously or with Basic credentials at the realm', async () => {
     const before = tokens().requests.length;
@@ -102,7 +106,14 @@ describe('against Distribution with a token realm (the Docker Hub flow)', () => 
     expect(tokens().requests.length - before).toBe(1);
     expect(tokens().requests.at(-1)).toMatchObject({ service: 'test-registry', scopes: ['repository:hub/app:pull'], user: null });
 
-    const withUser = new UpstreamClient({ url: registry.url, upstreamName: 'hub/app', username: 'tester', password: 'secret-pw', limitKey: 'token-user', ...FAST });
+    const withUser = new UpstreamClient({
+      url: registry.url,
+      upstreamName: 'hub/app',
+      username: 'tester',
+      password: 'secret-pw',
+      limitKey: 'token-user',
+      ...FAST,
+    });
     await withUser.headManifest('v1');
     expect(tokens().requests.at(-1)?.user).toBe('tester');
     const badUser = new UpstreamClient({ url: registry.url, upstreamName: 'hub/app', username: 'tester', password: 'nope', limitKey: 'token-bad', ...FAST });

@@ -24,8 +24,7 @@ describe('faults between the client and Distribution', () => {
     await registry.stop();
   });
   beforeEach(() => proxy.reset());
-  const client = (extra: object = {}) =>
-    new UpstreamClient({ url: proxy.url, upstreamName: 'f/app', maxRetries: 3, readTimeoutMs: 1000, ...FAST, ...extra });
+  const client = (extra: object = {}) => new UpstreamClient({ url: proxy.url, upstreamName: 'f/app', maxRetries: 3, readTimeoutMs: 1000, ...FAST, ...extra });
 
   it.each([
     ['429 with Retry-After', { type: 'status', status: 429, headers: { 'retry-after': '1' } }, 2],
@@ -94,7 +93,9 @@ describe('faults between the client and Distribution', () => {
   it('never hands a corrupted blob to the writer as valid', async () => {
     proxy.inject({ kind: 'blob', fault: { type: 'corrupt' }, times: 1 });
     const sink = recordingSink();
-    const error = (await client().getBlob(blobDigest, sink).catch((e: unknown) => e)) as UpstreamError;
+    const error = (await client()
+      .getBlob(blobDigest, sink)
+      .catch((e: unknown) => e)) as UpstreamError;
     expect(error).toMatchObject({ code: 'DIGEST_MISMATCH', retryable: true });
     expect(sink.finished).toBe(false);
     expect(sink.destroyed).toBe(true);
@@ -121,7 +122,9 @@ describe('faults between the client and Distribution', () => {
       });
     };
     proxy.inject({ kind: 'blob', fault: { type: 'corrupt' }, times: 1 });
-    const error = (await client().getBlob(blobDigest, verifyingSink(), { sinkVerifiesDigest: true }).catch((e: unknown) => e)) as UpstreamError;
+    const error = (await client()
+      .getBlob(blobDigest, verifyingSink(), { sinkVerifiesDigest: true })
+      .catch((e: unknown) => e)) as UpstreamError;
     expect(error).toMatchObject({ name: 'UpstreamError', code: 'DIGEST_MISMATCH', retryable: true });
     expect(error.message).toContain('hashes to sha256:');
     const sink = verifyingSink();
@@ -150,7 +153,9 @@ describe('faults between the client and Distribution', () => {
     await expect(client().getBlob(blobDigest, recordingSink())).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
     proxy.reset();
     proxy.inject({ kind: 'manifest', fault: { type: 'status', status: 400 } });
-    const error = (await client().getManifest('v1').catch((e: unknown) => e)) as UpstreamError;
+    const error = (await client()
+      .getManifest('v1')
+      .catch((e: unknown) => e)) as UpstreamError;
     expect(error).toMatchObject({ code: 'UPSTREAM_ERROR', retryable: false, status: 400 });
     expect(error.message).toContain(`${proxy.url}/v2/f/app/manifests/v1`);
     expect(proxy.count('GET', 'manifest')).toBe(1);

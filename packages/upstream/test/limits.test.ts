@@ -35,9 +35,7 @@ describe('per-remote limits under 200 parallel calls', () => {
     proxy.inject({ kind: 'blob', fault: { type: 'delay', ms: 20 } });
     const options = { url: proxy.url, upstreamName: 'l/app', downloadConcurrency: 3, limitKey: 'limits-downloads', ...FAST };
     const clients = [new UpstreamClient(options), new UpstreamClient(options)];
-    await Promise.all(
-      Array.from({ length: 200 }, (_, i) => clients[i % 2]?.getBlob(digests[i % digests.length] ?? '', recordingSink())),
-    );
+    await Promise.all(Array.from({ length: 200 }, (_, i) => clients[i % 2]?.getBlob(digests[i % digests.length] ?? '', recordingSink())));
     expect(proxy.count('GET', 'blob')).toBe(200);
     const peak = proxy.maxInFlight('blob');
     console.log(`downloadConcurrency 3: peak blob GETs in flight at the upstream ${peak}`);

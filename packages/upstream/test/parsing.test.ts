@@ -5,16 +5,15 @@ import { parseRateLimit, parseRetryAfter } from '../src/retry.ts';
 import { displayUrl } from '../src/errors.ts';
 
 describe('WWW-Authenticate', () => {
-  it('reads Docker Hub\'s Bearer challenge with quoted values', () => {
-    expect(
-      parseWwwAuthenticate('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"'),
-    ).toEqual([
+  it("reads Docker Hub's Bearer challenge with quoted values", () => {
+    expect(parseWwwAuthenticate('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"')).toEqual([
       { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/alpine:pull' } },
     ]);
   });
 
   it('reads several challenges, insufficient_scope, escapes, commas inside quotes and unquoted values', () => {
-    const header = 'Basic realm="a \\"quoted\\" realm", Bearer realm="https://r/token", scope="repository:a:pull,push repository:b:pull",error="insufficient_scope", Negotiate';
+    const header =
+      'Basic realm="a \\"quoted\\" realm", Bearer realm="https://r/token", scope="repository:a:pull,push repository:b:pull",error="insufficient_scope", Negotiate';
     expect(parseWwwAuthenticate(header)).toEqual([
       { scheme: 'basic', params: { realm: 'a "quoted" realm' } },
       { scheme: 'bearer', params: { realm: 'https://r/token', scope: 'repository:a:pull,push repository:b:pull', error: 'insufficient_scope' } },

@@ -43,7 +43,9 @@ describe('redirects on every request', () => {
     const config = target.addBlob('project/images/app', Buffer.from('{}'));
     manifestDigest = target.addManifest(
       'project/images/app',
-      Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: MediaType.OciConfig, digest: config, size: 2 }, layers: [] })),
+      Buffer.from(
+        JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: MediaType.OciConfig, digest: config, size: 2 }, layers: [] }),
+      ),
       MediaType.OciManifest,
       ['v1'],
     );

@@ -14,7 +14,8 @@ describe('against the synthetic upstream', () => {
     await proxy.stop();
     await upstream.stop();
   });
-  const client = (name: string, extra: object = {}) => new UpstreamClient({ url: proxy.url, upstreamName: name, limitKey: `synthetic-${name}`, ...FAST, ...extra });
+  const client = (name: string, extra: object = {}) =>
+    new UpstreamClient({ url: proxy.url, upstreamName: name, limitKey: `synthetic-${name}`, ...FAST, ...extra });
 
   it('follows Link over 2,500 tags in pages of 100, page by page', async () => {
     const all = Array.from({ length: 2500 }, (_, i) => `v${String(i).padStart(5, '0')}`);
@@ -59,14 +60,16 @@ describe('against the synthetic upstream', () => {
     expect(got).toMatchObject({ digest, mediaType: 'application/vnd.example.thing.v1+json', size: odd.length });
     expect(got.bytes).toEqual(odd);
 
-    const referrer = Buffer.from(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', size: 2 },
-      layers: [],
-      subject: { mediaType: 'application/vnd.example.thing.v1+json', digest, size: odd.length },
-    }));
+    const referrer = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+        config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', size: 2 },
+        layers: [],
+        subject: { mediaType: 'application/vnd.example.thing.v1+json', digest, size: odd.length },
+      }),
+    );
     const referrerDigest = upstream.addManifest('odd/repo', referrer, 'application/vnd.oci.image.manifest.v1+json');
     const referrers = await c.listReferrers(digest);
     expect(referrers).toMatchObject({ source: 'api', manifests: [{ digest: referrerDigest, artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json' }] });

@@ -150,7 +150,7 @@ describe('a tag list larger than the client holds', () => {
   it('stops reading while a million names wait, and reads on as the consumer takes them', async () => {
     const total = 80 * 1024 * 1024;
     const sent = serve('/v2/endless/tags/list', async function* () {
-      for (let n = 0, bytes = 0; bytes < total; ) {
+      for (let n = 0, bytes = 0; bytes < total;) {
         const parts: string[] = [];
         for (let i = 0; i < 4096; i += 1) parts.push(`"t-${n++}"`);
         const chunk = `${n > 4096 ? ',' : ''}${parts.join(',')}`;

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestCertificate, startConnectProxy, startSyntheticUpstream, type ConnectProxy, type SyntheticUpstream, type TestCertificate } from '@cistern/testkit';
+import {
+  makeTestCertificate,
+  startConnectProxy,
+  startSyntheticUpstream,
+  type ConnectProxy,
+  type SyntheticUpstream,
+  type TestCertificate,
+} from '@cistern/testkit';
 import { UpstreamClient } from '../src/index.ts';
 import { FAST } from './helpers.ts';
 
@@ -43,7 +50,14 @@ describe('TLS and proxies', () => {
 
   it('sends proxyUsername and proxyPassword to the proxy alone, and keeps a pool per credential', async () => {
     const viaGuarded = (password: string) =>
-      new UpstreamClient({ url: upstream.url, caCert: cert.cert, proxyUrl: guarded.url, proxyUsername: credentials.username, proxyPassword: password, ...options });
+      new UpstreamClient({
+        url: upstream.url,
+        caCert: cert.cert,
+        proxyUrl: guarded.url,
+        proxyUsername: credentials.username,
+        proxyPassword: password,
+        ...options,
+      });
     const seen = upstream.requests.length;
     expect((await viaGuarded(credentials.password).getManifest('v1')).digest).toBe(digest);
     expect(guarded.tunnels).toContain(new URL(upstream.url).host);

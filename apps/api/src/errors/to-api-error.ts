@@ -33,9 +33,18 @@ const BODY_PARSER_CODES = {
 export function bodyError(error: unknown): ApiError {
   const fields = typeof error === 'object' && error !== null ? (error as { type?: unknown; encoding?: unknown; charset?: unknown }) : {};
   const known = typeof fields.type === 'string' ? BODY_PARSER_CODES[fields.type as keyof typeof BODY_PARSER_CODES] : undefined;
-  if (!known) return new ApiError('MALFORMED_REQUEST', 'the request body is not valid data of its Content-Encoding', [{ path: 'headers.content-encoding', message: 'does not match the body' }], { cause: error });
+  if (!known)
+    return new ApiError(
+      'MALFORMED_REQUEST',
+      'the request body is not valid data of its Content-Encoding',
+      [{ path: 'headers.content-encoding', message: 'does not match the body' }],
+      { cause: error },
+    );
   const named = fields.encoding ?? fields.charset;
-  const details = typeof named === 'string' ? [{ path: fields.encoding === undefined ? 'headers.content-type' : 'headers.content-encoding', message: `"${named}" is not supported` }] : [];
+  const details =
+    typeof named === 'string'
+      ? [{ path: fields.encoding === undefined ? 'headers.content-type' : 'headers.content-encoding', message: `"${named}" is not supported` }]
+      : [];
   return new ApiError(known[0], known[1], details, { cause: error });
 }
 
@@ -61,7 +70,8 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError(error.code as ErrorCode, error.message, detailsOf(error.detail), { cause: error });
   }
   // A rule of tokens the request body broke as a whole: no single field to name.
-  if (isCisternError(error, 'TOKEN_INVALID')) return new ApiError('VALIDATION_FAILED', error.message, [{ path: 'body', message: error.message }], { cause: error });
+  if (isCisternError(error, 'TOKEN_INVALID'))
+    return new ApiError('VALIDATION_FAILED', error.message, [{ path: 'body', message: error.message }], { cause: error });
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
     const mapped = prismaError(error);
     if (mapped) return mapped;

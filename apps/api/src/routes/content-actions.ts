@@ -16,13 +16,11 @@ export function contentActionRoutes(routes: RouteTable, ctx: ApiContext): void {
   });
   const action = { tag: TAG, params: IdParams, status: 202 as const, response: SyncAccepted, method: 'post' as const };
 
-  routes.add(
-    { ...action, path: '/repositories/{id}/tag', summary: 'Tag a manifest of the latest version', body: TagRequest },
-    async ({ params, body }) => start(params.id, 'tag', body),
+  routes.add({ ...action, path: '/repositories/{id}/tag', summary: 'Tag a manifest of the latest version', body: TagRequest }, async ({ params, body }) =>
+    start(params.id, 'tag', body),
   );
-  routes.add(
-    { ...action, path: '/repositories/{id}/untag', summary: 'Remove tags (their manifests stay)', body: UntagRequest },
-    async ({ params, body }) => start(params.id, 'untag', body),
+  routes.add({ ...action, path: '/repositories/{id}/untag', summary: 'Remove tags (their manifests stay)', body: UntagRequest }, async ({ params, body }) =>
+    start(params.id, 'untag', body),
   );
   routes.add(
     {

@@ -45,7 +45,16 @@ const toTag = (t: RepositoryTag): z.input<typeof Tag> => ({
 
 export function contentRoutes(routes: RouteTable, ctx: ApiContext): void {
   routes.add(
-    { method: 'get', path: '/content/manifests', tag: TAG, summary: 'List manifests', query: ManifestListQuery, status: 200, response: page(Manifest), errors: ['INVALID_REFERENCE'] },
+    {
+      method: 'get',
+      path: '/content/manifests',
+      tag: TAG,
+      summary: 'List manifests',
+      query: ManifestListQuery,
+      status: 200,
+      response: page(Manifest),
+      errors: ['INVALID_REFERENCE'],
+    },
     async ({ query, req }) => toPage(req, query, await ctx.catalog.listManifests(query, query), toManifest),
   );
   routes.add(
@@ -67,11 +76,29 @@ export function contentRoutes(routes: RouteTable, ctx: ApiContext): void {
     async ({ params, query, req }) => toPage(req, query, await ctx.catalog.listReferrers(params.digest, query, query), toManifest),
   );
   routes.add(
-    { method: 'get', path: '/content/blobs', tag: TAG, summary: 'List blobs', query: BlobListQuery, status: 200, response: page(Blob), errors: ['INVALID_REFERENCE'] },
+    {
+      method: 'get',
+      path: '/content/blobs',
+      tag: TAG,
+      summary: 'List blobs',
+      query: BlobListQuery,
+      status: 200,
+      response: page(Blob),
+      errors: ['INVALID_REFERENCE'],
+    },
     async ({ query, req }) => toPage(req, query, await ctx.catalog.listBlobs(query, query), toBlob),
   );
   routes.add(
-    { method: 'get', path: '/content/tags', tag: TAG, summary: 'List tags', query: TagListQuery, status: 200, response: page(Tag), errors: ['INVALID_REFERENCE'] },
+    {
+      method: 'get',
+      path: '/content/tags',
+      tag: TAG,
+      summary: 'List tags',
+      query: TagListQuery,
+      status: 200,
+      response: page(Tag),
+      errors: ['INVALID_REFERENCE'],
+    },
     async ({ query, req }) => toPage(req, query, await ctx.catalog.listTags(query, query), toTag),
   );
 }

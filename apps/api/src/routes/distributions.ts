@@ -53,12 +53,21 @@ export function distributionRoutes(routes: RouteTable, ctx: ApiContext): void {
   ] as const) {
     // A whole distribution given is every field updated: PUT replaces.
     routes.add(
-      { method, path: '/distributions/{id}', tag: TAG, summary, params: IdParams, body, status: 200, response: Distribution, errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE'] },
+      {
+        method,
+        path: '/distributions/{id}',
+        tag: TAG,
+        summary,
+        params: IdParams,
+        body,
+        status: 200,
+        response: Distribution,
+        errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE'],
+      },
       async ({ params, body: given }) => shape(await ctx.distributions.update(params.id, given)),
     );
   }
-  routes.add(
-    { method: 'delete', path: '/distributions/{id}', tag: TAG, summary: 'Delete a distribution', params: IdParams, status: 204 },
-    async ({ params }) => ctx.distributions.delete(params.id),
+  routes.add({ method: 'delete', path: '/distributions/{id}', tag: TAG, summary: 'Delete a distribution', params: IdParams, status: 204 }, async ({ params }) =>
+    ctx.distributions.delete(params.id),
   );
 }

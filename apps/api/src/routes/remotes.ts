@@ -48,7 +48,17 @@ export function remoteRoutes(routes: RouteTable, ctx: ApiContext): void {
     async ({ params, body }) => toRemote(await ctx.remotes.replace(params.id, body)),
   );
   routes.add(
-    { method: 'patch', path: '/remotes/{id}', tag: TAG, summary: 'Update part of a remote', params: IdParams, body: RemotePatch, status: 200, response: Remote, errors: ['ALREADY_EXISTS'] },
+    {
+      method: 'patch',
+      path: '/remotes/{id}',
+      tag: TAG,
+      summary: 'Update part of a remote',
+      params: IdParams,
+      body: RemotePatch,
+      status: 200,
+      response: Remote,
+      errors: ['ALREADY_EXISTS'],
+    },
     async ({ params, body }) => toRemote(await ctx.remotes.update(params.id, body)),
   );
   routes.add(

@@ -55,7 +55,17 @@ export function repositoryRoutes(routes: RouteTable, ctx: ApiContext): void {
   ] as const) {
     // A whole repository given is every field updated: PUT replaces.
     routes.add(
-      { method, path: '/repositories/{id}', tag: TAG, summary, params: IdParams, body, status: 200, response: Repository, errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE'] },
+      {
+        method,
+        path: '/repositories/{id}',
+        tag: TAG,
+        summary,
+        params: IdParams,
+        body,
+        status: 200,
+        response: Repository,
+        errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE'],
+      },
       async ({ params, body: given }) => toRepository(await ctx.repositories.update(params.id, given)),
     );
   }

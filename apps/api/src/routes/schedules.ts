@@ -56,7 +56,17 @@ export function scheduleRoutes(routes: RouteTable, ctx: ApiContext): void {
   ] as const) {
     // A whole schedule given is every field updated: PUT replaces.
     routes.add(
-      { method, path: '/schedules/{id}', tag: TAG, summary, params: IdParams, body, status: 200, response: Schedule, errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE'] },
+      {
+        method,
+        path: '/schedules/{id}',
+        tag: TAG,
+        summary,
+        params: IdParams,
+        body,
+        status: 200,
+        response: Schedule,
+        errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE'],
+      },
       async ({ params, body: given }) => toSchedule(await ctx.schedules.update(params.id, given)),
     );
   }

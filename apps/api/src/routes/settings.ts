@@ -9,9 +9,8 @@ const TAG = 'Settings';
 const toPolicy = ({ policy, updatedAt }: StoredPolicy): z.input<typeof Policy> => ({ ...policy, updatedAt: updatedAt?.toISOString() ?? null });
 
 export function settingsRoutes(routes: RouteTable, ctx: ApiContext): void {
-  routes.add(
-    { method: 'get', path: '/settings/media-types', tag: TAG, summary: 'Show the media-type policy', status: 200, response: Policy },
-    async () => toPolicy(await ctx.settings.mediaTypePolicy()),
+  routes.add({ method: 'get', path: '/settings/media-types', tag: TAG, summary: 'Show the media-type policy', status: 200, response: Policy }, async () =>
+    toPolicy(await ctx.settings.mediaTypePolicy()),
   );
   routes.add(
     {

@@ -34,9 +34,8 @@ export function taskRoutes(routes: RouteTable, ctx: ApiContext): void {
     { method: 'get', path: '/tasks', tag: TAG, summary: 'List tasks, newest first', query: TaskListQuery, status: 200, response: page(Task) },
     async ({ query, req }) => toPage(req, query, await ctx.tasks.list(query, query), toTask),
   );
-  routes.add(
-    { method: 'get', path: '/tasks/{id}', tag: TAG, summary: 'Show a task', params: IdParams, status: 200, response: Task },
-    async ({ params }) => toTask(await ctx.tasks.get(params.id)),
+  routes.add({ method: 'get', path: '/tasks/{id}', tag: TAG, summary: 'Show a task', params: IdParams, status: 200, response: Task }, async ({ params }) =>
+    toTask(await ctx.tasks.get(params.id)),
   );
   routes.add(
     {

@@ -53,9 +53,8 @@ export function tokenRoutes(routes: RouteTable, ctx: ApiContext): void {
       return { ...toToken(token), secret };
     },
   );
-  routes.add(
-    { method: 'get', path: '/tokens/{id}', tag: TAG, summary: 'Show a token', params: IdParams, status: 200, response: Token },
-    async ({ params }) => toToken(await ctx.tokens.get(params.id)),
+  routes.add({ method: 'get', path: '/tokens/{id}', tag: TAG, summary: 'Show a token', params: IdParams, status: 200, response: Token }, async ({ params }) =>
+    toToken(await ctx.tokens.get(params.id)),
   );
   routes.add(
     {

@@ -30,10 +30,7 @@ export const RepositoryVersion = z
     number: z.number().int(),
     baseVersion: z.number().int().nullable(),
     createdAt: Timestamp,
-    content: z
-      .object({ added: Counts, removed: Counts, present: Counts })
-      .optional()
-      .describe('counts by kind; in the single-version view only'),
+    content: z.object({ added: Counts, removed: Counts, present: Counts }).optional().describe('counts by kind; in the single-version view only'),
   })
   .meta({ id: 'RepositoryVersion' });
 

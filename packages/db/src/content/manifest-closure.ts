@@ -17,7 +17,10 @@ export async function manifestClosure(prisma: PrismaClient, roots: Iterable<stri
       prisma.manifestAlias.findMany({ where: { manifestDigest: { in: frontier } }, select: { digest: true } }),
     ]);
     const [childAliases, referrers] = await Promise.all([
-      resolveAliases(prisma, children.map((c) => c.childDigest)),
+      resolveAliases(
+        prisma,
+        children.map((c) => c.childDigest),
+      ),
       prisma.manifest.findMany({ where: { subjectDigest: { in: [...frontier, ...aliases.map((a) => a.digest)] } }, select: { digest: true } }),
     ]);
     const childDigests = children.map((c) => childAliases.get(c.childDigest) ?? c.childDigest);

@@ -46,9 +46,15 @@ export async function saveManifests(prisma: PrismaClient, records: readonly Mani
   // row of it is in. Every insert skips duplicates, so saving a manifest already
   // stored, or racing another sync saving it, changes nothing. Rows go in key
   // order, so that concurrent saves sharing new rows lock them in one order and never deadlock.
-  const manifests = sortedBy(uniqueBy(records, (r) => r.digest), (r) => r.digest);
+  const manifests = sortedBy(
+    uniqueBy(records, (r) => r.digest),
+    (r) => r.digest,
+  );
   const blobs = sortedBy(
-    uniqueBy(manifests.flatMap((r) => r.blobs), (b) => b.digest).map((b) => ({ digest: b.digest, size: b.size, mediaType: b.mediaType })),
+    uniqueBy(
+      manifests.flatMap((r) => r.blobs),
+      (b) => b.digest,
+    ).map((b) => ({ digest: b.digest, size: b.size, mediaType: b.mediaType })),
     (b) => b.digest,
   );
   const rows = manifests.map((r) => ({
@@ -64,7 +70,10 @@ export async function saveManifests(prisma: PrismaClient, records: readonly Mani
   }));
   const links = manifests.flatMap((r) => r.blobs.map((b, position) => ({ manifestDigest: r.digest, blobDigest: b.digest, role: b.role, position })));
   const aliases = sortedBy(
-    uniqueBy(records.flatMap((r) => (r.aliases ?? []).map((digest) => ({ digest, manifestDigest: r.digest }))), (a) => a.digest),
+    uniqueBy(
+      records.flatMap((r) => (r.aliases ?? []).map((digest) => ({ digest, manifestDigest: r.digest }))),
+      (a) => a.digest,
+    ),
     (a) => a.digest,
   );
   const children = manifests.flatMap((r) =>

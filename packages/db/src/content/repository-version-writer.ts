@@ -62,11 +62,7 @@ const PRESENT = `present AS (
  * memory in proportion nor a round trip per row. The database user therefore needs
  * the TEMP privilege on the database (PostgreSQL grants it to every user by default).
  */
-export async function writeRepositoryVersion(
-  prisma: PrismaClient,
-  repositoryId: string,
-  changes: VersionChanges,
-): Promise<WrittenVersion | null> {
+export async function writeRepositoryVersion(prisma: PrismaClient, repositoryId: string, changes: VersionChanges): Promise<WrittenVersion | null> {
   return prisma.$transaction(
     async (tx) => {
       const locked = await tx.$queryRaw<{ latestVersion: number; retainVersions: number | null }[]>`
@@ -152,7 +148,10 @@ export async function writeRepositoryVersion(
  */
 async function stageManifests(tx: Tx, add: Iterable<string>, remove: Iterable<string>): Promise<void> {
   await tx.$executeRawUnsafe(`CREATE TEMP TABLE staged_manifest (digest text PRIMARY KEY, wanted boolean NOT NULL) ON COMMIT DROP`);
-  for (const [digests, wanted] of [[add, true], [remove, false]] as const) {
+  for (const [digests, wanted] of [
+    [add, true],
+    [remove, false],
+  ] as const) {
     for (const chunk of chunked(digests, CHUNK)) {
       await tx.$executeRawUnsafe(
         `INSERT INTO staged_manifest (digest, wanted) SELECT ${CANONICAL}, $2::boolean FROM unnest($1::text[]) AS u(digest) ${ALIASED}

@@ -33,7 +33,9 @@ export async function summarize(prisma: PrismaClient, rows: SelectedManifest[]):
   });
   return rows.map((row) => {
     const aliases = row.aliases.map((a) => a.digest);
-    const own = links.filter((l) => l.indexDigest === row.digest || l.childDigest === row.digest || aliases.includes(l.childDigest)).map((l) => l.platform as string);
+    const own = links
+      .filter((l) => l.indexDigest === row.digest || l.childDigest === row.digest || aliases.includes(l.childDigest))
+      .map((l) => l.platform as string);
     return { ...row, aliases, platforms: [...new Set(own)].sort() };
   });
 }

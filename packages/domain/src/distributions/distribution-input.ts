@@ -2,11 +2,7 @@ import { isRepositoryName } from '@cistern/oci';
 import { z } from 'zod';
 import { Id, Name, patchOf } from '../shared/fields.ts';
 
-const BasePath = z
-  .string()
-  .min(1)
-  .max(255)
-  .refine(isRepositoryName, 'must be an OCI repository name (lowercase components separated by /)');
+const BasePath = z.string().min(1).max(255).refine(isRepositoryName, 'must be an OCI repository name (lowercase components separated by /)');
 
 /** The writable fields of a distribution; their defaults apply on create and replace, never on a partial update. */
 export const distributionShape = {

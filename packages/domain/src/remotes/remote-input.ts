@@ -9,9 +9,7 @@ const TagFilter = z
   .max(200)
   .refine((s) => isDigest(s) || /^[A-Za-z0-9_.*?-]{1,128}$/.test(s), 'must be a tag glob (letters, digits, . _ - * ?) or a digest');
 
-const Platform = z
-  .string()
-  .regex(/^[a-z0-9._-]+\/[a-z0-9._-]+(?:\/[a-z0-9._-]+)?$/, 'must be os/architecture or os/architecture/variant');
+const Platform = z.string().regex(/^[a-z0-9._-]+\/[a-z0-9._-]+(?:\/[a-z0-9._-]+)?$/, 'must be os/architecture or os/architecture/variant');
 
 const httpUrl = (what: string) =>
   z

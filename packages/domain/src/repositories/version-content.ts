@@ -34,10 +34,7 @@ async function blobDifference(prisma: PrismaClient, repositoryId: string, n: num
 export async function versionContent(prisma: PrismaClient, repositoryId: string, n: number, baseVersion: number | null): Promise<VersionContent> {
   const base = baseVersion ?? (n > 0 ? n - 1 : null);
   const counts = async (where: object) =>
-    Promise.all([
-      prisma.repositoryManifest.count({ where: { repositoryId, ...where } }),
-      prisma.repositoryTag.count({ where: { repositoryId, ...where } }),
-    ]);
+    Promise.all([prisma.repositoryManifest.count({ where: { repositoryId, ...where } }), prisma.repositoryTag.count({ where: { repositoryId, ...where } })]);
   const [[addedManifests, addedTags], [removedManifests, removedTags], [presentManifests, presentTags], blobs] = await Promise.all([
     counts({ versionAdded: n }),
     counts({ versionRemoved: n }),

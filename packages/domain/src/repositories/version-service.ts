@@ -25,7 +25,11 @@ export interface VersionService {
 /** The VersionService over `prisma`. */
 export function versionService({ prisma }: { prisma: PrismaClient }): VersionService {
   const find = async (repositoryId: string, number: number) =>
-    found(await prisma.repositoryVersion.findUnique({ where: { repositoryId_number: { repositoryId, number } } }), `version ${number} of repository`, repositoryId);
+    found(
+      await prisma.repositoryVersion.findUnique({ where: { repositoryId_number: { repositoryId, number } } }),
+      `version ${number} of repository`,
+      repositoryId,
+    );
 
   return {
     list: async (repositoryId, page) => {

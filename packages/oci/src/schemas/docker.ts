@@ -48,9 +48,7 @@ function sameLength(m: { fsLayers: unknown[]; history: unknown[] }, ctx: z.Refin
 
 export const dockerSchema1 = z.looseObject(schema1Shape).superRefine(sameLength);
 
-export const dockerSchema1Signed = z
-  .looseObject({ ...schema1Shape, signatures: z.array(jwsSignature).min(1) })
-  .superRefine(sameLength);
+export const dockerSchema1Signed = z.looseObject({ ...schema1Shape, signatures: z.array(jwsSignature).min(1) }).superRefine(sameLength);
 
 export type DockerManifest = z.infer<typeof dockerManifest>;
 export type DockerManifestList = z.infer<typeof dockerManifestList>;

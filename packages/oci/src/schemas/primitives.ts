@@ -17,23 +17,17 @@ export function coded<T>(base: z.ZodType<T>, code: OciErrorCode, problem: (value
 
 export const digest = coded(z.string(), 'DIGEST_INVALID', (s) => (isDigest(s) ? undefined : describeBadDigest(s)));
 
-export const mediaType = coded(z.string(), 'MEDIA_TYPE_INVALID', (s) =>
-  isMediaType(s) ? undefined : `${JSON.stringify(s)} is not an RFC 6838 media type`,
-);
+export const mediaType = coded(z.string(), 'MEDIA_TYPE_INVALID', (s) => (isMediaType(s) ? undefined : `${JSON.stringify(s)} is not an RFC 6838 media type`));
 
 /** Sizes are int64 on the wire; the strict JSON scanner already refused what a double cannot hold. */
-export const size = coded(z.number(), 'SIZE_INVALID', (n) =>
-  Number.isInteger(n) && n >= 0 ? undefined : `${n} is not a non-negative integer`,
-);
+export const size = coded(z.number(), 'SIZE_INVALID', (n) => (Number.isInteger(n) && n >= 0 ? undefined : `${n} is not a non-negative integer`));
 
 export const schemaVersion = (expected: number) =>
   coded(z.number(), 'SCHEMA_VERSION_INVALID', (n) => (n === expected ? undefined : `must be ${expected}, not ${n}`));
 
 export const annotations = z.record(z.string(), z.string());
 
-export const url = coded(z.string(), 'MANIFEST_INVALID', (s) =>
-  URL.canParse(s) ? undefined : `${JSON.stringify(s)} is not an absolute URL`,
-);
+export const url = coded(z.string(), 'MANIFEST_INVALID', (s) => (URL.canParse(s) ? undefined : `${JSON.stringify(s)} is not an absolute URL`));
 
 /**
  * An image manifest with `manifests`, or an index with `config` or `layers`,

@@ -103,7 +103,15 @@ export class RegistryContent {
       if (fields?.subject?.digest !== digest) return [];
       const type = fields.artifactType ?? fields.config?.mediaType;
       if (artifactType !== undefined && type !== artifactType) return [];
-      return [{ mediaType: m.mediaType, digest: m.digest, size: m.bytes.length, ...(type ? { artifactType: type } : {}), ...(fields.annotations ? { annotations: fields.annotations } : {}) }];
+      return [
+        {
+          mediaType: m.mediaType,
+          digest: m.digest,
+          size: m.bytes.length,
+          ...(type ? { artifactType: type } : {}),
+          ...(fields.annotations ? { annotations: fields.annotations } : {}),
+        },
+      ];
     });
   }
 

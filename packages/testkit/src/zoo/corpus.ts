@@ -52,7 +52,10 @@ export function addCorpus(content: RegistryContent, repository = 'corpus'): Corp
   };
   const image = (format: 'oci' | 'docker', architecture: string, tag?: string): Descriptor => {
     const docker = format === 'docker';
-    const config = blob({ mediaType: docker ? DOCKER_CONFIG : OCI_CONFIG, bytes: json({ architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }) });
+    const config = blob({
+      mediaType: docker ? DOCKER_CONFIG : OCI_CONFIG,
+      bytes: json({ architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+    });
     const layer = blob({ mediaType: docker ? DOCKER_LAYER : OCI_LAYER_GZIP, bytes: gzipSync(`zoo layer ${format} ${architecture}\n`) });
     return manifest(docker ? DOCKER_MANIFEST : OCI_MANIFEST, { config, layers: [layer] }, tag);
   };
@@ -69,7 +72,10 @@ export function addCorpus(content: RegistryContent, repository = 'corpus'): Corp
     annotations: { 'org.opencontainers.image.created': '2026-01-01T00:00:00Z' },
   });
   manifest(OCI_INDEX, { manifests: content.referrers(repository, index.digest) }, `sha256-${hex}`);
-  const payload = json({ critical: { identity: { 'docker-reference': 'zoo/corpus' }, image: { 'docker-manifest-digest': index.digest }, type: 'cosign container image signature' }, optional: null });
+  const payload = json({
+    critical: { identity: { 'docker-reference': 'zoo/corpus' }, image: { 'docker-manifest-digest': index.digest }, type: 'cosign container image signature' },
+    optional: null,
+  });
   manifest(
     OCI_MANIFEST,
     {
