@@ -9,6 +9,8 @@ export default tseslint.config(
   { languageOptions: { globals: globals.node } },
   {
     rules: {
+      // One file per idea: a file past 400 lines holds more than one.
+      'max-lines': ['error', { max: 400 }],
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-restricted-imports': ['error', { patterns: [{ group: ['@cistern/*/src/*'], message: 'Import a package through its exports map.' }] }],
