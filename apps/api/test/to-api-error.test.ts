@@ -20,8 +20,9 @@ describe('toApiError', () => {
     expect(error).toMatchObject({ code: 'VALIDATION_FAILED', status: 400, details: [{ path: 'body', message: 'pick one' }] });
   });
 
-  it('answers a code the table lacks as INTERNAL_ERROR, the original kept for the log', () => {
-    const cause = new CisternError('STORAGE_UNAVAILABLE', 'disk gone');
-    expect(toApiError(cause)).toMatchObject({ code: 'INTERNAL_ERROR', status: 500, message: 'internal error', cause });
+  it("answers a code that is no rule of the API's as INTERNAL_ERROR, the original kept for the log", () => {
+    for (const cause of [new CisternError('STORAGE_UNAVAILABLE', 'disk gone'), new CisternError('UNAUTHORIZED', 'the upstream refused')]) {
+      expect(toApiError(cause)).toMatchObject({ code: 'INTERNAL_ERROR', status: 500, message: 'internal error', cause });
+    }
   });
 });

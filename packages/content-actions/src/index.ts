@@ -1,2 +1,2 @@
-export { contentTasks, copyTask, removeTask, tagTask, untagTask, type ContentTaskDeps } from './content-tasks.ts';
+export { contentTasks, type ContentTaskDeps } from './content-tasks.ts';
 export { copyParamsSchema, removeParamsSchema, tagParamsSchema, untagParamsSchema } from './content-params.ts';

@@ -1,5 +1,5 @@
 export { createDomainServices, type DomainDeps, type DomainServices } from './domain-services.ts';
-export { Id, Name, text, patchOf } from './shared/fields.ts';
+export { Id, Name, text } from './shared/fields.ts';
 export type { Page, PageRequest } from './shared/paging.ts';
 export type { NameFilter } from './shared/name-filter.ts';
 export type { ResourceService } from './shared/resource-service.ts';

@@ -37,8 +37,9 @@ export interface IngestOptions {
  * digest and size before the blob becomes visible, then marks its Blob row
  * stored. Rejects with the client's UpstreamError (DIGEST_MISMATCH for bytes
  * that do not hash to the digest, SIZE_INVALID, or how the upstream failed)
- * or the store's StorageError; then nothing of the blob is left in the store
- * and its row is not marked.
+ * or the store's StorageError, and then nothing of the blob is left in the
+ * store; or with the database's error when marking fails, and then the blob is
+ * stored but its row not marked (the store's `exists` finds it next time).
  */
 export async function ingestBlob(client: UpstreamClient, blob: IngestedBlob, target: IngestTarget, options: IngestOptions = {}): Promise<void> {
   const { digest, size } = blob;

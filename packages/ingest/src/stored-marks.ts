@@ -8,7 +8,7 @@ import type { PrismaClient } from '@cistern/db';
  */
 export class StoredMarks {
   private batch: string[] = [];
-  /** The UPDATEs in order; once one fails, every later flush rejects with it. */
+  /** The UPDATEs in order; once one fails, every later flush rejects with it (a sync fails; the registry takes new marks per blob). */
   private written: Promise<unknown> = Promise.resolve();
 
   constructor(

@@ -2,4 +2,4 @@ export { syncRepository, type SyncDeps, type SyncInput, type SyncResult } from '
 export { createTagFilter, type TagFilter } from './tag-filter.ts';
 export { Report, type SyncProgress } from './sync-progress.ts';
 export { toManifestRecord, isForeign } from './manifest-record.ts';
-export { syncParamsSchema, syncTask, type SyncTaskDeps } from './sync-task.ts';
+export { syncTask, type SyncTaskDeps } from './sync-task.ts';

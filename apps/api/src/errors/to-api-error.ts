@@ -1,7 +1,7 @@
 import { Prisma } from '@cistern/db';
 import { CisternError, isCisternError } from '@cistern/errors';
 import { ZodError, type z } from 'zod';
-import { ApiError, ERROR_STATUS, type ErrorCode, type ErrorDetail } from './api-error.ts';
+import { ApiError, type ErrorCode, type ErrorDetail } from './api-error.ts';
 
 /** Zod issues as details, one per bad field, unknown keys each named. */
 export function zodDetails(error: ZodError, location: string): ErrorDetail[] {
@@ -62,11 +62,27 @@ function prismaError(error: Prisma.PrismaClientKnownRequestError): ApiError | un
   }
 }
 
+/**
+ * The codes of the rules the domain services and the task service enforce,
+ * answered as they are. Any other package's code (an upstream's UNAUTHORIZED,
+ * a store's BLOB_UNKNOWN) reaching this edge is a bug, so it stays a 500.
+ */
+const RULE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'VALIDATION_FAILED',
+  'NOT_FOUND',
+  'INVALID_REFERENCE',
+  'ALREADY_EXISTS',
+  'IN_USE',
+  'VERSION_PROTECTED',
+  'NO_REMOTE',
+  'TASK_STATE_CONFLICT',
+]);
+
 /** Anything thrown, as the ApiError to answer with; unknown errors become INTERNAL_ERROR with their cause kept. */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof ZodError) return new ApiError('VALIDATION_FAILED', 'the request is invalid', zodDetails(error, 'body'));
-  if (error instanceof CisternError && error.code in ERROR_STATUS) {
+  if (error instanceof CisternError && RULE_CODES.has(error.code)) {
     return new ApiError(error.code as ErrorCode, error.message, detailsOf(error.detail), { cause: error });
   }
   // A rule of tokens the request body broke as a whole: no single field to name.

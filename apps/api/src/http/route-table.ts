@@ -4,6 +4,7 @@ import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { ApiError, ERROR_STATUS, type ErrorCode } from '../errors/api-error.ts';
 import { zodDetails } from '../errors/to-api-error.ts';
+import { API_PREFIX } from '../context.ts';
 import { ErrorBody } from '../schemas/common.ts';
 import { locateInputError } from './locate-input-error.ts';
 
@@ -96,7 +97,7 @@ function openApiOperation(spec: RouteSpec<z.ZodType, z.ZodType, z.ZodType, z.Zod
   }
   return {
     method: spec.method,
-    path: `/api/v1${spec.path}`,
+    path: `${API_PREFIX}${spec.path}`,
     tags: [spec.tag],
     summary: spec.summary,
     ...(spec.description ? { description: spec.description } : {}),

@@ -3,7 +3,7 @@ import type { DistributionDirectory, RegistryAuth, RegistryContent, ServedDistri
 import type { BlobReader } from '@cistern/storage';
 import type { Request, Response } from 'express';
 
-/** What the HTTP layer hands every request to; all of it lives in @cistern/registry-core. */
+/** What the HTTP layer hands every request to: registry-core's services and storage's BlobReader. */
 export interface RegistryServices {
   directory: DistributionDirectory;
   content: RegistryContent;

@@ -52,12 +52,9 @@ export interface OnDemandOptions {
 export class OnDemandBlobReader implements BlobReader {
   private readonly pollMs: number;
   private readonly waitTimeoutMs: number;
-  private readonly target: IngestTarget;
-
   constructor(private readonly options: OnDemandOptions) {
     this.pollMs = options.pollMs ?? 100;
     this.waitTimeoutMs = options.waitTimeoutMs ?? 300_000;
-    this.target = { store: options.local, marks: new StoredMarks(options.prisma) };
   }
 
   /** The local blob, else the size the sync recorded for a remote one; undefined when neither has it. */
@@ -152,6 +149,11 @@ export class OnDemandBlobReader implements BlobReader {
    * when bytes flow (or with the last failure), `done` when the blob is
    * stored (or nothing of it is left).
    */
+  /** Marks of its own for each download: a failed mark (a database hiccup) must not fail the next blob's. */
+  private ingestTarget(): IngestTarget {
+    return { store: this.options.local, marks: new StoredMarks(this.options.prisma) };
+  }
+
   private download(digest: string, remote: RemoteBlob, target: DownloadTarget): { first: Promise<void>; done: Promise<void> } {
     const { store, client, signal } = target;
     let started = false;
@@ -167,7 +169,7 @@ export class OnDemandBlobReader implements BlobReader {
       let lastError: unknown = unknownBlob(digest);
       for (const source of remote.sources) {
         try {
-          if (store) await ingestBlob(source.client, blob, this.target, { through: tee });
+          if (store) await ingestBlob(source.client, blob, this.ingestTarget(), { through: tee });
           else await source.client.getBlob(digest, tee(), { size: remote.size, signal });
           return;
         } catch (error) {

@@ -1,9 +1,10 @@
-import { CisternError, isCisternError, type ErrorCode } from '@cistern/errors';
+import { CisternError, type ErrorCode } from '@cistern/errors';
 
 /**
  * The Distribution API's error codes this registry answers with, and the one
- * table from code to HTTP status. Everything the core refuses on purpose is a
- * RegistryError; the app turns it into `{"errors":[...]}` in one place.
+ * table from code to HTTP status. What the registry refuses on purpose becomes a
+ * RegistryError (storage and upstream errors are translated where they are
+ * read); the app turns it into `{"errors":[...]}` in one place.
  */
 const STATUS = {
   BLOB_UNKNOWN: 404,
@@ -51,14 +52,12 @@ export class RegistryError extends CisternError<RegistryErrorCode> {
 }
 
 /**
- * The RegistryError to answer with: another package's CisternError by its
- * code when the table has it, anything else UNKNOWN with the original kept as
- * `cause` for the log.
+ * The RegistryError to answer with. Other packages' errors are translated
+ * where their meaning is known (the blob route's storage codes, an upstream's
+ * failure); one that reaches here unexplained is UNKNOWN, kept as `cause` for
+ * the log, never a 4xx it might not mean.
  */
 export function toRegistryError(error: unknown): RegistryError {
   if (error instanceof RegistryError) return error;
-  if (isCisternError(error) && error.code in STATUS) {
-    return new RegistryError(error.code as RegistryErrorCode, error.message, { detail: error.detail, cause: error });
-  }
   return new RegistryError('UNKNOWN', 'internal error', { cause: error });
 }
