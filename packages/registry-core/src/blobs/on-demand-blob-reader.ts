@@ -52,6 +52,7 @@ export interface OnDemandOptions {
 export class OnDemandBlobReader implements BlobReader {
   private readonly pollMs: number;
   private readonly waitTimeoutMs: number;
+
   constructor(private readonly options: OnDemandOptions) {
     this.pollMs = options.pollMs ?? 100;
     this.waitTimeoutMs = options.waitTimeoutMs ?? 300_000;
@@ -143,17 +144,17 @@ export class OnDemandBlobReader implements BlobReader {
     }
   }
 
+  /** Marks of its own for each download: a failed mark (a database hiccup) must not fail the next blob's. */
+  private ingestTarget(): IngestTarget {
+    return { store: this.options.local, marks: new StoredMarks(this.options.prisma) };
+  }
+
   /**
    * Tries each remote in turn until one starts delivering; after the first
    * byte reached the client, a failure ends the response. `first` settles
    * when bytes flow (or with the last failure), `done` when the blob is
    * stored (or nothing of it is left).
    */
-  /** Marks of its own for each download: a failed mark (a database hiccup) must not fail the next blob's. */
-  private ingestTarget(): IngestTarget {
-    return { store: this.options.local, marks: new StoredMarks(this.options.prisma) };
-  }
-
   private download(digest: string, remote: RemoteBlob, target: DownloadTarget): { first: Promise<void>; done: Promise<void> } {
     const { store, client, signal } = target;
     let started = false;
