@@ -57,6 +57,8 @@ export class TeeWritable extends Writable {
 
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
     this.held = undefined;
+    // After a download that finished this is only the auto-destroy: the client may still be reading its tail.
+    if (this.writableFinished) return done(error);
     this.store?.destroy(error ?? undefined);
     // Before the first byte another source may still serve this client; after it, cut the response.
     if (this.started && this.attached()) this.client?.destroy(error ?? undefined);
