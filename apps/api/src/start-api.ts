@@ -1,5 +1,5 @@
 import { TokenService } from '@cistern/auth';
-import { createDomainServices, repositoryTaskKinds } from '@cistern/domain';
+import { createDomainServices, taskKinds } from '@cistern/domain';
 import { createRedis, createScheduleQueue, createTaskQueue, redisConnectionOptions, TaskService } from '@cistern/queue';
 import { listen, type Resources } from '@cistern/runtime';
 import { createApiApp } from './create-api-app.ts';
@@ -26,7 +26,7 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
   const services = createDomainServices({
     prisma: db.prisma,
     secretKey: resources.secretKey,
-    tasks: new TaskService(db.prisma, taskQueue, repositoryTaskKinds),
+    tasks: new TaskService(db.prisma, taskQueue, taskKinds),
     scheduleQueue,
     tokens,
   });

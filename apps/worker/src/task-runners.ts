@@ -1,6 +1,7 @@
 import { contentTasks } from '@cistern/content-actions';
 import type { TaskRunner } from '@cistern/queue';
 import { repositoryVersionHref, type Resources } from '@cistern/runtime';
+import { orphanCleanupTask } from '@cistern/storage-lifecycle';
 import { syncTask } from '@cistern/sync';
 
 /**
@@ -12,5 +13,6 @@ export function taskRunners(resources: Resources): TaskRunner[] {
   return [
     syncTask.bind({ ...shared, storage: resources.storage, secretKey: resources.secretKey, maxManifestBytes: resources.config.manifestMaxBytes }),
     ...contentTasks.map((task) => task.bind(shared)),
+    orphanCleanupTask.bind({ prisma: resources.db.prisma, storage: resources.storage }),
   ];
 }

@@ -6,11 +6,12 @@ import { catalogService, type CatalogService } from './catalog/catalog-service.t
 import { distributionService, type DistributionService } from './distributions/distribution-service.ts';
 import { remoteService, type RemoteService } from './remotes/remote-service.ts';
 import { repositoryService, type RepositoryService } from './repositories/repository-service.ts';
-import type { RepositoryTaskKind } from './repositories/repository-task-kinds.ts';
 import { repositoryTaskService, type RepositoryTaskService } from './repositories/repository-tasks.ts';
 import { versionService, type VersionService } from './repositories/version-service.ts';
 import { scheduleService, type ScheduleService } from './schedules/schedule-service.ts';
 import { settingsService, type SettingsService } from './settings/settings-service.ts';
+import { storageTaskService, type StorageTaskService } from './storage/storage-tasks.ts';
+import type { TaskKinds } from './task-kinds.ts';
 import { taskQueries, type TaskQueries } from './tasks/task-queries.ts';
 import { tokenAdministration, type TokenAdministration } from './tokens/token-administration.ts';
 
@@ -19,7 +20,7 @@ export interface DomainDeps {
   prisma: PrismaClient;
   /** Seals remote passwords at rest. */
   secretKey: Buffer;
-  tasks: TaskService<RepositoryTaskKind>;
+  tasks: TaskService<TaskKinds>;
   /** Where schedules' BullMQ job schedulers live. */
   scheduleQueue: Queue;
   tokens: TokenService;
@@ -37,6 +38,7 @@ export interface DomainServices {
   tasks: TaskQueries;
   tokens: TokenAdministration;
   settings: SettingsService;
+  storageTasks: StorageTaskService;
 }
 
 /** Every domain service, built once from the same dependencies. */
@@ -52,5 +54,6 @@ export function createDomainServices(deps: DomainDeps): DomainServices {
     tasks: taskQueries(deps),
     tokens: tokenAdministration(deps),
     settings: settingsService(deps),
+    storageTasks: storageTaskService(deps),
   };
 }

@@ -13,6 +13,8 @@ export interface TaskResult {
   /** hrefs of what the task made, e.g. the new repository version. */
   createdResources?: string[];
   warnings?: TaskWarning[];
+  /** The task's outcome in figures, e.g. what an orphan cleanup removed; shown as the task's `result`. */
+  result?: Record<string, string | number | boolean | null>;
 }
 
 /**

@@ -123,6 +123,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
         finishedAt: new Date(),
         createdResources: result?.createdResources ?? [],
         warnings: (result?.warnings ?? []) as unknown as Prisma.InputJsonValue,
+        ...(result?.result ? { result: result.result } : {}),
       });
     } catch (error) {
       const progressReports = await ctx.settle();

@@ -1,4 +1,4 @@
-import { resolveAliases, saveManifests, type ManifestRecord, type PrismaClient } from '@cistern/db';
+import { resolveAliases, saveManifests, touchManifests, type ContentHold, type ManifestRecord, type PrismaClient } from '@cistern/db';
 import {
   Annotation,
   evaluatePolicy,
@@ -20,6 +20,8 @@ import { MAX_REPORT_ITEMS, Report, type SyncProgress } from './sync-progress.ts'
 export interface WalkerOptions {
   failFast: FailFast;
   prisma: PrismaClient;
+  /** The sync's hold: a stored manifest is relied on only once touched under it. */
+  hold: ContentHold;
   client: UpstreamClient;
   /** Which media types are taken; the rest are refused. */
   mediaTypePolicy: MediaTypePolicy;
@@ -287,7 +289,7 @@ export class ManifestWalker {
     const { prisma } = this.options;
     const aliases = await resolveAliases(prisma, digests);
     const canonical = digests.map((d) => aliases.get(d) ?? d);
-    const rows = await prisma.manifest.findMany({ where: { digest: { in: canonical } }, select: { digest: true, raw: true, mediaType: true } });
+    const rows = await touchManifests(prisma, canonical, this.options.hold);
     return inKeyOrder(canonical, rows, (row) => row.digest);
   }
 

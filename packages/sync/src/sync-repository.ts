@@ -1,4 +1,15 @@
-import { chunked, inVersion, manifestClosure, resolveAliases, versionManifests, writeRepositoryVersion, type PrismaClient, type Remote } from '@cistern/db';
+import {
+  chunked,
+  ContentHolds,
+  inVersion,
+  manifestClosure,
+  resolveAliases,
+  versionManifests,
+  writeRepositoryVersion,
+  type ContentHold,
+  type PrismaClient,
+  type Remote,
+} from '@cistern/db';
 import { isSupplyChainTag, type MediaTypePolicy } from '@cistern/oci';
 import type { TaskWarning } from '@cistern/queue';
 import type { BlobStore } from '@cistern/storage';
@@ -59,14 +70,15 @@ export async function syncRepository(deps: SyncDeps, input: SyncInput): Promise<
 async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
   const releaseLeanHeap = leanHeap.hold();
   try {
-    return await sync(deps, input, releaseLeanHeap);
+    // Under a content hold: nothing the sync relies on before its version references it is collected meanwhile.
+    return await new ContentHolds(deps.prisma).during(`sync:${input.repositoryId}`, (hold) => sync(deps, input, hold, releaseLeanHeap));
   } finally {
     releaseLeanHeap();
   }
 }
 
 /** `releaseLeanHeap` is called when the walk ends, unless the listing proved large (LARGE_LISTING tags). */
-async function sync(deps: SyncDeps, input: SyncInput, releaseLeanHeap: () => void): Promise<SyncResult> {
+async function sync(deps: SyncDeps, input: SyncInput, hold: ContentHold, releaseLeanHeap: () => void): Promise<SyncResult> {
   const { prisma, progress } = deps;
   const { remote } = input;
   const failFast = new FailFast(progress.signal);
@@ -90,6 +102,7 @@ async function sync(deps: SyncDeps, input: SyncInput, releaseLeanHeap: () => voi
   const walker = new ManifestWalker({
     failFast,
     prisma,
+    hold,
     client,
     mediaTypePolicy: input.mediaTypePolicy,
     platforms: remote.platforms,

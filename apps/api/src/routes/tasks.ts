@@ -21,6 +21,7 @@ export function toTask(row: TaskRow): z.input<typeof Task> {
     error: row.error as z.input<typeof Task>['error'],
     warnings: row.warnings as z.input<typeof Task>['warnings'],
     createdResources: row.createdResources,
+    result: row.result as z.input<typeof Task>['result'],
     worker: row.worker,
     createdAt: row.createdAt.toISOString(),
     startedAt: iso(row.startedAt),

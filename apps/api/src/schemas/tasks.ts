@@ -30,6 +30,12 @@ export const Task = z
         'what a task that completed wants its reader to know. Sync: NOTHING_SELECTED (the filters selected no tag), NOTHING_MIRRORED (none of the selected tags could be mirrored), CONTENT_FAILED (something could not be brought in and was kept as it was), REFERRERS_UNLISTED (some referrers could not be listed)',
       ),
     createdResources: z.array(z.string()).describe('hrefs of what the task made, e.g. the new repository version'),
+    result: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+      .nullable()
+      .describe(
+        'the outcome in figures of a task that completed, else null. orphan-cleanup: {dryRun, protectionTimeMinutes, manifests, blobs, remoteArtifacts, bytesFreed} (what it removed, or with dryRun would remove)',
+      ),
     worker: z.string().nullable(),
     createdAt: Timestamp,
     startedAt: Timestamp.nullable(),

@@ -44,7 +44,8 @@ export async function saveManifests(prisma: PrismaClient, records: readonly Mani
   // One statement, so one round trip and atomic: a manifest row never exists
   // without its links. Foreign keys are checked at the statement's end, when every
   // row of it is in. Every insert skips duplicates, so saving a manifest already
-  // stored, or racing another sync saving it, changes nothing. Rows go in key
+  // stored, or racing another sync saving it, changes nothing but the lastUsedAt
+  // of its manifest and blob rows: the saver relies on them from now on (see ContentHold). Rows go in key
   // order, so that concurrent saves sharing new rows lock them in one order and never deadlock.
   const manifests = sortedBy(
     uniqueBy(records, (r) => r.digest),
@@ -83,13 +84,13 @@ export async function saveManifests(prisma: PrismaClient, records: readonly Mani
     WITH "blobs" AS (
       INSERT INTO "Blob" ("digest", "size", "mediaType")
       SELECT "digest", "size", "mediaType" FROM jsonb_to_recordset(${JSON.stringify(blobs)}::jsonb) AS b("digest" text, "size" bigint, "mediaType" text)
-      ON CONFLICT DO NOTHING
+      ON CONFLICT ("digest") DO UPDATE SET "lastUsedAt" = CURRENT_TIMESTAMP
     ), "manifests" AS (
       INSERT INTO "Manifest" ("digest", "mediaType", "artifactType", "classification", "size", "raw", "subjectDigest", "configDigest")
       SELECT "digest", "mediaType", "artifactType", "classification", "size", decode("raw", 'base64'), "subjectDigest", "configDigest"
       FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
         AS m("digest" text, "mediaType" text, "artifactType" text, "classification" text, "size" bigint, "raw" text, "subjectDigest" text, "configDigest" text)
-      ON CONFLICT DO NOTHING
+      ON CONFLICT ("digest") DO UPDATE SET "lastUsedAt" = CURRENT_TIMESTAMP
     ), "links" AS (
       INSERT INTO "ManifestBlob" ("manifestDigest", "blobDigest", "role", "position")
       SELECT "manifestDigest", "blobDigest", "role"::"BlobRole", "position"

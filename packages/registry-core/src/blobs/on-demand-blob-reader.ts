@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough, pipeline, Transform, type TransformCallback, type Writable } from 'node:stream';
 import type { Logger } from '@cistern/config';
-import type { PrismaClient } from '@cistern/db';
-import { ingestBlob, StoredMarks, type IngestTarget } from '@cistern/ingest';
+import { ContentHolds, touchBlob, type PrismaClient } from '@cistern/db';
+import { ingestBlob, StoredMarks } from '@cistern/ingest';
 import type { ResourceLocks } from '@cistern/redis-lock';
 import {
   found,
+  isStorageError,
   StorageError,
   streamContent,
   unknownBlob,
@@ -16,7 +17,7 @@ import {
   type ByteRange,
 } from '@cistern/storage';
 import { RegistryError } from '../errors/registry-error.ts';
-import type { RemoteBlob, RemoteSources } from './remote-sources.ts';
+import type { RemoteBlob, RemoteSource, RemoteSources } from './remote-sources.ts';
 import { TeeWritable } from './tee-writable.ts';
 import { upstreamFailure } from './upstream-failure.ts';
 
@@ -76,7 +77,8 @@ export class OnDemandBlobReader implements BlobReader {
 
   async open(digest: string, range?: ByteRange): Promise<BlobContent> {
     const { local, remotes } = this.options;
-    if (await local.exists(digest)) return local.open(digest, range);
+    const stored = await openStored(local, digest, range);
+    if (stored) return stored;
     const remote = await remotes.find(digest);
     if (!remote) throw unknownBlob(digest);
     if (range && range.start >= remote.size) {
@@ -144,9 +146,18 @@ export class OnDemandBlobReader implements BlobReader {
     }
   }
 
-  /** Marks of its own for each download: a failed mark (a database hiccup) must not fail the next blob's. */
-  private ingestTarget(): IngestTarget {
-    return { store: this.options.local, marks: new StoredMarks(this.options.prisma) };
+  /**
+   * Ingests the blob from `source` under a content hold, its row touched first:
+   * a cleanup running meanwhile neither deletes the row nor leaves the file
+   * without one. A row already deleted means no version needs the blob any more.
+   */
+  private async ingest(source: RemoteSource, blob: { digest: string; size: number }, through: (stored: Writable) => Writable): Promise<void> {
+    const { prisma, local } = this.options;
+    await new ContentHolds(prisma).during(`fetch:${blob.digest}`, async () => {
+      if (!(await touchBlob(prisma, blob.digest))) throw unknownBlob(blob.digest);
+      // Marks of its own for each download: a failed mark (a database hiccup) must not fail the next blob's.
+      await ingestBlob(source.client, blob, { store: local, marks: new StoredMarks(prisma) }, { through });
+    });
   }
 
   /**
@@ -170,7 +181,7 @@ export class OnDemandBlobReader implements BlobReader {
       let lastError: unknown = unknownBlob(digest);
       for (const source of remote.sources) {
         try {
-          if (store) await ingestBlob(source.client, blob, this.ingestTarget(), { through: tee });
+          if (store) await this.ingest(source, blob, tee);
           else await source.client.getBlob(digest, tee(), { size: remote.size, signal });
           return;
         } catch (error) {
@@ -191,6 +202,16 @@ interface DownloadTarget {
   client?: PassThrough | undefined;
   /** Ends the download: only when nothing is kept and its one client left. */
   signal?: AbortSignal;
+}
+
+/** The stored blob's content; undefined when it is not (or no longer: a reclaim may drop it after a lookup) in the store. */
+async function openStored(local: BlobReader, digest: string, range: ByteRange | undefined): Promise<BlobContent | undefined> {
+  try {
+    return await local.open(digest, range);
+  } catch (error) {
+    if (isStorageError(error, 'BLOB_UNKNOWN')) return undefined;
+    throw error;
+  }
 }
 
 function window(size: number, range: ByteRange | undefined): { offset: number; length: number } {

@@ -1,0 +1,161 @@
+import { Prisma, type PrismaClient } from '@cistern/db';
+import { isStorageError, type BlobStore } from '@cistern/storage';
+import { collectableBlob, collectableManifest, protectionCutoff } from './collectable.ts';
+
+/** Rows per batch: each batch is a few short transactions, so memory and lock time stay bounded. */
+const BATCH = 1000;
+
+export interface CleanupOptions {
+  /** Rows touched this recently (minutes) are kept; 0 keeps only what live content holds protect. */
+  protectionTimeMinutes: number;
+  /** Count what would go, delete nothing. */
+  dryRun: boolean;
+  /** Stops between batches. */
+  signal?: AbortSignal;
+  /** Told after each batch, with the figures so far. */
+  onProgress?: (figures: CleanupFigures) => void;
+}
+
+/** What a cleanup removed (or, dry, would remove). Bytes are of stored blobs' files. */
+export interface CleanupFigures {
+  manifests: number;
+  blobs: number;
+  /** Remote-artifact records that went with their blobs. */
+  remoteArtifacts: number;
+  bytesFreed: number;
+}
+
+interface BlobRow {
+  digest: string;
+  size: bigint;
+  stored: boolean;
+}
+
+/**
+ * Orphan cleanup (Pulp's term; garbage collection in Distribution and zot):
+ * deletes manifests that no repository version references, then blobs that no
+ * manifest references, their files and their remote-artifact records, all
+ * past the protection time and untouched since the oldest live content hold
+ * began. Safe beside syncs, on-demand fetches and other cleanups in any
+ * process; the protocol is in the README, "Storage lifecycle". Rejects when
+ * the database or the store does; what it removed so far stays removed.
+ */
+export async function cleanupOrphans(prisma: PrismaClient, storage: BlobStore, options: CleanupOptions): Promise<CleanupFigures> {
+  const cutoff = await protectionCutoff(prisma, options.protectionTimeMinutes);
+  if (options.dryRun) return countCollectable(prisma, cutoff);
+  const figures: CleanupFigures = { manifests: 0, blobs: 0, remoteArtifacts: 0, bytesFreed: 0 };
+  for (let after = ''; ;) {
+    options.signal?.throwIfAborted();
+    const batch = await prisma.$queryRaw<{ digest: string }[]>`
+      SELECT m."digest" FROM "Manifest" m WHERE m."digest" > ${after} AND ${collectableManifest('m', cutoff)} ORDER BY m."digest" LIMIT ${BATCH}`;
+    if (batch.length === 0) break;
+    after = batch[batch.length - 1]?.digest ?? after;
+    figures.manifests += await deleteManifests(
+      prisma,
+      cutoff,
+      batch.map((row) => row.digest),
+    );
+    options.onProgress?.({ ...figures });
+  }
+  for (let after = ''; ;) {
+    options.signal?.throwIfAborted();
+    const batch = await prisma.$queryRaw<{ digest: string }[]>`
+      SELECT b."digest" FROM "Blob" b WHERE b."digest" > ${after} AND ${collectableBlob('b', cutoff, 'all')} ORDER BY b."digest" LIMIT ${BATCH}`;
+    if (batch.length === 0) break;
+    after = batch[batch.length - 1]?.digest ?? after;
+    const removed = await deleteBlobs(
+      prisma,
+      storage,
+      cutoff,
+      batch.map((row) => row.digest),
+    );
+    figures.blobs += removed.blobs;
+    figures.remoteArtifacts += removed.remoteArtifacts;
+    figures.bytesFreed += removed.bytesFreed;
+    options.onProgress?.({ ...figures });
+  }
+  return figures;
+}
+
+/**
+ * Locks the candidates first (skipping rows a writer holds: a foreign-key
+ * insert or a touch in flight), then checks them again with a fresh snapshot:
+ * a reference committed before the lock is seen, and none can come while it is held.
+ */
+async function lockCollectable(tx: Prisma.TransactionClient, table: 'Manifest' | 'Blob', digests: string[], cutoff: Prisma.Sql): Promise<string[]> {
+  const rows = await tx.$queryRaw<{ digest: string }[]>`
+    SELECT "digest" FROM ${Prisma.raw(`"${table}"`)} WHERE "digest" = ANY(${digests}::text[]) AND "lastUsedAt" < ${cutoff}
+    ORDER BY "digest" FOR UPDATE SKIP LOCKED`;
+  return rows.map((row) => row.digest);
+}
+
+async function deleteManifests(prisma: PrismaClient, cutoff: Prisma.Sql, digests: string[]): Promise<number> {
+  return prisma.$transaction(async (tx) => {
+    const locked = await lockCollectable(tx, 'Manifest', digests, cutoff);
+    if (locked.length === 0) return 0;
+    // Their blob links, aliases and index entries go with them (ON DELETE CASCADE).
+    return tx.$executeRaw`DELETE FROM "Manifest" m WHERE m."digest" = ANY(${locked}::text[]) AND ${collectableManifest('m', cutoff)}`;
+  });
+}
+
+/**
+ * Two steps, so that a crash at any point leaves rows that tell the truth:
+ * first the rows are marked not stored (committed), then, under their locks
+ * again, the files are unlinked and the rows deleted. A crash after the unlink
+ * leaves a row "not stored" without a file, which is what it says.
+ */
+async function deleteBlobs(prisma: PrismaClient, storage: BlobStore, cutoff: Prisma.Sql, digests: string[]): Promise<Omit<CleanupFigures, 'manifests'>> {
+  const marked = await prisma.$transaction(async (tx) => {
+    const locked = await lockCollectable(tx, 'Blob', digests, cutoff);
+    if (locked.length === 0) return [];
+    const rows = await tx.$queryRaw<BlobRow[]>`
+      SELECT b."digest", b."size", b."stored" FROM "Blob" b WHERE b."digest" = ANY(${locked}::text[]) AND ${collectableBlob('b', cutoff, 'all')}`;
+    await tx.$executeRaw`UPDATE "Blob" SET "stored" = false WHERE "digest" = ANY(${rows.map((r) => r.digest)}::text[])`;
+    return rows;
+  });
+  if (marked.length === 0) return { blobs: 0, remoteArtifacts: 0, bytesFreed: 0 };
+  const wasStored = new Map(marked.map((row) => [row.digest, row]));
+  return prisma.$transaction(
+    async (tx) => {
+      const locked = await lockCollectable(tx, 'Blob', [...wasStored.keys()], cutoff);
+      const rows = await tx.$queryRaw<{ digest: string; artifacts: bigint }[]>`
+        SELECT b."digest", (SELECT count(*) FROM "RemoteArtifact" ra WHERE ra."blobDigest" = b."digest") AS "artifacts"
+        FROM "Blob" b WHERE b."digest" = ANY(${locked}::text[]) AND b."stored" = false AND ${collectableBlob('b', cutoff, 'all')}`;
+      // A file may exist though the row said "not stored" (a writer stopped between its rename and its mark).
+      for (const row of rows) await deleteFile(storage, row.digest);
+      const gone = rows.map((row) => row.digest);
+      await tx.$executeRaw`DELETE FROM "Blob" WHERE "digest" = ANY(${gone}::text[])`;
+      let bytesFreed = 0;
+      for (const digest of gone) {
+        const before = wasStored.get(digest);
+        if (before?.stored) bytesFreed += Number(before.size);
+      }
+      return { blobs: gone.length, remoteArtifacts: rows.reduce((n, row) => n + Number(row.artifacts), 0), bytesFreed };
+    },
+    { timeout: 60_000 },
+  );
+}
+
+async function deleteFile(storage: BlobStore, digest: string): Promise<void> {
+  try {
+    await storage.delete(digest);
+  } catch (error) {
+    if (!isStorageError(error, 'BLOB_UNKNOWN')) throw error;
+  }
+}
+
+/** The dry run: what the real run would remove now, by the same rule, deleting nothing. */
+async function countCollectable(prisma: PrismaClient, cutoff: Prisma.Sql): Promise<CleanupFigures> {
+  const [manifests] = await prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS "n" FROM "Manifest" m WHERE ${collectableManifest('m', cutoff)}`;
+  const [blobs] = await prisma.$queryRaw<{ n: bigint; artifacts: bigint; bytes: bigint | null }[]>`
+    SELECT count(*) AS "n",
+      sum((SELECT count(*) FROM "RemoteArtifact" ra WHERE ra."blobDigest" = b."digest"))::bigint AS "artifacts",
+      sum(CASE WHEN b."stored" THEN b."size" ELSE 0 END)::bigint AS "bytes"
+    FROM "Blob" b WHERE ${collectableBlob('b', cutoff, 'not-collectable')}`;
+  return {
+    manifests: Number(manifests?.n ?? 0),
+    blobs: Number(blobs?.n ?? 0),
+    remoteArtifacts: Number(blobs?.artifacts ?? 0),
+    bytesFreed: Number(blobs?.bytes ?? 0),
+  };
+}

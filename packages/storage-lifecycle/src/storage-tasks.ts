@@ -1,0 +1,58 @@
+import type { PrismaClient } from '@cistern/db';
+import { defineTask } from '@cistern/queue';
+import type { BlobStore } from '@cistern/storage';
+import { z } from 'zod';
+import { cleanupOrphans } from './orphan-cleanup.ts';
+
+/** The resource storage tasks lock: one cleanup or reclaim at a time. */
+export const STORAGE_RESOURCE = 'storage';
+
+/** Minutes a row is kept after a writer last relied on it, when a request names none: a day, as in Pulp. */
+const DEFAULT_PROTECTION_MINUTES = 1440;
+
+/** The params of an `orphan-cleanup` task. */
+export const orphanCleanupParamsSchema = z
+  .object({
+    protectionTimeMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(525_600)
+      .default(DEFAULT_PROTECTION_MINUTES)
+      .describe('content a writer relied on this recently (minutes) is kept; 0 keeps only what syncs and fetches in flight hold'),
+    dryRun: z.boolean().default(false).describe('count what would be removed, remove nothing'),
+  })
+  .strict();
+
+/** What the storage tasks need from the process. */
+export interface StorageTaskDeps {
+  prisma: PrismaClient;
+  storage: BlobStore;
+}
+
+/** Report codes of the storage tasks' progress. */
+const Report = { manifests: 'cleanup.manifests', blobs: 'cleanup.blobs' } as const;
+
+/** `orphan-cleanup`: removes (or counts) what no repository version needs; its result says what. */
+export const orphanCleanupTask = defineTask({
+  name: 'orphan-cleanup',
+  params: orphanCleanupParamsSchema,
+  handler({ prisma, storage }: StorageTaskDeps) {
+    return async (ctx) => {
+      const { protectionTimeMinutes, dryRun } = ctx.params;
+      const verb = dryRun ? 'would be removed' : 'removed';
+      const figures = await cleanupOrphans(prisma, storage, {
+        protectionTimeMinutes,
+        dryRun,
+        signal: ctx.signal,
+        onProgress: (so) => {
+          ctx.report(Report.manifests, { message: `orphan manifests ${verb}`, done: so.manifests });
+          ctx.report(Report.blobs, { message: `orphan blobs ${verb}`, done: so.blobs });
+        },
+      });
+      ctx.report(Report.manifests, { message: `orphan manifests ${verb}`, done: figures.manifests, total: figures.manifests, state: 'completed' });
+      ctx.report(Report.blobs, { message: `orphan blobs ${verb}`, done: figures.blobs, total: figures.blobs, state: 'completed' });
+      return { result: { dryRun, protectionTimeMinutes, ...figures } };
+    };
+  },
+});
