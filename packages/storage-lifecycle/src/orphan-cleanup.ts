@@ -1,9 +1,13 @@
 import { Prisma, type PrismaClient } from '@cistern/db';
 import { isStorageError, type BlobStore } from '@cistern/storage';
+import PQueue from 'p-queue';
 import { collectableBlob, collectableManifest, protectionCutoff } from './collectable.ts';
 
 /** Rows per batch: each batch is a few short transactions, so memory and lock time stay bounded. */
 const BATCH = 1000;
+
+/** File deletions in flight: each is an unlink and a directory fsync, mostly waiting on the disk. */
+const FILE_DELETES = 32;
 
 export interface CleanupOptions {
   /** Rows touched this recently (minutes) are kept; 0 keeps only what live content holds protect. */
@@ -122,7 +126,10 @@ async function deleteBlobs(prisma: PrismaClient, storage: BlobStore, cutoff: Pri
         SELECT b."digest", (SELECT count(*) FROM "RemoteArtifact" ra WHERE ra."blobDigest" = b."digest") AS "artifacts"
         FROM "Blob" b WHERE b."digest" = ANY(${locked}::text[]) AND b."stored" = false AND ${collectableBlob('b', cutoff, 'all')}`;
       // A file may exist though the row said "not stored" (a writer stopped between its rename and its mark).
-      for (const row of rows) await deleteFile(storage, row.digest);
+      await deleteFiles(
+        storage,
+        rows.map((row) => row.digest),
+      );
       const gone = rows.map((row) => row.digest);
       await tx.$executeRaw`DELETE FROM "Blob" WHERE "digest" = ANY(${gone}::text[])`;
       let bytesFreed = 0;
@@ -136,12 +143,20 @@ async function deleteBlobs(prisma: PrismaClient, storage: BlobStore, cutoff: Pri
   );
 }
 
-async function deleteFile(storage: BlobStore, digest: string): Promise<void> {
-  try {
-    await storage.delete(digest);
-  } catch (error) {
-    if (!isStorageError(error, 'BLOB_UNKNOWN')) throw error;
-  }
+/** Unlinks blob files, `FILE_DELETES` at a time; one already gone is fine. */
+async function deleteFiles(storage: BlobStore, digests: string[]): Promise<void> {
+  const queue = new PQueue({ concurrency: FILE_DELETES });
+  await Promise.all(
+    digests.map((digest) =>
+      queue.add(async () => {
+        try {
+          await storage.delete(digest);
+        } catch (error) {
+          if (!isStorageError(error, 'BLOB_UNKNOWN')) throw error;
+        }
+      }),
+    ),
+  );
 }
 
 /** The dry run: what the real run would remove now, by the same rule, deleting nothing. */

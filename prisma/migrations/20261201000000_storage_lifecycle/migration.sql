@@ -17,3 +17,6 @@ CREATE TABLE "ContentHold" (
 
 -- CreateIndex
 CREATE INDEX "ContentHold_expiresAt_idx" ON "ContentHold"("expiresAt");
+
+-- "Does any version reference this manifest?": orphan cleanup, and the foreign-key check of a manifest's delete.
+CREATE INDEX "RepositoryManifest_manifestDigest_idx" ON "RepositoryManifest"("manifestDigest");
