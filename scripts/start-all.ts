@@ -4,7 +4,7 @@
 import { startApi } from '@cistern/api';
 import { loadConfig } from '@cistern/config';
 import { startRegistry } from '@cistern/registry';
-import { openResources, runMain } from '@cistern/runtime';
+import { openResources, runMain, sweepTemporaryAtStart } from '@cistern/runtime';
 import { startWorker, taskRunners } from '@cistern/worker';
 
 await runMain('start', async () => {
@@ -13,6 +13,7 @@ await runMain('start', async () => {
   const resources = await openResources(config, { allInOne: true, redisUrlGiven: Boolean(process.env.REDIS_URL) });
   const closers = [resources.close];
   try {
+    await sweepTemporaryAtStart(resources);
     const worker = await startWorker(resources, { tasks: taskRunners(resources) });
     closers.push(worker.close);
     const api = await startApi(resources);

@@ -73,8 +73,10 @@ export interface TaskView {
 
 export interface SeparateCistern {
   api: string;
-  /** The worker process, for /proc readings. */
-  worker: Started;
+  /** The worker process, for /proc readings; the latest one after `restartWorker`. */
+  readonly worker: Started;
+  /** Starts a new worker on the same settings once the current one has exited (a test killed it); ready when it resolves. */
+  restartWorker(): Promise<Started>;
   call(method: string, url: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   /** Creates a remote and a repository and starts a sync through the API; returns the task id. */
   sync(remote: Record<string, unknown>, mirror?: boolean): Promise<string>;
@@ -106,8 +108,12 @@ export async function startApiAndWorker(options: {
   // The API migrates the database first; the worker then starts on it.
   const apiProcess = startProcess('apps/api/src/main.ts', env);
   await waitForReady(`http://127.0.0.1:${env.API_PORT}/readyz`);
-  const worker = startProcess('apps/worker/src/main.ts', { ...env, MALLOC_ARENA_MAX: '2', ...options.workerEnv });
-  await waitForReady(`http://127.0.0.1:${env.WORKER_PORT}/readyz`);
+  const startWorker = async () => {
+    const started = startProcess('apps/worker/src/main.ts', { ...env, MALLOC_ARENA_MAX: '2', ...options.workerEnv });
+    await waitForReady(`http://127.0.0.1:${env.WORKER_PORT}/readyz`);
+    return started;
+  };
+  let worker = await startWorker();
   const api = `http://127.0.0.1:${env.API_PORT}/api/v1`;
   let names = 0;
 
@@ -127,7 +133,14 @@ export async function startApiAndWorker(options: {
   const task = async (id: string) => (await call('GET', `/tasks/${id}`)).body as unknown as TaskView;
   return {
     api,
-    worker,
+    get worker() {
+      return worker;
+    },
+    restartWorker: async () => {
+      await worker.exited;
+      worker = await startWorker();
+      return worker;
+    },
     call,
     task,
     sync: async (remote, mirror = true) => {
@@ -189,6 +202,8 @@ export function sampleProcess(pid: number, everyMs: number): ProcessReadings {
 
 export interface SyncFixture {
   cistern: SeparateCistern;
+  /** The processes' DATA_DIR (blobs under `storage/`). */
+  dataDir: string;
   upstream: SyntheticUpstream;
   /** The test database's URL, for reading rows directly. */
   databaseUrl: string;
@@ -197,17 +212,19 @@ export interface SyncFixture {
 
 /**
  * A fresh database, data directory and Redis database (`redisIndex`, see
- * `ownRedisDb`), the API and the worker on them, and a synthetic upstream.
+ * `ownRedisDb`), the API and the worker (with `workerEnv` added to its
+ * environment) on them, and a synthetic upstream.
  */
-export async function startSyncFixture(redisIndex: number): Promise<SyncFixture> {
+export async function startSyncFixture(redisIndex: number, workerEnv?: Record<string, string>): Promise<SyncFixture> {
   const db = await createTestDatabase();
   const dataDir = await makeTempDir('cistern-processes');
   const redis = ownRedisDb(redisIndex);
   await redis.cleanup();
-  const cistern = await startApiAndWorker({ databaseUrl: db.url, redisUrl: redis.url, dataDir });
+  const cistern = await startApiAndWorker({ databaseUrl: db.url, redisUrl: redis.url, dataDir, workerEnv });
   const upstream = await startSyntheticUpstream();
   return {
     cistern,
+    dataDir,
     upstream,
     databaseUrl: db.url,
     stop: async () => {

@@ -1,10 +1,11 @@
 import { loadConfig } from '@cistern/config';
-import { openResources, runMain } from '@cistern/runtime';
+import { openResources, runMain, sweepTemporaryAtStart } from '@cistern/runtime';
 import { startRegistry } from './start-registry.ts';
 
 await runMain('registry', async () => {
   const config = loadConfig();
   const resources = await openResources(config, { allInOne: false, redisUrlGiven: true });
+  await sweepTemporaryAtStart(resources);
   const registry = await startRegistry(resources);
   return { logger: resources.logger, closers: [resources.close, registry.close], shutdownTimeoutMs: config.shutdownTimeoutMs };
 });

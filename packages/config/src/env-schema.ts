@@ -33,6 +33,7 @@ export const envSchema = z
       .min(4 * 1024 * 1024)
       .default(4 * 1024 * 1024),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+    ORPHAN_PROTECTION_MINUTES: z.coerce.number().int().min(0).default(1440),
   })
   .transform((env) => {
     const dataDir = path.resolve(env.DATA_DIR);
@@ -51,6 +52,7 @@ export const envSchema = z
       workerConcurrency: env.WORKER_CONCURRENCY,
       manifestMaxBytes: env.MANIFEST_MAX_BYTES,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      orphanProtectionMinutes: env.ORPHAN_PROTECTION_MINUTES,
     };
   });
 

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
     expect(config.storageDirectIo).toBe(true);
     expect(config.ports).toEqual({ api: 24817, registry: 24816, worker: 24818 });
     expect(config.publicUrl).toBe('http://127.0.0.1:24816');
+    expect(config.orphanProtectionMinutes).toBe(1440);
   });
 
   it('parses every setting it is given', () => {
@@ -25,6 +26,7 @@ describe('loadConfig', () => {
       PUBLIC_URL: 'https://mirror.example.com/',
       LOG_LEVEL: 'debug',
       WORKER_CONCURRENCY: '8',
+      ORPHAN_PROTECTION_MINUTES: '0',
     });
     expect(config).toMatchObject({
       databaseUrl: 'postgresql://u:p@db:5432/cistern',
@@ -35,6 +37,7 @@ describe('loadConfig', () => {
       publicUrl: 'https://mirror.example.com',
       logLevel: 'debug',
       workerConcurrency: 8,
+      orphanProtectionMinutes: 0,
     });
   });
 
@@ -51,6 +54,8 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL: /],
     [{ STORAGE_DIRECT_IO: 'yes' }, /STORAGE_DIRECT_IO: must be true or false/],
     [{ MANIFEST_MAX_BYTES: '1024' }, /MANIFEST_MAX_BYTES: /],
+    [{ ORPHAN_PROTECTION_MINUTES: '-1' }, /ORPHAN_PROTECTION_MINUTES: /],
+    [{ ORPHAN_PROTECTION_MINUTES: '1.5' }, /ORPHAN_PROTECTION_MINUTES: /],
   ])('names the bad variable in one line: %o', (env, message) => {
     const error = (() => {
       try {

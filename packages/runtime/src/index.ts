@@ -3,3 +3,4 @@ export { healthRouter, type ReadinessCheck } from './health.ts';
 export { listen, type RunningServer } from './http-server.ts';
 export { runMain, type Closer } from './run-main.ts';
 export { openResources, type Resources, type OpenResourcesOptions } from './resources.ts';
+export { sweepTemporaryAtStart } from './sweep-temporary.ts';

@@ -57,6 +57,8 @@ export async function openResources(config: Config, options: OpenResourcesOption
       close: async () => {
         await db.close();
         await stopRedis?.();
+        // Last: its heartbeat says this process may still be writing.
+        await storage.close();
       },
     };
   } catch (error) {

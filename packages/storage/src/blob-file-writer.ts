@@ -1,6 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { link, rename, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import type { BlobSink, WriteResult } from './blob-store.ts';
 import type { DigestAlgorithm, ParsedDigest } from '@cistern/oci';
@@ -8,7 +8,8 @@ import { POOLED_BUFFER_BYTES, returnBuffer, takeAlignedBuffer, takeBuffer } from
 import type { DirectWrites } from './direct-io.ts';
 import { StorageError, isStorageError, unavailable } from './errors.ts';
 import { type KnownDirectories, isErrno, syncDirectory } from './fs-util.ts';
-import { TemporaryFile } from './temporary-file.ts';
+import type { TemporaryArea } from './temporary-area.ts';
+import type { TemporaryFile } from './temporary-file.ts';
 
 export interface BlobFileTarget extends ParsedDigest {
   readonly digest: string;
@@ -16,8 +17,8 @@ export interface BlobFileTarget extends ParsedDigest {
   readonly path: string;
   /** Where the store keeps a blob of that digest. */
   readonly pathOf: (algorithm: DigestAlgorithm, encoded: string) => string;
-  /** Same filesystem as `path`, so that the final rename is atomic. */
-  readonly tmpDir: string;
+  /** Where the bytes are written until verified: on the same filesystem as `path`, so that the final rename is atomic. */
+  readonly temporaries: TemporaryArea;
   readonly expectedSize: number | undefined;
   /** The store's directories already created, so a blob costs no mkdir of its own. */
   readonly directories: KnownDirectories;
@@ -93,16 +94,18 @@ class BlobFileWriter extends Writable {
     this.batch = undefined;
     const { temporary } = this;
     this.temporary = undefined;
-    void Promise.resolve(temporary?.remove()).then(() => callback(error));
+    void Promise.resolve(temporary?.remove()).then(() => {
+      if (temporary !== undefined) this.target.temporaries.release(temporary);
+      callback(error);
+    });
   }
 
   private async prepare(): Promise<void> {
-    const { path, tmpDir, encoded, directories, expectedSize, directWrites } = this.target;
+    const { path, temporaries, encoded, expectedSize, directWrites } = this.target;
     if (await isFile(path)) return; // already stored: verify only
-    const tmpPath = join(tmpDir, `${encoded.slice(0, 16)}.${randomUUID()}`);
     // O_DIRECT pays for blobs that fill at least one buffer; smaller ones would be all tail.
     const direct = expectedSize !== undefined && expectedSize >= POOLED_BUFFER_BYTES ? directWrites : undefined;
-    this.temporary = await directories.retryIfGone(tmpDir, () => TemporaryFile.create(tmpPath, direct));
+    this.temporary = await temporaries.create(encoded, direct);
   }
 
   private async take(buffers: Buffer[]): Promise<void> {
@@ -159,6 +162,7 @@ class BlobFileWriter extends Writable {
       if (this.sha256 === undefined) await moveInto(directories, temporary.path, path);
       else await this.linkToSha256(temporary, this.target.pathOf('sha256', this.sha256.digest('hex')));
       this.temporary = undefined;
+      this.target.temporaries.release(temporary);
     }
     this.committed = { digest, size: this.received, created: temporary !== undefined };
   }

@@ -87,7 +87,24 @@ export interface BlobDeleter {
   delete(digest: string): Promise<void>;
 }
 
+/** Partial files: how many, and their size in bytes. */
+export interface TemporaryTally {
+  readonly files: number;
+  readonly bytes: number;
+}
+
 export interface BlobStore extends BlobReader, BlobWriter, BlobDeleter {
   /** Start-up check: rejects with STORAGE_UNAVAILABLE, naming the location, when it cannot be written. */
   assertWritable(): Promise<void>;
+  /**
+   * Removes the partial files of writes that will never finish (their process
+   * was killed mid-write, or an older version named them) once last modified
+   * more than `olderThanMs` milliseconds ago (0: whatever their age). A file a
+   * live writer may still be writing, in this process or another sharing the
+   * store, is kept whatever its age. Answers what it removed; rejects with
+   * STORAGE_UNAVAILABLE when the files cannot be listed or removed.
+   */
+  sweepTemporary(options: { olderThanMs: number }): Promise<TemporaryTally>;
+  /** The partial files in the store now, being written or abandoned; rejects with STORAGE_UNAVAILABLE when they cannot be listed. */
+  temporaryUsage(): Promise<TemporaryTally>;
 }

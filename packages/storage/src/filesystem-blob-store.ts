@@ -7,26 +7,31 @@ import { pipeline } from 'node:stream/promises';
 import { createBlobSink } from './blob-file-writer.ts';
 import { DirectWrites } from './direct-io.ts';
 import { fileContent } from './file-content.ts';
-import type { BlobContent, BlobInfo, BlobSink, BlobStore, ByteRange, WriteResult } from './blob-store.ts';
+import type { BlobContent, BlobInfo, BlobSink, BlobStore, ByteRange, TemporaryTally, WriteResult } from './blob-store.ts';
 import { checkedDigest } from './digest.ts';
 import { StorageError, unavailable } from './errors.ts';
 import { found, unknownBlob } from './unknown-blob.ts';
 import { KnownDirectories, isErrno, syncDirectory } from './fs-util.ts';
+import { TemporaryArea } from './temporary-area.ts';
 
 /**
  * Blobs live at `<root>/blobs/<algorithm>/<first 2 hex>/<hex>`; writes go
  * through `<root>/tmp` on the same filesystem and are renamed into place once
  * verified, so a blob path either is absent or holds the complete content.
+ * Each instance is an owner of partial files in tmp with a heartbeat of its
+ * own (see TemporaryArea); `close()` ends it.
  */
 export class FilesystemBlobStore implements BlobStore {
   readonly root: string;
   private readonly directories = new KnownDirectories();
   private readonly directWrites: DirectWrites;
+  private readonly temporaries: TemporaryArea;
 
   /** `directIo: false` keeps every write in the page cache (see DirectWrites). */
   constructor(root: string, options: { directIo?: boolean } = {}) {
     this.root = resolve(root);
     this.directWrites = new DirectWrites(options.directIo ?? true);
+    this.temporaries = new TemporaryArea(join(this.root, 'tmp'), this.directories);
   }
 
   async assertWritable(): Promise<void> {
@@ -39,7 +44,10 @@ export class FilesystemBlobStore implements BlobStore {
         await file.sync();
       } finally {
         await file.close();
-        await unlink(probe);
+        // Another process's sweep with no protection time may have taken the probe already.
+        await unlink(probe).catch((error: unknown) => {
+          if (!isErrno(error, 'ENOENT')) throw error;
+        });
       }
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
@@ -108,7 +116,7 @@ export class FilesystemBlobStore implements BlobStore {
       encoded,
       path,
       pathOf: (a, h) => this.blobPath(a, h),
-      tmpDir: join(this.root, 'tmp'),
+      temporaries: this.temporaries,
       expectedSize,
       directories: this.directories,
       directWrites: this.directWrites,
@@ -124,6 +132,27 @@ export class FilesystemBlobStore implements BlobStore {
       if (isErrno(error, 'ENOENT')) throw unknownBlob(digest);
       throw unavailable(`cannot delete blob ${digest}`, error);
     }
+  }
+
+  async sweepTemporary({ olderThanMs }: { olderThanMs: number }): Promise<TemporaryTally> {
+    try {
+      return await this.temporaries.sweep(olderThanMs);
+    } catch (error) {
+      throw unavailable(`cannot sweep ${this.temporaries.dir}`, error);
+    }
+  }
+
+  async temporaryUsage(): Promise<TemporaryTally> {
+    try {
+      return await this.temporaries.usage();
+    } catch (error) {
+      throw unavailable(`cannot list ${this.temporaries.dir}`, error);
+    }
+  }
+
+  /** Ends this owner's heartbeat (its partial files are then another process's to sweep). Writing again starts a new one. */
+  async close(): Promise<void> {
+    await this.temporaries.close();
   }
 
   private pathOf(digest: string): string {

@@ -1,4 +1,16 @@
-export type { BlobContent, BlobDeleter, BlobInfo, BlobReader, BlobSink, BlobStatter, BlobStore, BlobWriter, ByteRange, WriteResult } from './blob-store.ts';
+export type {
+  BlobContent,
+  BlobDeleter,
+  BlobInfo,
+  BlobReader,
+  BlobSink,
+  BlobStatter,
+  BlobStore,
+  BlobWriter,
+  ByteRange,
+  TemporaryTally,
+  WriteResult,
+} from './blob-store.ts';
 export { StorageError, isStorageError, storageErrorCodes, type StorageErrorCode } from './errors.ts';
 export { FilesystemBlobStore } from './filesystem-blob-store.ts';
 export { found, unknownBlob } from './unknown-blob.ts';

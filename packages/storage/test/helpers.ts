@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach } from 'vitest';
 import { FilesystemBlobStore, type BlobContent } from '../src/index.ts';
@@ -67,12 +67,12 @@ export async function readContent(content: BlobContent): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-/** Every file under `dir`, relative to it, sorted. */
+/** Every file under `dir`, relative to it, sorted; but the owners' heartbeats (`tmp/owners`): bookkeeping, not content. */
 export async function filesUnder(dir: string): Promise<string[]> {
   try {
     const entries = await readdir(dir, { recursive: true, withFileTypes: true });
     return entries
-      .filter((e) => e.isFile())
+      .filter((e) => e.isFile() && basename(e.parentPath) !== 'owners')
       .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
       .sort();
   } catch (error) {

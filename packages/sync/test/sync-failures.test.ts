@@ -1,5 +1,3 @@
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 import { versionManifests, versionTags } from '@cistern/db';
 import { DEFAULT_POLICY } from '@cistern/oci';
 import { TaskCanceledError } from '@cistern/queue';
@@ -28,10 +26,6 @@ async function versionCount(repositoryId: string): Promise<number> {
   return h.db.prisma.repositoryVersion.count({ where: { repositoryId } });
 }
 
-async function tempFiles(): Promise<string[]> {
-  return readdir(path.join(h.storage.root, 'tmp')).catch(() => []);
-}
-
 describe('sync failures', () => {
   it('names a blob that keeps failing upstream as failed, mirrors nothing partial, and warns', async () => {
     const repo = 'faults/persistent';
@@ -46,7 +40,7 @@ describe('sync failures', () => {
     expect(progress.reports.get(Report.manifestsFailed)?.items?.map((i) => i.name)).toEqual([image.digest]);
     expect(await versionCount(repository.id)).toBe(1);
     expect(await h.storage.exists(image.blobs[1] as string)).toBe(false);
-    expect(await tempFiles()).toEqual([]);
+    expect(await h.storage.temporaryUsage()).toEqual({ files: 0, bytes: 0 });
   });
 
   it('never stores a blob whose bytes are corrupted upstream', async () => {
@@ -60,7 +54,7 @@ describe('sync failures', () => {
     expect(progress.reports.get(Report.blobsFailed)?.items?.[0]?.reason).toMatch(/^DIGEST_MISMATCH/);
     expect(await h.storage.exists(image.blobs[1] as string)).toBe(false);
     expect(await versionCount(repository.id)).toBe(1);
-    expect(await tempFiles()).toEqual([]);
+    expect(await h.storage.temporaryUsage()).toEqual({ files: 0, bytes: 0 });
   });
 
   it('downloads anew a blob whose bytes did not verify once, within the retries', async () => {
