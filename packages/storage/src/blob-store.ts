@@ -90,4 +90,9 @@ export interface BlobDeleter {
 export interface BlobStore extends BlobReader, BlobWriter, BlobDeleter {
   /** Start-up check: rejects with STORAGE_UNAVAILABLE, naming the location, when it cannot be written. */
   assertWritable(): Promise<void>;
+  /**
+   * What writes in progress, or abandoned by a crashed process, hold in the
+   * store's temporary area: how many files, and their total size in bytes.
+   */
+  temporaryUsage(): Promise<{ files: number; bytes: number }>;
 }

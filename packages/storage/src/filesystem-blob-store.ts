@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, opendir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -47,6 +47,33 @@ export class FilesystemBlobStore implements BlobStore {
         cause: error,
       });
     }
+  }
+
+  /**
+   * Regular files directly under `<root>/tmp`, read as a stream of entries so
+   * that a directory of many abandoned files costs no array of their names. A
+   * file renamed into place or removed while it is counted is skipped; a
+   * missing directory holds nothing.
+   */
+  async temporaryUsage(): Promise<{ files: number; bytes: number }> {
+    const dir = join(this.root, 'tmp');
+    const usage = { files: 0, bytes: 0 };
+    try {
+      for await (const entry of await opendir(dir)) {
+        if (!entry.isFile()) continue;
+        const info = await lstat(join(dir, entry.name)).catch((error: unknown) => {
+          if (isErrno(error, 'ENOENT')) return undefined;
+          throw error;
+        });
+        if (!info?.isFile()) continue;
+        usage.files += 1;
+        usage.bytes += info.size;
+      }
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return usage;
+      throw unavailable(`cannot read temporary directory ${dir}`, error);
+    }
+    return usage;
   }
 
   async lookup(digest: string): Promise<BlobInfo | undefined> {
