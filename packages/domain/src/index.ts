@@ -8,6 +8,7 @@ export type { RemoteView } from './remotes/remote-view.ts';
 export type { RemoteFilter, RemoteService } from './remotes/remote-service.ts';
 export { repositoryShape, RepositoryInput, RepositoryPatch, SyncRequest } from './repositories/repository-input.ts';
 export type { RepositoryFilter, RepositoryService } from './repositories/repository-service.ts';
+export type { RepositoryUsage } from './repositories/repository-usage.ts';
 export type { RepositoryTaskService } from './repositories/repository-tasks.ts';
 export { repositoryTaskKinds, type ContentAction, type RepositoryTaskKind } from './repositories/repository-task-kinds.ts';
 export type { VersionService } from './repositories/version-service.ts';
