@@ -1,6 +1,7 @@
 import type { TokenService } from '@cistern/auth';
 import type { PrismaClient } from '@cistern/db';
 import type { TaskService } from '@cistern/queue';
+import type { BlobStore } from '@cistern/storage';
 import type { Queue } from 'bullmq';
 import { catalogService, type CatalogService } from './catalog/catalog-service.ts';
 import { distributionService, type DistributionService } from './distributions/distribution-service.ts';
@@ -11,6 +12,7 @@ import { repositoryTaskService, type RepositoryTaskService } from './repositorie
 import { versionService, type VersionService } from './repositories/version-service.ts';
 import { scheduleService, type ScheduleService } from './schedules/schedule-service.ts';
 import { settingsService, type SettingsService } from './settings/settings-service.ts';
+import { storageService, type StorageService } from './storage/storage-service.ts';
 import { taskQueries, type TaskQueries } from './tasks/task-queries.ts';
 import { tokenAdministration, type TokenAdministration } from './tokens/token-administration.ts';
 
@@ -23,6 +25,8 @@ export interface DomainDeps {
   /** Where schedules' BullMQ job schedulers live. */
   scheduleQueue: Queue;
   tokens: TokenService;
+  /** The blob store, for what its temporary area holds. */
+  storage: Pick<BlobStore, 'temporaryUsage'>;
 }
 
 /** One service per aggregate, plus the read queries of content and tasks. */
@@ -37,6 +41,7 @@ export interface DomainServices {
   tasks: TaskQueries;
   tokens: TokenAdministration;
   settings: SettingsService;
+  storage: StorageService;
 }
 
 /** Every domain service, built once from the same dependencies. */
@@ -52,5 +57,6 @@ export function createDomainServices(deps: DomainDeps): DomainServices {
     tasks: taskQueries(deps),
     tokens: tokenAdministration(deps),
     settings: settingsService(deps),
+    storage: storageService(deps),
   };
 }

@@ -22,3 +22,4 @@ export type { BlobFilter, CatalogService, ManifestFilter, ReferrerFilter, TagFil
 export type { TaskFilter, TaskQueries } from './tasks/task-queries.ts';
 export type { TokenAdministration, TokenFilter } from './tokens/token-administration.ts';
 export type { SettingsService } from './settings/settings-service.ts';
+export type { StorageService, StorageSummary } from './storage/storage-service.ts';

@@ -7,6 +7,7 @@ import { remoteRoutes } from './remotes.ts';
 import { repositoryRoutes } from './repositories.ts';
 import { scheduleRoutes } from './schedules.ts';
 import { settingsRoutes } from './settings.ts';
+import { storageRoutes } from './storage.ts';
 import { taskRoutes } from './tasks.ts';
 import { tokenRoutes } from './tokens.ts';
 import { versionRoutes } from './versions.ts';
@@ -24,6 +25,7 @@ export function registerRoutes(routes: RouteTable, ctx: ApiContext): void {
     scheduleRoutes,
     contentRoutes,
     settingsRoutes,
+    storageRoutes,
   ]) {
     group(routes, ctx);
   }
