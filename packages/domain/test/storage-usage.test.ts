@@ -57,6 +57,8 @@ describe('storage usage', () => {
     await saveManifests(db.prisma, [a1, a2, b, never]);
     const stored = ['config a1', 'config a2', 'config b', 'base', 'config never'].map(digestOf);
     await db.prisma.blob.updateMany({ where: { digest: { in: stored } }, data: { stored: true } });
+    // A blob no manifest references at all (a layer whose manifest never came).
+    await db.prisma.blob.create({ data: { digest: digestOf('alone'), size: 5, stored: true } });
     const remote = await db.prisma.remote.create({ data: { name: 'upstream', url: 'https://registry.example.test', upstreamName: 'app' } });
     await db.prisma.remoteArtifact.create({ data: { blobDigest: digestOf('lazy'), remoteId: remote.id, upstreamName: 'app' } });
 
@@ -70,10 +72,10 @@ describe('storage usage', () => {
     expect(await usageOf(repoB.id)).toEqual({ storedBytes: 120, exclusiveBytes: 20 });
     const storage = storageService({ prisma: db.prisma, storage: noTemporaryFiles });
     expect(await storage.summary()).toEqual({
-      blobs: { count: 6, storedCount: 5, storedBytes: 167 },
+      blobs: { count: 7, storedCount: 6, storedBytes: 172 },
       manifests: { count: 4 },
       remoteArtifacts: { count: 1 },
-      orphans: { manifests: 1, blobs: 1, blobBytes: 7 },
+      orphans: { manifests: 1, blobs: 2, blobBytes: 12 },
       temporary: { files: 0, bytes: 0 },
     });
 
@@ -81,13 +83,13 @@ describe('storage usage', () => {
     await writeRepositoryVersion(db.prisma, repoB.id, { removeManifests: [b.digest] });
     expect(await usageOf(repoB.id)).toEqual({ storedBytes: 120, exclusiveBytes: 20 });
     expect(await usageOf(repoA.id)).toEqual({ storedBytes: 140, exclusiveBytes: 40 });
-    expect((await storage.summary()).orphans).toEqual({ manifests: 1, blobs: 1, blobBytes: 7 });
+    expect((await storage.summary()).orphans).toEqual({ manifests: 1, blobs: 2, blobBytes: 12 });
 
     // Version 1 deleted, its membership rows are pruned: b holds nothing, a alone holds "base", b's manifest and config are orphans.
     await versionService({ prisma: db.prisma }).delete(repoB.id, 1);
     expect(await usageOf(repoB.id)).toEqual({ storedBytes: 0, exclusiveBytes: 0 });
     expect(await usageOf(repoA.id)).toEqual({ storedBytes: 140, exclusiveBytes: 140 });
-    expect((await storage.summary()).orphans).toEqual({ manifests: 2, blobs: 2, blobBytes: 27 });
+    expect((await storage.summary()).orphans).toEqual({ manifests: 2, blobs: 3, blobBytes: 32 });
   });
 
   it('reports the temporary area the blob store counts', async () => {

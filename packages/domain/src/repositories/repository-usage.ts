@@ -16,34 +16,29 @@ export interface RepositoryUsage {
 }
 
 /**
- * The blobs a repository holds: those of the manifests of its membership rows.
- * A row exists while some existing version may hold it (retention and version
- * deletion prune the others), so every version is covered without naming one.
+ * Whether a manifest of the repositories `rm` matches references blob `b`.
+ * Membership rows exist while some existing version may hold them (retention
+ * and version deletion prune the others), so every version is covered
+ * without naming one.
  */
-const held = (repositoryId: string) => Prisma.sql`
-  SELECT DISTINCT mb."blobDigest" AS digest
-    FROM "RepositoryManifest" rm JOIN "ManifestBlob" mb ON mb."manifestDigest" = rm."manifestDigest"
-   WHERE rm."repositoryId" = ${repositoryId}::uuid`;
+const referenced = (repositories: Prisma.Sql) => Prisma.sql`
+  EXISTS (SELECT 1 FROM "ManifestBlob" mb JOIN "RepositoryManifest" rm ON rm."manifestDigest" = mb."manifestDigest"
+           WHERE mb."blobDigest" = b.digest AND ${repositories})`;
 
 /**
- * Of the repository's blobs, those another repository's manifests reference
- * too. Semi-joins from the repository's own blobs, so the work follows its
- * size, not the store's.
+ * The usage of one repository, in one statement (one snapshot); an unknown id
+ * holds nothing. Sums run over Blob rows selected by EXISTS, so each blob counts
+ * once however many manifests reference it, and no DISTINCT over digests is
+ * sorted; the planner answers both tests with hash semi- and anti-joins.
  */
-const shared = (repositoryId: string) => Prisma.sql`
-  SELECT DISTINCT mb."blobDigest" AS digest
-    FROM held h JOIN "ManifestBlob" mb ON mb."blobDigest" = h.digest
-   WHERE EXISTS (SELECT 1 FROM "RepositoryManifest" rm
-                  WHERE rm."manifestDigest" = mb."manifestDigest" AND rm."repositoryId" <> ${repositoryId}::uuid)`;
-
-/** The usage of one repository, in one statement (one snapshot); an unknown id holds nothing. */
 export async function repositoryUsage(prisma: PrismaClient, repositoryId: string): Promise<RepositoryUsage> {
   const [row] = await prisma.$queryRaw<{ storedBytes: bigint; exclusiveBytes: bigint }[]>`
-    WITH held AS (${held(repositoryId)}), shared AS (${shared(repositoryId)})
-    SELECT COALESCE(sum(b.size), 0)::bigint AS "storedBytes",
-           COALESCE(sum(b.size) FILTER (WHERE s.digest IS NULL), 0)::bigint AS "exclusiveBytes"
-      FROM held h JOIN "Blob" b ON b.digest = h.digest AND b.stored
-      LEFT JOIN shared s ON s.digest = h.digest`;
+    WITH held AS (
+      SELECT b.digest, b.size FROM "Blob" b WHERE b.stored AND ${referenced(Prisma.sql`rm."repositoryId" = ${repositoryId}::uuid`)}
+    )
+    SELECT (SELECT COALESCE(sum(size), 0) FROM held)::bigint AS "storedBytes",
+           (SELECT COALESCE(sum(size), 0) FROM held b
+             WHERE NOT ${referenced(Prisma.sql`rm."repositoryId" <> ${repositoryId}::uuid`)})::bigint AS "exclusiveBytes"`;
   // Sums of bigint sizes: exact as numbers up to 8 PiB.
   return { storedBytes: Number(row?.storedBytes ?? 0n), exclusiveBytes: Number(row?.exclusiveBytes ?? 0n) };
 }

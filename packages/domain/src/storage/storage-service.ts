@@ -48,27 +48,34 @@ export function storageService({ prisma, storage }: { prisma: PrismaClient; stor
   return {
     summary: async () => {
       const [rows, temporary] = await Promise.all([
-        // Live manifests are those a membership row names; live blobs those a live manifest references.
-        // Each set is built once and anti-joined, so the cost is a few scans whatever the number of rows.
+        // Orphan manifests first: few as a rule, so the blobs only they reference are found by index from them, and
+        // the rest of the orphan blobs (those no manifest references) by one anti-join, with no DISTINCT over the
+        // digests of every live blob. The two kinds of orphan blob are disjoint: one has no link, the other has some.
         prisma.$queryRaw<SummaryRow[]>`
-          WITH live_manifest AS (
-            SELECT "manifestDigest" AS digest FROM "RepositoryManifest"
-             UNION
-            SELECT "manifestDigest" FROM "RepositoryTag"
-          ), live_blob AS (
-            SELECT DISTINCT mb."blobDigest" AS digest FROM "ManifestBlob" mb JOIN live_manifest l ON l.digest = mb."manifestDigest"
+          WITH orphan_manifest AS MATERIALIZED (
+            SELECT m.digest FROM "Manifest" m
+             WHERE NOT EXISTS (SELECT 1 FROM "RepositoryManifest" rm WHERE rm."manifestDigest" = m.digest)
+               AND NOT EXISTS (SELECT 1 FROM "RepositoryTag" rt WHERE rt."manifestDigest" = m.digest)
+          ), orphan_blob AS (
+            SELECT b.size, b.stored FROM "Blob" b
+             WHERE NOT EXISTS (SELECT 1 FROM "ManifestBlob" mb WHERE mb."blobDigest" = b.digest)
+            UNION ALL
+            SELECT b.size, b.stored FROM "Blob" b
+             WHERE b.digest IN (SELECT mb."blobDigest" FROM "ManifestBlob" mb JOIN orphan_manifest o ON o.digest = mb."manifestDigest")
+               AND NOT EXISTS (SELECT 1 FROM "ManifestBlob" mb WHERE mb."blobDigest" = b.digest
+                                  AND NOT EXISTS (SELECT 1 FROM orphan_manifest o WHERE o.digest = mb."manifestDigest"))
           ), blobs AS (
-            SELECT count(*) AS "blobCount",
-                   count(*) FILTER (WHERE b.stored) AS "storedCount",
-                   COALESCE(sum(b.size) FILTER (WHERE b.stored), 0)::bigint AS "storedBytes",
-                   count(*) FILTER (WHERE l.digest IS NULL) AS "orphanBlobs",
-                   COALESCE(sum(b.size) FILTER (WHERE b.stored AND l.digest IS NULL), 0)::bigint AS "orphanBlobBytes"
-              FROM "Blob" b LEFT JOIN live_blob l ON l.digest = b.digest
-          ), manifests AS (
-            SELECT count(*) AS "manifestCount", count(*) FILTER (WHERE l.digest IS NULL) AS "orphanManifests"
-              FROM "Manifest" m LEFT JOIN live_manifest l ON l.digest = m.digest
+            SELECT count(*) AS "blobCount", count(*) FILTER (WHERE stored) AS "storedCount",
+                   COALESCE(sum(size) FILTER (WHERE stored), 0)::bigint AS "storedBytes"
+              FROM "Blob"
+          ), orphans AS (
+            SELECT count(*) AS "orphanBlobs", COALESCE(sum(size) FILTER (WHERE stored), 0)::bigint AS "orphanBlobBytes" FROM orphan_blob
           )
-          SELECT blobs.*, manifests.*, (SELECT count(*) FROM "RemoteArtifact") AS "remoteArtifacts" FROM blobs, manifests`,
+          SELECT blobs.*, orphans.*,
+                 (SELECT count(*) FROM "Manifest") AS "manifestCount",
+                 (SELECT count(*) FROM orphan_manifest) AS "orphanManifests",
+                 (SELECT count(*) FROM "RemoteArtifact") AS "remoteArtifacts"
+            FROM blobs, orphans`,
         storage.temporaryUsage(),
       ]);
       const row = rows[0] as SummaryRow;
