@@ -31,7 +31,7 @@ async function fill(prisma: PrismaClient, blobs: number, repos: number): Promise
   const manifests = Math.floor(blobs / 2);
   const statements = [
     `INSERT INTO "Blob" (digest, size, "mediaType", stored)
-     SELECT ${hex('b', 'i')}, 100 + (i * 7919) % 10000000, 'application/octet-stream', i % 10 <> 5 FROM generate_series(1, ${blobs}) i`,
+     SELECT ${hex('b', 'i')}, 100 + (i::bigint * 7919) % 10000000, 'application/octet-stream', i % 10 <> 5 FROM generate_series(1, ${blobs}) i`,
     `INSERT INTO "Manifest" (digest, "mediaType", classification, size, raw)
      SELECT ${hex('m', 'j')}, 'application/vnd.oci.image.manifest.v1+json', 'image', 20, convert_to('{"m":' || j || '}', 'UTF8')
        FROM generate_series(1, ${manifests}) j`,
