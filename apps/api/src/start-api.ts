@@ -29,6 +29,7 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
     tasks: new TaskService(db.prisma, taskQueue, taskKinds),
     scheduleQueue,
     tokens,
+    storage: resources.storage,
   });
   const context = { ...services, config, authenticator: tokens, logger };
   const server = await listen(createApiApp({ context, redis, ping: () => db.ping() }), config.host, options.port ?? config.ports.api);

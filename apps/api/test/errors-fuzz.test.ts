@@ -248,6 +248,7 @@ describe('OpenAPI and docs', () => {
       '/api/v1/schedules',
       '/api/v1/content/manifests/{digest}/referrers',
       '/api/v1/settings/media-types',
+      '/api/v1/storage',
     ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
@@ -255,6 +256,11 @@ describe('OpenAPI and docs', () => {
     expect(doc.components.schemas.Remote.properties.passwordSet).toBeDefined();
     expect(doc.components.schemas.Remote.properties.proxyPassword).toBeUndefined();
     expect(doc.components.schemas.Remote.properties.proxyPasswordSet).toBeDefined();
+    const usage = doc.components.schemas.Repository.properties.usage;
+    expect(Object.keys(usage.properties)).toEqual(['storedBytes', 'exclusiveBytes']);
+    expect(usage.description).toContain('too costly');
+    expect(Object.keys(doc.components.schemas.StorageSummary.properties)).toEqual(['blobs', 'manifests', 'remoteArtifacts', 'orphans', 'temporary']);
+    expect(doc.paths['/api/v1/storage'].get.responses['403']).toBeDefined();
     expect(doc.paths['/api/v1/remotes'].post.responses['409']).toBeDefined();
     expect(doc.paths['/api/v1/repositories/{id}/sync'].post.responses['202']).toBeDefined();
   });

@@ -1,6 +1,7 @@
 import type { TokenService } from '@cistern/auth';
 import type { PrismaClient } from '@cistern/db';
 import type { TaskService } from '@cistern/queue';
+import type { BlobStore } from '@cistern/storage';
 import type { Queue } from 'bullmq';
 import { catalogService, type CatalogService } from './catalog/catalog-service.ts';
 import { distributionService, type DistributionService } from './distributions/distribution-service.ts';
@@ -12,6 +13,7 @@ import { scheduleService, type ScheduleService } from './schedules/schedule-serv
 import { settingsService, type SettingsService } from './settings/settings-service.ts';
 import { storageTaskService, type StorageTaskService } from './storage/storage-tasks.ts';
 import type { TaskKinds } from './task-kinds.ts';
+import { storageService, type StorageService } from './storage/storage-service.ts';
 import { taskQueries, type TaskQueries } from './tasks/task-queries.ts';
 import { tokenAdministration, type TokenAdministration } from './tokens/token-administration.ts';
 
@@ -24,6 +26,8 @@ export interface DomainDeps {
   /** Where schedules' BullMQ job schedulers live. */
   scheduleQueue: Queue;
   tokens: TokenService;
+  /** The blob store, for what its temporary area holds. */
+  storage: Pick<BlobStore, 'temporaryUsage'>;
 }
 
 /** One service per aggregate, plus the read queries of content and tasks. */
@@ -39,6 +43,7 @@ export interface DomainServices {
   tokens: TokenAdministration;
   settings: SettingsService;
   storageTasks: StorageTaskService;
+  storage: StorageService;
 }
 
 /** Every domain service, built once from the same dependencies. */
@@ -55,5 +60,6 @@ export function createDomainServices(deps: DomainDeps): DomainServices {
     tokens: tokenAdministration(deps),
     settings: settingsService(deps),
     storageTasks: storageTaskService(deps),
+    storage: storageService(deps),
   };
 }

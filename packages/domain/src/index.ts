@@ -8,6 +8,7 @@ export type { RemoteView } from './remotes/remote-view.ts';
 export type { RemoteFilter, RemoteService } from './remotes/remote-service.ts';
 export { repositoryShape, RepositoryInput, RepositoryPatch, SyncRequest } from './repositories/repository-input.ts';
 export type { RepositoryFilter, RepositoryService } from './repositories/repository-service.ts';
+export type { RepositoryUsage } from './repositories/repository-usage.ts';
 export type { RepositoryTaskService } from './repositories/repository-tasks.ts';
 export { type ContentAction, type RepositoryTaskKind } from './repositories/repository-task-kinds.ts';
 export { taskKinds, type TaskKinds, type TaskKindName } from './task-kinds.ts';
@@ -23,3 +24,4 @@ export type { BlobFilter, CatalogService, ManifestFilter, ReferrerFilter, TagFil
 export type { TaskFilter, TaskQueries } from './tasks/task-queries.ts';
 export type { TokenAdministration, TokenFilter } from './tokens/token-administration.ts';
 export type { SettingsService } from './settings/settings-service.ts';
+export type { StorageService, StorageSummary } from './storage/storage-service.ts';

@@ -8,6 +8,7 @@ import { repositoryRoutes } from './repositories.ts';
 import { scheduleRoutes } from './schedules.ts';
 import { settingsRoutes } from './settings.ts';
 import { storageTaskRoutes } from './storage-tasks.ts';
+import { storageRoutes } from './storage.ts';
 import { taskRoutes } from './tasks.ts';
 import { tokenRoutes } from './tokens.ts';
 import { versionRoutes } from './versions.ts';
@@ -26,6 +27,7 @@ export function registerRoutes(routes: RouteTable, ctx: ApiContext): void {
     contentRoutes,
     settingsRoutes,
     storageTaskRoutes,
+    storageRoutes,
   ]) {
     group(routes, ctx);
   }

@@ -46,8 +46,19 @@ export function repositoryRoutes(routes: RouteTable, ctx: ApiContext): void {
     async ({ body }) => toRepository(await ctx.repositories.create(body)),
   );
   routes.add(
-    { method: 'get', path: '/repositories/{id}', tag: TAG, summary: 'Show a repository', params: IdParams, status: 200, response: Repository },
-    async ({ params }) => toRepository(await ctx.repositories.get(params.id)),
+    {
+      method: 'get',
+      path: '/repositories/{id}',
+      tag: TAG,
+      summary: 'Show a repository with its storage usage',
+      params: IdParams,
+      status: 200,
+      response: Repository,
+    },
+    async ({ params }) => {
+      const { repository, usage } = await ctx.repositories.show(params.id);
+      return { ...toRepository(repository), usage };
+    },
   );
   for (const [method, body, summary] of [
     ['put', RepositoryInput, 'Replace a repository'],

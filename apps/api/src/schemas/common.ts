@@ -6,6 +6,9 @@ export { Id, Name, text };
 
 export const Timestamp = z.iso.datetime();
 
+/** A size in bytes. */
+export const Bytes = z.number().int().min(0);
+
 export const IdParams = z.strictObject({ id: Id });
 
 /** `true`/`false` in a query string. */

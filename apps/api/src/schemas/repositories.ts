@@ -1,7 +1,14 @@
 import { repositoryShape } from '@cistern/domain';
 import { z } from 'zod';
-import { Id, ListQuery, Timestamp } from './common.ts';
+import { Bytes, Id, ListQuery, Timestamp } from './common.ts';
 import { Task } from './tasks.ts';
+
+const RepositoryUsage = z.object({
+  storedBytes: Bytes.describe(
+    "bytes of the distinct stored blobs the manifests of any of the repository's versions reference; a blob shared by several manifests counts once",
+  ),
+  exclusiveBytes: Bytes.describe("of storedBytes, the bytes no other repository's versions reference: what deleting it and cleaning up orphans frees"),
+});
 
 export const Repository = z
   .object({
@@ -11,6 +18,9 @@ export const Repository = z
     latestVersion: z.number().int(),
     latestVersionHref: z.string(),
     versionsHref: z.string(),
+    usage: RepositoryUsage.optional().describe(
+      'what its content occupies in the blob store; in the single-repository view (GET /repositories/{id}) only, too costly to compute for every row of the list',
+    ),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })

@@ -9,6 +9,7 @@ import type { ResourceService } from '../shared/resource-service.ts';
 import { findRepository } from './find-repository.ts';
 import { repositoryDependents } from './repository-dependents.ts';
 import { RepositoryInput, type RepositoryPatch } from './repository-input.ts';
+import { repositoryUsage, type RepositoryUsage } from './repository-usage.ts';
 
 /** Filters of the repository list; undefined parts filter nothing. */
 export interface RepositoryFilter extends NameFilter {
@@ -22,7 +23,10 @@ export interface RepositoryFilter extends NameFilter {
  * Deleting one takes its versions and schedules (their job schedulers first);
  * it is IN_USE while a distribution serves it or a task is about to change it.
  */
-export type RepositoryService = ResourceService<Repository, RepositoryFilter, RepositoryInput, RepositoryPatch>;
+export interface RepositoryService extends ResourceService<Repository, RepositoryFilter, RepositoryInput, RepositoryPatch> {
+  /** One repository with what its content occupies in the blob store (too costly for every row of the list). */
+  show(id: string): Promise<{ repository: Repository; usage: RepositoryUsage }>;
+}
 
 /** The RepositoryService over `prisma`, removing deleted schedules' job schedulers from `scheduleQueue`. */
 export function repositoryService({ prisma, scheduleQueue }: { prisma: PrismaClient; scheduleQueue: Queue }): RepositoryService {
@@ -37,6 +41,10 @@ export function repositoryService({ prisma, scheduleQueue }: { prisma: PrismaCli
       return listPage(prisma.repository.count({ where }), prisma.repository.findMany({ where, orderBy: { name: 'asc' }, ...pageArgs(page) }));
     },
     get: (id) => findRepository(prisma, id),
+    show: async (id) => {
+      const repository = await findRepository(prisma, id);
+      return { repository, usage: await repositoryUsage(prisma, repository.id) };
+    },
     create: async (input) => createRepository(prisma, await toData(input)),
     update: async (id, patch) => {
       const stored = await findRepository(prisma, id);
