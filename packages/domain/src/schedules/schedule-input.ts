@@ -1,3 +1,5 @@
+import { orphanCleanupParamsSchema, orphanCleanupTask } from '@cistern/storage-lifecycle';
+import { syncTask } from '@cistern/sync';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { Id, Name, patchOf, text } from '../shared/fields.ts';
@@ -13,6 +15,13 @@ const Timezone = text(64).refine((tz) => {
 
 /** Standard 5 fields, or 6 with seconds first: what BullMQ's job schedulers run. */
 const Cron = text(200).refine((cron) => [5, 6].includes(cron.trim().split(/\s+/).length), 'must have 5 fields (or 6 with seconds)');
+
+/** What a schedule starts: the name of a task kind. */
+export const ScheduleKind = z.enum([syncTask.name, orphanCleanupTask.name]);
+export type ScheduleKind = z.output<typeof ScheduleKind>;
+
+/** The params a schedule of a kind other than sync gives each task it starts. */
+export const ScheduleParams = orphanCleanupParamsSchema;
 
 /** The writable fields of a schedule; their defaults apply on create and replace, never on a partial update. */
 export const scheduleShape = {
