@@ -42,7 +42,9 @@ export function scheduleRoutes(routes: RouteTable, ctx: ApiContext): void {
       method: 'post',
       path: '/schedules',
       tag: TAG,
-      summary: 'Create a schedule (a BullMQ job scheduler that queues syncs)',
+      summary: 'Create a schedule (a BullMQ job scheduler that queues a sync or an orphan cleanup on each tick)',
+      description:
+        'kind sync (the default: a body without kind) names its repository and may name remote and mirror; kind orphan-cleanup takes params, as POST /orphans/cleanup does, and names no repository.',
       body: ScheduleInput,
       status: 201,
       response: Schedule,

@@ -21,4 +21,4 @@ export const Schedule = z
   })
   .meta({ id: 'Schedule' });
 
-export const ScheduleListQuery = ListQuery.extend({ repository: Id.optional(), enabled: QueryBoolean.optional() });
+export const ScheduleListQuery = ListQuery.extend({ kind: ScheduleKind.optional(), repository: Id.optional(), enabled: QueryBoolean.optional() });
