@@ -14,6 +14,7 @@ import {
   type TaskRunner,
 } from '@cistern/queue';
 import { healthRouter, listen, type Resources } from '@cistern/runtime';
+import { orphanCleanupTask, scheduledOrphanCleanup } from '@cistern/storage-lifecycle';
 import { syncTask } from '@cistern/sync';
 import express from 'express';
 
@@ -26,6 +27,8 @@ export interface RunningWorker {
 /** Where the worker's health endpoint listens, and the task kinds it runs. */
 export interface StartWorkerOptions {
   port?: number;
+  /** BullMQ key prefix; tests give each file its own. */
+  prefix?: string;
   /** One runner per kind (see taskRunners). */
   tasks: readonly TaskRunner[];
 }
@@ -38,8 +41,9 @@ export async function startWorker(resources: Resources, options: StartWorkerOpti
   const { config, logger, db } = resources;
   const redis = createRedis(config.redisUrl);
   redis.on('error', (error) => logger.warn({ err: error }, 'worker: redis connection error'));
-  const queue = createTaskQueue({ connection: redisConnectionOptions(config.redisUrl) });
-  const scheduleQueue = createScheduleQueue({ connection: redisConnectionOptions(config.redisUrl) });
+  const { prefix } = options;
+  const queue = createTaskQueue({ connection: redisConnectionOptions(config.redisUrl), prefix });
+  const scheduleQueue = createScheduleQueue({ connection: redisConnectionOptions(config.redisUrl), prefix });
   const reconcile = async (closeOrphans: boolean) => {
     logger.info(await reconcileTasks(db.prisma, queue, { closeOrphans }), 'reconciled tasks with the jobs Redis holds');
     logger.info(await restoreSchedules(db.prisma, scheduleQueue), 'restored schedules from the schedule table');
@@ -47,11 +51,13 @@ export async function startWorker(resources: Resources, options: StartWorkerOpti
   await reconcile(true);
   const scheduleWorker = createScheduleWorker({
     prisma: db.prisma,
-    // Schedules start syncs, through the same TaskService path as the API.
-    tasks: new TaskService(db.prisma, queue, [syncTask]),
+    // Schedules start syncs and orphan cleanups, through the same TaskService path as the API.
+    tasks: new TaskService(db.prisma, queue, [syncTask, orphanCleanupTask]),
     kind: syncTask,
+    others: [scheduledOrphanCleanup],
     connection: redisConnectionOptions(config.redisUrl),
     logger: logger.child({ app: 'worker', queue: 'schedules' }),
+    prefix,
   });
   const worker = createTaskWorker({
     prisma: db.prisma,
@@ -62,6 +68,7 @@ export async function startWorker(resources: Resources, options: StartWorkerOpti
     logger: logger.child({ app: 'worker' }),
     name: `${hostname()}:${process.pid}`,
     concurrency: config.workerConcurrency,
+    prefix,
   });
   const app = express();
   app.disable('x-powered-by');

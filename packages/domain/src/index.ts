@@ -17,7 +17,7 @@ export type { VersionService } from './repositories/version-service.ts';
 export type { ContentCounts, VersionContent } from './repositories/version-content.ts';
 export { distributionShape, DistributionInput, DistributionPatch } from './distributions/distribution-input.ts';
 export type { DistributionFilter, DistributionService } from './distributions/distribution-service.ts';
-export { scheduleShape, ScheduleInput, SchedulePatch, nextRun } from './schedules/schedule-input.ts';
+export { scheduleShape, ScheduleInput, ScheduleKind, ScheduleParams, SchedulePatch, nextRun } from './schedules/schedule-input.ts';
 export type { ScheduleFilter, ScheduleService } from './schedules/schedule-service.ts';
 export type { ManifestSummary } from './catalog/manifest-summary.ts';
 export type { BlobFilter, CatalogService, ManifestFilter, ReferrerFilter, TagFilter } from './catalog/catalog-service.ts';

@@ -35,7 +35,16 @@ describe('schedule write-through', () => {
     const { state, queue } = flakyQueue();
     const schedules = scheduleService({ prisma: db.prisma, scheduleQueue: queue });
     const repository = await createRepository(db.prisma, { name: 'scheduled' });
-    const input = { name: 'nightly', cron: ' 0 3 * * * ', timezone: 'UTC', repository: repository.id, remote: null, mirror: false, enabled: true };
+    const input = {
+      kind: 'sync' as const,
+      name: 'nightly',
+      cron: ' 0 3 * * * ',
+      timezone: 'UTC',
+      repository: repository.id,
+      remote: null,
+      mirror: false,
+      enabled: true,
+    };
 
     state.down = true;
     await expect(schedules.create(input)).rejects.toThrow('redis is down');
@@ -50,5 +59,37 @@ describe('schedule write-through', () => {
     await expect(schedules.update(created.id, { cron: '*/5 * * * *', mirror: true })).rejects.toThrow('redis is down');
     expect(await db.prisma.schedule.findUniqueOrThrow({ where: { id: created.id } })).toMatchObject({ cron: '0 3 * * *', mirror: false });
     expect(state.schedulers.get(created.id)).toBe('0 3 * * *');
+  });
+
+  it('undoes a change of kind as a whole: kind, params, repository and the scheduler as they were', async () => {
+    const { state, queue } = flakyQueue();
+    const schedules = scheduleService({ prisma: db.prisma, scheduleQueue: queue });
+    const repository = await createRepository(db.prisma, { name: 'rescheduled' });
+    const cleanup = await schedules.create({
+      kind: 'orphan-cleanup',
+      name: 'cleanup',
+      cron: '0 4 * * *',
+      timezone: 'UTC',
+      enabled: true,
+      params: { protectionTimeMinutes: 60, dryRun: false },
+    });
+    expect(cleanup).toMatchObject({ kind: 'orphan-cleanup', repositoryId: null, params: { protectionTimeMinutes: 60, dryRun: false } });
+
+    state.down = true;
+    await expect(schedules.update(cleanup.id, { kind: 'sync', repository: repository.id, cron: '0 5 * * *' })).rejects.toThrow('redis is down');
+    expect(await db.prisma.schedule.findUniqueOrThrow({ where: { id: cleanup.id } })).toMatchObject({
+      kind: 'orphan-cleanup',
+      cron: '0 4 * * *',
+      repositoryId: null,
+      params: { protectionTimeMinutes: 60, dryRun: false },
+    });
+    expect(state.schedulers.get(cleanup.id)).toBe('0 4 * * *');
+
+    state.down = false;
+    expect(await schedules.update(cleanup.id, { kind: 'sync', repository: repository.id })).toMatchObject({
+      kind: 'sync',
+      repositoryId: repository.id,
+      params: {},
+    });
   });
 });

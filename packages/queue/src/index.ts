@@ -28,6 +28,7 @@ export {
   restoreSchedules,
   runScheduleTick,
   createScheduleWorker,
+  type ParamsScheduledKind,
   type ScheduledKind,
   type ScheduledSyncParams,
   type ScheduleQueueOptions,

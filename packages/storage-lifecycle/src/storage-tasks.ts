@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@cistern/db';
-import { defineTask } from '@cistern/queue';
+import { defineTask, type ParamsScheduledKind } from '@cistern/queue';
 import type { BlobStore } from '@cistern/storage';
 import { z } from 'zod';
 import { cleanupOrphans } from './orphan-cleanup.ts';
@@ -58,3 +58,9 @@ export const orphanCleanupTask = defineTask({
     };
   },
 });
+
+/** How a schedule starts orphan cleanups: with the params it holds, under the storage lock like any other. */
+export const scheduledOrphanCleanup: ParamsScheduledKind<typeof orphanCleanupTask> = {
+  kind: orphanCleanupTask,
+  resource: () => STORAGE_RESOURCE,
+};

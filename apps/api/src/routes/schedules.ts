@@ -10,15 +10,19 @@ import { Schedule, ScheduleListQuery } from '../schemas/schedules.ts';
 const TAG = 'Schedules';
 
 function toSchedule(row: ScheduleRow): z.input<typeof Schedule> {
+  const sync = row.kind === 'sync';
   return {
     id: row.id,
     href: hrefOf('schedules', row.id),
+    kind: row.kind as z.input<typeof Schedule>['kind'],
     name: row.name,
     cron: row.cron,
     timezone: row.timezone,
     repository: row.repositoryId,
     remote: row.remoteId,
-    mirror: row.mirror,
+    mirror: sync ? row.mirror : null,
+    // Written by the domain from the kind's params schema.
+    params: sync ? null : (row.params as z.input<typeof Schedule>['params']),
     enabled: row.enabled,
     nextRunAt: row.enabled ? nextRun(row.cron, row.timezone).toISOString() : null,
     lastTask: row.lastTaskId,
@@ -38,7 +42,9 @@ export function scheduleRoutes(routes: RouteTable, ctx: ApiContext): void {
       method: 'post',
       path: '/schedules',
       tag: TAG,
-      summary: 'Create a schedule (a BullMQ job scheduler that queues syncs)',
+      summary: 'Create a schedule (a BullMQ job scheduler that queues a sync or an orphan cleanup on each tick)',
+      description:
+        'kind sync (the default: a body without kind) names its repository and may name remote and mirror; kind orphan-cleanup takes params, as POST /orphans/cleanup does, and names no repository.',
       body: ScheduleInput,
       status: 201,
       response: Schedule,

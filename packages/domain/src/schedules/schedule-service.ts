@@ -1,4 +1,4 @@
-import type { PrismaClient, Schedule } from '@cistern/db';
+import type { Prisma, PrismaClient, Schedule } from '@cistern/db';
 import { removeSchedule } from '@cistern/queue';
 import type { Queue } from 'bullmq';
 import { nameWhere, type NameFilter } from '../shared/name-filter.ts';
@@ -6,11 +6,12 @@ import { found } from '../shared/not-found.ts';
 import { listPage, pageArgs } from '../shared/paging.ts';
 import { assertExists } from '../shared/references.ts';
 import type { ResourceService } from '../shared/resource-service.ts';
-import { ScheduleInput, type SchedulePatch } from './schedule-input.ts';
+import { ScheduleInput, type ScheduleKind, type SchedulePatch } from './schedule-input.ts';
 import { writeThrough } from './schedule-write-through.ts';
 
 /** Filters of the schedule list; undefined parts filter nothing. */
 export interface ScheduleFilter extends NameFilter {
+  kind?: ScheduleKind;
   repository?: string;
   enabled?: boolean;
 }
@@ -18,8 +19,9 @@ export interface ScheduleFilter extends NameFilter {
 /**
  * Schedules: a row each, and for each enabled one a BullMQ job scheduler kept
  * in step with it (written through: a refused scheduler undoes the row;
- * deleting removes the scheduler first). A repository or remote that does not
- * exist throws INVALID_REFERENCE (detail path `repository` or `remote`).
+ * deleting removes the scheduler first). A sync schedule's repository or
+ * remote that does not exist throws INVALID_REFERENCE (detail path
+ * `repository` or `remote`); other kinds keep their task params in `params`.
  */
 export type ScheduleService = ResourceService<Schedule, ScheduleFilter, ScheduleInput, SchedulePatch>;
 
@@ -27,15 +29,20 @@ export type ScheduleService = ResourceService<Schedule, ScheduleFilter, Schedule
 export function scheduleService({ prisma, scheduleQueue }: { prisma: PrismaClient; scheduleQueue: Queue }): ScheduleService {
   const find = async (id: string) => found(await prisma.schedule.findUnique({ where: { id } }), 'schedule', id);
   const toData = async (input: ScheduleInput) => {
-    await assertExists(prisma, 'repository', input.repository, 'repository');
-    if (input.remote) await assertExists(prisma, 'remote', input.remote, 'remote');
-    const { repository, remote, ...fields } = input;
-    return { ...fields, cron: fields.cron.trim(), repositoryId: repository, remoteId: remote };
+    const fields = { kind: input.kind, name: input.name, cron: input.cron.trim(), timezone: input.timezone, enabled: input.enabled };
+    switch (input.kind) {
+      case 'sync':
+        await assertExists(prisma, 'repository', input.repository, 'repository');
+        if (input.remote) await assertExists(prisma, 'remote', input.remote, 'remote');
+        return { ...fields, repositoryId: input.repository, remoteId: input.remote, mirror: input.mirror, params: {} };
+      case 'orphan-cleanup':
+        return { ...fields, repositoryId: null, remoteId: null, mirror: false, params: input.params };
+    }
   };
 
   return {
     list: async (filter, page) => {
-      const where = { ...nameWhere(filter), repositoryId: filter.repository, enabled: filter.enabled };
+      const where = { ...nameWhere(filter), kind: filter.kind, repositoryId: filter.repository, enabled: filter.enabled };
       return listPage(prisma.schedule.count({ where }), prisma.schedule.findMany({ where, orderBy: { name: 'asc' }, ...pageArgs(page) }));
     },
     get: find,
@@ -48,12 +55,14 @@ export function scheduleService({ prisma, scheduleQueue }: { prisma: PrismaClien
       );
     },
     update: async (id, patch) => {
-      const { name, cron, timezone, mirror, enabled, repositoryId, remoteId } = await find(id);
-      const data = await toData(ScheduleInput.parse({ name, cron, timezone, mirror, enabled, repository: repositoryId, remote: remoteId, ...patch }));
+      const row = await find(id);
+      // A patch that keeps the kind keeps the kind's stored fields; one that changes it starts from the common ones.
+      const base = patch.kind === undefined || patch.kind === row.kind ? storedInput(row) : commonInput(row);
+      const data = await toData(ScheduleInput.parse({ ...base, ...patch }));
       return writeThrough(
         scheduleQueue,
         () => prisma.schedule.update({ where: { id }, data }),
-        () => prisma.schedule.update({ where: { id }, data: { name, cron, timezone, mirror, enabled, repositoryId, remoteId } }),
+        () => prisma.schedule.update({ where: { id }, data: storedColumns(row) }),
       );
     },
     delete: async (id) => {
@@ -62,4 +71,22 @@ export function scheduleService({ prisma, scheduleQueue }: { prisma: PrismaClien
       await prisma.schedule.delete({ where: { id: row.id } });
     },
   };
+}
+
+/** The fields of every kind, as a row holds them. */
+function commonInput({ kind, name, cron, timezone, enabled }: Schedule) {
+  return { kind, name, cron, timezone, enabled };
+}
+
+/** A row as the input it was written from: its kind's fields only. */
+function storedInput(row: Schedule) {
+  return row.kind === 'sync'
+    ? { ...commonInput(row), repository: row.repositoryId, remote: row.remoteId, mirror: row.mirror }
+    : { ...commonInput(row), params: row.params };
+}
+
+/** Every column an update writes, as the row had them: what undoes it. */
+function storedColumns(row: Schedule) {
+  const { kind, name, cron, timezone, enabled, repositoryId, remoteId, mirror } = row;
+  return { kind, name, cron, timezone, enabled, repositoryId, remoteId, mirror, params: row.params as Prisma.InputJsonValue };
 }
