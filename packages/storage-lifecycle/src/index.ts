@@ -1,2 +1,2 @@
-export { cleanupOrphans, type CleanupFigures, type CleanupOptions } from './orphan-cleanup.ts';
+export { cleanupOrphans, countOrphans, type CleanupFigures, type CleanupOptions } from './orphan-cleanup.ts';
 export { orphanCleanupTask, orphanCleanupParamsSchema, scheduledOrphanCleanup, STORAGE_RESOURCE, type StorageTaskDeps } from './storage-tasks.ts';

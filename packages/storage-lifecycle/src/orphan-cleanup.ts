@@ -159,6 +159,14 @@ async function deleteFiles(storage: BlobStore, digests: string[]): Promise<void>
   );
 }
 
+/**
+ * Everything no version needs now, whatever its age and whatever writers hold:
+ * what a cleanup would remove with no protection beside no writer. Bytes are of stored blobs.
+ */
+export function countOrphans(prisma: PrismaClient): Promise<CleanupFigures> {
+  return countCollectable(prisma, Prisma.sql`'infinity'::timestamp`);
+}
+
 /** The dry run: what the real run would remove now, by the same rule, deleting nothing. */
 async function countCollectable(prisma: PrismaClient, cutoff: Prisma.Sql): Promise<CleanupFigures> {
   const [manifests] = await prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS "n" FROM "Manifest" m WHERE ${collectableManifest('m', cutoff)}`;

@@ -1,5 +1,6 @@
 import type { PrismaClient } from '@cistern/db';
 import type { BlobStore } from '@cistern/storage';
+import { countOrphans } from '@cistern/storage-lifecycle';
 
 /** The whole store at a glance; every size is in bytes. */
 export interface StorageSummary {
@@ -28,18 +29,15 @@ export interface StorageSummary {
 
 /** Store-wide figures for administrators. */
 export interface StorageService {
-  /** The database figures are one statement, so one snapshot; the temporary area is read beside it. */
+  /** Totals, orphans (by orphan cleanup's rule) and the temporary area, read side by side. */
   summary(): Promise<StorageSummary>;
 }
 
-interface SummaryRow {
+interface TotalsRow {
   blobCount: bigint;
   storedCount: bigint;
   storedBytes: bigint;
-  orphanBlobs: bigint;
-  orphanBlobBytes: bigint;
   manifestCount: bigint;
-  orphanManifests: bigint;
   remoteArtifacts: bigint;
 }
 
@@ -47,43 +45,23 @@ interface SummaryRow {
 export function storageService({ prisma, storage }: { prisma: PrismaClient; storage: Pick<BlobStore, 'temporaryUsage'> }): StorageService {
   return {
     summary: async () => {
-      const [rows, temporary] = await Promise.all([
-        // Orphan manifests first: few as a rule, so the blobs only they reference are found by index from them, and
-        // the rest of the orphan blobs (those no manifest references) by one anti-join, with no DISTINCT over the
-        // digests of every live blob. The two kinds of orphan blob are disjoint: one has no link, the other has some.
-        prisma.$queryRaw<SummaryRow[]>`
-          WITH orphan_manifest AS MATERIALIZED (
-            SELECT m.digest FROM "Manifest" m
-             WHERE NOT EXISTS (SELECT 1 FROM "RepositoryManifest" rm WHERE rm."manifestDigest" = m.digest)
-               AND NOT EXISTS (SELECT 1 FROM "RepositoryTag" rt WHERE rt."manifestDigest" = m.digest)
-          ), orphan_blob AS (
-            SELECT b.size, b.stored FROM "Blob" b
-             WHERE NOT EXISTS (SELECT 1 FROM "ManifestBlob" mb WHERE mb."blobDigest" = b.digest)
-            UNION ALL
-            SELECT b.size, b.stored FROM "Blob" b
-             WHERE b.digest IN (SELECT mb."blobDigest" FROM "ManifestBlob" mb JOIN orphan_manifest o ON o.digest = mb."manifestDigest")
-               AND NOT EXISTS (SELECT 1 FROM "ManifestBlob" mb WHERE mb."blobDigest" = b.digest
-                                  AND NOT EXISTS (SELECT 1 FROM orphan_manifest o WHERE o.digest = mb."manifestDigest"))
-          ), blobs AS (
-            SELECT count(*) AS "blobCount", count(*) FILTER (WHERE stored) AS "storedCount",
-                   COALESCE(sum(size) FILTER (WHERE stored), 0)::bigint AS "storedBytes"
-              FROM "Blob"
-          ), orphans AS (
-            SELECT count(*) AS "orphanBlobs", COALESCE(sum(size) FILTER (WHERE stored), 0)::bigint AS "orphanBlobBytes" FROM orphan_blob
-          )
-          SELECT blobs.*, orphans.*,
+      const [rows, orphans, temporary] = await Promise.all([
+        prisma.$queryRaw<TotalsRow[]>`
+          SELECT count(*) AS "blobCount", count(*) FILTER (WHERE "stored") AS "storedCount",
+                 COALESCE(sum("size") FILTER (WHERE "stored"), 0)::bigint AS "storedBytes",
                  (SELECT count(*) FROM "Manifest") AS "manifestCount",
-                 (SELECT count(*) FROM orphan_manifest) AS "orphanManifests",
                  (SELECT count(*) FROM "RemoteArtifact") AS "remoteArtifacts"
-            FROM blobs, orphans`,
+            FROM "Blob"`,
+        // Orphan cleanup's own rule, so the figures are what it would remove with no protection time.
+        countOrphans(prisma),
         storage.temporaryUsage(),
       ]);
-      const row = rows[0] as SummaryRow;
+      const row = rows[0] as TotalsRow;
       return {
         blobs: { count: Number(row.blobCount), storedCount: Number(row.storedCount), storedBytes: Number(row.storedBytes) },
         manifests: { count: Number(row.manifestCount) },
         remoteArtifacts: { count: Number(row.remoteArtifacts) },
-        orphans: { manifests: Number(row.orphanManifests), blobs: Number(row.orphanBlobs), blobBytes: Number(row.orphanBlobBytes) },
+        orphans: { manifests: orphans.manifests, blobs: orphans.blobs, blobBytes: orphans.bytesFreed },
         temporary,
       };
     },
