@@ -90,8 +90,9 @@ export class RegistryHarness {
     });
   }
 
-  repository(): Promise<Repository> {
-    return createRepository(this.db.prisma, { name: `repo-${randomUUID()}` });
+  /** A repository keeping the newest `retainVersions` versions (null: all). */
+  repository(retainVersions: number | null = null): Promise<Repository> {
+    return createRepository(this.db.prisma, { name: `repo-${randomUUID()}`, retainVersions });
   }
 
   /** A real sync of the remote into the repository (a new version, if anything changed). */
