@@ -1,2 +1,10 @@
 export { cleanupOrphans, type CleanupFigures, type CleanupOptions } from './orphan-cleanup.ts';
-export { orphanCleanupTask, orphanCleanupParamsSchema, STORAGE_RESOURCE, type StorageTaskDeps } from './storage-tasks.ts';
+export { reclaimSpace, type ReclaimFigures, type ReclaimOptions } from './reclaim-space.ts';
+export {
+  orphanCleanupTask,
+  orphanCleanupParamsSchema,
+  reclaimSpaceTask,
+  reclaimSpaceParamsSchema,
+  STORAGE_RESOURCE,
+  type StorageTaskDeps,
+} from './storage-tasks.ts';

@@ -1,9 +1,8 @@
 import { Prisma, type PrismaClient } from '@cistern/db';
-import { isStorageError, type BlobStore } from '@cistern/storage';
+import type { BlobStore } from '@cistern/storage';
+import { deleteFile } from './blob-files.ts';
 import { collectableBlob, collectableManifest, protectionCutoff } from './collectable.ts';
-
-/** Rows per batch: each batch is a few short transactions, so memory and lock time stay bounded. */
-const BATCH = 1000;
+import { forEachDigestBatch } from './digest-batches.ts';
 
 export interface CleanupOptions {
   /** Rows touched this recently (minutes) are kept; 0 keeps only what live content holds protect. */
@@ -44,36 +43,17 @@ export async function cleanupOrphans(prisma: PrismaClient, storage: BlobStore, o
   const cutoff = await protectionCutoff(prisma, options.protectionTimeMinutes);
   if (options.dryRun) return countCollectable(prisma, cutoff);
   const figures: CleanupFigures = { manifests: 0, blobs: 0, remoteArtifacts: 0, bytesFreed: 0 };
-  for (let after = ''; ;) {
-    options.signal?.throwIfAborted();
-    const batch = await prisma.$queryRaw<{ digest: string }[]>`
-      SELECT m."digest" FROM "Manifest" m WHERE m."digest" > ${after} AND ${collectableManifest('m', cutoff)} ORDER BY m."digest" LIMIT ${BATCH}`;
-    if (batch.length === 0) break;
-    after = batch[batch.length - 1]?.digest ?? after;
-    figures.manifests += await deleteManifests(
-      prisma,
-      cutoff,
-      batch.map((row) => row.digest),
-    );
+  await forEachDigestBatch(prisma, 'Manifest', collectableManifest('t', cutoff), options.signal, async (digests) => {
+    figures.manifests += await deleteManifests(prisma, cutoff, digests);
     options.onProgress?.({ ...figures });
-  }
-  for (let after = ''; ;) {
-    options.signal?.throwIfAborted();
-    const batch = await prisma.$queryRaw<{ digest: string }[]>`
-      SELECT b."digest" FROM "Blob" b WHERE b."digest" > ${after} AND ${collectableBlob('b', cutoff, 'all')} ORDER BY b."digest" LIMIT ${BATCH}`;
-    if (batch.length === 0) break;
-    after = batch[batch.length - 1]?.digest ?? after;
-    const removed = await deleteBlobs(
-      prisma,
-      storage,
-      cutoff,
-      batch.map((row) => row.digest),
-    );
+  });
+  await forEachDigestBatch(prisma, 'Blob', collectableBlob('t', cutoff, 'all'), options.signal, async (digests) => {
+    const removed = await deleteBlobs(prisma, storage, cutoff, digests);
     figures.blobs += removed.blobs;
     figures.remoteArtifacts += removed.remoteArtifacts;
     figures.bytesFreed += removed.bytesFreed;
     options.onProgress?.({ ...figures });
-  }
+  });
   return figures;
 }
 
@@ -134,14 +114,6 @@ async function deleteBlobs(prisma: PrismaClient, storage: BlobStore, cutoff: Pri
     },
     { timeout: 60_000 },
   );
-}
-
-async function deleteFile(storage: BlobStore, digest: string): Promise<void> {
-  try {
-    await storage.delete(digest);
-  } catch (error) {
-    if (!isStorageError(error, 'BLOB_UNKNOWN')) throw error;
-  }
 }
 
 /** The dry run: what the real run would remove now, by the same rule, deleting nothing. */
