@@ -44,6 +44,7 @@ const writeEndpoints = () => [
   ['POST', '/api/v1/schedules'],
   ['PATCH', `/api/v1/schedules/${ids.schedule}`],
   ['PUT', '/api/v1/settings/media-types'],
+  ['POST', '/api/v1/repositories/reclaim'],
 ];
 
 /** Always malformed: broken JSON, or an object with at least one unknown field, or a stray query parameter. */

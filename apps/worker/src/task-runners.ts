@@ -1,7 +1,7 @@
 import { contentTasks } from '@cistern/content-actions';
 import type { TaskRunner } from '@cistern/queue';
 import { repositoryVersionHref, type Resources } from '@cistern/runtime';
-import { orphanCleanupTask } from '@cistern/storage-lifecycle';
+import { orphanCleanupTask, reclaimSpaceTask } from '@cistern/storage-lifecycle';
 import { syncTask } from '@cistern/sync';
 
 /**
@@ -10,9 +10,11 @@ import { syncTask } from '@cistern/sync';
  */
 export function taskRunners(resources: Resources): TaskRunner[] {
   const shared = { prisma: resources.db.prisma, versionHref: repositoryVersionHref };
+  const storage = { prisma: resources.db.prisma, storage: resources.storage };
   return [
     syncTask.bind({ ...shared, storage: resources.storage, secretKey: resources.secretKey, maxManifestBytes: resources.config.manifestMaxBytes }),
     ...contentTasks.map((task) => task.bind(shared)),
-    orphanCleanupTask.bind({ prisma: resources.db.prisma, storage: resources.storage }),
+    orphanCleanupTask.bind(storage),
+    reclaimSpaceTask.bind(storage),
   ];
 }

@@ -19,4 +19,4 @@ export { chunked } from './chunked.ts';
 export { createRepository } from './content/repositories.ts';
 export { inVersion, inVersionSql } from './content/version-range.ts';
 export { ContentHolds, HOLD_TTL_MS, type ContentHold } from './content/content-holds.ts';
-export { touchBlob, touchManifests, type TouchedManifest } from './content/content-touch.ts';
+export { touchBlob, touchBlobs, touchManifests, type TouchedManifest } from './content/content-touch.ts';

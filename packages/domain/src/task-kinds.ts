@@ -1,4 +1,4 @@
-import { orphanCleanupTask } from '@cistern/storage-lifecycle';
+import { orphanCleanupTask, reclaimSpaceTask } from '@cistern/storage-lifecycle';
 import { repositoryTaskKinds } from './repositories/repository-task-kinds.ts';
 
 /**
@@ -6,7 +6,7 @@ import { repositoryTaskKinds } from './repositories/repository-task-kinds.ts';
  * schemas check params and shape the API's request bodies. The worker runs
  * the same definitions.
  */
-export const taskKinds = [...repositoryTaskKinds, orphanCleanupTask] as const;
+export const taskKinds = [...repositoryTaskKinds, orphanCleanupTask, reclaimSpaceTask] as const;
 
 /** One of the kinds of task. */
 export type TaskKinds = (typeof taskKinds)[number];

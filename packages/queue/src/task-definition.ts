@@ -14,7 +14,7 @@ export interface TaskResult {
   createdResources?: string[];
   warnings?: TaskWarning[];
   /** The task's outcome in figures, e.g. what an orphan cleanup removed; shown as the task's `result`. */
-  result?: Record<string, string | number | boolean | null>;
+  result?: Record<string, string | number | boolean | null | string[]>;
 }
 
 /**

@@ -1,2 +1,11 @@
 export { cleanupOrphans, countOrphans, type CleanupFigures, type CleanupOptions } from './orphan-cleanup.ts';
-export { orphanCleanupTask, orphanCleanupParamsSchema, scheduledOrphanCleanup, STORAGE_RESOURCE, type StorageTaskDeps } from './storage-tasks.ts';
+export { reclaimSpace, type ReclaimFigures, type ReclaimOptions } from './reclaim-space.ts';
+export {
+  orphanCleanupTask,
+  orphanCleanupParamsSchema,
+  reclaimSpaceTask,
+  reclaimSpaceParamsSchema,
+  scheduledOrphanCleanup,
+  STORAGE_RESOURCE,
+  type StorageTaskDeps,
+} from './storage-tasks.ts';

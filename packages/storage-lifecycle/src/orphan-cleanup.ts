@@ -1,13 +1,8 @@
 import { Prisma, type PrismaClient } from '@cistern/db';
-import { isStorageError, type BlobStore } from '@cistern/storage';
-import PQueue from 'p-queue';
+import type { BlobStore } from '@cistern/storage';
+import { deleteFiles } from './blob-files.ts';
 import { collectableBlob, collectableManifest, protectionCutoff } from './collectable.ts';
-
-/** Rows per batch: each batch is a few short transactions, so memory and lock time stay bounded. */
-const BATCH = 1000;
-
-/** File deletions in flight: each is an unlink and a directory fsync, mostly waiting on the disk. */
-const FILE_DELETES = 32;
+import { forEachDigestBatch } from './digest-batches.ts';
 
 export interface CleanupOptions {
   /** Rows touched this recently (minutes) are kept; 0 keeps only what live content holds protect. */
@@ -48,36 +43,17 @@ export async function cleanupOrphans(prisma: PrismaClient, storage: BlobStore, o
   const cutoff = await protectionCutoff(prisma, options.protectionTimeMinutes);
   if (options.dryRun) return countCollectable(prisma, cutoff);
   const figures: CleanupFigures = { manifests: 0, blobs: 0, remoteArtifacts: 0, bytesFreed: 0 };
-  for (let after = ''; ;) {
-    options.signal?.throwIfAborted();
-    const batch = await prisma.$queryRaw<{ digest: string }[]>`
-      SELECT m."digest" FROM "Manifest" m WHERE m."digest" > ${after} AND ${collectableManifest('m', cutoff)} ORDER BY m."digest" LIMIT ${BATCH}`;
-    if (batch.length === 0) break;
-    after = batch[batch.length - 1]?.digest ?? after;
-    figures.manifests += await deleteManifests(
-      prisma,
-      cutoff,
-      batch.map((row) => row.digest),
-    );
+  await forEachDigestBatch(prisma, 'Manifest', collectableManifest('t', cutoff), options.signal, async (digests) => {
+    figures.manifests += await deleteManifests(prisma, cutoff, digests);
     options.onProgress?.({ ...figures });
-  }
-  for (let after = ''; ;) {
-    options.signal?.throwIfAborted();
-    const batch = await prisma.$queryRaw<{ digest: string }[]>`
-      SELECT b."digest" FROM "Blob" b WHERE b."digest" > ${after} AND ${collectableBlob('b', cutoff, 'all')} ORDER BY b."digest" LIMIT ${BATCH}`;
-    if (batch.length === 0) break;
-    after = batch[batch.length - 1]?.digest ?? after;
-    const removed = await deleteBlobs(
-      prisma,
-      storage,
-      cutoff,
-      batch.map((row) => row.digest),
-    );
+  });
+  await forEachDigestBatch(prisma, 'Blob', collectableBlob('t', cutoff, 'all'), options.signal, async (digests) => {
+    const removed = await deleteBlobs(prisma, storage, cutoff, digests);
     figures.blobs += removed.blobs;
     figures.remoteArtifacts += removed.remoteArtifacts;
     figures.bytesFreed += removed.bytesFreed;
     options.onProgress?.({ ...figures });
-  }
+  });
   return figures;
 }
 
@@ -140,22 +116,6 @@ async function deleteBlobs(prisma: PrismaClient, storage: BlobStore, cutoff: Pri
       return { blobs: gone.length, remoteArtifacts: rows.reduce((n, row) => n + Number(row.artifacts), 0), bytesFreed };
     },
     { timeout: 60_000 },
-  );
-}
-
-/** Unlinks blob files, `FILE_DELETES` at a time; one already gone is fine. */
-async function deleteFiles(storage: BlobStore, digests: string[]): Promise<void> {
-  const queue = new PQueue({ concurrency: FILE_DELETES });
-  await Promise.all(
-    digests.map((digest) =>
-      queue.add(async () => {
-        try {
-          await storage.delete(digest);
-        } catch (error) {
-          if (!isStorageError(error, 'BLOB_UNKNOWN')) throw error;
-        }
-      }),
-    ),
   );
 }
 

@@ -3,6 +3,7 @@ import { defineTask, type ParamsScheduledKind } from '@cistern/queue';
 import type { BlobStore } from '@cistern/storage';
 import { z } from 'zod';
 import { cleanupOrphans } from './orphan-cleanup.ts';
+import { reclaimSpace, type ReclaimFigures } from './reclaim-space.ts';
 
 /** The resource storage tasks lock: one cleanup or reclaim at a time. */
 export const STORAGE_RESOURCE = 'storage';
@@ -24,6 +25,24 @@ export const orphanCleanupParamsSchema = z
   })
   .strict();
 
+/** The params of a `reclaim-space` task. */
+export const reclaimSpaceParamsSchema = z
+  .object({
+    repositories: z
+      .array(z.uuid())
+      .min(1)
+      .max(1000)
+      .describe("ids of the repositories whose old versions give up their blobs' files (the rows stay: a pull fetches them from the remote again)"),
+    keepVersions: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(1)
+      .describe('each repository keeps the files of its newest this many versions, and of every version a distribution pins'),
+  })
+  .strict();
+
 /** What the storage tasks need from the process. */
 export interface StorageTaskDeps {
   prisma: PrismaClient;
@@ -31,7 +50,7 @@ export interface StorageTaskDeps {
 }
 
 /** Report codes of the storage tasks' progress. */
-const Report = { manifests: 'cleanup.manifests', blobs: 'cleanup.blobs' } as const;
+const Report = { manifests: 'cleanup.manifests', blobs: 'cleanup.blobs', reclaimedBlobs: 'reclaim.blobs', reclaimedBytes: 'reclaim.bytes' } as const;
 
 /** `orphan-cleanup`: removes (or counts) what no repository version needs; its result says what. */
 export const orphanCleanupTask = defineTask({
@@ -64,3 +83,22 @@ export const scheduledOrphanCleanup: ParamsScheduledKind<typeof orphanCleanupTas
   kind: orphanCleanupTask,
   resource: () => STORAGE_RESOURCE,
 };
+
+/** `reclaim-space`: drops the files of blobs only old versions need, keeping their rows; its result says how many and how much. */
+export const reclaimSpaceTask = defineTask({
+  name: 'reclaim-space',
+  params: reclaimSpaceParamsSchema,
+  handler({ prisma, storage }: StorageTaskDeps) {
+    return async (ctx) => {
+      const { repositories, keepVersions } = ctx.params;
+      const report = (so: ReclaimFigures, completed = false) => {
+        const end = (n: number) => (completed ? { total: n, state: 'completed' as const } : {});
+        ctx.report(Report.reclaimedBlobs, { message: 'blob files reclaimed', done: so.blobs, ...end(so.blobs) });
+        ctx.report(Report.reclaimedBytes, { message: 'bytes freed', done: so.bytesFreed, ...end(so.bytesFreed) });
+      };
+      const figures = await reclaimSpace(prisma, storage, { repositoryIds: repositories, keepVersions, signal: ctx.signal, onProgress: (so) => report(so) });
+      report(figures, true);
+      return { result: { repositories, keepVersions, ...figures } };
+    };
+  },
+});

@@ -18,10 +18,10 @@ import {
 } from '@cistern/testkit';
 import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { orphanCleanupTask } from '../src/index.ts';
+import { orphanCleanupTask, reclaimSpaceTask } from '../src/index.ts';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const kinds = [syncTask, ...contentTasks, orphanCleanupTask] as const;
+const kinds = [syncTask, ...contentTasks, orphanCleanupTask, reclaimSpaceTask] as const;
 type Kind = (typeof kinds)[number];
 
 /** An image the synthetic upstream serves: its manifest digest and its blobs (config, then layers). */
@@ -32,7 +32,7 @@ export interface UpstreamImage {
 
 /**
  * Real PostgreSQL, Redis, a filesystem store, a synthetic upstream and an
- * in-process task worker running the real sync, content and cleanup tasks.
+ * in-process task worker running the real sync, content, cleanup and reclaim tasks.
  */
 export class LifecycleHarness {
   db!: Database;
@@ -73,6 +73,7 @@ export class LifecycleHarness {
         syncTask.bind({ prisma, storage: this.storage, secretKey: randomBytes(32), maxManifestBytes: 4 << 20, versionHref: repositoryVersionHref }),
         ...contentTasks.map((task) => task.bind({ prisma, versionHref: repositoryVersionHref })),
         orphanCleanupTask.bind({ prisma, storage: this.storage }),
+        reclaimSpaceTask.bind({ prisma, storage: this.storage }),
       ],
     });
   }
@@ -136,10 +137,32 @@ export class LifecycleHarness {
     return task.result as Record<string, unknown>;
   }
 
+  /** A reclaim-space task, which must complete. */
+  async reclaim(repositories: Repository[], keepVersions?: number): Promise<Task> {
+    const params = { repositories: repositories.map((r) => r.id), ...(keepVersions === undefined ? {} : { keepVersions }) };
+    const task = await this.run('reclaim-space', params as TaskParamsOf<Kind, 'reclaim-space'>, 'storage');
+    if (task.state !== 'completed') throw new Error(`reclaim ${task.state}: ${JSON.stringify(task.error)}`);
+    return task;
+  }
+
   /** Whether a blob has its row and its file. */
   async blobKept(digest: string): Promise<{ row: boolean; file: boolean }> {
     const row = await this.db.prisma.blob.findUnique({ where: { digest } });
     return { row: row !== null, file: await this.storage.exists(digest) };
+  }
+
+  /** A blob's row (whether it says stored, or null when there is none) and whether its file exists. */
+  async blobState(digest: string): Promise<{ stored: boolean | null; file: boolean }> {
+    const row = await this.db.prisma.blob.findUnique({ where: { digest } });
+    return { stored: row?.stored ?? null, file: await this.storage.exists(digest) };
+  }
+
+  /** A distribution serving version `number` of `repository`, pinned. */
+  async pin(repository: Repository, number: number) {
+    const version = await this.db.prisma.repositoryVersion.findUniqueOrThrow({ where: { repositoryId_number: { repositoryId: repository.id, number } } });
+    return this.db.prisma.distribution.create({
+      data: { name: `dist-${randomUUID()}`, basePath: `pinned-${randomUUID()}`, repositoryVersionId: version.id },
+    });
   }
 
   async manifestKept(digest: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-import type { PrismaClient, SyncPolicy } from '@cistern/db';
+import { touchBlobs, type PrismaClient, type SyncPolicy } from '@cistern/db';
 import { ingestBlob, StoredMarks } from '@cistern/ingest';
 import type { Descriptor, ParsedManifest } from '@cistern/oci';
 import type { BlobStore } from '@cistern/storage';
@@ -55,7 +55,9 @@ function blobNeeds(parsed: ParsedManifest): BlobNeed[] {
  * `immediate`: every distributable blob not yet stored is downloaded and verified.
  * `on_demand` / `streamed`: config blobs are downloaded (clients always need them
  * and they are small); layers are recorded as remote artifacts for the registry
- * to fetch on first pull. Foreign layers are recorded, never downloaded.
+ * to fetch on first pull. Foreign layers are recorded, never downloaded. A
+ * downloaded blob is recorded as a remote artifact too, once stored: what makes
+ * its file reclaimable (packages/storage-lifecycle).
  *
  * A blob that cannot be brought in (upstream error, digest or size that never
  * verifies) fails the manifests that need it, and the sync goes on; anything
@@ -76,6 +78,8 @@ export class BlobTransfer {
   /** Manifests accepted together share one lookup of their blobs, and one insert of remote artifacts. */
   private readonly lookUp = batched((digests: readonly string[]) => this.lookUpBlobs(digests), MAX_BATCH_KEYS);
   private readonly record = batchedCalls((needs: readonly BlobNeed[]) => recordRemoteArtifacts(this.options, needs), MAX_BATCH_KEYS);
+  /** Blobs about to be stored are touched together, under the sync's hold: a reclaim then leaves their files alone. */
+  private readonly touch = batchedCalls((digests: readonly string[]) => touchBlobs(this.options.prisma, digests), MAX_BATCH_KEYS);
   /** One UPDATE per 50 blobs stored instead of one each. */
   private readonly marks: StoredMarks;
 
@@ -150,9 +154,12 @@ export class BlobTransfer {
     const { storage, progress, failFast } = this.options;
     failFast.check();
     progress.checkpoint();
+    await this.touch(need.digest);
     // Stored by an earlier run that stopped before marking it: only the mark is missing.
     if (await storage.exists(need.digest)) await this.marks.mark(need.digest);
     else await this.download(need);
+    // Where it came from, as for an on-demand layer: a reclaim may drop the file, and a pull fetches it here again.
+    await this.record({ ...need, urls: [] });
     progress.increment(Report.blobs);
   }
 

@@ -180,6 +180,28 @@ describe('sync from CNCF Distribution', () => {
       { remoteId: remote.id, upstreamName: repo },
     ]);
     expect((await h.db.prisma.blob.findUniqueOrThrow({ where: { digest: layer } })).stored).toBe(false);
+    // The downloaded config is recorded too: where a reclaim's later pull fetches it again.
+    expect(await h.db.prisma.remoteArtifact.findMany({ where: { blobDigest: config }, select: { remoteId: true, urls: true } })).toEqual([
+      { remoteId: remote.id, urls: [] },
+    ]);
+  });
+
+  it('records every blob an immediate sync downloads as a remote artifact of its remote and upstream name', async () => {
+    const repo = 'lib/recorded';
+    const image = await pushImage(upstream, repo, 'v1', { layers: [Buffer.alloc(2048, 3), Buffer.alloc(1024, 5)] });
+    const remote = await h.remote({ url: proxy.url, upstreamName: repo });
+    await h.sync(remote, await h.repository());
+    const recorded = await h.db.prisma.remoteArtifact.findMany({
+      where: { remoteId: remote.id },
+      select: { blobDigest: true, upstreamName: true, urls: true },
+    });
+    expect(recorded.sort((a, b) => a.blobDigest.localeCompare(b.blobDigest))).toEqual(
+      [...image.blobs].sort().map((blobDigest) => ({ blobDigest, upstreamName: repo, urls: [] })),
+    );
+    for (const blob of image.blobs) expect(await h.storage.exists(blob)).toBe(true);
+    // A second sync finds them stored and records nothing twice.
+    await h.sync(remote, await h.repository());
+    expect(await h.db.prisma.remoteArtifact.count({ where: { remoteId: remote.id } })).toBe(image.blobs.length);
   });
 
   it('syncs cosign tags outside the includes and referrers through the tag schema', async () => {

@@ -31,10 +31,10 @@ export const Task = z
       ),
     createdResources: z.array(z.string()).describe('hrefs of what the task made, e.g. the new repository version'),
     result: z
-      .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())]))
       .nullable()
       .describe(
-        'the outcome in figures of a task that completed, else null. orphan-cleanup: {dryRun, protectionTimeMinutes, manifests, blobs, remoteArtifacts, bytesFreed, temporaryFiles, temporaryBytes} (what it removed, or with dryRun would remove; a dry run counts every partial file in the temp area)',
+        'the outcome in figures of a task that completed, else null. orphan-cleanup: {dryRun, protectionTimeMinutes, manifests, blobs, remoteArtifacts, bytesFreed, temporaryFiles, temporaryBytes} (what it removed, or with dryRun would remove; a dry run counts every partial file in the temp area); reclaim-space: {repositories, keepVersions, blobs, bytesFreed} (the blob files it dropped)',
       ),
     worker: z.string().nullable(),
     createdAt: Timestamp,

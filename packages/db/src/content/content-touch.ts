@@ -41,8 +41,21 @@ export async function touchManifests(prisma: PrismaClient, digests: readonly str
  * deleted it), and then nothing may be stored for it.
  */
 export async function touchBlob(prisma: PrismaClient, digest: string): Promise<boolean> {
-  // Unconditional for one row: a concurrent touch by another writer must not read as "gone".
-  const touched = await prisma.$executeRaw`
-    UPDATE "Blob" SET "lastUsedAt" = CURRENT_TIMESTAMP WHERE "digest" = ${digest}`;
-  return touched > 0;
+  return (await touchBlobs(prisma, [digest])).length > 0;
+}
+
+/**
+ * Touches the Blob rows of `digests` for a writer whose hold is live and that
+ * is about to store their files (a sync's downloads), so that no reclaim
+ * unlinks what it writes: the digests of the rows touched, in no particular
+ * order. Unconditional: a concurrent touch by another writer must not read as
+ * "gone". Rows are locked in key order, so concurrent batches never deadlock.
+ */
+export async function touchBlobs(prisma: PrismaClient, digests: readonly string[]): Promise<string[]> {
+  if (digests.length === 0) return [];
+  const rows = await prisma.$queryRaw<{ digest: string }[]>`
+    UPDATE "Blob" SET "lastUsedAt" = CURRENT_TIMESTAMP
+    WHERE "digest" IN (SELECT "digest" FROM "Blob" WHERE "digest" = ANY(${[...new Set(digests)]}::text[]) ORDER BY "digest" FOR UPDATE)
+    RETURNING "digest"`;
+  return rows.map((row) => row.digest);
 }

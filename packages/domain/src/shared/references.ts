@@ -4,28 +4,32 @@ import { CisternError } from '@cistern/errors';
 /** What an input may name by id. */
 export type Referable = 'remote' | 'repository' | 'repositoryVersion' | 'distribution';
 
-async function count(prisma: PrismaClient, kind: Referable, ids: string[]): Promise<number> {
-  const where = { id: { in: ids } };
+/** Those of `ids` that exist. */
+async function existing(prisma: PrismaClient, kind: Referable, ids: string[]): Promise<{ id: string }[]> {
+  const query = { where: { id: { in: ids } }, select: { id: true } } as const;
   switch (kind) {
     case 'remote':
-      return prisma.remote.count({ where });
+      return prisma.remote.findMany(query);
     case 'repository':
-      return prisma.repository.count({ where });
+      return prisma.repository.findMany(query);
     case 'repositoryVersion':
-      return prisma.repositoryVersion.count({ where });
+      return prisma.repositoryVersion.findMany(query);
     case 'distribution':
-      return prisma.distribution.count({ where });
+      return prisma.distribution.findMany(query);
   }
 }
 
 /**
  * An input that names other resources by id: each must exist. Throws
- * INVALID_REFERENCE (`no such <kind>: <ids>`) with one detail whose path is
- * `field`, the input field that named them.
+ * INVALID_REFERENCE (`no such <kind>: <the ids that do not exist>`) with one
+ * detail whose path is `field`, the input field that named them.
  */
 export async function assertExists(prisma: PrismaClient, kind: Referable, id: string | string[], field: string): Promise<void> {
   const ids = [...new Set(Array.isArray(id) ? id : [id])];
-  if (ids.length === 0 || (await count(prisma, kind, ids)) === ids.length) return;
-  const message = `no such ${kind}: ${ids.join(', ')}`;
+  if (ids.length === 0) return;
+  const found = new Set((await existing(prisma, kind, ids)).map((row) => row.id));
+  const missing = ids.filter((one) => !found.has(one));
+  if (missing.length === 0) return;
+  const message = `no such ${kind}: ${missing.join(', ')}`;
   throw new CisternError('INVALID_REFERENCE', message, { detail: [{ path: field, code: 'invalid_reference', message }] });
 }
