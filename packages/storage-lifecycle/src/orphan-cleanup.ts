@@ -42,6 +42,8 @@ interface BlobRow {
 export async function cleanupOrphans(prisma: PrismaClient, storage: BlobStore, options: CleanupOptions): Promise<CleanupFigures> {
   const cutoff = await protectionCutoff(prisma, options.protectionTimeMinutes);
   if (options.dryRun) return countCollectable(prisma, cutoff);
+  // Holds of holders that died without releasing them: expired, they protect nothing; kept an hour for the curious.
+  await prisma.$executeRaw`DELETE FROM "ContentHold" WHERE "expiresAt" < CURRENT_TIMESTAMP - interval '1 hour'`;
   const figures: CleanupFigures = { manifests: 0, blobs: 0, remoteArtifacts: 0, bytesFreed: 0 };
   await forEachDigestBatch(prisma, 'Manifest', collectableManifest('t', cutoff), options.signal, async (digests) => {
     figures.manifests += await deleteManifests(prisma, cutoff, digests);
@@ -82,7 +84,8 @@ async function deleteManifests(prisma: PrismaClient, cutoff: Prisma.Sql, digests
  * Two steps, so that a crash at any point leaves rows that tell the truth:
  * first the rows are marked not stored (committed), then, under their locks
  * again, the files are unlinked and the rows deleted. A crash after the unlink
- * leaves a row "not stored" without a file, which is what it says.
+ * leaves a row "not stored" without a file, which is what it says; a crash
+ * before the last step at worst a row "not stored" beside its file.
  */
 async function deleteBlobs(prisma: PrismaClient, storage: BlobStore, cutoff: Prisma.Sql, digests: string[]): Promise<Omit<CleanupFigures, 'manifests'>> {
   const marked = await prisma.$transaction(async (tx) => {
@@ -95,7 +98,7 @@ async function deleteBlobs(prisma: PrismaClient, storage: BlobStore, cutoff: Pri
   });
   if (marked.length === 0) return { blobs: 0, remoteArtifacts: 0, bytesFreed: 0 };
   const wasStored = new Map(marked.map((row) => [row.digest, row]));
-  return prisma.$transaction(
+  const removed = await prisma.$transaction(
     async (tx) => {
       const locked = await lockCollectable(tx, 'Blob', [...wasStored.keys()], cutoff);
       const rows = await tx.$queryRaw<{ digest: string; artifacts: bigint }[]>`
@@ -106,17 +109,18 @@ async function deleteBlobs(prisma: PrismaClient, storage: BlobStore, cutoff: Pri
         storage,
         rows.map((row) => row.digest),
       );
-      const gone = rows.map((row) => row.digest);
-      await tx.$executeRaw`DELETE FROM "Blob" WHERE "digest" = ANY(${gone}::text[])`;
-      let bytesFreed = 0;
-      for (const digest of gone) {
-        const before = wasStored.get(digest);
-        if (before?.stored) bytesFreed += Number(before.size);
-      }
-      return { blobs: gone.length, remoteArtifacts: rows.reduce((n, row) => n + Number(row.artifacts), 0), bytesFreed };
+      await tx.$executeRaw`DELETE FROM "Blob" WHERE "digest" = ANY(${rows.map((row) => row.digest)}::text[])`;
+      return rows;
     },
     { timeout: 60_000 },
   );
+  const gone = new Set(removed.map((row) => row.digest));
+  // A writer took up a marked row between the two steps (touched or referenced it): its file was never unlinked, so it is stored again.
+  const kept = marked.filter((row) => row.stored && !gone.has(row.digest)).map((row) => row.digest);
+  if (kept.length > 0) await prisma.$executeRaw`UPDATE "Blob" SET "stored" = true WHERE "digest" = ANY(${kept}::text[]) AND "stored" = false`;
+  let bytesFreed = 0;
+  for (const digest of gone) if (wasStored.get(digest)?.stored) bytesFreed += Number(wasStored.get(digest)?.size ?? 0);
+  return { blobs: gone.size, remoteArtifacts: removed.reduce((n, row) => n + Number(row.artifacts), 0), bytesFreed };
 }
 
 /**

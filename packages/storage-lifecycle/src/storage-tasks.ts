@@ -64,9 +64,9 @@ export const orphanCleanupTask = defineTask({
         protectionTimeMinutes,
         dryRun,
         signal: ctx.signal,
-        onProgress: (so) => {
-          ctx.report(Report.manifests, { message: `orphan manifests ${verb}`, done: so.manifests });
-          ctx.report(Report.blobs, { message: `orphan blobs ${verb}`, done: so.blobs });
+        onProgress: (soFar) => {
+          ctx.report(Report.manifests, { message: `orphan manifests ${verb}`, done: soFar.manifests });
+          ctx.report(Report.blobs, { message: `orphan blobs ${verb}`, done: soFar.blobs });
         },
       });
       ctx.report(Report.manifests, { message: `orphan manifests ${verb}`, done: figures.manifests, total: figures.manifests, state: 'completed' });
@@ -91,12 +91,17 @@ export const reclaimSpaceTask = defineTask({
   handler({ prisma, storage }: StorageTaskDeps) {
     return async (ctx) => {
       const { repositories, keepVersions } = ctx.params;
-      const report = (so: ReclaimFigures, completed = false) => {
+      const report = (soFar: ReclaimFigures, completed = false) => {
         const end = (n: number) => (completed ? { total: n, state: 'completed' as const } : {});
-        ctx.report(Report.reclaimedBlobs, { message: 'blob files reclaimed', done: so.blobs, ...end(so.blobs) });
-        ctx.report(Report.reclaimedBytes, { message: 'bytes freed', done: so.bytesFreed, ...end(so.bytesFreed) });
+        ctx.report(Report.reclaimedBlobs, { message: 'blob files reclaimed', done: soFar.blobs, ...end(soFar.blobs) });
+        ctx.report(Report.reclaimedBytes, { message: 'bytes freed', done: soFar.bytesFreed, ...end(soFar.bytesFreed) });
       };
-      const figures = await reclaimSpace(prisma, storage, { repositoryIds: repositories, keepVersions, signal: ctx.signal, onProgress: (so) => report(so) });
+      const figures = await reclaimSpace(prisma, storage, {
+        repositoryIds: repositories,
+        keepVersions,
+        signal: ctx.signal,
+        onProgress: (soFar) => report(soFar),
+      });
       report(figures, true);
       return { result: { repositories, keepVersions, ...figures } };
     };

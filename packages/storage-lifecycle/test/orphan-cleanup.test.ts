@@ -108,6 +108,17 @@ describe('orphan cleanup', () => {
     expect(await cleanupOrphans(prisma, h.storage, { protectionTimeMinutes: 0, dryRun: false })).toMatchObject({ manifests: 2, blobs: 2 });
   });
 
+  it('tells its holder when its hold lapsed, and never renews a lapsed hold', async () => {
+    const prisma = h.db.prisma;
+    const hold = await new ContentHolds(prisma, 300).acquire('slow');
+    await prisma.$executeRaw`UPDATE "ContentHold" SET "expiresAt" = CURRENT_TIMESTAMP - interval '1 second' WHERE "id" = ${hold.id}::uuid`;
+    await expect.poll(() => hold.lost.aborted).toBe(true);
+    expect(hold.lost.reason).toMatchObject({ code: 'LOCK_LOST', retryable: true });
+    const [row] = await prisma.$queryRaw<{ live: boolean }[]>`SELECT "expiresAt" > CURRENT_TIMESTAMP AS "live" FROM "ContentHold" WHERE "id" = ${hold.id}::uuid`;
+    expect(row?.live).toBe(false);
+    await hold.release();
+  });
+
   it('a hold whose holder died (no renewal) expires and protects nothing', async () => {
     const prisma = h.db.prisma;
     const hold = await new ContentHolds(prisma, 200).acquire('dies');

@@ -74,7 +74,7 @@ export class TemporaryArea {
     };
     const removed = { files: 0, bytes: 0 };
     await eachRegularFile(this.dir, async (path, stats) => {
-      if (now - stats.mtimeMs < olderThanMs || (await this.isHeld(basename(path), isLive))) return;
+      if (now - stats.mtimeMs < olderThanMs || (await this.isHeld(basename(path), isLive, now - stats.mtimeMs))) return;
       if (!(await removeIfPresent(path))) return;
       removed.files += 1;
       removed.bytes += stats.size;
@@ -100,10 +100,14 @@ export class TemporaryArea {
     return this.heartbeat.stop();
   }
 
-  /** Whether a live writer may still be writing `name`. A name of no owner (an older version's, a stray file) has none. */
-  private async isHeld(name: string, isLive: (owner: string) => Promise<boolean>): Promise<boolean> {
+  /**
+   * Whether a live writer may still be writing `name`. A name of no owner (an
+   * older version's, mid rolling upgrade, or a stray file) tells nothing of its
+   * writer: it counts as held while written in the last OWNER_STALE_MS.
+   */
+  private async isHeld(name: string, isLive: (owner: string) => Promise<boolean>, ageMs: number): Promise<boolean> {
     const owner = TEMPORARY_NAME.exec(name)?.[1];
-    if (owner === undefined) return false;
+    if (owner === undefined) return ageMs <= OWNER_STALE_MS;
     if (owner === this.heartbeat.owner) return this.open.has(name);
     return isLive(owner);
   }

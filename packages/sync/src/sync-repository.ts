@@ -81,7 +81,8 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
 async function sync(deps: SyncDeps, input: SyncInput, hold: ContentHold, releaseLeanHeap: () => void): Promise<SyncResult> {
   const { prisma, progress } = deps;
   const { remote } = input;
-  const failFast = new FailFast(progress.signal);
+  // A lapsed content hold stops the sync as a cancel would (retryable): what it relies on may be collected from then on.
+  const failFast = new FailFast(AbortSignal.any([progress.signal, hold.lost]));
   // Every request of the sync stops when the sync does, for a cancel or for the failure of another step.
   const client = deps.client.withSignal(failFast.signal);
   const concurrency = Math.max(1, remote.downloadConcurrency);
@@ -136,6 +137,7 @@ async function sync(deps: SyncDeps, input: SyncInput, hold: ContentHold, release
   const warned = warnings(selected, mirroredSelected(walked, walker), walker.failed.size, failedSubjects.size);
 
   progress.checkpoint();
+  failFast.check();
   const changes = input.mirror
     ? await mirrorChanges(prisma, input.repositoryId, { produced, failed: walker.failed, producedTags, failedTags, failedSubjects })
     : { addManifests: produced, addTags: producedTags };

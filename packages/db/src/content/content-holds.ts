@@ -1,3 +1,4 @@
+import { CisternError } from '@cistern/errors';
 import type { PrismaClient } from '../generated/client.ts';
 
 /** A hold lives this long without renewal (ms), and is renewed every third of it. */
@@ -11,6 +12,8 @@ export const HOLD_TTL_MS = 60_000;
 export interface ContentHold {
   /** The ContentHold row: touches compare with its start in SQL, so every clock involved is the database's. */
   readonly id: string;
+  /** Aborted (with a retryable LOCK_LOST CisternError) once the hold has lapsed: it protects nothing any more. */
+  readonly lost: AbortSignal;
   /** Ends the hold; what it protected becomes collectable once nothing references it. */
   release(): Promise<void>;
 }
@@ -34,16 +37,27 @@ export class ContentHolds {
       VALUES (gen_random_uuid(), ${holder}, CURRENT_TIMESTAMP + make_interval(secs => ${ttlMs / 1000}))
       RETURNING "id"::text`;
     if (!row) throw new Error('INSERT … RETURNING gave no row');
+    // Started again once the row is visible: a cleanup that fixed its cutoff before it could see the
+    // hold fixed it before this start too, so whatever is touched from now on is protected.
+    await prisma.$executeRaw`UPDATE "ContentHold" SET "startedAt" = CURRENT_TIMESTAMP WHERE "id" = ${row.id}::uuid`;
+    const lost = new AbortController();
+    const lapse = () => lost.abort(new CisternError('LOCK_LOST', `content hold ${holder} lapsed`, { retryable: true }));
+    let renewedAt = Date.now();
     const renew = setInterval(() => {
-      // A failed renewal is retried at the next tick; past the TTL the hold protects nothing, and a
-      // version written after that still cannot reference a deleted row (foreign keys).
-      prisma.$executeRaw`UPDATE "ContentHold" SET "expiresAt" = CURRENT_TIMESTAMP + make_interval(secs => ${ttlMs / 1000}) WHERE "id" = ${row.id}::uuid`.catch(
-        () => undefined,
+      // Only a live hold is renewed: one that lapsed may already have let a cleanup through.
+      prisma.$executeRaw`
+        UPDATE "ContentHold" SET "expiresAt" = CURRENT_TIMESTAMP + make_interval(secs => ${ttlMs / 1000})
+        WHERE "id" = ${row.id}::uuid AND "expiresAt" > CURRENT_TIMESTAMP`.then(
+        (renewed) => (renewed === 1 ? (renewedAt = Date.now()) : lapse()),
+        () => {
+          if (Date.now() - renewedAt >= ttlMs) lapse();
+        },
       );
     }, ttlMs / 3);
     renew.unref();
     return {
       id: row.id,
+      lost: lost.signal,
       release: async () => {
         clearInterval(renew);
         await prisma.$executeRaw`DELETE FROM "ContentHold" WHERE "id" = ${row.id}::uuid`;

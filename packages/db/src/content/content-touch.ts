@@ -24,7 +24,7 @@ export async function touchManifests(prisma: PrismaClient, digests: readonly str
   if (digests.length === 0) return [];
   const wanted = [...new Set(digests)];
   const since = holdStart(hold);
-  return prisma.$queryRaw<TouchedManifest[]>`
+  const rows = await prisma.$queryRaw<TouchedManifest[]>`
     WITH "touched" AS (
       UPDATE "Manifest" SET "lastUsedAt" = CURRENT_TIMESTAMP
       WHERE "digest" = ANY(${wanted}::text[]) AND "lastUsedAt" < ${since}
@@ -33,6 +33,13 @@ export async function touchManifests(prisma: PrismaClient, digests: readonly str
     SELECT "digest", "raw", "mediaType" FROM "touched"
     UNION ALL
     SELECT "digest", "raw", "mediaType" FROM "Manifest" WHERE "digest" = ANY(${wanted}::text[]) AND "lastUsedAt" >= ${since}`;
+  if (rows.length === wanted.length) return rows;
+  // Touched by another writer meanwhile: the UPDATE skipped them and the statement's snapshot was too old to see them.
+  const found = new Set(rows.map((row) => row.digest));
+  const missing = wanted.filter((digest) => !found.has(digest));
+  const again = await prisma.$queryRaw<TouchedManifest[]>`
+    SELECT "digest", "raw", "mediaType" FROM "Manifest" WHERE "digest" = ANY(${missing}::text[]) AND "lastUsedAt" >= ${since}`;
+  return [...rows, ...again];
 }
 
 /**

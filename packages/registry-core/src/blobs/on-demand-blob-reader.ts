@@ -154,7 +154,8 @@ export class OnDemandBlobReader implements BlobReader {
   private async ingest(source: RemoteSource, blob: { digest: string; size: number }, through: (stored: Writable) => Writable): Promise<void> {
     const { prisma, local } = this.options;
     await new ContentHolds(prisma).during(`fetch:${blob.digest}`, async () => {
-      if (!(await touchBlob(prisma, blob.digest))) throw unknownBlob(blob.digest);
+      if (!(await touchBlob(prisma, blob.digest)))
+        throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry (no version needs it any more)', { detail: { digest: blob.digest } });
       // Marks of its own for each download: a failed mark (a database hiccup) must not fail the next blob's.
       await ingestBlob(source.client, blob, { store: local, marks: new StoredMarks(prisma) }, { through });
     });
@@ -185,6 +186,8 @@ export class OnDemandBlobReader implements BlobReader {
           else await source.client.getBlob(digest, tee(), { size: remote.size, signal });
           return;
         } catch (error) {
+          // Removed by an orphan cleanup meanwhile: no other remote can change that.
+          if (error instanceof RegistryError) throw error;
           lastError = error;
           // Once a byte reached the client, another remote can no longer take over.
           if (started) break;
