@@ -1,4 +1,16 @@
-import { manifestClosure, resolveAliases, versionManifests, versionTags, writeRepositoryVersion, type PrismaClient, type VersionChanges } from '@cistern/db';
+import {
+  chunked,
+  ContentHolds,
+  manifestClosure,
+  resolveAliases,
+  touchManifests,
+  versionManifests,
+  versionTags,
+  writeRepositoryVersion,
+  type ContentHold,
+  type PrismaClient,
+  type VersionChanges,
+} from '@cistern/db';
 import { defineTask, TaskError, type TaskResult } from '@cistern/queue';
 import { copyParamsSchema, removeParamsSchema, tagParamsSchema, untagParamsSchema } from './content-params.ts';
 
@@ -95,6 +107,15 @@ export const removeTask = defineTask({
   },
 });
 
+/** Touches every manifest a copy adds, in batches; one a cleanup removed meanwhile fails the copy with MANIFEST_UNKNOWN. */
+async function relyOn(prisma: PrismaClient, digests: ReadonlySet<string>, hold: ContentHold): Promise<void> {
+  for (const batch of chunked(digests, 5000)) {
+    const touched = new Set((await touchManifests(prisma, batch, hold)).map((row) => row.digest));
+    const gone = batch.filter((digest) => !touched.has(digest));
+    if (gone.length > 0) throw new TaskError('MANIFEST_UNKNOWN', `removed while copying: ${gone.join(', ')}`, { detail: { digests: gone } });
+  }
+}
+
 /** Copies tags or digests, with what they reference, from another repository version (all of it when none are named). */
 export const copyTask = defineTask({
   name: 'copy',
@@ -102,14 +123,19 @@ export const copyTask = defineTask({
   handler(deps: ContentTaskDeps) {
     return async ({ params }) => {
       const { prisma } = deps;
-      const source = await latestContent(prisma, params.sourceRepositoryId, params.sourceVersion);
-      await latestContent(prisma, params.repositoryId);
-      const digests = await memberDigests(prisma, params.digests, source.manifests, 'the source version');
-      unknownTags(params.tags, source.tags, 'the source version');
-      const everything = digests.length === 0 && params.tags.length === 0;
-      const tags = everything ? [...source.tags] : params.tags.map((t) => [t, source.tags.get(t) as string] as const);
-      const roots = everything ? source.manifests : [...digests, ...tags.map(([, d]) => d)];
-      return write(deps, params.repositoryId, { addManifests: await manifestClosure(prisma, roots, source.manifests), addTags: tags });
+      // Under a content hold: the source version may be pruned or deleted meanwhile, orphaning what is copied.
+      return new ContentHolds(prisma).during(`copy:${params.repositoryId}`, async (hold) => {
+        const source = await latestContent(prisma, params.sourceRepositoryId, params.sourceVersion);
+        await latestContent(prisma, params.repositoryId);
+        const digests = await memberDigests(prisma, params.digests, source.manifests, 'the source version');
+        unknownTags(params.tags, source.tags, 'the source version');
+        const everything = digests.length === 0 && params.tags.length === 0;
+        const tags = everything ? [...source.tags] : params.tags.map((t) => [t, source.tags.get(t) as string] as const);
+        const roots = everything ? source.manifests : [...digests, ...tags.map(([, d]) => d)];
+        const copied = await manifestClosure(prisma, roots, source.manifests);
+        await relyOn(prisma, copied, hold);
+        return write(deps, params.repositoryId, { addManifests: copied, addTags: tags });
+      });
     };
   },
 });
