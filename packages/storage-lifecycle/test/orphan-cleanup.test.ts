@@ -114,7 +114,9 @@ describe('orphan cleanup', () => {
     await prisma.$executeRaw`UPDATE "ContentHold" SET "expiresAt" = CURRENT_TIMESTAMP - interval '1 second' WHERE "id" = ${hold.id}::uuid`;
     await expect.poll(() => hold.lost.aborted).toBe(true);
     expect(hold.lost.reason).toMatchObject({ code: 'LOCK_LOST', retryable: true });
-    const [row] = await prisma.$queryRaw<{ live: boolean }[]>`SELECT "expiresAt" > CURRENT_TIMESTAMP AS "live" FROM "ContentHold" WHERE "id" = ${hold.id}::uuid`;
+    const [row] = await prisma.$queryRaw<
+      { live: boolean }[]
+    >`SELECT "expiresAt" > CURRENT_TIMESTAMP AS "live" FROM "ContentHold" WHERE "id" = ${hold.id}::uuid`;
     expect(row?.live).toBe(false);
     await hold.release();
   });
