@@ -37,7 +37,9 @@ export const collectableManifest = (m: string, cutoff: Prisma.Sql): Prisma.Sql =
  * dry run counts those it would delete as gone.
  */
 export const collectableBlob = (b: string, cutoff: Prisma.Sql, surviving: 'all' | 'not-collectable'): Prisma.Sql =>
-  Prisma.sql`${Prisma.raw(b)}."lastUsedAt" < ${cutoff} AND NOT EXISTS (
-    SELECT 1 FROM "ManifestBlob" mb JOIN "Manifest" sm ON sm."digest" = mb."manifestDigest"
-    WHERE mb."blobDigest" = ${Prisma.raw(b)}."digest"
-    ${surviving === 'all' ? Prisma.empty : Prisma.sql`AND NOT (${collectableManifest('sm', cutoff)})`})`;
+  surviving === 'all'
+    ? // Every link has its manifest (foreign key): no join needed.
+      Prisma.sql`${Prisma.raw(b)}."lastUsedAt" < ${cutoff} AND NOT EXISTS (SELECT 1 FROM "ManifestBlob" mb WHERE mb."blobDigest" = ${Prisma.raw(b)}."digest")`
+    : Prisma.sql`${Prisma.raw(b)}."lastUsedAt" < ${cutoff} AND NOT EXISTS (
+        SELECT 1 FROM "ManifestBlob" mb JOIN "Manifest" sm ON sm."digest" = mb."manifestDigest"
+        WHERE mb."blobDigest" = ${Prisma.raw(b)}."digest" AND NOT (${collectableManifest('sm', cutoff)}))`;
