@@ -23,6 +23,8 @@ describe('storage tasks', () => {
     expect(await h.taskQueue.getJob(accepted.body.task.id)).toBeTruthy();
     const kept = await h.post('/api/v1/repositories/reclaim', { repositories: [a.id], keepVersions: 3 });
     expect(kept.body.task.params).toEqual({ repositories: [a.id], keepVersions: 3 });
+    // An id in upper case names the same repository, as it does everywhere else in the API.
+    expect((await h.post('/api/v1/repositories/reclaim', { repositories: [String(a.id).toUpperCase()] })).status).toBe(202);
   });
 
   it('refuses bad input with 400, and unknown repositories with INVALID_REFERENCE naming them', async () => {

@@ -72,7 +72,7 @@ export const orphanCleanupTask = defineTask({
       ctx.report(Report.manifests, { message: `orphan manifests ${verb}`, done: figures.manifests, total: figures.manifests, state: 'completed' });
       ctx.report(Report.blobs, { message: `orphan blobs ${verb}`, done: figures.blobs, total: figures.blobs, state: 'completed' });
       // Partial files no live writer holds: counted by a dry run, removed by a real one.
-      const temporary = dryRun ? await storage.temporaryUsage() : await storage.sweepTemporary({ olderThanMs: protectionTimeMinutes * 60_000 });
+      const temporary = await storage.sweepTemporary({ olderThanMs: protectionTimeMinutes * 60_000, dryRun });
       return { result: { dryRun, protectionTimeMinutes, ...figures, temporaryFiles: temporary.files, temporaryBytes: temporary.bytes } };
     };
   },

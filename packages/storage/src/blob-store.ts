@@ -102,9 +102,10 @@ export interface BlobStore extends BlobReader, BlobWriter, BlobDeleter {
    * more than `olderThanMs` milliseconds ago (0: whatever their age). A file a
    * live writer may still be writing, in this process or another sharing the
    * store, is kept whatever its age. Answers what it removed; rejects with
-   * STORAGE_UNAVAILABLE when the files cannot be listed or removed.
+   * STORAGE_UNAVAILABLE when the files cannot be listed or removed. With
+   * `dryRun`, answers what it would remove and removes nothing.
    */
-  sweepTemporary(options: { olderThanMs: number }): Promise<TemporaryTally>;
+  sweepTemporary(options: { olderThanMs: number; dryRun?: boolean }): Promise<TemporaryTally>;
   /** The partial files in the store now, being written or abandoned; rejects with STORAGE_UNAVAILABLE when they cannot be listed. */
   temporaryUsage(): Promise<TemporaryTally>;
 }

@@ -134,9 +134,9 @@ export class FilesystemBlobStore implements BlobStore {
     }
   }
 
-  async sweepTemporary({ olderThanMs }: { olderThanMs: number }): Promise<TemporaryTally> {
+  async sweepTemporary({ olderThanMs, dryRun = false }: { olderThanMs: number; dryRun?: boolean }): Promise<TemporaryTally> {
     try {
-      return await this.temporaries.sweep(olderThanMs);
+      return await this.temporaries.sweep(olderThanMs, dryRun);
     } catch (error) {
       throw unavailable(`cannot sweep ${this.temporaries.dir}`, error);
     }

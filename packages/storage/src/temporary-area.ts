@@ -64,7 +64,7 @@ export class TemporaryArea {
   }
 
   /** See BlobStore.sweepTemporary. */
-  async sweep(olderThanMs: number): Promise<TemporaryTally> {
+  async sweep(olderThanMs: number, dryRun: boolean): Promise<TemporaryTally> {
     const now = await this.heartbeat.now();
     const liveness = new Map<string, Promise<boolean>>();
     const isLive = (owner: string): Promise<boolean> => {
@@ -75,10 +75,11 @@ export class TemporaryArea {
     const removed = { files: 0, bytes: 0 };
     await eachRegularFile(this.dir, async (path, stats) => {
       if (now - stats.mtimeMs < olderThanMs || (await this.isHeld(basename(path), isLive, now - stats.mtimeMs))) return;
-      if (!(await removeIfPresent(path))) return;
+      if (!dryRun && !(await removeIfPresent(path))) return;
       removed.files += 1;
       removed.bytes += stats.size;
     });
+    if (dryRun) return removed;
     await eachRegularFile(this.heartbeat.dir, async (path, stats) => {
       if (basename(path) !== this.heartbeat.owner && now - stats.mtimeMs > OWNER_STALE_MS + DEAD_HEARTBEAT_KEPT_MS) await removeIfPresent(path);
     });

@@ -114,7 +114,19 @@ describe('FilesystemBlobStore.sweepTemporary', () => {
     expect(await ctx.store.sweepTemporary({ olderThanMs: 0 })).toEqual({ files: 1, bytes: 100 });
   });
 
-  it('treats a name of no owner (an older version, a stray file) as abandoned', async () => {
+  it('counts in a dry run exactly what a real sweep then removes, removing nothing', async () => {
+    const dead = await plant(tmp(), partialName(DEAD_OWNER), 700, 2 * HOUR);
+    const fresh = await plant(tmp(), partialName(DEAD_OWNER), 300, 60_000);
+    const stray = await plant(tmp(), `${'aa'.repeat(8)}.${randomUUID()}`, 40, 5_000);
+
+    const dry = await ctx.store.sweepTemporary({ olderThanMs: 0, dryRun: true });
+    expect([await exists(dead), await exists(fresh), await exists(stray)]).toEqual([true, true, true]);
+    expect(await ctx.store.sweepTemporary({ olderThanMs: 0 })).toEqual(dry);
+    expect(dry).toEqual({ files: 2, bytes: 1000 });
+    expect(await exists(stray)).toBe(true);
+  });
+
+  it('treats a name of no owner (an older version, a stray file) as abandoned once older than a heartbeat can be', async () => {
     const legacy = await plant(tmp(), `${'cd'.repeat(8)}.${randomUUID()}`, 200, 2 * HOUR);
     const probe = await plant(tmp(), `.probe-${randomUUID()}`, 2, 2 * HOUR);
     const recentLegacy = await plant(tmp(), `${'ef'.repeat(8)}.${randomUUID()}`, 50, 60_000);

@@ -16,7 +16,9 @@ export const StorageSummary = z
       .object({
         manifests: Count.describe('manifests no repository version holds (no manifest or tag membership row)'),
         blobs: Count.describe('blobs no manifest a repository holds references, stored or not'),
-        blobBytes: Bytes.describe('total size of the stored orphan blobs, in bytes: what cleanup frees on disk'),
+        blobBytes: Bytes.describe(
+          'total size of the stored orphan blobs, in bytes: what a cleanup with protection time 0 would free on disk (a protection time keeps recently used ones)',
+        ),
       })
       .describe('what orphan cleanup would remove'),
     temporary: z

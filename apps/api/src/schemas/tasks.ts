@@ -34,7 +34,7 @@ export const Task = z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())]))
       .nullable()
       .describe(
-        'the outcome in figures of a task that completed, else null. orphan-cleanup: {dryRun, protectionTimeMinutes, manifests, blobs, remoteArtifacts, bytesFreed, temporaryFiles, temporaryBytes} (what it removed, or with dryRun would remove; a dry run counts every partial file in the temp area); reclaim-space: {repositories, keepVersions, blobs, bytesFreed} (the blob files it dropped)',
+        'the outcome in figures of a task that completed, else null. orphan-cleanup: {dryRun, protectionTimeMinutes, manifests, blobs, remoteArtifacts, bytesFreed, temporaryFiles, temporaryBytes} (what it removed, or with dryRun would remove); reclaim-space: {repositories, keepVersions, blobs, bytesFreed} (the blob files it dropped)',
       ),
     worker: z.string().nullable(),
     createdAt: Timestamp,

@@ -28,7 +28,8 @@ export async function assertExists(prisma: PrismaClient, kind: Referable, id: st
   const ids = [...new Set(Array.isArray(id) ? id : [id])];
   if (ids.length === 0) return;
   const found = new Set((await existing(prisma, kind, ids)).map((row) => row.id));
-  const missing = ids.filter((one) => !found.has(one));
+  // PostgreSQL reads a uuid in either case and answers it in lower case.
+  const missing = ids.filter((one) => !found.has(one.toLowerCase()));
   if (missing.length === 0) return;
   const message = `no such ${kind}: ${missing.join(', ')}`;
   throw new CisternError('INVALID_REFERENCE', message, { detail: [{ path: field, code: 'invalid_reference', message }] });

@@ -20,7 +20,7 @@ export interface StorageSummary {
     manifests: number;
     /** Blobs no manifest a repository holds references (once orphan manifests are gone, no ManifestBlob row names them). */
     blobs: number;
-    /** Total size of the orphan blobs that are stored, in bytes: what cleanup would free on disk. */
+    /** Total size of the orphan blobs that are stored, in bytes: what a cleanup with protection time 0 would free on disk. */
     blobBytes: number;
   };
   /** Files of writes in progress or abandoned, in the store's temporary area, and their bytes. */
