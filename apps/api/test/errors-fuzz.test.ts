@@ -236,6 +236,25 @@ describe('errors', () => {
 });
 
 describe('OpenAPI and docs', () => {
+  it('writes every pattern as an ECMA-262 source that compiles with the u flag; the name pattern refuses control characters', async () => {
+    const doc = (await h.get('/openapi.json', null)).body;
+    const patterns: string[] = [];
+    const collect = (node: unknown): void => {
+      if (Array.isArray(node)) return node.forEach(collect);
+      if (node === null || typeof node !== 'object') return;
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'pattern' && typeof value === 'string') patterns.push(value);
+        else collect(value);
+      }
+    };
+    collect(doc);
+    expect(patterns.length).toBeGreaterThan(10);
+    for (const pattern of patterns) expect(() => new RegExp(pattern, 'u'), pattern).not.toThrow();
+    const name = new RegExp(doc.components.schemas.Remote.properties.name.pattern, 'u');
+    expect(['alpine', 'hub alpine', 'ünïcode'].every((n) => name.test(n))).toBe(true);
+    expect(['a\u0007b', ' lead', 'trail ', ''].some((n) => name.test(n))).toBe(false);
+  });
+
   it('serves an OpenAPI 3.1 document generated from the schemas, with write-only fields kept out of responses', async () => {
     const doc = (await h.get('/openapi.json', null)).body;
     expect(doc.openapi).toBe('3.1.0');

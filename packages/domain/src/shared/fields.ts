@@ -11,12 +11,17 @@ export const text = (max: number) =>
     .max(max)
     .refine((s) => !s.includes('\0'), 'must not contain NUL characters');
 
+/** No control characters, no surrounding spaces; `u` makes `\p{Cc}` a Unicode class (OpenAPI patterns are read with it, as Ajv does). */
+const NAME_PATTERN = /^[^\p{Cc}\s](?:[^\p{Cc}]*[^\p{Cc}\s])?$/u;
+
 /** Resource names: what users type in scripts; no control characters, no surrounding spaces. */
 export const Name = z
   .string()
   .min(1)
   .max(255)
-  .regex(/^[^\p{Cc}\s](?:[^\p{Cc}]*[^\p{Cc}\s])?$/u, 'must not contain control characters or start or end with spaces');
+  .regex(NAME_PATTERN, 'must not contain control characters or start or end with spaces')
+  // zod-to-openapi writes a pattern with its flags ("…$/u"): the document gets the source alone.
+  .meta({ pattern: NAME_PATTERN.source });
 
 /** PATCH bodies: every field optional and without its default, so an absent field stays as it is. */
 type Unwrapped<S> = S extends z.ZodDefault<infer Inner> ? Inner : S;
