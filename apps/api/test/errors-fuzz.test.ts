@@ -1,3 +1,4 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { connect } from 'node:net';
 import { brotliCompressSync, brotliDecompressSync, deflateSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import fc from 'fast-check';
@@ -236,6 +237,13 @@ describe('errors', () => {
 });
 
 describe('OpenAPI and docs', () => {
+  it('serves a document that an OpenAPI 3.1 validator accepts', async () => {
+    const doc = (await h.get('/openapi.json', null)).body;
+    const result = await new Validator().validate(doc);
+    expect(result.errors ?? [], JSON.stringify(result.errors)).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
   it('writes every pattern as an ECMA-262 source that compiles with the u flag; the name pattern refuses control characters', async () => {
     const doc = (await h.get('/openapi.json', null)).body;
     const patterns: string[] = [];

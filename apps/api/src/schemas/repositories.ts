@@ -44,4 +44,11 @@ export const RepositoryVersion = z
   })
   .meta({ id: 'RepositoryVersion' });
 
-export const VersionParams = z.strictObject({ id: Id, number: z.coerce.number().int().min(0).max(2_147_483_647) });
+/** A version number in a path: digits only (a coerced number would read as nullable, and so not required, in the document). */
+const VersionNumber = z
+  .string()
+  .regex(/^\d{1,10}$/, 'must be a version number (0, 1, 2, …)')
+  .transform(Number)
+  .pipe(z.number().int().max(2_147_483_647));
+
+export const VersionParams = z.strictObject({ id: Id, number: VersionNumber });
