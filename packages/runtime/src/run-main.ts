@@ -8,6 +8,15 @@ export type Closer = () => Promise<void>;
  * start) within `shutdownTimeoutMs`, and a second signal exits at once.
  */
 export async function runMain(name: string, start: () => Promise<{ logger: Logger; closers: Closer[]; shutdownTimeoutMs: number }>): Promise<void> {
+  // A signal while starting (a health check may already answer) is honoured once started, not left to kill the
+  // process halfway; a second one exits at once, as it does later.
+  let early: NodeJS.Signals | undefined;
+  const keep = (signal: NodeJS.Signals) => {
+    if (early) process.exit(1);
+    early = signal;
+  };
+  process.on('SIGTERM', keep);
+  process.on('SIGINT', keep);
   let started: Awaited<ReturnType<typeof start>>;
   try {
     started = await start();
@@ -15,6 +24,8 @@ export async function runMain(name: string, start: () => Promise<{ logger: Logge
     console.error(`cistern ${name}: ${(error as Error).message}`);
     process.exit(1);
   }
+  process.off('SIGTERM', keep);
+  process.off('SIGINT', keep);
   const { logger, closers, shutdownTimeoutMs } = started;
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -41,4 +52,5 @@ export async function runMain(name: string, start: () => Promise<{ logger: Logge
   };
   process.on('SIGTERM', (s) => void stop(s));
   process.on('SIGINT', (s) => void stop(s));
+  if (early) void stop(early);
 }
