@@ -5,7 +5,7 @@ import PQueue from 'p-queue';
 const FILE_DELETES = 32;
 
 /** Unlinks a blob's file: true when there was one, false when it was already gone. Rejects when the store fails. */
-export async function deleteFile(storage: BlobStore, digest: string): Promise<boolean> {
+async function deleteFile(storage: BlobStore, digest: string): Promise<boolean> {
   try {
     await storage.delete(digest);
     return true;

@@ -1,8 +1,8 @@
 import { Prisma, type PrismaClient } from '@cistern/db';
 import type { BlobStore } from '@cistern/storage';
-import { deleteFiles } from './blob-files.ts';
 import { collectableBlob, collectableManifest, protectionCutoff } from './collectable.ts';
 import { forEachDigestBatch } from './digest-batches.ts';
+import { releaseBlobs } from './release-blobs.ts';
 
 export interface CleanupOptions {
   /** Rows touched this recently (minutes) are kept; 0 keeps only what live content holds protect. */
@@ -22,12 +22,6 @@ export interface CleanupFigures {
   /** Remote-artifact records that went with their blobs. */
   remoteArtifacts: number;
   bytesFreed: number;
-}
-
-interface BlobRow {
-  digest: string;
-  size: bigint;
-  stored: boolean;
 }
 
 /**
@@ -50,7 +44,7 @@ export async function cleanupOrphans(prisma: PrismaClient, storage: BlobStore, o
     options.onProgress?.({ ...figures });
   });
   await forEachDigestBatch(prisma, 'Blob', collectableBlob('t', cutoff, 'all'), options.signal, async (digests) => {
-    const removed = await deleteBlobs(prisma, storage, cutoff, digests);
+    const removed = await releaseBlobs(prisma, storage, { releasable: (b) => collectableBlob(b, cutoff, 'all'), cutoff, rows: 'delete' }, digests);
     figures.blobs += removed.blobs;
     figures.remoteArtifacts += removed.remoteArtifacts;
     figures.bytesFreed += removed.bytesFreed;
@@ -64,63 +58,20 @@ export async function cleanupOrphans(prisma: PrismaClient, storage: BlobStore, o
  * insert or a touch in flight), then checks them again with a fresh snapshot:
  * a reference committed before the lock is seen, and none can come while it is held.
  */
-async function lockCollectable(tx: Prisma.TransactionClient, table: 'Manifest' | 'Blob', digests: string[], cutoff: Prisma.Sql): Promise<string[]> {
+async function lockCollectable(tx: Prisma.TransactionClient, digests: string[], cutoff: Prisma.Sql): Promise<string[]> {
   const rows = await tx.$queryRaw<{ digest: string }[]>`
-    SELECT "digest" FROM ${Prisma.raw(`"${table}"`)} WHERE "digest" = ANY(${digests}::text[]) AND "lastUsedAt" < ${cutoff}
+    SELECT "digest" FROM "Manifest" WHERE "digest" = ANY(${digests}::text[]) AND "lastUsedAt" < ${cutoff}
     ORDER BY "digest" FOR UPDATE SKIP LOCKED`;
   return rows.map((row) => row.digest);
 }
 
 async function deleteManifests(prisma: PrismaClient, cutoff: Prisma.Sql, digests: string[]): Promise<number> {
   return prisma.$transaction(async (tx) => {
-    const locked = await lockCollectable(tx, 'Manifest', digests, cutoff);
+    const locked = await lockCollectable(tx, digests, cutoff);
     if (locked.length === 0) return 0;
     // Their blob links, aliases and index entries go with them (ON DELETE CASCADE).
     return tx.$executeRaw`DELETE FROM "Manifest" m WHERE m."digest" = ANY(${locked}::text[]) AND ${collectableManifest('m', cutoff)}`;
   });
-}
-
-/**
- * Two steps, so that a crash at any point leaves rows that tell the truth:
- * first the rows are marked not stored (committed), then, under their locks
- * again, the files are unlinked and the rows deleted. A crash after the unlink
- * leaves a row "not stored" without a file, which is what it says; a crash
- * before the last step at worst a row "not stored" beside its file.
- */
-async function deleteBlobs(prisma: PrismaClient, storage: BlobStore, cutoff: Prisma.Sql, digests: string[]): Promise<Omit<CleanupFigures, 'manifests'>> {
-  const marked = await prisma.$transaction(async (tx) => {
-    const locked = await lockCollectable(tx, 'Blob', digests, cutoff);
-    if (locked.length === 0) return [];
-    const rows = await tx.$queryRaw<BlobRow[]>`
-      SELECT b."digest", b."size", b."stored" FROM "Blob" b WHERE b."digest" = ANY(${locked}::text[]) AND ${collectableBlob('b', cutoff, 'all')}`;
-    await tx.$executeRaw`UPDATE "Blob" SET "stored" = false WHERE "digest" = ANY(${rows.map((r) => r.digest)}::text[])`;
-    return rows;
-  });
-  if (marked.length === 0) return { blobs: 0, remoteArtifacts: 0, bytesFreed: 0 };
-  const wasStored = new Map(marked.map((row) => [row.digest, row]));
-  const removed = await prisma.$transaction(
-    async (tx) => {
-      const locked = await lockCollectable(tx, 'Blob', [...wasStored.keys()], cutoff);
-      const rows = await tx.$queryRaw<{ digest: string; artifacts: bigint }[]>`
-        SELECT b."digest", (SELECT count(*) FROM "RemoteArtifact" ra WHERE ra."blobDigest" = b."digest") AS "artifacts"
-        FROM "Blob" b WHERE b."digest" = ANY(${locked}::text[]) AND b."stored" = false AND ${collectableBlob('b', cutoff, 'all')}`;
-      // A file may exist though the row said "not stored" (a writer stopped between its rename and its mark).
-      await deleteFiles(
-        storage,
-        rows.map((row) => row.digest),
-      );
-      await tx.$executeRaw`DELETE FROM "Blob" WHERE "digest" = ANY(${rows.map((row) => row.digest)}::text[])`;
-      return rows;
-    },
-    { timeout: 60_000 },
-  );
-  const gone = new Set(removed.map((row) => row.digest));
-  // A writer took up a marked row between the two steps (touched or referenced it): its file was never unlinked, so it is stored again.
-  const kept = marked.filter((row) => row.stored && !gone.has(row.digest)).map((row) => row.digest);
-  if (kept.length > 0) await prisma.$executeRaw`UPDATE "Blob" SET "stored" = true WHERE "digest" = ANY(${kept}::text[]) AND "stored" = false`;
-  let bytesFreed = 0;
-  for (const digest of gone) if (wasStored.get(digest)?.stored) bytesFreed += Number(wasStored.get(digest)?.size ?? 0);
-  return { blobs: gone.size, remoteArtifacts: removed.reduce((n, row) => n + Number(row.artifacts), 0), bytesFreed };
 }
 
 /**
