@@ -8,10 +8,12 @@ import { RepositoryVersion, VersionParams } from '../schemas/repositories.ts';
 
 const TAG = 'Repositories';
 
+const versionHref = (repositoryId: string, number: number) => `${hrefOf('repositories', repositoryId)}/versions/${number}`;
+
 function toVersion(row: VersionRow): z.input<typeof RepositoryVersion> {
   return {
     id: row.id,
-    href: `${hrefOf('repositories', row.repositoryId)}/versions/${row.number}`,
+    href: versionHref(row.repositoryId, row.number),
     repository: row.repositoryId,
     number: row.number,
     baseVersion: row.baseVersion,
@@ -42,6 +44,7 @@ export function versionRoutes(routes: RouteTable, ctx: ApiContext): void {
       params: VersionParams,
       status: 200,
       response: RepositoryVersion,
+      errors: ['VERSION_UNKNOWN'],
     },
     async ({ params }) => {
       const { version, content } = await ctx.versions.show(params.id, params.number);
@@ -57,7 +60,7 @@ export function versionRoutes(routes: RouteTable, ctx: ApiContext): void {
       description: 'Version 0, the latest version and versions a distribution pins cannot be deleted.',
       params: VersionParams,
       status: 204,
-      errors: ['VERSION_PROTECTED', 'IN_USE'],
+      errors: ['VERSION_PROTECTED', 'IN_USE', 'VERSION_UNKNOWN'],
     },
     async ({ params }) => ctx.versions.delete(params.id, params.number),
   );
