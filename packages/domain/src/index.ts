@@ -14,6 +14,7 @@ export { type ContentAction, type RepositoryTaskKind } from './repositories/repo
 export { taskKinds, type TaskKinds, type TaskKindName } from './task-kinds.ts';
 export type { StorageTaskService } from './storage/storage-tasks.ts';
 export type { VersionService } from './repositories/version-service.ts';
+export { DiffCursorText, cursorText, type DiffChange, type DiffCursor, type DiffRequest, type VersionDiff } from './repositories/version-diff.ts';
 export type { ContentCounts, VersionContent } from './repositories/version-content.ts';
 export { distributionShape, DistributionInput, DistributionPatch } from './distributions/distribution-input.ts';
 export type { DistributionFilter, DistributionService, DistributionView } from './distributions/distribution-service.ts';

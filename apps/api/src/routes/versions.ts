@@ -1,10 +1,12 @@
 import type { RepositoryVersion as VersionRow } from '@cistern/db';
+import { cursorText } from '@cistern/domain';
 import type { z } from 'zod';
 import { hrefOf, type ApiContext } from '../context.ts';
-import { toPage } from '../http/pagination.ts';
+import { pageLink, toPage } from '../http/pagination.ts';
 import type { RouteTable } from '../http/route-table.ts';
 import { IdParams, page, PageQuery } from '../schemas/common.ts';
 import { RepositoryVersion, VersionParams } from '../schemas/repositories.ts';
+import { VersionDiff, VersionDiffQuery } from '../schemas/version-diff.ts';
 
 const TAG = 'Repositories';
 
@@ -63,5 +65,33 @@ export function versionRoutes(routes: RouteTable, ctx: ApiContext): void {
       errors: ['VERSION_PROTECTED', 'IN_USE', 'VERSION_UNKNOWN'],
     },
     async ({ params }) => ctx.versions.delete(params.id, params.number),
+  );
+  routes.add(
+    {
+      method: 'get',
+      path: '/repositories/{id}/versions/{number}/diff',
+      tag: TAG,
+      summary: 'List what changed from a base version to this one, a page at a time',
+      description:
+        'Tags added, removed and moved (old → new digest), manifests added and removed with their classification, blobs added and removed with their size; the summary counts the whole diff. Any two stored versions compare, the base newer or older.',
+      params: VersionParams,
+      query: VersionDiffQuery,
+      status: 200,
+      response: VersionDiff,
+      errors: ['VERSION_UNKNOWN'],
+    },
+    async ({ params, query, req }) => {
+      const diff = await ctx.versions.diff(params.id, params.number, query);
+      return {
+        repository: diff.repositoryId,
+        version: diff.version,
+        base: diff.base,
+        versionHref: versionHref(diff.repositoryId, diff.version),
+        baseHref: versionHref(diff.repositoryId, diff.base),
+        summary: diff.summary,
+        changes: diff.changes,
+        next: diff.next ? pageLink(req, { after: cursorText(diff.next), limit: String(query.limit) }) : null,
+      };
+    },
   );
 }

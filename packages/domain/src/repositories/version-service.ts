@@ -3,6 +3,7 @@ import { listPage, pageArgs, type Page, type PageRequest } from '../shared/pagin
 import { findRepository } from './find-repository.ts';
 import { findVersion } from './find-version.ts';
 import { versionContent, type VersionContent } from './version-content.ts';
+import { versionDiff, type DiffRequest, type VersionDiff } from './version-diff.ts';
 import { assertVersionDeletable } from './version-protection.ts';
 
 /**
@@ -20,6 +21,8 @@ export interface VersionService {
    * VERSION_PROTECTED for version 0 and the latest, IN_USE while a distribution pins it.
    */
   delete(repositoryId: string, number: number): Promise<void>;
+  /** One page of the changes from a base version to this one (see versionDiff). */
+  diff(repositoryId: string, number: number, request: DiffRequest): Promise<VersionDiff>;
 }
 
 /** The VersionService over `prisma`. */
@@ -43,5 +46,6 @@ export function versionService({ prisma }: { prisma: PrismaClient }): VersionSer
         await pruneMembership(tx, repo.id);
       });
     },
+    diff: (repositoryId, number, request) => versionDiff(prisma, repositoryId, number, request),
   };
 }
