@@ -6,7 +6,9 @@ const h = new ApiHarness();
 const d = (c: string) => `sha256:${c.repeat(64)}`;
 /** The sha512 name of d(c): the signature and the index name their image by it. */
 const s = (c: string) => `sha512:${c.repeat(128)}`;
-let versionId = '';
+/** The query naming version 1 of the test's repository, as users write it. */
+let inV1 = '';
+let repoId = '';
 beforeAll(async () => {
   await h.start();
   const repo = (await h.post('/api/v1/repositories', { name: 'content' })).body;
@@ -42,8 +44,9 @@ beforeAll(async () => {
       children: { create: { position: 0, childDigest: s('a'), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 100n, platform: 'linux/amd64' } },
     }),
   });
-  const v1 = await h.prisma.repositoryVersion.create({ data: { repositoryId: repo.id, number: 1 } });
-  versionId = v1.id;
+  await h.prisma.repositoryVersion.create({ data: { repositoryId: repo.id, number: 1 } });
+  repoId = repo.id;
+  inV1 = `repository=${repo.id}&repositoryVersion=1`;
   await h.prisma.repositoryManifest.createMany({
     data: [d('a'), d('c')].map((manifestDigest) => ({ repositoryId: repo.id, manifestDigest, versionAdded: 1 })),
   });
@@ -61,12 +64,13 @@ describe('content', () => {
     expect(byDigest[d('a')]).toMatchObject({ aliases: [s('a')], platforms: ['linux/amd64'], size: 100, classification: 'image' });
     expect(byDigest[d('c')].platforms).toEqual(['linux/amd64']);
     expect(byDigest[d('b')]).toMatchObject({ subject: s('a'), aliases: [], platforms: [] });
-    expect(digests(await h.get(`/api/v1/content/manifests?repositoryVersion=${versionId}`))).toEqual([d('a'), d('c')]);
+    expect(digests(await h.get(`/api/v1/content/manifests?${inV1}`))).toEqual([d('a'), d('c')]);
     expect(digests(await h.get('/api/v1/content/manifests?classification=signature'))).toEqual([d('b')]);
     expect(digests(await h.get('/api/v1/content/manifests?artifactType=application/vnd.dev.cosign.artifact.sig.v1%2Bjson'))).toEqual([d('b')]);
     expect((await h.get(`/api/v1/content/manifests?digest=${d('c')}`)).body.count).toBe(1);
     expect((await h.get('/api/v1/content/manifests?digest=md5:x')).status).toBe(400);
-    expect((await h.get('/api/v1/content/manifests?repositoryVersion=00000000-0000-4000-8000-000000000000')).body.error.code).toBe('INVALID_REFERENCE');
+    expect(digests(await h.get(`/api/v1/content/manifests?repository=${repoId}&repositoryVersion=0`))).toEqual([]);
+    expect(digests(await h.get(`/api/v1/content/manifests?repository=${repoId}`))).toEqual([d('a'), d('c')]);
     expect((await h.get(`/api/v1/content/manifests/${d('a')}`)).body.digest).toBe(d('a'));
     expect((await h.get(`/api/v1/content/manifests/${s('a')}`)).body).toMatchObject({ digest: d('a'), aliases: [s('a')] });
     expect(digests(await h.get(`/api/v1/content/manifests?digest=${s('a')}`))).toEqual([d('a')]);
@@ -77,15 +81,35 @@ describe('content', () => {
   it('lists referrers of a digest, whichever of its digests they name', async () => {
     expect(digests(await h.get(`/api/v1/content/manifests/${d('a')}/referrers`))).toEqual([d('b')]);
     expect(digests(await h.get(`/api/v1/content/manifests/${s('a')}/referrers`))).toEqual([d('b')]);
-    expect((await h.get(`/api/v1/content/manifests/${d('a')}/referrers?repositoryVersion=${versionId}`)).body.count).toBe(0);
+    expect((await h.get(`/api/v1/content/manifests/${d('a')}/referrers?${inV1}`)).body.count).toBe(0);
   });
 
   it('lists blobs and tags, per version too', async () => {
     expect((await h.get('/api/v1/content/blobs')).body.count).toBe(2);
-    expect(digests(await h.get(`/api/v1/content/blobs?repositoryVersion=${versionId}`))).toEqual([d('1')]);
-    const tags = await h.get(`/api/v1/content/tags?repositoryVersion=${versionId}`);
+    expect(digests(await h.get(`/api/v1/content/blobs?${inV1}`))).toEqual([d('1')]);
+    const tags = await h.get(`/api/v1/content/tags?${inV1}`);
     expect(tags.body.results).toEqual([expect.objectContaining({ name: 'latest', manifest: d('c'), versionAdded: 1, versionRemoved: null })]);
     expect((await h.get('/api/v1/content/tags?name=nope')).body.count).toBe(0);
+  });
+
+  it('names a version by repository and number, and refuses a number alone or one that was never written', async () => {
+    for (const list of ['manifests', 'blobs', 'tags', `manifests/${d('a')}/referrers`]) {
+      const alone = await h.get(`/api/v1/content/${list}?repositoryVersion=1`);
+      expect(alone.status, list).toBe(400);
+      expect(alone.body.error).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: [{ path: 'query.repositoryVersion', message: expect.stringContaining('give repository too') }],
+      });
+      const unknown = await h.get(`/api/v1/content/${list}?repository=${repoId}&repositoryVersion=7`);
+      expect(unknown.status, list).toBe(400);
+      expect(unknown.body.error).toMatchObject({
+        code: 'INVALID_REFERENCE',
+        details: [{ path: 'query.repositoryVersion', message: expect.stringContaining('has no version 7') }],
+      });
+      const noRepo = await h.get(`/api/v1/content/${list}?repository=00000000-0000-4000-8000-000000000000&repositoryVersion=1`);
+      expect(noRepo.body.error).toMatchObject({ code: 'INVALID_REFERENCE', details: [{ path: 'query.repository' }] });
+      expect((await h.get(`/api/v1/content/${list}?repository=${repoId}&repositoryVersion=v1`)).status, list).toBe(400);
+    }
   });
 });
 

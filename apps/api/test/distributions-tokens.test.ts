@@ -7,28 +7,59 @@ beforeAll(() => h.start());
 afterAll(() => h.stop());
 
 describe('distributions', () => {
-  it('serves a repository or a pinned version, exactly one, with a registryPath', async () => {
+  it('serves a repository, its latest version or one pinned by number, with a registryPath', async () => {
     const repo = (await h.post('/api/v1/repositories', { name: 'd-repo' })).body;
+    const other = (await h.post('/api/v1/repositories', { name: 'd-other' })).body;
     const created = await h.post('/api/v1/distributions', { name: 'd1', basePath: 'library/app', repository: repo.id, private: true });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ basePath: 'library/app', registryPath: 'mirror.example.test/library/app', private: true, repositoryVersion: null });
+    expect(created.body).toMatchObject({
+      basePath: 'library/app',
+      registryPath: 'mirror.example.test/library/app',
+      private: true,
+      repository: repo.id,
+      repositoryVersion: null,
+    });
     const id = created.body.id;
-    const v0 = (await h.get(`/api/v1/repositories/${repo.id}/versions/0`)).body;
-    const both = await h.patch(`/api/v1/distributions/${id}`, { repositoryVersion: v0.id });
-    expect(both.status).toBe(400);
-    const pinned = await h.patch(`/api/v1/distributions/${id}`, { repository: null, repositoryVersion: v0.id });
-    expect(pinned.body).toMatchObject({ repository: null, repositoryVersion: v0.id });
+    const pinned = await h.patch(`/api/v1/distributions/${id}`, { repositoryVersion: 0 });
+    expect(pinned.status).toBe(200);
+    expect(pinned.body).toMatchObject({ repository: repo.id, repositoryVersion: 0 });
+    expect((await h.get(`/api/v1/distributions/${id}`)).body).toMatchObject({ repository: repo.id, repositoryVersion: 0 });
+    expect((await h.prisma.distribution.findUniqueOrThrow({ where: { id } })).repositoryVersionId).not.toBeNull();
+    // Naming the repository again, without a number, follows its latest version.
+    expect((await h.patch(`/api/v1/distributions/${id}`, { repository: other.id })).body).toMatchObject({ repository: other.id, repositoryVersion: null });
+    expect((await h.patch(`/api/v1/distributions/${id}`, { repository: repo.id, repositoryVersion: 0 })).body).toMatchObject({ repositoryVersion: 0 });
+    expect((await h.patch(`/api/v1/distributions/${id}`, { repositoryVersion: null })).body).toMatchObject({ repository: repo.id, repositoryVersion: null });
     expect((await h.put(`/api/v1/distributions/${id}`, { name: 'd1', basePath: 'app', repository: repo.id })).body).toMatchObject({
       private: false,
       basePath: 'app',
     });
     expect((await h.post('/api/v1/distributions', { name: 'd2', basePath: 'Bad Path', repository: repo.id })).body.error.details[0].path).toBe('body.basePath');
-    expect((await h.post('/api/v1/distributions', { name: 'd2', basePath: 'x' })).body.error.details[0].message).toContain('exactly one');
     expect((await h.post('/api/v1/distributions', { name: 'd2', basePath: 'app', repository: repo.id })).status).toBe(409);
     expect((await h.get(`/api/v1/distributions?repository=${repo.id}&private=false`)).body.count).toBe(1);
     expect((await h.get('/api/v1/distributions?basePath=app')).body.results[0].id).toBe(id);
     expect((await h.delete(`/api/v1/distributions/${id}`)).status).toBe(204);
     expect((await h.delete(`/api/v1/distributions/${id}`)).status).toBe(404);
+  });
+
+  it('refuses a version without its repository, a version id, and a number the repository does not have', async () => {
+    const repo = (await h.post('/api/v1/repositories', { name: 'd-refusals' })).body;
+    const v0 = (await h.get(`/api/v1/repositories/${repo.id}/versions/0`)).body;
+    const alone = await h.post('/api/v1/distributions', { name: 'r1', basePath: 'r1', repositoryVersion: 0 });
+    expect(alone.status).toBe(400);
+    expect(alone.body.error.details).toEqual([expect.objectContaining({ path: 'body.repository', message: expect.stringContaining('required') })]);
+    const byId = await h.post('/api/v1/distributions', { name: 'r1', basePath: 'r1', repository: repo.id, repositoryVersion: v0.id });
+    expect(byId.body.error.details).toEqual([expect.objectContaining({ path: 'body.repositoryVersion' })]);
+    for (const repositoryVersion of [3, -1, 1.5]) {
+      const reply = await h.post('/api/v1/distributions', { name: 'r1', basePath: 'r1', repository: repo.id, repositoryVersion });
+      expect(reply.status, String(repositoryVersion)).toBe(400);
+      expect(reply.body.error.details[0].path).toBe('body.repositoryVersion');
+    }
+    const unknown = await h.post('/api/v1/distributions', { name: 'r1', basePath: 'r1', repository: repo.id, repositoryVersion: 3 });
+    expect(unknown.body.error).toMatchObject({ code: 'INVALID_REFERENCE', message: expect.stringContaining('has no version 3') });
+    const created = (await h.post('/api/v1/distributions', { name: 'r1', basePath: 'r1', repository: repo.id })).body;
+    const patched = await h.patch(`/api/v1/distributions/${created.id}`, { repositoryVersion: 9 });
+    expect(patched.body.error).toMatchObject({ code: 'INVALID_REFERENCE', details: [expect.objectContaining({ path: 'body.repositoryVersion' })] });
+    expect((await h.get(`/api/v1/distributions/${created.id}`)).body).toMatchObject({ repository: repo.id, repositoryVersion: null });
   });
 });
 

@@ -104,15 +104,15 @@ describe('repositories', () => {
     expect(list.body).toMatchObject({ count: 4, results: [{ number: 3 }, { number: 2 }] });
     expect((await h.delete(`/api/v1/repositories/${r.id}/versions/0`)).body.error.code).toBe('VERSION_PROTECTED');
     expect((await h.delete(`/api/v1/repositories/${r.id}/versions/3`)).body.error.code).toBe('VERSION_PROTECTED');
-    const v2 = (await h.get(`/api/v1/repositories/${r.id}/versions/2`)).body;
-    const pin = await h.post('/api/v1/distributions', { name: 'pin', basePath: 'pinned/app', repositoryVersion: v2.id });
+    const pin = await h.post('/api/v1/distributions', { name: 'pin', basePath: 'pinned/app', repository: r.id, repositoryVersion: 2 });
+    expect(pin.body).toMatchObject({ repository: r.id, repositoryVersion: 2 });
     expect((await h.delete(`/api/v1/repositories/${r.id}/versions/2`)).body.error).toMatchObject({ code: 'IN_USE', message: expect.stringContaining('"pin"') });
     await h.delete(`/api/v1/distributions/${pin.body.id}`);
     expect((await h.delete(`/api/v1/repositories/${r.id}/versions/1`)).status).toBe(204);
     // The tag lived only in version 1: its range goes with it; the manifest's range still covers version 2.
     expect(await h.prisma.repositoryTag.count({ where: { repositoryId: r.id } })).toBe(0);
     expect(await h.prisma.repositoryManifest.count({ where: { repositoryId: r.id } })).toBe(1);
-    expect((await h.get(`/api/v1/repositories/${r.id}/versions/1`)).status).toBe(404);
+    expect((await h.get(`/api/v1/repositories/${r.id}/versions/1`)).body.error.code).toBe('VERSION_UNKNOWN');
     expect((await h.get(`/api/v1/repositories/${r.id}/versions/x`)).status).toBe(404);
   });
 

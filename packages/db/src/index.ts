@@ -20,3 +20,14 @@ export { createRepository } from './content/repositories.ts';
 export { inVersion, inVersionSql } from './content/version-range.ts';
 export { ContentHolds, HOLD_TTL_MS, type ContentHold } from './content/content-holds.ts';
 export { touchBlob, touchBlobs, touchManifests, type TouchedManifest } from './content/content-touch.ts';
+export {
+  blobDiff,
+  diffTotals,
+  manifestDiff,
+  tagDiff,
+  type BlobDiffRow,
+  type DiffTotals,
+  type ManifestDiffRow,
+  type TagDiffRow,
+  type VersionPair,
+} from './content/version-diff.ts';

@@ -1,5 +1,5 @@
 export { createDomainServices, type DomainDeps, type DomainServices } from './domain-services.ts';
-export { Id, Name, text } from './shared/fields.ts';
+export { Id, Name, text, VersionNumber } from './shared/fields.ts';
 export type { Page, PageRequest } from './shared/paging.ts';
 export type { NameFilter } from './shared/name-filter.ts';
 export type { ResourceService } from './shared/resource-service.ts';
@@ -14,9 +14,10 @@ export { type ContentAction, type RepositoryTaskKind } from './repositories/repo
 export { taskKinds, type TaskKinds, type TaskKindName } from './task-kinds.ts';
 export type { StorageTaskService } from './storage/storage-tasks.ts';
 export type { VersionService } from './repositories/version-service.ts';
+export { DiffCursorText, cursorText, type DiffChange, type DiffCursor, type DiffRequest, type VersionDiff } from './repositories/version-diff.ts';
 export type { ContentCounts, VersionContent } from './repositories/version-content.ts';
 export { distributionShape, DistributionInput, DistributionPatch } from './distributions/distribution-input.ts';
-export type { DistributionFilter, DistributionService } from './distributions/distribution-service.ts';
+export type { DistributionFilter, DistributionService, DistributionView } from './distributions/distribution-service.ts';
 export { scheduleShape, ScheduleInput, ScheduleKind, ScheduleParams, SchedulePatch, nextRun } from './schedules/schedule-input.ts';
 export type { ScheduleFilter, ScheduleService } from './schedules/schedule-service.ts';
 export type { ManifestSummary } from './catalog/manifest-summary.ts';

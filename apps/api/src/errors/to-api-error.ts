@@ -70,6 +70,7 @@ function prismaError(error: Prisma.PrismaClientKnownRequestError): ApiError | un
 const RULE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'VALIDATION_FAILED',
   'NOT_FOUND',
+  'VERSION_UNKNOWN',
   'INVALID_REFERENCE',
   'ALREADY_EXISTS',
   'IN_USE',

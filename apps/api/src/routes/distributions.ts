@@ -1,5 +1,4 @@
-import type { Distribution as DistributionRow } from '@cistern/db';
-import { DistributionInput, DistributionPatch } from '@cistern/domain';
+import { DistributionInput, DistributionPatch, type DistributionView as DistributionRow } from '@cistern/domain';
 import type { z } from 'zod';
 import { hrefOf, type ApiContext } from '../context.ts';
 import { toPage } from '../http/pagination.ts';
@@ -15,8 +14,7 @@ function toDistribution(ctx: ApiContext, row: DistributionRow): z.input<typeof D
     href: hrefOf('distributions', row.id),
     name: row.name,
     basePath: row.basePath,
-    repository: row.repositoryId,
-    repositoryVersion: row.repositoryVersionId,
+    ...row.source,
     private: row.private,
     registryPath: `${new URL(ctx.config.publicUrl).host}/${row.basePath}`,
     createdAt: row.createdAt.toISOString(),

@@ -1,17 +1,21 @@
 import type { RepositoryVersion as VersionRow } from '@cistern/db';
+import { cursorText } from '@cistern/domain';
 import type { z } from 'zod';
 import { hrefOf, type ApiContext } from '../context.ts';
-import { toPage } from '../http/pagination.ts';
+import { pageLink, toPage } from '../http/pagination.ts';
 import type { RouteTable } from '../http/route-table.ts';
 import { IdParams, page, PageQuery } from '../schemas/common.ts';
 import { RepositoryVersion, VersionParams } from '../schemas/repositories.ts';
+import { VersionDiff, VersionDiffQuery } from '../schemas/version-diff.ts';
 
 const TAG = 'Repositories';
+
+const versionHref = (repositoryId: string, number: number) => `${hrefOf('repositories', repositoryId)}/versions/${number}`;
 
 function toVersion(row: VersionRow): z.input<typeof RepositoryVersion> {
   return {
     id: row.id,
-    href: `${hrefOf('repositories', row.repositoryId)}/versions/${row.number}`,
+    href: versionHref(row.repositoryId, row.number),
     repository: row.repositoryId,
     number: row.number,
     baseVersion: row.baseVersion,
@@ -42,6 +46,7 @@ export function versionRoutes(routes: RouteTable, ctx: ApiContext): void {
       params: VersionParams,
       status: 200,
       response: RepositoryVersion,
+      errors: ['VERSION_UNKNOWN'],
     },
     async ({ params }) => {
       const { version, content } = await ctx.versions.show(params.id, params.number);
@@ -57,8 +62,36 @@ export function versionRoutes(routes: RouteTable, ctx: ApiContext): void {
       description: 'Version 0, the latest version and versions a distribution pins cannot be deleted.',
       params: VersionParams,
       status: 204,
-      errors: ['VERSION_PROTECTED', 'IN_USE'],
+      errors: ['VERSION_PROTECTED', 'IN_USE', 'VERSION_UNKNOWN'],
     },
     async ({ params }) => ctx.versions.delete(params.id, params.number),
+  );
+  routes.add(
+    {
+      method: 'get',
+      path: '/repositories/{id}/versions/{number}/diff',
+      tag: TAG,
+      summary: 'List what changed from a base version to this one, a page at a time',
+      description:
+        'Tags added, removed and moved (old → new digest), manifests added and removed with their classification, blobs added and removed with their size; the summary counts the whole diff. Any two stored versions compare, the base newer or older.',
+      params: VersionParams,
+      query: VersionDiffQuery,
+      status: 200,
+      response: VersionDiff,
+      errors: ['VERSION_UNKNOWN'],
+    },
+    async ({ params, query, req }) => {
+      const diff = await ctx.versions.diff(params.id, params.number, query);
+      return {
+        repository: diff.repositoryId,
+        version: diff.version,
+        base: diff.base,
+        versionHref: versionHref(diff.repositoryId, diff.version),
+        baseHref: versionHref(diff.repositoryId, diff.base),
+        summary: diff.summary,
+        changes: diff.changes,
+        next: diff.next ? pageLink(req, { after: cursorText(diff.next), limit: String(query.limit) }) : null,
+      };
+    },
   );
 }

@@ -1,12 +1,16 @@
 import { isDigest } from '@cistern/oci';
 import { z } from 'zod';
 import { Id, PageQuery, text, Timestamp } from './common.ts';
+import { VersionNumberText } from './repositories.ts';
 
 export const Digest = z.string().max(200).refine(isDigest, 'must be a digest, e.g. sha256:<64 hex>');
 
 export const DigestParams = z.strictObject({ digest: Digest });
 
-const inVersion = { repositoryVersion: Id.optional().describe('only content of this repository version') };
+const inVersion = {
+  repository: Id.optional().describe('only content of (any version of) this repository'),
+  repositoryVersion: VersionNumberText.optional().describe('only content of this version (its number) of `repository`, which it needs'),
+};
 
 export const ManifestListQuery = PageQuery.extend({
   ...inVersion,
@@ -22,7 +26,6 @@ export const BlobListQuery = PageQuery.extend({ ...inVersion, digest: Digest.opt
 
 export const TagListQuery = PageQuery.extend({
   ...inVersion,
-  repository: Id.optional(),
   name: text(128).optional(),
   name__contains: text(128).optional(),
   digest: Digest.optional(),

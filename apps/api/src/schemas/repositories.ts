@@ -1,4 +1,4 @@
-import { repositoryShape } from '@cistern/domain';
+import { repositoryShape, VersionNumber } from '@cistern/domain';
 import { z } from 'zod';
 import { Bytes, Id, ListQuery, Timestamp } from './common.ts';
 import { Task } from './tasks.ts';
@@ -44,11 +44,11 @@ export const RepositoryVersion = z
   })
   .meta({ id: 'RepositoryVersion' });
 
-/** A version number in a path: digits only (a coerced number would read as nullable, and so not required, in the document). */
-const VersionNumber = z
+/** A version number in a path or query: digits only (a coerced number would read as nullable, and so not required, in the document). */
+export const VersionNumberText = z
   .string()
   .regex(/^\d{1,10}$/, 'must be a version number (0, 1, 2, …)')
   .transform(Number)
-  .pipe(z.number().int().max(2_147_483_647));
+  .pipe(VersionNumber);
 
-export const VersionParams = z.strictObject({ id: Id, number: VersionNumber });
+export const VersionParams = z.strictObject({ id: Id, number: VersionNumberText });

@@ -2,15 +2,10 @@ import { manifestKnownBy, type Blob, type Prisma, type PrismaClient, type Reposi
 import { found } from '../shared/not-found.ts';
 import { listPage, pageArgs, type Page, type PageRequest } from '../shared/paging.ts';
 import { manifestSelect, summarize, type ManifestSummary } from './manifest-summary.ts';
-import { versionFilter } from './version-filter.ts';
-
-/** Every content filter may narrow to the content of one repository version (by its id). */
-interface InVersion {
-  repositoryVersion?: string;
-}
+import { versionFilter, type InRepository } from './version-filter.ts';
 
 /** Filters of the manifest list; undefined parts filter nothing. */
-export interface ManifestFilter extends InVersion {
+export interface ManifestFilter extends InRepository {
   /** Any digest the manifest is known by. */
   digest?: string;
   mediaType?: string;
@@ -19,18 +14,17 @@ export interface ManifestFilter extends InVersion {
 }
 
 /** Filters of a manifest's referrers. */
-export interface ReferrerFilter extends InVersion {
+export interface ReferrerFilter extends InRepository {
   artifactType?: string;
 }
 
 /** Filters of the blob list. */
-export interface BlobFilter extends InVersion {
+export interface BlobFilter extends InRepository {
   digest?: string;
 }
 
 /** Filters of the tag list (membership rows of every version unless one is named). */
-export interface TagFilter extends InVersion {
-  repository?: string;
+export interface TagFilter extends InRepository {
   /** The digest the tag points at. */
   digest?: string;
   name?: string;
@@ -39,8 +33,8 @@ export interface TagFilter extends InVersion {
 
 /**
  * The content Cistern stores, shared by every repository: manifests (by
- * digest), their referrers, blobs and tag rows. A repositoryVersion that does
- * not exist throws INVALID_REFERENCE (detail path `repositoryVersion`).
+ * digest), their referrers, blobs and tag rows, each list narrowed to a
+ * repository or a version of it as versionFilter says (and fails).
  */
 export interface CatalogService {
   /** Ordered by digest. */
@@ -67,7 +61,7 @@ export function catalogService({ prisma }: { prisma: PrismaClient }): CatalogSer
 
   return {
     listManifests: async (filter, page) => {
-      const inVersion = await versionFilter(prisma, filter.repositoryVersion);
+      const inVersion = await versionFilter(prisma, filter);
       return manifests(
         {
           ...(filter.digest === undefined ? {} : manifestKnownBy(filter.digest)),
@@ -85,7 +79,7 @@ export function catalogService({ prisma }: { prisma: PrismaClient }): CatalogSer
       return manifest as ManifestSummary;
     },
     listReferrers: async (digest, filter, page) => {
-      const inVersion = await versionFilter(prisma, filter.repositoryVersion);
+      const inVersion = await versionFilter(prisma, filter);
       // A referrer names its subject by any of the subject's digests.
       const subject = await prisma.manifest.findFirst({ where: manifestKnownBy(digest), select: { digest: true, aliases: { select: { digest: true } } } });
       return manifests(
@@ -98,7 +92,7 @@ export function catalogService({ prisma }: { prisma: PrismaClient }): CatalogSer
       );
     },
     listBlobs: async (filter, page) => {
-      const inVersion = await versionFilter(prisma, filter.repositoryVersion);
+      const inVersion = await versionFilter(prisma, filter);
       const where = {
         digest: filter.digest,
         ...(inVersion ? { manifests: { some: { manifest: { repositories: { some: inVersion } } } } } : {}),
@@ -106,9 +100,8 @@ export function catalogService({ prisma }: { prisma: PrismaClient }): CatalogSer
       return listPage(prisma.blob.count({ where }), prisma.blob.findMany({ where, orderBy: { digest: 'asc' }, ...pageArgs(page) }));
     },
     listTags: async (filter, page) => {
-      const inVersion = await versionFilter(prisma, filter.repositoryVersion);
+      const inVersion = await versionFilter(prisma, filter);
       const where = {
-        repositoryId: filter.repository,
         manifestDigest: filter.digest,
         name: { equals: filter.name, contains: filter.name__contains },
         ...inVersion,

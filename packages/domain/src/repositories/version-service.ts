@@ -1,14 +1,15 @@
 import { pruneMembership, type PrismaClient, type RepositoryVersion } from '@cistern/db';
-import { found } from '../shared/not-found.ts';
 import { listPage, pageArgs, type Page, type PageRequest } from '../shared/paging.ts';
 import { findRepository } from './find-repository.ts';
+import { findVersion } from './find-version.ts';
 import { versionContent, type VersionContent } from './version-content.ts';
+import { versionDiff, type DiffRequest, type VersionDiff } from './version-diff.ts';
 import { assertVersionDeletable } from './version-protection.ts';
 
 /**
  * A repository's versions. An unknown repository throws NOT_FOUND
- * (`repository <id> does not exist`), an unknown version NOT_FOUND
- * (`version <n> of repository <id> does not exist`).
+ * (`repository <id> does not exist`), an unknown or pruned version
+ * VERSION_UNKNOWN (`repository <id> has no version <n> …`).
  */
 export interface VersionService {
   /** Newest first. */
@@ -20,17 +21,12 @@ export interface VersionService {
    * VERSION_PROTECTED for version 0 and the latest, IN_USE while a distribution pins it.
    */
   delete(repositoryId: string, number: number): Promise<void>;
+  /** One page of the changes from a base version to this one (see versionDiff). */
+  diff(repositoryId: string, number: number, request: DiffRequest): Promise<VersionDiff>;
 }
 
 /** The VersionService over `prisma`. */
 export function versionService({ prisma }: { prisma: PrismaClient }): VersionService {
-  const find = async (repositoryId: string, number: number) =>
-    found(
-      await prisma.repositoryVersion.findUnique({ where: { repositoryId_number: { repositoryId, number } } }),
-      `version ${number} of repository`,
-      repositoryId,
-    );
-
   return {
     list: async (repositoryId, page) => {
       const repo = await findRepository(prisma, repositoryId);
@@ -38,17 +34,18 @@ export function versionService({ prisma }: { prisma: PrismaClient }): VersionSer
       return listPage(prisma.repositoryVersion.count({ where }), prisma.repositoryVersion.findMany({ where, orderBy: { number: 'desc' }, ...pageArgs(page) }));
     },
     show: async (repositoryId, number) => {
-      const version = await find(repositoryId, number);
+      const version = await findVersion(prisma, repositoryId, number);
       return { version, content: await versionContent(prisma, version.repositoryId, version.number, version.baseVersion) };
     },
     delete: async (repositoryId, number) => {
       const repo = await findRepository(prisma, repositoryId);
-      const version = await find(repo.id, number);
+      const version = await findVersion(prisma, repo.id, number);
       await assertVersionDeletable(prisma, repo, version);
       await prisma.$transaction(async (tx) => {
         await tx.repositoryVersion.delete({ where: { id: version.id } });
         await pruneMembership(tx, repo.id);
       });
     },
+    diff: (repositoryId, number, request) => versionDiff(prisma, repositoryId, number, request),
   };
 }

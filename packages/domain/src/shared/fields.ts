@@ -4,6 +4,9 @@ import { z } from 'zod';
 /** Resources are named by UUIDs. */
 export const Id = z.uuid();
 
+/** A repository version's number: 0 is where every repository starts (PostgreSQL int). */
+export const VersionNumber = z.number().int().min(0).max(2_147_483_647);
+
 /** PostgreSQL text cannot hold NUL; refusing it here keeps such input a 400, not a 500. */
 export const text = (max: number) =>
   z

@@ -2,7 +2,7 @@ import type { PrismaClient } from '@cistern/db';
 import { CisternError } from '@cistern/errors';
 
 /** What an input may name by id. */
-export type Referable = 'remote' | 'repository' | 'repositoryVersion' | 'distribution';
+export type Referable = 'remote' | 'repository' | 'distribution';
 
 /** Those of `ids` that exist. */
 async function existing(prisma: PrismaClient, kind: Referable, ids: string[]): Promise<{ id: string }[]> {
@@ -12,8 +12,6 @@ async function existing(prisma: PrismaClient, kind: Referable, ids: string[]): P
       return prisma.remote.findMany(query);
     case 'repository':
       return prisma.repository.findMany(query);
-    case 'repositoryVersion':
-      return prisma.repositoryVersion.findMany(query);
     case 'distribution':
       return prisma.distribution.findMany(query);
   }
