@@ -41,8 +41,8 @@ export interface WalkerOptions {
 export type Outcome = { accepted: true; digest: string } | { accepted: false; kind: SkipKind; reason: string };
 
 const SKIP_REPORT: Record<SkipKind, { code: string; message: string }> = {
-  refused: { code: Report.manifestsRefused, message: 'manifests refused (malformed, unknown type, denied by policy, or gone upstream)' },
-  failed: { code: Report.manifestsFailed, message: 'manifests that could not be brought in (kept as they were)' },
+  refused: { code: Report.manifestsRefused, message: 'Manifests refused: malformed, of an unknown type, denied by the media-type policy, or gone upstream.' },
+  failed: { code: Report.manifestsFailed, message: 'Manifests that could not be brought in; what they replace was kept as it was.' },
 };
 
 // A batch is one statement carrying its manifests' bytes as base64 text: small
@@ -144,7 +144,7 @@ export class ManifestWalker {
     const items = this.skippedItems[kind];
     if (items.length < MAX_REPORT_ITEMS) {
       items.push({ name: label, reason });
-      this.options.progress.report(report.code, { items: [...items], state: kind === 'failed' ? 'failed' : 'skipped' });
+      this.options.progress.report(report.code, { message: report.message, items: [...items], state: kind === 'failed' ? 'failed' : 'skipped' });
     }
     return { accepted: false, kind, reason };
   }
@@ -257,9 +257,9 @@ export class ManifestWalker {
     }
     if (loaded.isNew) {
       await this.save(toManifestRecord(loaded.parsed, loaded.schema1Sizes, digest));
-      progress.increment(Report.manifestsNew, 1, 'new manifests stored');
+      progress.increment(Report.manifestsNew, 1, 'New manifests fetched from the upstream and stored.');
     } else {
-      progress.increment(Report.manifestsUnchanged, 1, 'manifests already stored');
+      progress.increment(Report.manifestsUnchanged, 1, 'Manifests already stored, taken without a request.');
     }
     this.options.onAccepted(loaded.parsed);
     // Under every name: referrers may name their subject by any of them.

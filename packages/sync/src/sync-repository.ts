@@ -143,7 +143,7 @@ async function sync(deps: SyncDeps, input: SyncInput, hold: ContentHold, release
     : { addManifests: produced, addTags: producedTags };
   const written = await writeRepositoryVersion(prisma, input.repositoryId, changes);
   progress.report(Report.version, {
-    message: written ? `wrote version ${written.version.number}` : 'no changes: no version written',
+    message: written ? `Wrote version ${written.version.number}.` : 'Nothing changed, so no version was written.',
     done: written ? 1 : 0,
     total: 1,
     state: 'completed',
@@ -193,10 +193,10 @@ async function walk(deps: SyncDeps, input: SyncInput, walker: ManifestWalker, fa
   let selected = 0;
 
   async function* selectedTags(): AsyncGenerator<string> {
-    progress.report(Report.tags, { message: 'listing upstream tags' });
+    progress.report(Report.tags, { message: 'Listing the upstream tags.' });
     for await (const page of client.tagPages()) {
       listed += page.length;
-      progress.report(Report.tags, { message: 'tags listed', done: listed });
+      progress.report(Report.tags, { message: 'Listing the upstream tags.', done: listed });
       for (const tag of page) {
         if (isSupplyChainTag(tag)) supplyChainTags.add(tag);
         if (!filter.matches(tag)) continue;
@@ -205,7 +205,7 @@ async function walk(deps: SyncDeps, input: SyncInput, walker: ManifestWalker, fa
       }
       progress.checkpoint();
     }
-    progress.report(Report.tags, { message: `tags listed, ${selected} selected by the filters`, done: listed, state: 'completed' });
+    progress.report(Report.tags, { message: `Listed ${listed} upstream tags; the filters selected ${selected}.`, done: listed, state: 'completed' });
   }
 
   await failFast.each(selectedTags(), concurrency, async (tag) => {

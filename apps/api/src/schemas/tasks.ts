@@ -10,7 +10,7 @@ const ProgressReport = z.object({
   message: z.string(),
   done: z.number(),
   total: z.number().nullable(),
-  state: z.enum(['running', 'completed', 'failed', 'skipped']),
+  state: z.enum(['running', 'completed', 'failed', 'skipped', 'canceled']).describe('never running once the task has ended'),
   items: z.array(z.object({ name: z.string(), reason: z.string() })).optional(),
 });
 
