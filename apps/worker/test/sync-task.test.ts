@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '@cistern/config';
 import { createRepository, openDatabase, versionManifests, versionTags, type Database } from '@cistern/db';
 import { createRedis, createTaskQueue, createTaskWorker, redisConnectionOptions, repositoryResource, TaskService } from '@cistern/queue';
-import { repositoryVersionHref } from '@cistern/runtime';
+import { repositoryVersionHref, syncPlanHref } from '@cistern/runtime';
 import { FilesystemBlobStore } from '@cistern/storage';
 import { Report, syncTask } from '@cistern/sync';
 import {
@@ -81,6 +81,7 @@ function startInProcessWorker(): Worker {
         secretKey,
         maxManifestBytes: 4 * 1024 * 1024,
         versionHref: repositoryVersionHref,
+        planHref: syncPlanHref,
       }),
     ],
   });

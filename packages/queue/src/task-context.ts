@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { TaskCanceledError } from './task-errors.ts';
 
 /** A report's state: `running` until its step ends, and never `running` once its task has ended (see `endReports`). */
-export type ProgressState = 'running' | 'completed' | 'failed' | 'skipped' | 'canceled';
+type ProgressState = 'running' | 'completed' | 'failed' | 'skipped' | 'canceled';
 
 /** The states a task ends in. */
 export type FinalTaskState = 'completed' | 'failed' | 'canceled';

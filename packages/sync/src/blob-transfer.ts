@@ -8,6 +8,7 @@ import { batched, batchedCalls, inKeyOrder, MAX_BATCH_KEYS } from './batched.ts'
 import { isBlobEntry, isForeign } from './manifest-record.ts';
 import type { FailFast } from './fail-fast.ts';
 import type { OutageBreaker } from './outage-breaker.ts';
+import type { SyncPlan } from './sync-plan.ts';
 import { describeSkip, skipKind } from './sync-errors.ts';
 import { MAX_REPORT_ITEMS, Report, type SyncProgress } from './sync-progress.ts';
 
@@ -26,6 +27,8 @@ export interface BlobTransferOptions {
   /** Downloads again, into a fresh sink, a blob whose bytes did not verify: this many times. */
   maxRetries: number;
   outage: OutageBreaker;
+  /** A dry-run's plan: each blob to bring in is recorded there instead, with no request and no write. */
+  plan?: SyncPlan;
 }
 
 interface BlobNeed {
@@ -132,7 +135,8 @@ export class BlobTransfer {
     }
     await this.marks.flush();
     this.options.failFast.rethrow();
-    this.options.progress.report(Report.blobs, { message: blobsMessage, state: 'completed' });
+    const message = this.options.plan ? 'A dry-run downloads no blobs: its plan lists those a sync would bring in.' : blobsMessage;
+    this.options.progress.report(Report.blobs, { message, state: 'completed' });
   }
 
   private async bringIn(need: BlobNeed): Promise<void> {
@@ -141,7 +145,9 @@ export class BlobTransfer {
     if (need.size < 0) need.size = Number(row?.size ?? 0);
     if (row?.stored) return;
     this.options.failFast.check();
-    if (need.foreign || (downloadPolicy !== 'immediate' && need.role !== 'config')) return this.record(need);
+    const recordOnly = need.foreign || (downloadPolicy !== 'immediate' && need.role !== 'config');
+    if (this.options.plan) return this.options.plan.add({ kind: 'blob', change: recordOnly ? 'record' : 'download', digest: need.digest, size: need.size });
+    if (recordOnly) return this.record(need);
     this.scheduled += 1;
     progress.report(Report.blobs, { message: blobsMessage, total: this.scheduled });
     // Largest first: a big blob found late must not wait behind hundreds of small ones, or it alone fills the sync's tail.

@@ -1,6 +1,7 @@
 import { Report } from '@cistern/sync';
 import { z } from 'zod';
 import { Id, PageQuery, text, Timestamp } from './common.ts';
+import { SyncPlanSummary } from './sync-plan.ts';
 
 export const TaskStateEnum = z.enum(['waiting', 'running', 'completed', 'failed', 'canceling', 'canceled']);
 
@@ -31,10 +32,10 @@ export const Task = z
       ),
     createdResources: z.array(z.string()).describe('hrefs of what the task made, e.g. the new repository version'),
     result: z
-      .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())]))
+      .union([SyncPlanSummary, z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())]))])
       .nullable()
       .describe(
-        'the outcome in figures of a task that completed, else null. orphan-cleanup: {dryRun, protectionTimeMinutes, manifests, blobs, remoteArtifacts, bytesFreed, temporaryFiles, temporaryBytes} (what it removed, or with dryRun would remove); reclaim-space: {repositories, keepVersions, blobs, bytesFreed} (the blob files it dropped)',
+        'the outcome in figures of a task that completed, else null. sync with dryRun: SyncPlanSummary (what a sync would do; entries paged at `plan`); orphan-cleanup: {dryRun, protectionTimeMinutes, manifests, blobs, remoteArtifacts, bytesFreed, temporaryFiles, temporaryBytes} (what it removed, or with dryRun would remove); reclaim-space: {repositories, keepVersions, blobs, bytesFreed} (the blob files it dropped)',
       ),
     worker: z.string().nullable(),
     createdAt: Timestamp,
