@@ -243,6 +243,27 @@ describe('sync dry-run', () => {
     expect(after).toEqual({ v2: v2.digest, v3: v3.digest, multi: before.multi });
   });
 
+  it('plans an additive on-demand sync: nothing removed, config blobs downloaded, layers recorded for the first pull', async () => {
+    const v4 = await pushImage(upstream, REPO, 'v4', { architecture: 's390x' });
+    const remote = (await h.post('/api/v1/remotes', { name: 'planned-lazy', url: proxy.url, upstreamName: REPO, policy: 'on_demand', includes: ['v*'] })).body;
+    const repository = (await h.post('/api/v1/repositories', { name: 'planned-lazy', remote: remote.id })).body;
+    const accepted = await h.post(`/api/v1/repositories/${repository.id}/sync`, { dryRun: true });
+    const task = await waitFor('the additive dry-run', async () => {
+      const reply = await h.get(`/api/v1/tasks/${accepted.body.task.id}`);
+      return reply.body.state === 'completed' ? reply.body : undefined;
+    });
+    expect(task.result).toMatchObject({ tagsAdded: 3, tagsMoved: 0, tagsRemoved: 0, manifestsNew: 1, manifestsStored: 2, manifestsRemoved: 0 });
+    expect((await planEntries(task, 'tags')).map((t) => t.name).sort()).toEqual(['v2', 'v3', 'v4']);
+    // v2 and v3 are stored with their blobs; of v4's, a sync downloads the config and records the layer.
+    const [config, layer] = v4.blobs;
+    const blobSizes = await sizes(v4.blobs);
+    expect(await planEntries(task, 'blobs')).toEqual([
+      { change: 'download', name: null, digest: config, from: null, reason: null, size: blobSizes[config ?? ''] },
+      { change: 'record', name: null, digest: layer, from: null, reason: null, size: blobSizes[layer ?? ''] },
+    ]);
+    expect(task.result).toMatchObject({ blobsToDownload: 1, blobsToRecord: 1, bytesToDownload: blobSizes[config ?? ''] });
+  });
+
   it('publishes the plan in the OpenAPI document: the result summary and the paged entries', async () => {
     const doc = (await h.get('/openapi.json', null)).body;
     expect(Object.keys(doc.components.schemas.SyncPlanSummary.properties)).toEqual(expect.arrayContaining(['tagsMoved', 'bytesToDownload', 'plan']));
