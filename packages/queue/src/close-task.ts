@@ -15,6 +15,9 @@ export async function closeTask(
 ): Promise<boolean> {
   const row = await prisma.task.findUnique({ where: { id: taskId }, select: { progressReports: true } });
   const progressReports = endReports((row?.progressReports ?? []) as unknown as ProgressReport[], state) as unknown as Prisma.InputJsonValue;
-  const updated = await prisma.task.updateMany({ where: { id: taskId, state: { in: from } }, data: { ...data, state, finishedAt: new Date(), progressReports } });
+  const updated = await prisma.task.updateMany({
+    where: { id: taskId, state: { in: from } },
+    data: { ...data, state, finishedAt: new Date(), progressReports },
+  });
   return updated.count === 1;
 }

@@ -40,6 +40,17 @@ const COUNTED = {
   blob: { download: 'blobsToDownload', record: 'blobsToRecord' },
 } as const;
 
+function countOf(entry: PlanEntry): keyof SyncPlanCounts {
+  switch (entry.kind) {
+    case 'tag':
+      return COUNTED.tag[entry.change];
+    case 'manifest':
+      return COUNTED.manifest[entry.change];
+    case 'blob':
+      return COUNTED.blob[entry.change];
+  }
+}
+
 /** Entries per INSERT. */
 const BATCH = 500;
 
@@ -80,8 +91,7 @@ export class SyncPlan {
   }
 
   add(entry: PlanEntry): void {
-    const counted: Record<string, keyof SyncPlanCounts> = COUNTED[entry.kind];
-    this.counts[counted[entry.change] ?? 'tagsUnchanged'] += 1;
+    this.counts[countOf(entry)] += 1;
     if (entry.kind === 'blob' && entry.change === 'download') this.counts.bytesToDownload += entry.size;
     this.buffer.push(entry);
     if (this.buffer.length >= BATCH) this.write();
