@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '@cistern/config';
 import { createRepository, openDatabase, versionManifests, versionTags, type Database } from '@cistern/db';
 import { createRedis, createTaskQueue, createTaskWorker, redisConnectionOptions, repositoryResource, TaskService } from '@cistern/queue';
-import { repositoryVersionHref } from '@cistern/runtime';
+import { repositoryVersionHref, syncPlanHref } from '@cistern/runtime';
 import { FilesystemBlobStore } from '@cistern/storage';
-import { syncTask } from '@cistern/sync';
+import { Report, syncTask } from '@cistern/sync';
 import {
   createTestDatabase,
   createTestRedisPrefix,
@@ -81,6 +81,7 @@ function startInProcessWorker(): Worker {
         secretKey,
         maxManifestBytes: 4 * 1024 * 1024,
         versionHref: repositoryVersionHref,
+        planHref: syncPlanHref,
       }),
     ],
   });
@@ -143,6 +144,12 @@ describe('sync tasks on workers', () => {
     expect(await versionManifests(db.prisma, killed.id, 1)).toEqual(await versionManifests(db.prisma, clean.id, 1));
     expect(await versionTags(db.prisma, killed.id, 1)).toEqual(await versionTags(db.prisma, clean.id, 1));
     expect((await versionTags(db.prisma, killed.id, 1)).size).toBe(7);
+    // The recovered run counts afresh: each manifest of the version once, as new or as already stored, never twice.
+    const manifests = (await versionManifests(db.prisma, killed.id, 1)).size;
+    const reports = done.progressReports as { code: string; message: string; done: number; state: string }[];
+    const count = (code: string) => reports.find((r) => r.code === code)?.done ?? 0;
+    expect(count(Report.manifestsNew) + count(Report.manifestsUnchanged)).toBe(manifests);
+    expect(reports.filter((r) => r.state === 'running' || r.message === r.code)).toEqual([]);
   }, 90_000);
 
   it('a sync against credentials that do not work fails the task with UNAUTHORIZED and no version', async () => {

@@ -1,6 +1,7 @@
 import type { PrismaClient } from '@cistern/db';
 import type { Queue } from 'bullmq';
 import type { TaskErrorRecord } from './task-errors.ts';
+import { closeTask } from './close-task.ts';
 import { ensureTaskJob, hasLiveJob } from './task-queue.ts';
 
 export interface ReconcileResult {
@@ -37,20 +38,15 @@ export async function reconcileTasks(prisma: PrismaClient, queue: Queue, options
       continue;
     }
     if (await hasLiveJob(queue, task.id)) continue;
-    const now = new Date();
     if (task.state === 'canceling') {
-      await prisma.task.updateMany({ where: { id: task.id, state: 'canceling' }, data: { state: 'canceled', finishedAt: now } });
+      await closeTask(prisma, task.id, ['canceling'], 'canceled');
       result.canceled.push(task.id);
     } else {
       const error = {
         code: 'WORKER_LOST',
         message: 'the worker running this task stopped and its job was lost; start the task again',
       } satisfies TaskErrorRecord;
-      const updated = await prisma.task.updateMany({
-        where: { id: task.id, state: 'running' },
-        data: { state: 'failed', finishedAt: now, error },
-      });
-      if (updated.count === 1) result.failed.push(task.id);
+      if (await closeTask(prisma, task.id, ['running'], 'failed', { error })) result.failed.push(task.id);
     }
   }
   return result;

@@ -2,17 +2,29 @@ import type { Prisma, PrismaClient } from '@cistern/db';
 import type { Logger } from 'pino';
 import { TaskCanceledError } from './task-errors.ts';
 
+/** A report's state: `running` until its step ends, and never `running` once its task has ended (see `endReports`). */
+type ProgressState = 'running' | 'completed' | 'failed' | 'skipped' | 'canceled';
+
+/** The states a task ends in. */
+export type FinalTaskState = 'completed' | 'failed' | 'canceled';
+
 export interface ProgressReport {
   code: string;
+  /** A sentence for people, never the code again. */
   message: string;
   done: number;
   total: number | null;
-  state: 'running' | 'completed' | 'failed' | 'skipped';
+  state: ProgressState;
   /** Per-item notes, e.g. the manifests skipped and why. Bounded by the caller. */
   items?: { name: string; reason: string }[];
 }
 
-/** What a task handler sees: its params, progress reporting, and the cancel signal. */
+/**
+ * What a task handler sees: its params, progress reporting, and the cancel
+ * signal. Each run reports afresh: a task retried or recovered after a worker
+ * died runs its handler from the start, so carrying the reports of the run
+ * before would count what both runs did twice.
+ */
 export class TaskContext<Params = unknown> {
   private readonly reports = new Map<string, ProgressReport>();
   private flushTimer: NodeJS.Timeout | undefined;
@@ -26,10 +38,7 @@ export class TaskContext<Params = unknown> {
     readonly log: Logger,
     private readonly prisma: PrismaClient,
     private readonly flushEveryMs: number,
-    existing: ProgressReport[],
-  ) {
-    for (const report of existing) this.reports.set(report.code, report);
-  }
+  ) {}
 
   /** A safe point: stop here if the task was asked to. */
   checkpoint(): void {
@@ -37,9 +46,12 @@ export class TaskContext<Params = unknown> {
     throw this.signal.reason instanceof Error ? this.signal.reason : new TaskCanceledError();
   }
 
-  /** Creates or updates a report by code; writes are batched. */
-  report(code: string, update: Partial<Omit<ProgressReport, 'code'>>): ProgressReport {
-    const current = this.reports.get(code) ?? { code, message: code, done: 0, total: null, state: 'running' };
+  /**
+   * Creates or updates a report by code; writes are batched. Every update
+   * carries its message (a sentence for people), so no report ever shows a bare code.
+   */
+  report(code: string, update: Partial<Omit<ProgressReport, 'code' | 'message'>> & { message: string }): ProgressReport {
+    const current = this.reports.get(code) ?? { code, done: 0, total: null, state: 'running' as const };
     const next = { ...current, ...update };
     this.reports.set(code, next);
     // A failed periodic write is logged, never left unhandled: the next flush retries it.
@@ -50,9 +62,8 @@ export class TaskContext<Params = unknown> {
     return next;
   }
 
-  increment(code: string, by = 1, message?: string): void {
-    const current = this.reports.get(code);
-    this.report(code, { done: (current?.done ?? 0) + by, ...(message ? { message } : {}) });
+  increment(code: string, by: number, message: string): void {
+    this.report(code, { done: (this.reports.get(code)?.done ?? 0) + by, message });
   }
 
   get progressReports(): ProgressReport[] {
@@ -61,13 +72,15 @@ export class TaskContext<Params = unknown> {
 
   /**
    * Stops periodic writes and waits for one in flight, so nothing lands after the
-   * final state; the runner writes the returned reports with that state.
+   * final state; the runner writes the returned reports with that state. With
+   * `final` (the task ended) no report is left running.
    */
-  async settle(): Promise<Prisma.InputJsonValue> {
+  async settle(final?: FinalTaskState): Promise<Prisma.InputJsonValue> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     await this.flushing.catch(() => undefined);
-    return this.progressReports as unknown as Prisma.InputJsonValue;
+    const reports = final ? endReports(this.progressReports, final) : this.progressReports;
+    return reports as unknown as Prisma.InputJsonValue;
   }
 
   /** Writes pending reports now. */
@@ -83,4 +96,9 @@ export class TaskContext<Params = unknown> {
       });
     await this.flushing;
   }
+}
+
+/** The reports of a task that ended in `state`: each one still running takes that state. */
+export function endReports(reports: readonly ProgressReport[], state: FinalTaskState): ProgressReport[] {
+  return reports.map((report) => (report.state === 'running' ? { ...report, state } : report));
 }

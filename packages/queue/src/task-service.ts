@@ -3,6 +3,7 @@ import { CisternError, type CisternErrorOptions } from '@cistern/errors';
 import type { Queue } from 'bullmq';
 import type { TaskKind, TaskParamsOf } from './task-definition.ts';
 import { TaskError, type TaskErrorRecord } from './task-errors.ts';
+import { closeTask } from './close-task.ts';
 import { ensureTaskJob, type TaskJobData } from './task-queue.ts';
 
 /** A task to create: the name of one of the service's kinds and params that fit its schema. */
@@ -93,12 +94,7 @@ export class TaskService<K extends TaskKind = TaskKind> {
    * worker stops at its next safe point. Finished tasks cannot be canceled.
    */
   async cancel(taskId: string): Promise<Task> {
-    const now = new Date();
-    const direct = await this.prisma.task.updateMany({
-      where: { id: taskId, state: 'waiting' },
-      data: { state: 'canceled', finishedAt: now },
-    });
-    if (direct.count === 1) {
+    if (await closeTask(this.prisma, taskId, ['waiting'], 'canceled')) {
       await this.queue.remove(taskId).catch(() => undefined);
     } else {
       await this.prisma.task.updateMany({ where: { id: taskId, state: 'running' }, data: { state: 'canceling' } });

@@ -5,7 +5,8 @@ import type { Redis } from 'ioredis';
 import { ResourceLocks } from '@cistern/redis-lock';
 import type { Logger } from 'pino';
 import { DEFAULT_PREFIX, TASK_QUEUE } from './queue-names.ts';
-import { TaskContext, type ProgressReport } from './task-context.ts';
+import { closeTask } from './close-task.ts';
+import { TaskContext } from './task-context.ts';
 import type { TaskRunner } from './task-definition.ts';
 import { isRetryable, TaskCanceledError, TaskError, toErrorRecord, type TaskErrorRecord } from './task-errors.ts';
 import { ensureTaskJob, taskJobDataSchema } from './task-queue.ts';
@@ -62,7 +63,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
     if (!task) throw new UnrecoverableError(`task ${taskId} does not exist`);
     if (FINISHED.has(task.state)) return;
     if (task.state === 'canceling') {
-      await setState(taskId, ['canceling'], { state: 'canceled', finishedAt: new Date() });
+      await closeTask(prisma, taskId, ['canceling'], 'canceled');
       return;
     }
     const runner = runners.get(task.kind);
@@ -96,43 +97,35 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
     poll.unref();
     const onLockLost = () => aborter.abort(new TaskError('LOCK_LOST', `lost the lock on ${task.resource}`, { retryable: true }));
     lock?.lost.addEventListener('abort', onLockLost);
-    const ctx = new TaskContext(
-      taskId,
-      params.data,
-      aborter.signal,
-      logger.child({ taskId, kind: task.kind }),
-      prisma,
-      options.progressFlushMs ?? 500,
-      (task.progressReports ?? []) as unknown as ProgressReport[],
-    );
+    const ctx = new TaskContext(taskId, params.data, aborter.signal, logger.child({ taskId, kind: task.kind }), prisma, options.progressFlushMs ?? 500);
     try {
-      // running → running is a stalled job picked up again after its worker died.
+      // running → running is a stalled job picked up again after its worker died; its run starts counting afresh.
       const started = await setState(taskId, ['waiting', 'running'], {
         state: 'running',
         worker: options.name,
         startedAt: task.startedAt ?? new Date(),
+        progressReports: [],
       });
       if (!started) {
-        await setState(taskId, ['canceling'], { state: 'canceled', finishedAt: new Date() });
+        await closeTask(prisma, taskId, ['canceling'], 'canceled');
         return;
       }
       const result = await runner.run(ctx);
       await setState(taskId, ['running', 'canceling'], {
         state: 'completed',
-        progressReports: await ctx.settle(),
+        progressReports: await ctx.settle('completed'),
         finishedAt: new Date(),
         createdResources: result?.createdResources ?? [],
         warnings: (result?.warnings ?? []) as unknown as Prisma.InputJsonValue,
         ...(result?.result ? { result: result.result } : {}),
       });
     } catch (error) {
-      const progressReports = await ctx.settle();
       if (error instanceof TaskCanceledError) {
-        await setState(taskId, ['running', 'canceling'], { state: 'canceled', finishedAt: new Date(), progressReports });
+        await setState(taskId, ['running', 'canceling'], { state: 'canceled', finishedAt: new Date(), progressReports: await ctx.settle('canceled') });
         return;
       }
       if (isRetryable(error)) {
-        await setState(taskId, ['running'], { state: 'waiting', progressReports });
+        await setState(taskId, ['running'], { state: 'waiting', progressReports: await ctx.settle() });
         // Redis restarted empty (its lock loss is how the handler learnt of it):
         // BullMQ cannot retry a job it no longer has, so the task gets a new one.
         if (await ensureTaskJob(options.queue, task)) {
@@ -144,7 +137,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
           throw error;
         }
       }
-      await fail(taskId, error, progressReports);
+      await fail(taskId, error, await ctx.settle('failed'));
       throw new UnrecoverableError(toErrorRecord(error).message);
     } finally {
       clearInterval(poll);
@@ -156,12 +149,9 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
   async function fail(taskId: string, error: unknown, progressReports?: Prisma.InputJsonValue): Promise<void> {
     const record = toErrorRecord(error);
     logger.error({ taskId, code: record.code }, record.message);
-    await setState(taskId, ['waiting', 'running', 'canceling'], {
-      state: 'failed',
-      ...(progressReports === undefined ? {} : { progressReports }),
-      finishedAt: new Date(),
-      error: record as unknown as Prisma.InputJsonValue,
-    });
+    const recorded = record as unknown as Prisma.InputJsonValue;
+    if (progressReports === undefined) await closeTask(prisma, taskId, ['waiting', 'running', 'canceling'], 'failed', { error: recorded });
+    else await setState(taskId, ['waiting', 'running', 'canceling'], { state: 'failed', progressReports, finishedAt: new Date(), error: recorded });
   }
 
   const maxStalledCount = options.maxStalledCount ?? 2;
@@ -191,7 +181,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
               }
             : { code: 'JOB_FAILED', message: `the task's job failed: ${error.message}` }
         ) satisfies TaskErrorRecord;
-        await setState(taskId, ['waiting', 'running', 'canceling'], { state: 'failed', finishedAt: new Date(), error: record });
+        await closeTask(prisma, taskId, ['waiting', 'running', 'canceling'], 'failed', { error: record });
       })
       .catch((failure: unknown) => logger.error({ err: failure, taskId }, 'could not close the task of a failed job'));
   });

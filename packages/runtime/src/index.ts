@@ -1,4 +1,4 @@
-export { API_PREFIX, hrefOf, repositoryVersionHref } from './api-hrefs.ts';
+export { API_PREFIX, hrefOf, repositoryVersionHref, syncPlanHref } from './api-hrefs.ts';
 export { healthRouter, type ReadinessCheck } from './health.ts';
 export { listen, type RunningServer } from './http-server.ts';
 export { runMain, type Closer } from './run-main.ts';

@@ -3,7 +3,7 @@ import { createLogger } from '@cistern/config';
 import { contentTasks } from '@cistern/content-actions';
 import { createRepository, openDatabase, type Database, type Remote, type Repository, type Task } from '@cistern/db';
 import { createRedis, createTaskQueue, createTaskWorker, redisConnectionOptions, TaskService, type TaskParamsOf } from '@cistern/queue';
-import { repositoryVersionHref } from '@cistern/runtime';
+import { repositoryVersionHref, syncPlanHref } from '@cistern/runtime';
 import { FilesystemBlobStore } from '@cistern/storage';
 import { syncTask } from '@cistern/sync';
 import {
@@ -70,7 +70,14 @@ export class LifecycleHarness {
       concurrency: 4,
       busyRetryDelayMs: 100,
       tasks: [
-        syncTask.bind({ prisma, storage: this.storage, secretKey: randomBytes(32), maxManifestBytes: 4 << 20, versionHref: repositoryVersionHref }),
+        syncTask.bind({
+          prisma,
+          storage: this.storage,
+          secretKey: randomBytes(32),
+          maxManifestBytes: 4 << 20,
+          versionHref: repositoryVersionHref,
+          planHref: syncPlanHref,
+        }),
         ...contentTasks.map((task) => task.bind({ prisma, versionHref: repositoryVersionHref })),
         orphanCleanupTask.bind({ prisma, storage: this.storage }),
         reclaimSpaceTask.bind({ prisma, storage: this.storage }),

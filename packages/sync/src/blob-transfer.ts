@@ -8,6 +8,7 @@ import { batched, batchedCalls, inKeyOrder, MAX_BATCH_KEYS } from './batched.ts'
 import { isBlobEntry, isForeign } from './manifest-record.ts';
 import type { FailFast } from './fail-fast.ts';
 import type { OutageBreaker } from './outage-breaker.ts';
+import type { SyncPlan } from './sync-plan.ts';
 import { describeSkip, skipKind } from './sync-errors.ts';
 import { MAX_REPORT_ITEMS, Report, type SyncProgress } from './sync-progress.ts';
 
@@ -26,6 +27,8 @@ export interface BlobTransferOptions {
   /** Downloads again, into a fresh sink, a blob whose bytes did not verify: this many times. */
   maxRetries: number;
   outage: OutageBreaker;
+  /** A dry-run's plan: each blob to bring in is recorded there instead, with no request and no write. */
+  plan?: SyncPlan;
 }
 
 interface BlobNeed {
@@ -35,6 +38,9 @@ interface BlobNeed {
   urls: string[];
   foreign: boolean;
 }
+
+const blobsMessage = 'Blobs downloaded and verified.';
+const blobsFailedMessage = 'Blobs that could not be brought in; the manifests needing them were kept as they were.';
 
 /** The blobs one manifest references. Schema-1 sizes (size -1 here) come from the Blob rows. */
 function blobNeeds(parsed: ParsedManifest): BlobNeed[] {
@@ -109,10 +115,10 @@ export class BlobTransfer {
     const reason = describeSkip(error);
     this.failedBlobs.add(digest);
     for (const manifest of this.neededBy.get(digest) ?? []) this.failedManifests.add(manifest);
-    this.options.progress.increment(Report.blobsFailed, 1, 'blobs that could not be brought in (their manifests are kept as they were)');
+    this.options.progress.increment(Report.blobsFailed, 1, blobsFailedMessage);
     if (this.failedItems.length < MAX_REPORT_ITEMS) {
       this.failedItems.push({ name: digest, reason });
-      this.options.progress.report(Report.blobsFailed, { items: [...this.failedItems], state: 'failed' });
+      this.options.progress.report(Report.blobsFailed, { message: blobsFailedMessage, items: [...this.failedItems], state: 'failed' });
     }
   }
 
@@ -129,7 +135,8 @@ export class BlobTransfer {
     }
     await this.marks.flush();
     this.options.failFast.rethrow();
-    this.options.progress.report(Report.blobs, { state: 'completed' });
+    const message = this.options.plan ? 'A dry-run downloads no blobs: its plan lists those a sync would bring in.' : blobsMessage;
+    this.options.progress.report(Report.blobs, { message, state: 'completed' });
   }
 
   private async bringIn(need: BlobNeed): Promise<void> {
@@ -138,9 +145,11 @@ export class BlobTransfer {
     if (need.size < 0) need.size = Number(row?.size ?? 0);
     if (row?.stored) return;
     this.options.failFast.check();
-    if (need.foreign || (downloadPolicy !== 'immediate' && need.role !== 'config')) return this.record(need);
+    const recordOnly = need.foreign || (downloadPolicy !== 'immediate' && need.role !== 'config');
+    if (this.options.plan) return this.options.plan.add({ kind: 'blob', change: recordOnly ? 'record' : 'download', digest: need.digest, size: need.size });
+    if (recordOnly) return this.record(need);
     this.scheduled += 1;
-    progress.report(Report.blobs, { message: 'blobs downloaded', total: this.scheduled });
+    progress.report(Report.blobs, { message: blobsMessage, total: this.scheduled });
     // Largest first: a big blob found late must not wait behind hundreds of small ones, or it alone fills the sync's tail.
     await this.queue.add(() => this.transfer(need), { priority: need.size });
   }
@@ -160,7 +169,7 @@ export class BlobTransfer {
     else await this.download(need);
     // Where it came from, as for an on-demand layer: a reclaim may drop the file, and a pull fetches it here again.
     await this.record({ ...need, urls: [] });
-    progress.increment(Report.blobs);
+    progress.increment(Report.blobs, 1, blobsMessage);
   }
 
   /** A connection that breaks is resumed by the client; bytes that do not verify are fetched anew. */
@@ -176,7 +185,7 @@ export class BlobTransfer {
       }
     }
     this.options.outage.succeeded();
-    this.options.progress.increment(Report.bytes, need.size, 'bytes downloaded');
+    this.options.progress.increment(Report.bytes, need.size, 'Bytes downloaded and verified.');
   }
 }
 

@@ -3,3 +3,4 @@ export { createTagFilter, type TagFilter } from './tag-filter.ts';
 export { Report, type SyncProgress } from './sync-progress.ts';
 export { toManifestRecord, isForeign } from './manifest-record.ts';
 export { syncTask, type SyncTaskDeps } from './sync-task.ts';
+export { syncPlanSummarySchema, type SyncPlanSummary } from './sync-plan.ts';

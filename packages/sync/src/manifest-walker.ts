@@ -13,6 +13,7 @@ import { isUpstreamError, type FetchedManifest, type ManifestInfo, type Upstream
 import { batched, batchedCalls, inKeyOrder, MAX_BATCH_KEYS } from './batched.ts';
 import type { FailFast } from './fail-fast.ts';
 import type { OutageBreaker } from './outage-breaker.ts';
+import type { SyncPlan } from './sync-plan.ts';
 import { isBlobEntry, toManifestRecord } from './manifest-record.ts';
 import { describeSkip, skipKind, type SkipKind } from './sync-errors.ts';
 import { MAX_REPORT_ITEMS, Report, type SyncProgress } from './sync-progress.ts';
@@ -35,14 +36,16 @@ export interface WalkerOptions {
   onAccepted(parsed: ParsedManifest): void;
   /** Told of every upstream success and failure, to tell an outage from one bad manifest. */
   outage: OutageBreaker;
+  /** A dry-run's plan: each decision is recorded there, and nothing new is stored. */
+  plan?: SyncPlan;
 }
 
 /** Only the digest is kept per manifest: a sync of a large repository holds no documents in memory. */
 export type Outcome = { accepted: true; digest: string } | { accepted: false; kind: SkipKind; reason: string };
 
 const SKIP_REPORT: Record<SkipKind, { code: string; message: string }> = {
-  refused: { code: Report.manifestsRefused, message: 'manifests refused (malformed, unknown type, denied by policy, or gone upstream)' },
-  failed: { code: Report.manifestsFailed, message: 'manifests that could not be brought in (kept as they were)' },
+  refused: { code: Report.manifestsRefused, message: 'Manifests refused: malformed, of an unknown type, denied by the media-type policy, or gone upstream.' },
+  failed: { code: Report.manifestsFailed, message: 'Manifests that could not be brought in; what they replace was kept as it was.' },
 };
 
 // A batch is one statement carrying its manifests' bytes as base64 text: small
@@ -133,18 +136,19 @@ export class ManifestWalker {
    */
   async load(digest: string, fetched?: FetchedManifest): Promise<ParsedManifest> {
     const { parsed, isNew, schema1Sizes } = await this.fetchOrLoad(digest, fetched);
-    if (isNew) await this.save(toManifestRecord(parsed, schema1Sizes, digest));
+    if (isNew && !this.options.plan) await this.save(toManifestRecord(parsed, schema1Sizes, digest));
     return parsed;
   }
 
-  /** Names a skipped manifest in the report of its kind. */
-  skip(label: string, kind: SkipKind, reason: string): Outcome {
+  /** Names a skipped manifest (by `digest` when known) in the report of its kind, and in a dry-run's plan. */
+  skip(label: string, kind: SkipKind, reason: string, digest?: string): Outcome {
+    this.options.plan?.add({ kind: 'manifest', change: kind, name: label, reason, ...(digest === undefined ? {} : { digest }) });
     const report = SKIP_REPORT[kind];
     this.options.progress.increment(report.code, 1, report.message);
     const items = this.skippedItems[kind];
     if (items.length < MAX_REPORT_ITEMS) {
       items.push({ name: label, reason });
-      this.options.progress.report(report.code, { items: [...items], state: kind === 'failed' ? 'failed' : 'skipped' });
+      this.options.progress.report(report.code, { message: report.message, items: [...items], state: kind === 'failed' ? 'failed' : 'skipped' });
     }
     return { accepted: false, kind, reason };
   }
@@ -154,12 +158,12 @@ export class ManifestWalker {
    * once the sync stops, or one that proves the upstream down (OutageBreaker),
    * is thrown. `gone`: the kind of a 404 here (see `visit`).
    */
-  async skipOrThrow(label: string, error: unknown, gone: SkipKind = 'refused'): Promise<Outcome> {
+  async skipOrThrow(label: string, error: unknown, gone: SkipKind = 'refused', digest?: string): Promise<Outcome> {
     let kind = skipKind(error);
     if (kind === undefined || this.options.failFast.signal.aborted) throw error;
     await this.options.outage.failed(error);
     if (isUpstreamError(error, 'MANIFEST_UNKNOWN')) kind = gone;
-    return this.skip(label, kind, describeSkip(error));
+    return this.skip(label, kind, describeSkip(error), digest);
   }
 
   /**
@@ -231,12 +235,12 @@ export class ManifestWalker {
     try {
       loaded = await this.fetchOrLoad(digest, fetched);
     } catch (error) {
-      const outcome = await this.skipOrThrow(label, error, gone);
+      const outcome = await this.skipOrThrow(label, error, gone, digest);
       if (!outcome.accepted && outcome.kind === 'failed') this.failed.add(digest);
       return outcome;
     }
     const decision = evaluatePolicy(loaded.parsed, mediaTypePolicy);
-    if (decision.decision === 'reject') return this.skip(label, 'refused', `rejected by the media-type policy: ${decision.reason}`);
+    if (decision.decision === 'reject') return this.skip(label, 'refused', `rejected by the media-type policy: ${decision.reason}`, digest);
     const children = this.keptChildren(loaded.parsed).map((child) => child.digest);
     let failedChild: string | undefined;
     let refusedChildren = 0;
@@ -249,17 +253,19 @@ export class ManifestWalker {
     });
     if (failedChild !== undefined) {
       this.failed.add(digest);
-      return this.skip(label, 'failed', `its child ${failedChild} failed`);
+      return this.skip(label, 'failed', `its child ${failedChild} failed`, digest);
     }
     // An index of refused manifests only (such as a tag-schema referrers index) would list nothing the version serves.
     if (children.length > 0 && refusedChildren === children.length) {
-      return this.skip(label, 'refused', 'every manifest this index lists was refused');
+      return this.skip(label, 'refused', 'every manifest this index lists was refused', digest);
     }
+    const { plan } = this.options;
+    plan?.add({ kind: 'manifest', change: loaded.isNew ? 'new' : 'stored', name: label, digest });
     if (loaded.isNew) {
-      await this.save(toManifestRecord(loaded.parsed, loaded.schema1Sizes, digest));
-      progress.increment(Report.manifestsNew, 1, 'new manifests stored');
+      if (!plan) await this.save(toManifestRecord(loaded.parsed, loaded.schema1Sizes, digest));
+      progress.increment(Report.manifestsNew, 1, plan ? 'New manifests a sync would fetch and store.' : 'New manifests fetched from the upstream and stored.');
     } else {
-      progress.increment(Report.manifestsUnchanged, 1, 'manifests already stored');
+      progress.increment(Report.manifestsUnchanged, 1, 'Manifests already stored, taken without a request.');
     }
     this.options.onAccepted(loaded.parsed);
     // Under every name: referrers may name their subject by any of them.

@@ -42,7 +42,7 @@ export async function collectReferrers(options: ReferrerOptions): Promise<Referr
   const found = (outcome: Outcome, tag?: string) => {
     if (!outcome.accepted) return;
     if (tag) options.addTag(tag, outcome.digest);
-    progress.increment(Report.referrers, 1, 'signatures and referrers found');
+    progress.increment(Report.referrers, 1, 'Signatures and referrers found.');
   };
 
   /** The referrers of `subject`: the API, or (once it is known missing) the tag schema through the walker, so a stored index costs no GET. */
@@ -74,7 +74,11 @@ export async function collectReferrers(options: ReferrerOptions): Promise<Referr
       const ours = !isUpstreamError(error) && skipKind(error) === undefined;
       if (ours || isUpstreamError(error, 'TOOMANYREQUESTS') || failFast.signal.aborted) throw error;
       failedSubjects.add(subject);
-      progress.increment(Report.referrersFailed, 1, `subjects whose referrers could not be listed (kept as they were); last: ${(error as Error).message}`);
+      progress.increment(
+        Report.referrersFailed,
+        1,
+        `Subjects whose referrers could not be listed, kept as they were; the last error: ${(error as Error).message}.`,
+      );
       return;
     }
     for (const referrer of referrers) {

@@ -1,16 +1,17 @@
 /** What the sync needs from its task: progress reports and safe points to stop at. */
 export interface SyncProgress {
+  /** Every update says in a sentence what the report counts. */
   report(
     code: string,
     update: {
-      message?: string;
+      message: string;
       done?: number;
       total?: number | null;
       state?: 'running' | 'completed' | 'failed' | 'skipped';
       items?: { name: string; reason: string }[];
     },
   ): unknown;
-  increment(code: string, by?: number, message?: string): void;
+  increment(code: string, by: number, message: string): void;
   /** Throws when the task was canceled. */
   checkpoint(): void;
   readonly signal: AbortSignal;

@@ -22,6 +22,8 @@ import { ManifestWalker } from './manifest-walker.ts';
 import { OutageBreaker } from './outage-breaker.ts';
 import { collectReferrers } from './referrer-collector.ts';
 import { toSyncError } from './sync-errors.ts';
+import { planTagChanges } from './plan-tag-changes.ts';
+import type { SyncPlan, SyncPlanCounts } from './sync-plan.ts';
 import { Report, type SyncProgress } from './sync-progress.ts';
 import { createTagFilter } from './tag-filter.ts';
 
@@ -40,6 +42,12 @@ export interface SyncDeps {
   storage: BlobStore;
   client: UpstreamClient;
   progress: SyncProgress;
+  /**
+   * A dry-run: the sync lists, HEADs, fetches manifests it does not know and
+   * decides as a real one would, records in `plan` what it would do, and
+   * stores nothing, downloads no blob and writes no version.
+   */
+  plan?: SyncPlan;
 }
 
 export interface SyncResult {
@@ -49,6 +57,8 @@ export interface SyncResult {
   tags: number;
   /** What a completed sync wants its reader to know, e.g. NOTHING_MIRRORED. */
   warnings: TaskWarning[];
+  /** A dry-run's counts (its entries are in the plan), else null. */
+  plan: SyncPlanCounts | null;
 }
 
 /**
@@ -99,6 +109,7 @@ async function sync(deps: SyncDeps, input: SyncInput, hold: ContentHold, release
     remoteId: remote.id,
     upstreamName: client.repository,
     concurrency,
+    plan: deps.plan,
   });
   const walker = new ManifestWalker({
     failFast,
@@ -112,6 +123,7 @@ async function sync(deps: SyncDeps, input: SyncInput, hold: ContentHold, release
     progress,
     onAccepted: (parsed) => blobs.add(parsed),
     outage,
+    plan: deps.plan,
   });
   // Downloads overlap the walk; whatever fails first stops both, and both settle before the sync reports.
   // Assigned when the walk succeeds; when it fails, `settle` throws its failure first.
@@ -141,19 +153,23 @@ async function sync(deps: SyncDeps, input: SyncInput, hold: ContentHold, release
   const changes = input.mirror
     ? await mirrorChanges(prisma, input.repositoryId, { produced, failed: walker.failed, producedTags, failedTags, failedSubjects })
     : { addManifests: produced, addTags: producedTags };
+  const counts = { manifests: produced.size, tags: producedTags.size, warnings: warned };
+  if (deps.plan) {
+    const failed = new Set(failedTags);
+    const keeps = input.mirror ? (name: string) => producedTags.has(name) || failed.has(name) : undefined;
+    await planTagChanges(prisma, input.repositoryId, deps.plan, { tags: changes.addTags, keeps });
+    deps.plan.count('manifestsRemoved', 'removeManifests' in changes ? changes.removeManifests.length : 0);
+    progress.report(Report.version, { message: 'A dry-run writes no version.', done: 0, total: 1, state: 'completed' });
+    return { ...counts, version: null, plan: await deps.plan.flush() };
+  }
   const written = await writeRepositoryVersion(prisma, input.repositoryId, changes);
   progress.report(Report.version, {
-    message: written ? `wrote version ${written.version.number}` : 'no changes: no version written',
+    message: written ? `Wrote version ${written.version.number}.` : 'Nothing changed, so no version was written.',
     done: written ? 1 : 0,
     total: 1,
     state: 'completed',
   });
-  return {
-    version: written?.version.number ?? null,
-    manifests: produced.size,
-    tags: producedTags.size,
-    warnings: warned,
-  };
+  return { ...counts, version: written?.version.number ?? null, plan: null };
 }
 
 interface WalkResult {
@@ -193,10 +209,10 @@ async function walk(deps: SyncDeps, input: SyncInput, walker: ManifestWalker, fa
   let selected = 0;
 
   async function* selectedTags(): AsyncGenerator<string> {
-    progress.report(Report.tags, { message: 'listing upstream tags' });
+    progress.report(Report.tags, { message: 'Listing the upstream tags.' });
     for await (const page of client.tagPages()) {
       listed += page.length;
-      progress.report(Report.tags, { message: 'tags listed', done: listed });
+      progress.report(Report.tags, { message: 'Listing the upstream tags.', done: listed });
       for (const tag of page) {
         if (isSupplyChainTag(tag)) supplyChainTags.add(tag);
         if (!filter.matches(tag)) continue;
@@ -205,7 +221,7 @@ async function walk(deps: SyncDeps, input: SyncInput, walker: ManifestWalker, fa
       }
       progress.checkpoint();
     }
-    progress.report(Report.tags, { message: `tags listed, ${selected} selected by the filters`, done: listed, state: 'completed' });
+    progress.report(Report.tags, { message: `Listed ${listed} upstream tags; the filters selected ${selected}.`, done: listed, state: 'completed' });
   }
 
   await failFast.each(selectedTags(), concurrency, async (tag) => {

@@ -23,8 +23,8 @@ export class RecordingProgress implements SyncProgress {
     return next;
   }
 
-  increment(code: string, by = 1, message?: string) {
-    this.report(code, { done: (this.reports.get(code)?.done ?? 0) + by, ...(message ? { message } : {}) });
+  increment(code: string, by: number, message: string) {
+    this.report(code, { done: (this.reports.get(code)?.done ?? 0) + by, message });
   }
 
   checkpoint() {

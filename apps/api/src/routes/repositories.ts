@@ -98,7 +98,8 @@ export function repositoryRoutes(routes: RouteTable, ctx: ApiContext): void {
       path: '/repositories/{id}/sync',
       tag: TAG,
       summary: 'Start a sync',
-      description: 'Answers 202 with the task. A sync identical to one still waiting for this repository returns that task.',
+      description:
+        "Answers 202 with the task. A sync identical to one still waiting for this repository returns that task. With dryRun the task only plans: its result counts what a sync would do and links the plan's entries (GET /tasks/{id}/plan); a dry-run and a real sync are never deduplicated with each other.",
       params: IdParams,
       body: SyncRequest,
       status: 202,

@@ -1,9 +1,10 @@
-import type { Task as TaskRow } from '@cistern/db';
+import type { SyncPlanEntry as SyncPlanEntryRow, Task as TaskRow } from '@cistern/db';
 import type { z } from 'zod';
 import { hrefOf, type ApiContext } from '../context.ts';
 import { toPage } from '../http/pagination.ts';
 import type { RouteTable } from '../http/route-table.ts';
 import { IdParams, page } from '../schemas/common.ts';
+import { PLAN_KINDS, SyncPlanEntry, SyncPlanQuery } from '../schemas/sync-plan.ts';
 import { Task, TaskListQuery } from '../schemas/tasks.ts';
 
 const TAG = 'Tasks';
@@ -30,6 +31,17 @@ export function toTask(row: TaskRow): z.input<typeof Task> {
   };
 }
 
+function toPlanEntry(row: SyncPlanEntryRow): z.input<typeof SyncPlanEntry> {
+  return {
+    change: row.change as z.input<typeof SyncPlanEntry>['change'],
+    name: row.name,
+    digest: row.digest,
+    from: row.fromDigest,
+    reason: row.reason,
+    size: row.size === null ? null : Number(row.size),
+  };
+}
+
 export function taskRoutes(routes: RouteTable, ctx: ApiContext): void {
   routes.add(
     { method: 'get', path: '/tasks', tag: TAG, summary: 'List tasks, newest first', query: TaskListQuery, status: 200, response: page(Task) },
@@ -37,6 +49,20 @@ export function taskRoutes(routes: RouteTable, ctx: ApiContext): void {
   );
   routes.add({ method: 'get', path: '/tasks/{id}', tag: TAG, summary: 'Show a task', params: IdParams, status: 200, response: Task }, async ({ params }) =>
     toTask(await ctx.tasks.get(params.id)),
+  );
+  routes.add(
+    {
+      method: 'get',
+      path: '/tasks/{id}/plan',
+      tag: TAG,
+      summary: "Page through a sync dry-run's plan",
+      description: 'The entries of one kind, in the order the dry-run decided them; its result holds the counts. 404 for a task that is no dry-run.',
+      params: IdParams,
+      query: SyncPlanQuery,
+      status: 200,
+      response: page(SyncPlanEntry),
+    },
+    async ({ params, query, req }) => toPage(req, query, await ctx.tasks.plan(params.id, PLAN_KINDS[query.kind], query), toPlanEntry),
   );
   routes.add(
     {

@@ -1,6 +1,7 @@
 import { Report } from '@cistern/sync';
 import { z } from 'zod';
 import { Id, PageQuery, text, Timestamp } from './common.ts';
+import { SyncPlanSummary } from './sync-plan.ts';
 
 export const TaskStateEnum = z.enum(['waiting', 'running', 'completed', 'failed', 'canceling', 'canceled']);
 
@@ -10,7 +11,7 @@ const ProgressReport = z.object({
   message: z.string(),
   done: z.number(),
   total: z.number().nullable(),
-  state: z.enum(['running', 'completed', 'failed', 'skipped']),
+  state: z.enum(['running', 'completed', 'failed', 'skipped', 'canceled']).describe('never running once the task has ended'),
   items: z.array(z.object({ name: z.string(), reason: z.string() })).optional(),
 });
 
@@ -31,10 +32,10 @@ export const Task = z
       ),
     createdResources: z.array(z.string()).describe('hrefs of what the task made, e.g. the new repository version'),
     result: z
-      .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())]))
+      .union([SyncPlanSummary, z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())]))])
       .nullable()
       .describe(
-        'the outcome in figures of a task that completed, else null. orphan-cleanup: {dryRun, protectionTimeMinutes, manifests, blobs, remoteArtifacts, bytesFreed, temporaryFiles, temporaryBytes} (what it removed, or with dryRun would remove); reclaim-space: {repositories, keepVersions, blobs, bytesFreed} (the blob files it dropped)',
+        'the outcome in figures of a task that completed, else null. sync with dryRun: SyncPlanSummary (what a sync would do; entries paged at `plan`); orphan-cleanup: {dryRun, protectionTimeMinutes, manifests, blobs, remoteArtifacts, bytesFreed, temporaryFiles, temporaryBytes} (what it removed, or with dryRun would remove); reclaim-space: {repositories, keepVersions, blobs, bytesFreed} (the blob files it dropped)',
       ),
     worker: z.string().nullable(),
     createdAt: Timestamp,

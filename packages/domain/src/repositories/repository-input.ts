@@ -21,5 +21,11 @@ export type RepositoryPatch = z.output<typeof RepositoryPatch>;
 export const SyncRequest = z.strictObject({
   remote: Id.optional().describe("defaults to the repository's remote"),
   mirror: z.boolean().default(false).describe('true: the new version is exactly upstream; false: additive'),
+  dryRun: z
+    .boolean()
+    .default(false)
+    .describe(
+      "true: plan only. The task lists, filters and HEADs tags and fetches the manifests it does not know, decides as a sync would, and stores nothing: no blob is downloaded and no version written. Its result counts what a sync would do; the plan's entries are paged at the result's `plan`. Never deduplicated with a real sync",
+    ),
 });
 export type SyncRequest = z.output<typeof SyncRequest>;

@@ -16,7 +16,8 @@ export interface RepositoryTaskService {
   /**
    * A sync from `request.remote`, else the repository's own remote (NO_REMOTE
    * when it has none; INVALID_REFERENCE, detail path `remote`, for a remote
-   * that does not exist). A sync identical to one still waiting returns that task.
+   * that does not exist). A sync identical to one still waiting returns that
+   * task; a dry-run and a real sync are never identical.
    */
   sync(id: string, request: SyncRequest): Promise<Task>;
   /** A content action on the repository; a copy's source must exist (INVALID_REFERENCE, detail path `sourceRepositoryId`). */
@@ -33,7 +34,8 @@ export function repositoryTaskService({ prisma, tasks }: { prisma: PrismaClient;
       if (request.remote) await assertExists(prisma, 'remote', request.remote, 'remote');
       const { task } = await tasks.create({
         kind: 'sync',
-        params: { repositoryId: repo.id, remoteId, mirror: request.mirror },
+        // dryRun only when true: a dry-run never equals, so never dedupes with, a real sync.
+        params: { repositoryId: repo.id, remoteId, mirror: request.mirror, ...(request.dryRun ? { dryRun: true as const } : {}) },
         resource: repositoryResource(repo.id),
         dedupe: true,
       });
