@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { contentTasks } from '@cistern/content-actions';
 import { createRedis, createTaskWorker, redisConnectionOptions } from '@cistern/queue';
-import { repositoryVersionHref } from '@cistern/runtime';
+import { repositoryVersionHref, syncPlanHref } from '@cistern/runtime';
 import { syncTask } from '@cistern/sync';
 import {
   json,
@@ -85,7 +85,7 @@ beforeAll(async () => {
     queue: h.taskQueue,
     redis,
     tasks: [
-      syncTask.bind({ ...shared, storage: h.resources.storage, secretKey: h.resources.secretKey, maxManifestBytes: 4 << 20 }),
+      syncTask.bind({ ...shared, planHref: syncPlanHref, storage: h.resources.storage, secretKey: h.resources.secretKey, maxManifestBytes: 4 << 20 }),
       ...contentTasks.map((task) => task.bind(shared)),
     ],
     logger: h.resources.logger,
