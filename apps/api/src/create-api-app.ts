@@ -43,7 +43,9 @@ export function createApiApp({ context, redis, ping, bodyLimitBytes = 1024 * 102
   app.use(decodablePath);
   const registry = new OpenAPIRegistry();
   const api = Router();
-  registerRoutes(new RouteTable(api, registry), context);
+  const routes = new RouteTable(api, registry);
+  registerRoutes(routes, context);
+  routes.refuseOtherMethods();
   const document = buildOpenApiDocument(registry);
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
