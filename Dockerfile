@@ -17,7 +17,9 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/apps/api/dist ./apps/api/dist
 COPY --from=build /app/apps/worker/dist ./apps/worker/dist
 COPY --from=build /app/apps/registry/dist ./apps/registry/dist
-RUN mkdir -p /data && chown node:node /data
+# `cistern-token create …` (dist/cistern-token.js, see README "Docker Compose").
+RUN ln -s /app/dist/cistern-token.js /usr/local/bin/cistern-token \
+ && mkdir -p /data && chown node:node /data
 USER node
 VOLUME /data
 EXPOSE 24816 24817 24818

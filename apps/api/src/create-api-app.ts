@@ -1,4 +1,3 @@
-import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { pingRedis } from '@cistern/queue';
 import { healthRouter } from '@cistern/runtime';
 import express, { Router, type Express } from 'express';
@@ -8,8 +7,6 @@ import { API_PREFIX, type ApiContext } from './context.ts';
 import { errorMiddleware, notFoundMiddleware } from './errors/error-middleware.ts';
 import { authenticate } from './http/authenticate.ts';
 import { decodablePath, jsonBody } from './http/request-input.ts';
-import { RouteTable } from './http/route-table.ts';
-import { buildOpenApiDocument } from './openapi/document.ts';
 import { docsRouter } from './openapi/docs-page.ts';
 import { registerRoutes } from './routes/index.ts';
 
@@ -41,10 +38,8 @@ export function createApiApp({ context, redis, ping, bodyLimitBytes = 1024 * 102
     }),
   );
   app.use(decodablePath);
-  const registry = new OpenAPIRegistry();
   const api = Router();
-  registerRoutes(new RouteTable(api, registry), context);
-  const document = buildOpenApiDocument(registry);
+  const document = registerRoutes(api, context);
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });

@@ -31,7 +31,7 @@ beforeAll(async () => {
   await h.prisma.manifestAlias.create({ data: { digest: s('a'), manifestDigest: d('a') } });
   await h.prisma.manifest.create({
     data: manifest(d('b'), {
-      classification: 'signature',
+      classification: 'cosign-signature',
       artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
       subjectDigest: s('a'),
       blobs: { create: { blobDigest: d('2'), role: 'layer', position: 0 } },
@@ -65,7 +65,7 @@ describe('content', () => {
     expect(byDigest[d('c')].platforms).toEqual(['linux/amd64']);
     expect(byDigest[d('b')]).toMatchObject({ subject: s('a'), aliases: [], platforms: [] });
     expect(digests(await h.get(`/api/v1/content/manifests?${inV1}`))).toEqual([d('a'), d('c')]);
-    expect(digests(await h.get('/api/v1/content/manifests?classification=signature'))).toEqual([d('b')]);
+    expect(digests(await h.get('/api/v1/content/manifests?classification=cosign-signature'))).toEqual([d('b')]);
     expect(digests(await h.get('/api/v1/content/manifests?artifactType=application/vnd.dev.cosign.artifact.sig.v1%2Bjson'))).toEqual([d('b')]);
     expect((await h.get(`/api/v1/content/manifests?digest=${d('c')}`)).body.count).toBe(1);
     expect((await h.get('/api/v1/content/manifests?digest=md5:x')).status).toBe(400);

@@ -10,6 +10,7 @@ import { createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL, type TestDat
 import type { Queue } from 'bullmq';
 import { pino } from 'pino';
 import { startApi, type RunningApi } from '../src/index.ts';
+import { documentErrors } from './document-conformance.ts';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef';
 
@@ -83,6 +84,9 @@ export class ApiHarness {
     }
     const response = await fetch(this.api.url + url, { method, headers, body: payload });
     const text = await response.text();
+    // Every body the API accepts, in any test, must be one the OpenAPI document accepts too.
+    const refused = response.ok && body !== undefined ? documentErrors(method, url, body) : [];
+    if (refused.length > 0) throw new Error(`the API accepted a body its OpenAPI document refuses:\n${refused.join('\n')}`);
     return { status: response.status, body: parseJson(text) as T, text, headers: response.headers };
   }
 

@@ -177,6 +177,32 @@ describe('remotes', () => {
     expect((await h.post('/api/v1/remotes', remoteBody({ upstreamName: 'UPPER' }))).body.error.details[0].path).toBe('body.upstreamName');
   });
 
+  it('says of a url or proxyUrl the one thing wrong with it: no scheme, another scheme, or credentials', async () => {
+    const cases: [Record<string, string>, string, string][] = [
+      [
+        { url: '127.0.0.1:25900' },
+        'body.url',
+        'must be an absolute http(s) URL, e.g. https://registry.example.com; it has no scheme: write https://127.0.0.1:25900 (or http://127.0.0.1:25900)',
+      ],
+      [
+        { url: 'localhost:5000' },
+        'body.url',
+        'must be an absolute http(s) URL, e.g. https://registry.example.com; it has no scheme: write https://localhost:5000 (or http://localhost:5000)',
+      ],
+      [{ url: 'ftp://registry.test' }, 'body.url', 'must use http or https, not ftp'],
+      [{ url: 'https://user:pw@registry.test' }, 'body.url', 'must not carry credentials: use username and password'],
+      [
+        { proxyUrl: 'proxy.corp:3128' },
+        'body.proxyUrl',
+        'must be an absolute http(s) URL, e.g. https://registry.example.com; it has no scheme: write https://proxy.corp:3128 (or http://proxy.corp:3128)',
+      ],
+    ];
+    for (const [fields, path, message] of cases) {
+      const reply = await h.post('/api/v1/remotes', remoteBody(fields));
+      expect([fields, reply.status, reply.body.error.details]).toEqual([fields, 400, [{ path, code: 'custom', message }]]);
+    }
+  });
+
   it('answers 404 for unknown and malformed ids, 409 for a taken name', async () => {
     expect((await h.get('/api/v1/remotes/00000000-0000-4000-8000-000000000000')).body.error.code).toBe('NOT_FOUND');
     expect((await h.get('/api/v1/remotes/not-a-uuid')).status).toBe(404);

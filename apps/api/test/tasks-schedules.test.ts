@@ -66,6 +66,31 @@ describe('schedules', () => {
     );
   });
 
+  it('names what is wrong with a cron expression: its field count, or the field at fault and its value, once', async () => {
+    const cases: [string, string][] = [
+      ['61 * * *', 'has 4 fields; a cron expression has 5 (minute hour day-of-month month day-of-week) or 6 with seconds first'],
+      ['1 2 3 4 5 6 7', 'has 7 fields; a cron expression has 5 (minute hour day-of-month month day-of-week) or 6 with seconds first'],
+      ['61 * * * *', 'the minute field (61) is invalid: Constraint error, got value 61 expected range 0-59'],
+      ['0 24 * * *', 'the hour field (24) is invalid: Constraint error, got value 24 expected range 0-23'],
+      ['61 0 * * * *', 'the second field (61) is invalid: Constraint error, got value 61 expected range 0-59'],
+      ['0 0 * 13 *', 'the month field (13) is invalid: Constraint error, got value 13 expected range 1-12'],
+      ['0 0 * * x', 'the day-of-week field (x) is invalid: Invalid characters, got value: x'],
+      ['0 0 31 2 *', 'its fields never match a date together: Invalid explicit day of month definition'],
+    ];
+    for (const [cron, message] of cases) {
+      const reply = await h.post('/api/v1/schedules', { name: 's', cron, repository: repo.id });
+      expect([cron, reply.status, reply.body.error.details]).toEqual([cron, 400, [{ path: 'body.cron', code: 'custom', message }]]);
+    }
+    const { id } = (await h.post('/api/v1/schedules', { name: 'cron-patch', cron: '0 3 * * *', repository: repo.id })).body;
+    expect((await h.patch(`/api/v1/schedules/${id}`, { cron: '0 3 * *' })).body.error.details).toEqual([
+      {
+        path: 'body.cron',
+        code: 'custom',
+        message: 'has 4 fields; a cron expression has 5 (minute hour day-of-month month day-of-week) or 6 with seconds first',
+      },
+    ]);
+  });
+
   it('ticks through the same TaskService path as the API: a task row, a job, the waiting twin reused', async () => {
     const s = (await h.post('/api/v1/schedules', { name: 'fast', cron: '* * * * * *', repository: repo.id, mirror: true })).body;
     const service = new TaskService(h.prisma, h.taskQueue, [syncTask]);

@@ -2,9 +2,16 @@ import path from 'node:path';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(1).max(65535);
+/** A URL of one of `protocols`; one message naming what is wrong, with the fix for a missing scheme (`127.0.0.1:6379`). */
 const url = (protocols: string[]) =>
-  z.url().refine((value) => protocols.some((p) => value.startsWith(`${p}://`)), {
-    message: `must start with ${protocols.map((p) => `${p}://`).join(' or ')}`,
+  z.string().superRefine((value, ctx) => {
+    const schemes = protocols.map((p) => `${p}://`).join(' or ');
+    if (!protocols.some((p) => value.startsWith(`${p}://`))) {
+      const hint = value.includes('://') ? '' : `; it has no scheme: write ${protocols[0]}://${value}`;
+      ctx.addIssue({ code: 'custom', message: `must start with ${schemes}${hint}` });
+    } else if (!URL.canParse(value)) {
+      ctx.addIssue({ code: 'custom', message: 'is not a valid URL' });
+    }
   });
 
 /** Every setting Cistern reads from the environment, with its default. The README's table mirrors this. */

@@ -50,6 +50,15 @@ describe('loadConfig', () => {
     [{ API_PORT: '70000' }, /API_PORT: /],
     [{ DATABASE_URL: 'mysql://x/y' }, /DATABASE_URL: must start with postgres:\/\/ or postgresql:\/\//],
     [{ REDIS_URL: 'not a url' }, /REDIS_URL: /],
+    [
+      { REDIS_URL: '127.0.0.1:6379' },
+      /^invalid configuration: REDIS_URL: must start with redis:\/\/ or rediss:\/\/; it has no scheme: write redis:\/\/127\.0\.0\.1:6379$/,
+    ],
+    [
+      { PUBLIC_URL: 'mirror.example.com' },
+      /^invalid configuration: PUBLIC_URL: must start with http:\/\/ or https:\/\/; it has no scheme: write http:\/\/mirror\.example\.com$/,
+    ],
+    [{ DATABASE_URL: 'postgresql://[bad' }, /^invalid configuration: DATABASE_URL: is not a valid URL$/],
     [{ SECRET_KEY: 'short' }, /SECRET_KEY: must be 64 lowercase hex characters/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL: /],
     [{ STORAGE_DIRECT_IO: 'yes' }, /STORAGE_DIRECT_IO: must be true or false/],

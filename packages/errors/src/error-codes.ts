@@ -92,6 +92,7 @@ export const ERROR_CODES = {
   MALFORMED_JSON: 'a request body that is not a JSON object',
   MALFORMED_REQUEST: 'a request that is not well-formed HTTP: a bad path escape, a cut body, a lying encoding',
   PAYLOAD_TOO_LARGE: 'a request body larger than the API accepts',
+  METHOD_NOT_ALLOWED: 'the path exists, but not with this method',
   FORBIDDEN: 'a valid token whose scope does not allow this',
 
   // The Distribution API's own codes (distribution-spec v1.1 and Distribution's errcode), as the registry answers.

@@ -1,22 +1,26 @@
 import type { ManifestKind } from './kinds.ts';
 import { MediaType } from './media-types.ts';
 
-export type Classification =
-  | 'image'
-  | 'index'
-  | 'helm'
-  | 'sif'
-  | 'cosign-signature'
-  | 'cosign-attestation'
-  | 'cosign-sbom'
-  | 'sigstore-bundle'
-  | 'sbom'
-  | 'attestation'
-  | 'notation-signature'
-  | 'wasm'
-  | 'policy'
-  | 'artifact'
-  | 'legacy-schema1';
+/** Every classification a manifest can get: what it is, whatever its media types say. */
+export const CLASSIFICATIONS = [
+  'image',
+  'index',
+  'helm',
+  'sif',
+  'cosign-signature',
+  'cosign-attestation',
+  'cosign-sbom',
+  'sigstore-bundle',
+  'sbom',
+  'attestation',
+  'notation-signature',
+  'wasm',
+  'policy',
+  'artifact',
+  'legacy-schema1',
+] as const;
+
+export type Classification = (typeof CLASSIFICATIONS)[number];
 
 export interface ClassifyInput {
   kind: ManifestKind;

@@ -3,7 +3,7 @@ export { createDigester, digestOf, isDigest, parseDigest, verifyDigest, type Dig
 export { manifestDigest } from './manifest-digest.ts';
 export { Annotation, contentTypeMediaType, isMediaType, MANIFEST_ACCEPT, manifestAcceptHeader, MediaType, type KnownMediaType } from './media-types.ts';
 export { isManifestMediaType, type ManifestKind } from './kinds.ts';
-export { classify, type Classification } from './classify.ts';
+export { classify, CLASSIFICATIONS, type Classification } from './classify.ts';
 export { MAX_JSON_DEPTH, parseStrictJson } from './strict-json.ts';
 export { DEFAULT_MAX_MANIFEST_BYTES, parseManifest, type ParsedManifest, type ParseManifestOptions } from './parse.ts';
 export { DEFAULT_POLICY, evaluatePolicy, MediaTypePolicy, type PolicyDecision } from './policy.ts';

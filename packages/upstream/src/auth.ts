@@ -52,6 +52,11 @@ export class Authenticator {
     private readonly secure = false,
   ) {}
 
+  /** Whether this origin has credentials to send (only the remote's own origin can). */
+  get hasCredentials(): boolean {
+    return this.credentials !== undefined;
+  }
+
   /** The Authorization header to send for a scope, fetching a token if the origin wants Bearer. */
   async header(scope: string, signal?: AbortSignal): Promise<string | undefined> {
     if (this.scheme === 'basic') return this.basic();
@@ -140,6 +145,14 @@ export class Authenticator {
    * never along a redirect, and never over http for an https registry (the
    * token is asked for anonymously then, which a realm usually refuses).
    */
+  /** Why the token realm said no: what was sent to it decides what the user must change. */
+  private realmRefusal(sent: boolean): string {
+    if (sent) return 'the token realm refused the credentials';
+    if (!this.credentials)
+      return 'the token realm refused an anonymous token: the upstream requires credentials and the remote has none: set username and password on the remote';
+    return "the token realm refused an anonymous token: it is on http: and the remote's credentials are sent over https only";
+  }
+
   private async fetchToken(realm: string, service: string | undefined, scope: string, signal: AbortSignal): Promise<CachedToken> {
     const url = new URL(realm);
     if (service) url.searchParams.set('service', service);
@@ -163,7 +176,7 @@ export class Authenticator {
     }
     const text = (await readLimited(response.body, MAX_TOKEN_RESPONSE, shown)).toString();
     if (response.statusCode === 401 || response.statusCode === 403) {
-      throw new UpstreamError('UNAUTHORIZED', 'the token realm refused the credentials', { status: response.statusCode, url: shown });
+      throw new UpstreamError('UNAUTHORIZED', this.realmRefusal(authorization !== undefined), { status: response.statusCode, url: shown });
     }
     if (response.statusCode >= 500) {
       throw new UpstreamError('UPSTREAM_UNAVAILABLE', 'the token realm failed', { status: response.statusCode, url: shown });
@@ -204,6 +217,11 @@ export class OriginAuths {
     private readonly registry: Authenticator,
     private readonly dispatcher: Dispatcher,
   ) {}
+
+  /** Whether `origin` is the remote's own, the one origin its credentials go to. */
+  isRegistry(origin: string): boolean {
+    return origin === this.origin;
+  }
 
   for(origin: string): Authenticator {
     if (origin === this.origin) return this.registry;

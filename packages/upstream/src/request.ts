@@ -151,9 +151,9 @@ export class RequestCore {
         await retry(backoffMs(retries, settings));
         continue;
       }
-      if (status === 401 && !sentAuth) {
-        // Nothing was refused: nothing was sent (a Basic challenge to a remote without credentials).
-        throw new UpstreamError('UNAUTHORIZED', 'upstream requires credentials: set username and password on the remote', { status, url: shown });
+      if (status === 401) {
+        const refusal = unauthorized(settings.auths, origin, sentAuth, header(response.headers, 'www-authenticate'));
+        if (refusal) throw new UpstreamError('UNAUTHORIZED', refusal, { status, url: shown });
       }
       throw errorForStatus(status, options.kind, shown, body);
     }
@@ -214,4 +214,17 @@ export class RequestCore {
     this.stats.rateLimit = info;
     this.settings.hooks.onRateLimit?.({ ...info, url: displayUrl(url) });
   }
+}
+
+/**
+ * Why a final 401 is not a refusal of credentials, or undefined when it is
+ * one: the remote has none, the origin is a redirect target (which never gets
+ * them), or the challenge was one no credentials answer.
+ */
+function unauthorized(auths: OriginAuths, origin: string, sentAuth: boolean, challenge: string | undefined): string | undefined {
+  if (!auths.isRegistry(origin)) return `${origin}, where the upstream redirected, requires credentials: the remote's are sent only to the remote's own origin`;
+  if (!auths.for(origin).hasCredentials) return 'upstream requires credentials and the remote has none: set username and password on the remote';
+  if (!sentAuth)
+    return `upstream asked for authentication Cistern cannot answer (WWW-Authenticate: ${challenge?.slice(0, 200) ?? 'none'}); it answers Basic and Bearer with a realm`;
+  return undefined;
 }

@@ -12,6 +12,8 @@ import { UpstreamClient } from '../src/index.ts';
 import { FAST } from './helpers.ts';
 
 const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }));
+/** An UpstreamError's message: what went wrong, then `(HTTP <status> <url>)`. */
+const saying = (message: string) => expect.stringMatching(new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(HTTP 40[13] `));
 const basic = (username: string, password: string) => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 
 describe('an upstream that asks for credentials', () => {
@@ -22,11 +24,77 @@ describe('an upstream that asks for credentials', () => {
       const remote = { url: upstream.url, upstreamName: 'team/app', ...FAST };
       await expect(new UpstreamClient({ ...remote, limitKey: 'none' }).headManifest('v1')).rejects.toMatchObject({
         code: 'UNAUTHORIZED',
-        message: expect.stringMatching(/^upstream requires credentials: set username and password on the remote/),
+        message: saying('upstream requires credentials and the remote has none: set username and password on the remote'),
       });
       await expect(new UpstreamClient({ ...remote, limitKey: 'wrong', username: 'mirror', password: 'wrong' }).headManifest('v1')).rejects.toMatchObject({
         code: 'UNAUTHORIZED',
         message: expect.stringMatching(/^upstream refused the credentials/),
+      });
+    } finally {
+      await upstream.stop();
+    }
+  });
+});
+
+describe('a Bearer upstream whose repository is private', () => {
+  it('tells a remote without credentials that the upstream requires them, whether the realm or the registry says no; with credentials, that they were refused', async () => {
+    const realm = await startSyntheticUpstream();
+    // An anonymous token for anyone (as Docker Hub gives), refused by the registry for a private repository.
+    realm.intercept((req, res) => {
+      const authorized = req.headers.authorization === basic('mirror', 'right');
+      if (!authorized && req.url?.includes('service=strict')) res.writeHead(401).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: authorized ? 'granted' : 'anonymous' }));
+      return true;
+    });
+    const registry = await startSyntheticUpstream();
+    registry.addManifest('team/app', index, MediaType.OciIndex, ['v1']);
+    let service = 'lenient';
+    registry.intercept((req, res) => {
+      if (req.headers.authorization === 'Bearer granted') return false;
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm.url}/token",service="${service}"` }).end();
+      return true;
+    });
+    const remote = { url: registry.url, upstreamName: 'team/app', ...FAST };
+    const none = 'upstream requires credentials and the remote has none: set username and password on the remote';
+    try {
+      await expect(new UpstreamClient({ ...remote, limitKey: 'anon' }).headManifest('v1')).rejects.toMatchObject({
+        code: 'UNAUTHORIZED',
+        message: saying(none),
+      });
+      await expect(new UpstreamClient({ ...remote, limitKey: 'wrong', username: 'mirror', password: 'wrong' }).headManifest('v1')).rejects.toMatchObject({
+        code: 'UNAUTHORIZED',
+        message: saying('upstream refused the credentials'),
+      });
+      expect((await new UpstreamClient({ ...remote, limitKey: 'right', username: 'mirror', password: 'right' }).headManifest('v1')).mediaType).toBe(
+        MediaType.OciIndex,
+      );
+      service = 'strict';
+      await expect(new UpstreamClient({ ...remote, limitKey: 'strict' }).headManifest('v1')).rejects.toMatchObject({
+        code: 'UNAUTHORIZED',
+        message: saying(
+          'the token realm refused an anonymous token: the upstream requires credentials and the remote has none: set username and password on the remote',
+        ),
+      });
+    } finally {
+      await registry.stop();
+      await realm.stop();
+    }
+  });
+
+  it('says a challenge no credentials answer is one, not that credentials were refused', async () => {
+    const upstream = await startSyntheticUpstream();
+    upstream.intercept((_req, res) => {
+      res.writeHead(401, { 'www-authenticate': 'Negotiate' }).end();
+      return true;
+    });
+    try {
+      await expect(
+        new UpstreamClient({ url: upstream.url, upstreamName: 'team/app', limitKey: 'negotiate', username: 'mirror', password: 'right', ...FAST }).headManifest(
+          'v1',
+        ),
+      ).rejects.toMatchObject({
+        code: 'UNAUTHORIZED',
+        message: saying('upstream asked for authentication Cistern cannot answer (WWW-Authenticate: Negotiate); it answers Basic and Bearer with a realm'),
       });
     } finally {
       await upstream.stop();
@@ -104,7 +172,10 @@ describe('the registry auth state shared by the clients of one remote', () => {
       });
       try {
         const client = new UpstreamClient({ url: downgrading.url, upstreamName: 'team/one', caCert: cert.cert, username: 'u', password: 'p', ...FAST });
-        await expect(client.headManifest('v1')).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringMatching(/token realm refused/) });
+        await expect(client.headManifest('v1')).rejects.toMatchObject({
+          code: 'UNAUTHORIZED',
+          message: saying("the token realm refused an anonymous token: it is on http: and the remote's credentials are sent over https only"),
+        });
         expect(plain.requests.length).toBeGreaterThan(0);
         expect(plain.requests.map((r) => r.headers.authorization)).toEqual(plain.requests.map(() => undefined));
       } finally {

@@ -46,6 +46,9 @@ type In<S> = S extends z.ZodType ? z.input<S> : undefined;
  * validated. Handlers return the response body; errors are thrown.
  */
 export class RouteTable {
+  /** The methods of each path (as a pattern of its URLs), for the 405 of any other. */
+  private readonly methods = new Map<string, { pattern: RegExp; methods: Method[] }>();
+
   constructor(
     private readonly router: Router,
     private readonly registry: OpenAPIRegistry,
@@ -57,15 +60,14 @@ export class RouteTable {
   ): void {
     this.registry.registerPath(openApiOperation(spec));
     const expressPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
+    const path = this.methods.get(spec.path) ?? { pattern: urlPattern(spec.path), methods: [] };
+    this.methods.set(spec.path, { ...path, methods: [...path.methods, spec.method] });
     this.router[spec.method](expressPath, async (req, res) => {
       // An id that is not even a UUID names nothing: 404, like any unknown id.
       const params = parse(spec.params, req.params, 'params', 'NOT_FOUND');
       // A route without filters takes no query string at all: a stray parameter is a mistake worth reporting.
       const query = parse(spec.query ?? NO_QUERY, req.query, 'query', 'VALIDATION_FAILED');
-      if (spec.body && !req.is('application/json')) {
-        throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
-      }
-      const body = parse(spec.body, req.body, 'body', 'VALIDATION_FAILED');
+      const body = spec.body && parse(spec.body, jsonBodyOf(req), 'body', 'VALIDATION_FAILED');
       const principal = res.locals.principal as Principal;
       // What a handler passes on to a service is its body, or else its query: domain errors name fields of that.
       const result = await handler({ params, query, body, principal, req } as RouteInput<Out<P>, Out<Q>, Out<B>>).catch((error: unknown) => {
@@ -75,6 +77,40 @@ export class RouteTable {
       else res.status(spec.status).end();
     });
   }
+
+  /**
+   * After every route: a path answers another method with 405 and `Allow`
+   * (OPTIONS with 204 and `Allow`), the methods of every route whose path
+   * matches it (`/repositories/reclaim` is also a `/repositories/{id}`).
+   */
+  refuseOtherMethods(): void {
+    this.router.use((req, res, next) => {
+      const taken = new Set([...this.methods.values()].filter(({ pattern }) => pattern.test(req.path)).flatMap(({ methods }) => methods));
+      if (taken.size === 0) return next();
+      const allow = [...taken].flatMap((m) => (m === 'get' ? ['GET', 'HEAD'] : [m.toUpperCase()])).join(', ');
+      res.setHeader('Allow', allow);
+      if (req.method !== 'OPTIONS') throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; this path takes ${allow}`);
+      res.status(204).end();
+    });
+  }
+}
+
+/** The URLs an OpenAPI path template matches as express routes them: any segment for a parameter, case-insensitive, an optional trailing slash. */
+function urlPattern(path: string): RegExp {
+  const literal = path.split(/\{\w+\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${literal.join('[^/]+')}/?$`, 'i');
+}
+
+/**
+ * The request's JSON body. A request that sends nothing (no Content-Type, no
+ * bytes) is `{}`: a body whose fields are all optional may be left out, and a
+ * body that needs fields gets 400 naming them. Any other type is 415.
+ */
+function jsonBodyOf(req: Request): unknown {
+  const sendsBytes = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (req.headers['content-type'] === undefined && !sendsBytes) return {};
+  if (!req.is('application/json')) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+  return req.body;
 }
 
 function parse<S extends z.ZodType | undefined>(schema: S, value: unknown, location: string, code: ErrorCode) {
@@ -105,7 +141,8 @@ function openApiOperation(spec: RouteSpec<z.ZodType, z.ZodType, z.ZodType, z.Zod
     request: {
       ...(spec.params ? { params: spec.params as z.ZodObject } : {}),
       ...(spec.query ? { query: spec.query as z.ZodObject } : {}),
-      ...(spec.body ? { body: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
+      // A body whose fields are all optional may be left out (see jsonBodyOf).
+      ...(spec.body ? { body: { required: !spec.body.safeParse({}).success, content: { 'application/json': { schema: spec.body } } } } : {}),
     },
     responses: {
       [spec.status]: spec.response

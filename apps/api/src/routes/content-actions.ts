@@ -4,7 +4,7 @@ import type { ApiContext } from '../context.ts';
 import type { RouteTable } from '../http/route-table.ts';
 import { IdParams } from '../schemas/common.ts';
 import { CopyRequest, RemoveRequest, TagRequest, UntagRequest } from '../schemas/content-actions.ts';
-import { SyncAccepted } from '../schemas/repositories.ts';
+import { TaskAccepted } from '../schemas/tasks.ts';
 import { toTask } from './tasks.ts';
 
 const TAG = 'Repositories';
@@ -14,7 +14,7 @@ export function contentActionRoutes(routes: RouteTable, ctx: ApiContext): void {
   const start = async <K extends ContentAction>(id: string, kind: K, params: Omit<TaskParamsOf<RepositoryTaskKind, K>, 'repositoryId'>) => ({
     task: toTask(await ctx.repositoryTasks.act(id, kind, params)),
   });
-  const action = { tag: TAG, params: IdParams, status: 202 as const, response: SyncAccepted, method: 'post' as const };
+  const action = { tag: TAG, params: IdParams, status: 202 as const, response: TaskAccepted, method: 'post' as const };
 
   routes.add({ ...action, path: '/repositories/{id}/tag', summary: 'Tag a manifest of the latest version', body: TagRequest }, async ({ params, body }) =>
     start(params.id, 'tag', body),

@@ -1,5 +1,8 @@
+import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import type { Router } from 'express';
 import type { ApiContext } from '../context.ts';
-import type { RouteTable } from '../http/route-table.ts';
+import { RouteTable } from '../http/route-table.ts';
+import { buildOpenApiDocument, type OpenApiDocument } from '../openapi/document.ts';
 import { contentActionRoutes } from './content-actions.ts';
 import { contentRoutes } from './content.ts';
 import { distributionRoutes } from './distributions.ts';
@@ -13,8 +16,13 @@ import { taskRoutes } from './tasks.ts';
 import { tokenRoutes } from './tokens.ts';
 import { versionRoutes } from './versions.ts';
 
-/** Every route group of /api/v1, registered by name in one place. */
-export function registerRoutes(routes: RouteTable, ctx: ApiContext): void {
+/**
+ * Registers every route group of /api/v1 on `router`, by name in one place,
+ * then the 405 of other methods; returns the OpenAPI document of them all.
+ */
+export function registerRoutes(router: Router, ctx: ApiContext): OpenApiDocument {
+  const registry = new OpenAPIRegistry();
+  const routes = new RouteTable(router, registry);
   for (const group of [
     remoteRoutes,
     repositoryRoutes,
@@ -31,4 +39,6 @@ export function registerRoutes(routes: RouteTable, ctx: ApiContext): void {
   ]) {
     group(routes, ctx);
   }
+  routes.refuseOtherMethods();
+  return buildOpenApiDocument(registry);
 }

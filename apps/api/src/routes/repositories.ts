@@ -5,7 +5,8 @@ import { hrefOf, type ApiContext } from '../context.ts';
 import { toPage } from '../http/pagination.ts';
 import type { RouteTable } from '../http/route-table.ts';
 import { IdParams, page } from '../schemas/common.ts';
-import { Repository, RepositoryListQuery, SyncAccepted } from '../schemas/repositories.ts';
+import { Repository, RepositoryListQuery } from '../schemas/repositories.ts';
+import { TaskAccepted } from '../schemas/tasks.ts';
 import { toTask } from './tasks.ts';
 
 const TAG = 'Repositories';
@@ -103,7 +104,7 @@ export function repositoryRoutes(routes: RouteTable, ctx: ApiContext): void {
       params: IdParams,
       body: SyncRequest,
       status: 202,
-      response: SyncAccepted,
+      response: TaskAccepted,
       errors: ['NO_REMOTE', 'INVALID_REFERENCE'],
     },
     async ({ params, body }) => ({ task: toTask(await ctx.repositoryTasks.sync(params.id, body)) }),

@@ -1,9 +1,11 @@
-import { isDigest } from '@cistern/oci';
+import { CLASSIFICATIONS, isDigest, isMediaType } from '@cistern/oci';
 import { z } from 'zod';
 import { Id, PageQuery, text, Timestamp } from './common.ts';
 import { VersionNumberText } from './repositories.ts';
 
 export const Digest = z.string().max(200).refine(isDigest, 'must be a digest, e.g. sha256:<64 hex>');
+
+const MediaTypeFilter = z.string().max(255).refine(isMediaType, 'must be a media type, type/subtype (RFC 6838)');
 
 export const DigestParams = z.strictObject({ digest: Digest });
 
@@ -15,12 +17,12 @@ const inVersion = {
 export const ManifestListQuery = PageQuery.extend({
   ...inVersion,
   digest: Digest.optional(),
-  mediaType: text(255).optional(),
-  classification: text(64).optional(),
-  artifactType: text(255).optional(),
+  mediaType: MediaTypeFilter.optional(),
+  classification: z.enum(CLASSIFICATIONS).optional(),
+  artifactType: MediaTypeFilter.optional(),
 });
 
-export const ReferrersQuery = PageQuery.extend({ ...inVersion, artifactType: text(255).optional() });
+export const ReferrersQuery = PageQuery.extend({ ...inVersion, artifactType: MediaTypeFilter.optional() });
 
 export const BlobListQuery = PageQuery.extend({ ...inVersion, digest: Digest.optional() });
 

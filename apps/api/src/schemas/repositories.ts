@@ -1,7 +1,6 @@
 import { repositoryShape, VersionNumber } from '@cistern/domain';
 import { z } from 'zod';
 import { Bytes, Id, ListQuery, Timestamp } from './common.ts';
-import { Task } from './tasks.ts';
 
 const RepositoryUsage = z.object({
   storedBytes: Bytes.describe(
@@ -27,8 +26,6 @@ export const Repository = z
   .meta({ id: 'Repository' });
 
 export const RepositoryListQuery = ListQuery.extend({ remote: Id.optional() });
-
-export const SyncAccepted = z.object({ task: Task }).meta({ id: 'SyncAccepted' });
 
 const Counts = z.object({ manifests: z.number().int(), tags: z.number().int(), blobs: z.number().int() });
 

@@ -1,3 +1,5 @@
+import { taskKinds } from '@cistern/domain';
+import { STORAGE_RESOURCE } from '@cistern/storage-lifecycle';
 import { Report } from '@cistern/sync';
 import { z } from 'zod';
 import { Id, PageQuery, text, Timestamp } from './common.ts';
@@ -45,9 +47,20 @@ export const Task = z
   })
   .meta({ id: 'Task' });
 
+/** The answer of every request that queues a task: 202 and the task to follow. */
+export const TaskAccepted = z.object({ task: Task }).meta({ id: 'TaskAccepted' });
+
+/** What tasks work on: the whole store, or one repository. */
+const TaskResource = z
+  .string()
+  .regex(
+    new RegExp(`^(?:${STORAGE_RESOURCE}|repository:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`),
+    `must be ${STORAGE_RESOURCE} or repository:<id>`,
+  );
+
 export const TaskListQuery = PageQuery.extend({
   state: TaskStateEnum.optional(),
-  kind: text(64).optional(),
-  resource: text(300).optional(),
+  kind: z.enum(taskKinds.map((kind) => kind.name)).optional(),
+  resource: TaskResource.optional(),
   repository: Id.optional().describe('shorthand for resource=repository:<id>'),
 });

@@ -1,4 +1,7 @@
-// `npm run token:create -w @cistern/auth -- --name ci --scope admin`
+#!/usr/bin/env node
+// `cistern-token create --name ci --scope admin` (the bundle dist/cistern-token.js; in the
+// image, `docker compose run --rm api cistern-token create …`), or from source
+// `npm run token:create -w @cistern/auth -- --name ci --scope admin`.
 // Creates an API token and prints its secret once. Needs DATABASE_URL: the
 // embedded database belongs to the running `npm start`, so with it use
 // CISTERN_ADMIN_TOKEN and POST /api/v1/tokens instead.
@@ -7,16 +10,17 @@ import { loadConfig } from '@cistern/config';
 import { openDatabase } from '@cistern/db';
 import { TokenService } from '../token-service.ts';
 
-const USAGE = 'usage: token:create --name <name> --scope admin|pull [--distribution <id>]... [--all-distributions] [--expires <ISO date>]';
+const USAGE = 'usage: cistern-token create --name <name> --scope admin|pull [--distribution <id>]... [--all-distributions] [--expires <ISO date>]';
 
 function fail(message: string): never {
-  console.error(`cistern token:create: ${message}\n${USAGE}`);
+  console.error(`cistern-token: ${message}\n${USAGE}`);
   process.exit(2);
 }
 
 let args;
+let positionals;
 try {
-  args = parseArgs({
+  ({ values: args, positionals } = parseArgs({
     options: {
       name: { type: 'string' },
       scope: { type: 'string' },
@@ -25,10 +29,12 @@ try {
       expires: { type: 'string' },
     },
     strict: true,
-  }).values;
+    allowPositionals: true,
+  }));
 } catch (error) {
   fail((error as Error).message);
 }
+if (positionals.length !== 1 || positionals[0] !== 'create') fail(`the command is create, not ${positionals.join(' ') || 'nothing'}`);
 const { name, scope, expires } = args;
 if (!name) fail('--name is required');
 if (scope !== 'admin' && scope !== 'pull') fail('--scope must be admin or pull');
@@ -48,7 +54,7 @@ try {
   console.error(`created ${token.scope} token "${token.name}" (${token.id}); the secret below is shown only now:`);
   console.log(secret);
 } catch (error) {
-  console.error(`cistern token:create: ${(error as Error).message}`);
+  console.error(`cistern-token: ${(error as Error).message}`);
   process.exitCode = 1;
 } finally {
   await db.close();

@@ -11,28 +11,40 @@ const TagFilter = z
 
 const Platform = z.string().regex(/^[a-z0-9._-]+\/[a-z0-9._-]+(?:\/[a-z0-9._-]+)?$/, 'must be os/architecture or os/architecture/variant');
 
-const httpUrl = (what: string) =>
+/**
+ * An absolute http(s) URL without `user:password@` (credentials have fields
+ * of their own, stored encrypted). One message, naming the first thing wrong:
+ * a missing scheme, another scheme, or credentials.
+ */
+const httpUrlWithoutCredentials = (fields: string) =>
   z
     .string()
     .max(2048)
-    .refine((s) => {
-      const url = URL.parse(s);
-      return url !== null && (url.protocol === 'http:' || url.protocol === 'https:');
-    }, `${what} must be an http(s) URL`);
+    .superRefine((s, ctx) => {
+      const problem = urlProblem(s, fields);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
 
-/** Credentials have fields of their own, stored encrypted: a URL carrying `user:password@` is refused. */
-const urlWithoutCredentials = (what: string, fields: string) =>
-  httpUrl(what).refine((s) => {
-    const url = URL.parse(s);
-    return url !== null && url.username === '' && url.password === '';
-  }, `must not carry credentials: use ${fields}`);
+function urlProblem(s: string, fields: string): string | undefined {
+  const url = URL.parse(s);
+  const hasScheme = s.includes('://');
+  if (url && hasScheme && url.protocol !== 'http:' && url.protocol !== 'https:') return `must use http or https, not ${url.protocol.slice(0, -1)}`;
+  if (!url || !hasScheme || !url.host) {
+    // `host:port` parses as a scheme of its own, and a bare address not at all: both want a scheme in front.
+    const guess = hasScheme ? null : URL.parse(`https://${s}`);
+    const hint = guess?.host && !guess.username && !guess.password ? `; it has no scheme: write https://${s} (or http://${s})` : '';
+    return `must be an absolute http(s) URL, e.g. https://registry.example.com${hint}`;
+  }
+  if (url.username !== '' || url.password !== '') return `must not carry credentials: use ${fields}`;
+  return undefined;
+}
 
 const writeOnlySecret = () => text(4096).nullable().optional().describe('write-only, stored encrypted: omit to keep the stored one, null to clear it');
 
 /** The writable fields of a remote; their defaults apply on create and replace, never on a partial update. */
 export const remoteShape = {
   name: Name,
-  url: urlWithoutCredentials('url', 'username and password'),
+  url: httpUrlWithoutCredentials('username and password'),
   upstreamName: z.string().min(1).max(255).describe('repository name upstream; on Docker Hub a one-segment name gets library/'),
   includes: z.array(TagFilter).max(1000).default([]).describe('tag globs or digests to sync; empty = all'),
   excludes: z.array(TagFilter).max(1000).default([]),
@@ -45,7 +57,7 @@ export const remoteShape = {
     .refine((s) => s.includes('-----BEGIN CERTIFICATE-----'), 'must be PEM (-----BEGIN CERTIFICATE-----)')
     .nullable()
     .default(null),
-  proxyUrl: urlWithoutCredentials('proxyUrl', 'proxyUsername and proxyPassword').nullable().default(null),
+  proxyUrl: httpUrlWithoutCredentials('proxyUsername and proxyPassword').nullable().default(null),
   proxyUsername: text(255).nullable().default(null).describe('sent with proxyPassword to the proxy only, as Proxy-Authorization: Basic'),
   proxyPassword: writeOnlySecret(),
   downloadConcurrency: z.number().int().min(1).max(64).default(10),
@@ -62,7 +74,8 @@ export const RemoteInput = z.strictObject(remoteShape).superRefine((remote, ctx)
   try {
     normalizeUpstream(remote.url, remote.upstreamName);
   } catch (error) {
-    ctx.addIssue({ code: 'custom', path: ['upstreamName'], message: (error as Error).message });
+    // A url refused on its own is named there, not again as the upstreamName's fault.
+    if (!urlProblem(remote.url, '')) ctx.addIssue({ code: 'custom', path: ['upstreamName'], message: (error as Error).message });
   }
   if (remote.password && !remote.username) {
     ctx.addIssue({ code: 'custom', path: ['username'], message: 'a password needs a username' });

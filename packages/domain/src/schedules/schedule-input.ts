@@ -3,6 +3,7 @@ import { syncTask } from '@cistern/sync';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { Id, Name, patchOf, text } from '../shared/fields.ts';
+import { cronProblem } from './cron-problem.ts';
 
 const Timezone = text(64).refine((tz) => {
   try {
@@ -14,7 +15,10 @@ const Timezone = text(64).refine((tz) => {
 }, 'must be an IANA time zone, e.g. UTC or Europe/Berlin');
 
 /** Standard 5 fields, or 6 with seconds first: what BullMQ's job schedulers run. */
-const Cron = text(200).refine((cron) => [5, 6].includes(cron.trim().split(/\s+/).length), 'must have 5 fields (or 6 with seconds)');
+const Cron = text(200).superRefine((cron, ctx) => {
+  const problem = cronProblem(cron);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** What a schedule starts: the name of a task kind. */
 export const ScheduleKind = z.enum([syncTask.name, orphanCleanupTask.name]);
@@ -39,38 +43,25 @@ export function nextRun(cron: string, timezone: string, from = new Date()): Date
   return CronExpressionParser.parse(cron, { tz: timezone, currentDate: from }).next().toDate();
 }
 
-/** A schedule's cron expression must run in its time zone. */
-function runnable(s: { cron: string; timezone: string }, ctx: z.RefinementCtx): void {
-  try {
-    nextRun(s.cron, s.timezone);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', path: ['cron'], message: `invalid cron expression: ${(error as Error).message}` });
-  }
-}
-
 /** A sync schedule: each tick syncs its repository, as a POST of its sync would. */
-const SyncSchedule = z
-  .strictObject({
-    kind: z.literal(syncTask.name).default(syncTask.name).describe('a body without kind is a sync schedule'),
-    ...scheduleShape,
-    repository: z.uuid({ error: (issue) => (issue.input == null ? 'repository is required for a sync schedule' : undefined) }),
-    remote: Id.nullable().default(null).describe("null syncs from the repository's remote"),
-    mirror: z.boolean().default(false),
-    params: notFor('params', 'a sync'),
-  })
-  .superRefine(runnable);
+const SyncSchedule = z.strictObject({
+  kind: z.literal(syncTask.name).default(syncTask.name).describe('a body without kind is a sync schedule'),
+  ...scheduleShape,
+  repository: z.uuid({ error: (issue) => (issue.input == null ? 'repository is required for a sync schedule' : undefined) }),
+  remote: Id.nullable().default(null).describe("null syncs from the repository's remote"),
+  mirror: z.boolean().default(false),
+  params: notFor('params', 'a sync'),
+});
 
 /** An orphan-cleanup schedule: each tick cleans the whole store up with `params`. */
-const OrphanCleanupSchedule = z
-  .strictObject({
-    kind: z.literal(orphanCleanupTask.name),
-    ...scheduleShape,
-    repository: notFor('repository', 'an orphan-cleanup'),
-    remote: notFor('remote', 'an orphan-cleanup'),
-    mirror: notFor('mirror', 'an orphan-cleanup'),
-    params: orphanCleanupParamsSchema.prefault({}).describe('what each cleanup it starts is asked for, as POST /orphans/cleanup takes it'),
-  })
-  .superRefine(runnable);
+const OrphanCleanupSchedule = z.strictObject({
+  kind: z.literal(orphanCleanupTask.name),
+  ...scheduleShape,
+  repository: notFor('repository', 'an orphan-cleanup'),
+  remote: notFor('remote', 'an orphan-cleanup'),
+  mirror: notFor('mirror', 'an orphan-cleanup'),
+  params: orphanCleanupParamsSchema.prefault({}).describe('what each cleanup it starts is asked for, as POST /orphans/cleanup takes it'),
+});
 
 /**
  * A whole schedule, one of its kinds: a body without `kind` is a sync

@@ -1,0 +1,82 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, stat, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createTestDatabase, makeTempDir, removeDir, type TestDatabase } from '@cistern/testkit';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from './processes.ts';
+
+// The two steps of the README's "Docker Compose": .env gives compose the first admin token,
+// and the image's `cistern-token` (the bundle dist/cistern-token.js) creates more.
+
+let db: TestDatabase;
+let dir: string;
+beforeAll(async () => {
+  dir = await makeTempDir('compose');
+  db = await createTestDatabase();
+  // The build's own step for the bundle, so what runs below is what `npm run build` ships.
+  const build = spawnSync('npm', ['run', 'build:token'], { cwd: ROOT, encoding: 'utf8' });
+  expect(build.status, build.stderr).toBe(0);
+});
+afterAll(async () => {
+  await db?.drop();
+  await removeDir(dir);
+});
+
+/** docker-compose (Debian's) on the repository's compose file, with only PATH from this environment. */
+function composeConfig(envFile: string) {
+  return spawnSync('docker-compose', ['-f', path.join(ROOT, 'docker-compose.yml'), '--env-file', envFile, 'config'], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '' },
+  });
+}
+
+describe('docker compose: the first admin token', () => {
+  it('passes CISTERN_ADMIN_TOKEN from .env to the api, worker and registry, and refuses to start without one', async () => {
+    const token = createHash('sha256').update(dir).digest('hex');
+    await writeFile(path.join(dir, '.env'), `CISTERN_ADMIN_TOKEN=${token}\n`);
+    const config = composeConfig(path.join(dir, '.env'));
+    expect(config.status, config.stderr).toBe(0);
+    expect(config.stdout.split('\n').filter((line) => line.trim() === `CISTERN_ADMIN_TOKEN: ${token}`)).toHaveLength(3);
+
+    // .env.example as it is has no token: compose says where to set one.
+    await copyFile(path.join(ROOT, '.env.example'), path.join(dir, 'example.env'));
+    const unset = composeConfig(path.join(dir, 'example.env'));
+    expect(unset.status).not.toBe(0);
+    expect(unset.stderr).toContain('set CISTERN_ADMIN_TOKEN in .env, see .env.example');
+  });
+
+  it('creates a token with the bundled cistern-token, called by that name as the image links it', async () => {
+    expect((await stat(path.join(ROOT, 'dist', 'cistern-token.js'))).mode & 0o111, 'executable').not.toBe(0);
+    const bin = path.join(dir, 'bin');
+    await mkdir(bin);
+    await symlink(path.join(ROOT, 'dist', 'cistern-token.js'), path.join(bin, 'cistern-token'));
+    const run = (...args: string[]) =>
+      spawnSync('cistern-token', args, {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { PATH: `${bin}:${process.env.PATH ?? ''}`, DATABASE_URL: db.url, DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'silent' },
+      });
+
+    const created = run('create', '--name', 'ci', '--scope', 'admin');
+    expect(created.status, created.stderr).toBe(0);
+    expect(created.stderr).toMatch(/^created admin token "ci" \([0-9a-f-]{36}\); the secret below is shown only now:/);
+    const secret = created.stdout.trim();
+    expect(secret.length).toBeGreaterThanOrEqual(32);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ scope: string; secretHash: string }>('SELECT scope, "secretHash" FROM "ApiToken" WHERE name = $1', ['ci']);
+      expect(rows).toEqual([{ scope: 'admin', secretHash: createHash('sha256').update(secret).digest('hex') }]);
+    } finally {
+      await client.end();
+    }
+
+    const wrongCommand = run('list');
+    expect([wrongCommand.status, wrongCommand.stderr.split('\n')[0]]).toEqual([2, 'cistern-token: the command is create, not list']);
+    const noName = run('create', '--scope', 'admin');
+    expect([noName.status, noName.stderr.split('\n')[0]]).toEqual([2, 'cistern-token: --name is required']);
+  });
+});
