@@ -2,7 +2,7 @@ import { taskKinds } from '@cistern/domain';
 import { STORAGE_RESOURCE } from '@cistern/storage-lifecycle';
 import { Report } from '@cistern/sync';
 import { z } from 'zod';
-import { Id, PageQuery, text, Timestamp } from './common.ts';
+import { Id, PageQuery, Timestamp } from './common.ts';
 import { SyncPlanSummary } from './sync-plan.ts';
 
 export const TaskStateEnum = z.enum(['waiting', 'running', 'completed', 'failed', 'canceling', 'canceled']);
