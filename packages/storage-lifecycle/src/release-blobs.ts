@@ -67,9 +67,11 @@ export async function releaseBlobs(prisma: PrismaClient, storage: BlobStore, rel
     { timeout: 60_000 },
   );
   const gone = new Set(released.map((row) => row.digest));
-  // Needed again since the mark (a writer touched or referenced it, a version or pin came): its file was never unlinked.
-  const kept = marked.filter((row) => row.stored && !gone.has(row.digest)).map((row) => row.digest);
-  if (kept.length > 0) await prisma.$executeRaw`UPDATE "Blob" SET "stored" = true WHERE "digest" = ANY(${kept}::text[]) AND "stored" = false`;
+  await restoreStored(
+    prisma,
+    storage,
+    marked.filter((row) => row.stored && !gone.has(row.digest)).map((row) => row.digest),
+  );
   const wasStored = new Map(marked.map((row) => [row.digest, row]));
   let bytesFreed = 0;
   for (const digest of gone) if (wasStored.get(digest)?.stored) bytesFreed += Number(wasStored.get(digest)?.size ?? 0);
@@ -78,6 +80,26 @@ export async function releaseBlobs(prisma: PrismaClient, storage: BlobStore, rel
     remoteArtifacts: release.rows === 'delete' ? released.reduce((n, row) => n + Number(row.artifacts), 0) : 0,
     bytesFreed,
   };
+}
+
+/**
+ * Rows marked but not released (needed again since the mark: touched, referenced, kept by a version or a pin; or
+ * skipped while another writer held them) were stored and may be again. Each is locked, waiting for any holder to
+ * finish, and marked stored only if its file is really there: a holder that unlinked it and then rolled back leaves
+ * the row truthfully "not stored", to be fetched again.
+ */
+async function restoreStored(prisma: PrismaClient, storage: BlobStore, digests: string[]): Promise<void> {
+  if (digests.length === 0) return;
+  await prisma.$transaction(
+    async (tx) => {
+      const locked = await tx.$queryRaw<{ digest: string }[]>`
+        SELECT "digest" FROM "Blob" WHERE "digest" = ANY(${digests}::text[]) AND NOT "stored" ORDER BY "digest" FOR UPDATE`;
+      const present: string[] = [];
+      for (const { digest } of locked) if (await storage.exists(digest)) present.push(digest);
+      if (present.length > 0) await tx.$executeRaw`UPDATE "Blob" SET "stored" = true WHERE "digest" = ANY(${present}::text[])`;
+    },
+    { timeout: 60_000 },
+  );
 }
 
 /** Locks the rows of `digests` untouched since the cutoff, skipping rows a writer holds (a foreign-key insert, a touch or a mark in flight). */
