@@ -10,7 +10,7 @@ import { startWorker, taskRunners } from '@cistern/worker';
 await runMain('start', async () => {
   const startedAt = performance.now();
   const config = loadConfig();
-  const resources = await openResources(config, { allInOne: true, redisUrlGiven: Boolean(process.env.REDIS_URL) });
+  const resources = await openResources(config, { allInOne: true });
   const closers = [resources.close];
   try {
     await sweepTemporaryAtStart(resources);

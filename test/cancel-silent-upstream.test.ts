@@ -47,7 +47,7 @@ let upstream: SyntheticUpstream;
 const latencies: Record<string, number> = {};
 
 beforeAll(async () => {
-  fixture = await startSyncFixture(11);
+  fixture = await startSyncFixture();
   ({ cistern, upstream } = fixture);
   const config = json({ architecture: 'amd64', os: 'linux' });
   const configDigest = upstream.addBlob(REPO, config);

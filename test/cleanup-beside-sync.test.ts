@@ -18,7 +18,7 @@ let proxy: FaultProxy;
 let db: pg.Client;
 
 beforeAll(async () => {
-  fixture = await startSyncFixture(10);
+  fixture = await startSyncFixture();
   proxy = await startFaultProxy(fixture.upstream.url);
   db = new pg.Client({ connectionString: fixture.databaseUrl });
   await db.connect();

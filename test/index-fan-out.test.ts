@@ -19,7 +19,7 @@ let cistern: SeparateCistern;
 let upstream: SyntheticUpstream;
 
 beforeAll(async () => {
-  fixture = await startSyncFixture(12);
+  fixture = await startSyncFixture();
   ({ cistern, upstream } = fixture);
 });
 afterAll(async () => {

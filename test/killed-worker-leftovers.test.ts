@@ -16,7 +16,7 @@ let fixture: SyncFixture;
 let proxy: FaultProxy;
 
 beforeAll(async () => {
-  fixture = await startSyncFixture(9, { ORPHAN_PROTECTION_MINUTES: '0', LOG_LEVEL: 'info' });
+  fixture = await startSyncFixture({ ORPHAN_PROTECTION_MINUTES: '0', LOG_LEVEL: 'info' });
   proxy = await startFaultProxy(fixture.upstream.url);
 });
 afterAll(async () => {

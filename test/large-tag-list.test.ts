@@ -13,7 +13,7 @@ let cistern: SeparateCistern;
 let upstream: SyntheticUpstream;
 
 beforeAll(async () => {
-  fixture = await startSyncFixture(13);
+  fixture = await startSyncFixture();
   ({ cistern, upstream } = fixture);
 });
 afterAll(async () => {

@@ -3,7 +3,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createTestDatabase, freePort, pushImage, startDistribution, TEST_REDIS_URL, type Distribution, type TestDatabase } from '@cistern/testkit';
+import {
+  createTestDatabase,
+  createTestRedisPrefix,
+  freePort,
+  pushImage,
+  startDistribution,
+  TEST_REDIS_URL,
+  type Distribution,
+  type TestDatabase,
+} from '@cistern/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProcess, waitForReady, type Started } from './processes.ts';
 
@@ -16,6 +25,7 @@ let dataDir: string;
 let cistern: Started;
 let api: string;
 let registryHost: string;
+const redis = createTestRedisPrefix();
 
 beforeAll(async () => {
   upstream = await startDistribution();
@@ -26,6 +36,7 @@ beforeAll(async () => {
     DATA_DIR: dataDir,
     DATABASE_URL: db.url,
     REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: redis.prefix,
     CISTERN_ADMIN_TOKEN: ADMIN,
     API_PORT: String(apiPort),
     REGISTRY_PORT: String(registryPort),
@@ -41,6 +52,7 @@ afterAll(async () => {
   cistern.child.kill('SIGTERM');
   await cistern.exited;
   await upstream.stop();
+  await redis.cleanup();
   await db.drop();
   await rm(dataDir, { recursive: true, force: true });
 });

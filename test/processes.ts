@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_PREFIX } from '@cistern/queue';
 import { readdir, readFile } from 'node:fs/promises';
 import {
   createTestDatabase,
-  deleteRedisKeys,
+  createTestRedisPrefix,
   freePort,
   makeTempDir,
   removeDir,
@@ -22,11 +21,16 @@ export interface Started {
   exited: Promise<number | null>;
 }
 
-/** Runs one of Cistern's entry points as a real process, as `npm start` would. */
-export function startProcess(entry: string, env: Record<string, string>): Started {
+/**
+ * Runs one of Cistern's entry points as a real process, as `npm start` would;
+ * with `ownGroup`, as the leader of a process group of its own, which a test
+ * signals whole as a terminal's Ctrl-C does (`process.kill(-pid, 'SIGINT')`).
+ */
+export function startProcess(entry: string, env: Record<string, string>, options: { ownGroup?: boolean } = {}): Started {
   let output = '';
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
     cwd: ROOT,
+    detached: options.ownGroup ?? false,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -47,19 +51,6 @@ export async function waitForReady(url: string, timeoutMs = 60_000): Promise<voi
     if (Date.now() > deadline) throw new Error(`${url} never became ready`);
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-/**
- * A Redis URL on a database index of the test's own: separate processes use
- * the default queue prefix, and two test files' workers on one queue would
- * take each other's jobs. Only the keys under that prefix are deleted after.
- */
-export function ownRedisDb(index: number): { url: string; cleanup(): Promise<void> } {
-  const url = `${TEST_REDIS_URL}/${index}`;
-  return {
-    url,
-    cleanup: () => deleteRedisKeys(url, `${DEFAULT_PREFIX}:*`),
-  };
 }
 
 export interface TaskView {
@@ -88,10 +79,11 @@ export interface SeparateCistern {
 
 const ADMIN_TOKEN = 'separate-processes-admin-token-0123456789';
 
-/** The API and the worker as separate processes on PostgreSQL and Redis, as production runs them. */
+/** The API and the worker as separate processes on PostgreSQL and Redis (under `redisPrefix`), as production runs them. */
 export async function startApiAndWorker(options: {
   databaseUrl: string;
   redisUrl: string;
+  redisPrefix: string;
   dataDir: string;
   workerEnv?: Record<string, string>;
 }): Promise<SeparateCistern> {
@@ -99,6 +91,7 @@ export async function startApiAndWorker(options: {
     DATA_DIR: options.dataDir,
     DATABASE_URL: options.databaseUrl,
     REDIS_URL: options.redisUrl,
+    REDIS_PREFIX: options.redisPrefix,
     CISTERN_ADMIN_TOKEN: ADMIN_TOKEN,
     API_PORT: String(await freePort()),
     REGISTRY_PORT: String(await freePort()),
@@ -207,26 +200,28 @@ export interface SyncFixture {
   upstream: SyntheticUpstream;
   /** The test database's URL, for reading rows directly. */
   databaseUrl: string;
+  /** The processes' REDIS_PREFIX on the test Redis. */
+  redisPrefix: string;
   stop(): Promise<void>;
 }
 
 /**
- * A fresh database, data directory and Redis database (`redisIndex`, see
- * `ownRedisDb`), the API and the worker (with `workerEnv` added to its
+ * A fresh database, data directory and Redis key prefix (REDIS_PREFIX; its
+ * keys deleted after), the API and the worker (with `workerEnv` added to its
  * environment) on them, and a synthetic upstream.
  */
-export async function startSyncFixture(redisIndex: number, workerEnv?: Record<string, string>): Promise<SyncFixture> {
+export async function startSyncFixture(workerEnv?: Record<string, string>): Promise<SyncFixture> {
   const db = await createTestDatabase();
   const dataDir = await makeTempDir('cistern-processes');
-  const redis = ownRedisDb(redisIndex);
-  await redis.cleanup();
-  const cistern = await startApiAndWorker({ databaseUrl: db.url, redisUrl: redis.url, dataDir, workerEnv });
+  const redis = createTestRedisPrefix();
+  const cistern = await startApiAndWorker({ databaseUrl: db.url, redisUrl: TEST_REDIS_URL, redisPrefix: redis.prefix, dataDir, workerEnv });
   const upstream = await startSyntheticUpstream();
   return {
     cistern,
     dataDir,
     upstream,
     databaseUrl: db.url,
+    redisPrefix: redis.prefix,
     stop: async () => {
       await cistern.stop();
       await upstream.stop();

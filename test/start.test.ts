@@ -2,13 +2,14 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createTestDatabase, freePort, TEST_REDIS_URL, type TestDatabase } from '@cistern/testkit';
+import { createTestDatabase, createTestRedisPrefix, freePort, TEST_REDIS_URL, type TestDatabase } from '@cistern/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProcess, waitForReady } from './processes.ts';
 
 let dataDir: string;
 let db: TestDatabase;
+const redis = createTestRedisPrefix();
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'cistern-start-'));
   db = await createTestDatabase();
@@ -16,7 +17,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
   await db.drop();
+  await redis.cleanup();
 });
+
+/** The log line with this message, parsed. */
+function logLine(output: string, msg: string): Record<string, unknown> | undefined {
+  const line = output.split('\n').find((l) => l.includes(`"msg":"${msg}"`));
+  return line === undefined ? undefined : (JSON.parse(line) as Record<string, unknown>);
+}
 
 async function ports() {
   return { API_PORT: String(await freePort()), REGISTRY_PORT: String(await freePort()), WORKER_PORT: String(await freePort()) };
@@ -35,13 +43,21 @@ async function tableCount(url: string): Promise<number> {
 
 describe('npm start (all in one)', () => {
   it('brings up API, worker and registry on the embedded database and stops cleanly on SIGTERM', async () => {
-    const env = { DATA_DIR: dataDir, REDIS_URL: TEST_REDIS_URL, ...(await ports()) };
+    // REDIS_URL unset and a Redis already answering at the default address: it is used, and the log says which.
+    const shared = new URL(TEST_REDIS_URL);
+    const env = { DATA_DIR: dataDir, EMBEDDED_REDIS_PORT: shared.port || '6379', REDIS_PREFIX: redis.prefix, ...(await ports()) };
     const run = startProcess('scripts/start-all.ts', env);
     try {
       for (const port of [env.API_PORT, env.REGISTRY_PORT, env.WORKER_PORT]) await waitForReady(`http://127.0.0.1:${port}/readyz`);
       const body = (await (await fetch(`http://127.0.0.1:${env.REGISTRY_PORT}/readyz`)).json()) as { checks: Record<string, string> };
       expect(body.checks).toEqual({ database: 'ok', redis: 'ok', storage: 'ok' });
       expect(run.output()).toContain('"database":"embedded"');
+      expect(logLine(run.output(), 'REDIS_URL is unset: using the Redis already answering at the default address, not an embedded one')?.redis).toEqual({
+        url: `redis://${shared.hostname}:${env.EMBEDDED_REDIS_PORT}`,
+        database: 0,
+        prefix: redis.prefix,
+      });
+      expect(run.output()).not.toContain('embedded redis-server');
       run.child.kill('SIGTERM');
       expect(await run.exited).toBe(0);
       expect(run.output()).toContain('"msg":"stopped"');
@@ -49,14 +65,27 @@ describe('npm start (all in one)', () => {
       run.child.kill('SIGKILL');
     }
   }, 90_000);
+
+  it('with REDIS_URL set but unreachable, says that only an unset REDIS_URL brings the embedded Redis', async () => {
+    const run = startProcess('scripts/start-all.ts', { DATA_DIR: dataDir, REDIS_URL: 'redis://:s3cret-pw@127.0.0.1:1', ...(await ports()) });
+    expect(await run.exited).toBe(1);
+    const lines = run.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^cistern start: cannot reach Redis at 127\.0\.0\.1:1: .*; REDIS_URL is set, so no embedded Redis is started \(`npm start` starts one only when REDIS_URL is unset\)$/,
+    );
+    expect(run.output()).not.toContain('s3cret-pw');
+  });
 });
 
 describe('separate start commands', () => {
   it('serve against PostgreSQL and Redis', async () => {
-    const env = { DATA_DIR: dataDir, DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, ...(await ports()) };
+    const env = { DATA_DIR: dataDir, DATABASE_URL: db.url, REDIS_URL: `${TEST_REDIS_URL}/0`, REDIS_PREFIX: redis.prefix, ...(await ports()) };
     const runs = [startProcess('apps/api/src/main.ts', env), startProcess('apps/worker/src/main.ts', env), startProcess('apps/registry/src/main.ts', env)];
     try {
       for (const port of [env.API_PORT, env.WORKER_PORT, env.REGISTRY_PORT]) await waitForReady(`http://127.0.0.1:${port}/readyz`);
+      for (const run of runs)
+        expect(logLine(run.output(), 'using the Redis at REDIS_URL')?.redis).toEqual({ url: TEST_REDIS_URL, database: 0, prefix: redis.prefix });
       for (const run of runs) run.child.kill('SIGTERM');
       expect(await Promise.all(runs.map((r) => r.exited))).toEqual([0, 0, 0]);
     } finally {

@@ -101,12 +101,13 @@ async function main(): Promise<void> {
     const config = envSchema.parse({
       DATABASE_URL: testDb.url,
       REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: redis.prefix,
       DATA_DIR: scratch,
       CISTERN_ADMIN_TOKEN: ADMIN_TOKEN,
       LOG_LEVEL: 'warn',
     });
     const resources = { config, logger: createLogger(config), db, storage, secretKey: randomBytes(32), close: async () => undefined };
-    const api = await startApi(resources, { port: 0, prefix: redis.prefix });
+    const api = await startApi(resources, { port: 0 });
     try {
       for (const [name, path] of [
         ['GET /api/v1/storage', '/api/v1/storage'],

@@ -7,9 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRepository, openDatabase } from '@cistern/db';
 import { QueueEvents } from 'bullmq';
-import { createTaskQueue, DEFAULT_PREFIX, redisConnectionOptions, repositoryResource, TASK_QUEUE, TaskService } from '@cistern/queue';
+import { createTaskQueue, redisConnectionOptions, repositoryResource, TASK_QUEUE, TaskService } from '@cistern/queue';
 import { syncTask } from '@cistern/sync';
-import { createTestDatabase, freePort, makeTempDir, removeDir, TEST_REDIS_URL, type FaultProxy } from '@cistern/testkit';
+import { createTestDatabase, createTestRedisPrefix, freePort, makeTempDir, removeDir, TEST_REDIS_URL, type FaultProxy } from '@cistern/testkit';
 
 export interface TaskRun {
   wallS: number;
@@ -58,6 +58,7 @@ export async function syncThroughWorker(options: {
   const testDb = await createTestDatabase();
   const dataDir = await makeTempDir('bench-sync-worker');
   const port = await freePort();
+  const redis = createTestRedisPrefix();
   const started = performance.now();
   const worker = spawn(process.execPath, [...nodeArgs, workerBundle], {
     // MALLOC_ARENA_MAX as Cistern's launchers set it (README, "Memory").
@@ -66,6 +67,7 @@ export async function syncThroughWorker(options: {
       MALLOC_ARENA_MAX: '2',
       DATABASE_URL: testDb.url,
       REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: redis.prefix,
       DATA_DIR: dataDir,
       WORKER_PORT: String(port),
       HOST: '127.0.0.1',
@@ -86,10 +88,9 @@ export async function syncThroughWorker(options: {
   workerGone.catch(() => undefined);
   const pid = worker.pid ?? 0;
   const db = await openDatabase({ databaseUrl: testDb.url, dataDir, allowEmbedded: false });
-  // The worker's default queue prefix: run the benchmark with no other Cistern worker on this Redis.
-  const queue = createTaskQueue({ connection: redisConnectionOptions(TEST_REDIS_URL) });
+  const queue = createTaskQueue({ connection: redisConnectionOptions(TEST_REDIS_URL), prefix: redis.prefix });
   // Finished jobs are announced on Redis; waiting for that costs the machine nothing while the worker runs.
-  const events = new QueueEvents(TASK_QUEUE, { connection: redisConnectionOptions(TEST_REDIS_URL), prefix: DEFAULT_PREFIX });
+  const events = new QueueEvents(TASK_QUEUE, { connection: redisConnectionOptions(TEST_REDIS_URL), prefix: redis.prefix });
   events.on('error', (error) => console.error(`queue events: ${error.message}`));
   try {
     for (;;) {
@@ -139,6 +140,7 @@ export async function syncThroughWorker(options: {
     await exited;
     await events.close();
     await queue.close();
+    await redis.cleanup();
     await db.close();
     await testDb.drop();
     await removeDir(dataDir);

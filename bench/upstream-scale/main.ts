@@ -7,9 +7,19 @@
 // same upstream in the middle and prints how long each took to `canceled`.
 // Target (issue 13): peak RSS ≤ 600 MiB through the sync that writes its version; cancel ≤ 2 s.
 import { parseArgs } from 'node:util';
-import { createTestDatabase, json, makeTempDir, OCI_CONFIG, OCI_MANIFEST, removeDir, startSyntheticUpstream } from '@cistern/testkit';
+import {
+  createTestDatabase,
+  createTestRedisPrefix,
+  json,
+  makeTempDir,
+  OCI_CONFIG,
+  OCI_MANIFEST,
+  removeDir,
+  startSyntheticUpstream,
+  TEST_REDIS_URL,
+} from '@cistern/testkit';
 import pg from 'pg';
-import { ownRedisDb, sampleProcess, startApiAndWorker, type SeparateCistern } from '../../test/processes.ts';
+import { sampleProcess, startApiAndWorker, type SeparateCistern } from '../../test/processes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -60,11 +70,10 @@ console.log(`upstream: ${TAGS} tags in one ${(body.length / 1e6).toFixed(1)} MB 
 
 const db = await createTestDatabase();
 const dataDir = await makeTempDir('bench-scale');
-const redis = ownRedisDb(14);
-await redis.cleanup();
+const redis = createTestRedisPrefix();
 let cistern: SeparateCistern | undefined;
 try {
-  cistern = await startApiAndWorker({ databaseUrl: db.url, redisUrl: redis.url, dataDir });
+  cistern = await startApiAndWorker({ databaseUrl: db.url, redisUrl: TEST_REDIS_URL, redisPrefix: redis.prefix, dataDir });
   const pid = cistern.worker.child.pid ?? 0;
   const done = (t: { state: string }) => ['completed', 'failed', 'canceled'].includes(t.state);
 

@@ -4,7 +4,7 @@ import { startApi } from './start-api.ts';
 
 await runMain('api', async () => {
   const config = loadConfig();
-  const resources = await openResources(config, { allInOne: false, redisUrlGiven: true });
+  const resources = await openResources(config, { allInOne: false });
   const api = await startApi(resources);
   return { logger: resources.logger, closers: [resources.close, api.close], shutdownTimeoutMs: config.shutdownTimeoutMs };
 });

@@ -11,8 +11,6 @@ export interface RunningApi {
 
 export interface StartApiOptions {
   port?: number;
-  /** BullMQ key prefix; tests give each file its own. */
-  prefix?: string;
 }
 
 export async function startApi(resources: Resources, options: StartApiOptions = {}): Promise<RunningApi> {
@@ -20,8 +18,8 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
   const redis = createRedis(config.redisUrl);
   redis.on('error', (error) => logger.warn({ err: error }, 'api: redis connection error'));
   const connection = redisConnectionOptions(config.redisUrl);
-  const taskQueue = createTaskQueue({ connection, prefix: options.prefix });
-  const scheduleQueue = createScheduleQueue({ connection, prefix: options.prefix });
+  const taskQueue = createTaskQueue({ connection, prefix: config.redisPrefix });
+  const scheduleQueue = createScheduleQueue({ connection, prefix: config.redisPrefix });
   const tokens = new TokenService(db.prisma, config.adminToken);
   const services = createDomainServices({
     prisma: db.prisma,

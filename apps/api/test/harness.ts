@@ -42,13 +42,14 @@ export class ApiHarness {
     const config = loadConfig({
       DATABASE_URL: this.testDb.url,
       REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: this.prefix,
       DATA_DIR: this.dataDir,
       SECRET_KEY: 'ab'.repeat(32),
       CISTERN_ADMIN_TOKEN: ADMIN_TOKEN,
       PUBLIC_URL: 'https://mirror.example.test',
       LOG_LEVEL: 'silent',
     });
-    const resources = await openResources(config, { allInOne: false, redisUrlGiven: true });
+    const resources = await openResources(config, { allInOne: false });
     const sink = new Writable({
       write: (chunk, _encoding, done) => {
         this.logLines.push(String(chunk));
@@ -57,7 +58,7 @@ export class ApiHarness {
     });
     // No redaction here on purpose: secrets must stay out of log lines because they are never logged.
     this.resources = { ...resources, logger: pino({ level: 'trace' }, sink) };
-    this.api = await startApi(this.resources, { port: 0, prefix: this.prefix });
+    this.api = await startApi(this.resources, { port: 0 });
     const connection = redisConnectionOptions(TEST_REDIS_URL);
     this.taskQueue = createTaskQueue({ connection, prefix: this.prefix });
     this.scheduleQueue = createScheduleQueue({ connection, prefix: this.prefix });

@@ -18,7 +18,7 @@ export function buildServices(resources: Resources, redis: Redis, options: Regis
     local: storage,
     prisma,
     remotes: new RemoteSources(prisma, secretKey, options.clientOverrides),
-    locks: new ResourceLocks(redis, options.lockPrefix ?? 'cistern:registry', FETCH_LOCK_TTL_MS),
+    locks: new ResourceLocks(redis, `${config.redisPrefix}:registry`, FETCH_LOCK_TTL_MS),
     logger,
     pollMs: options.fetchPollMs,
   });

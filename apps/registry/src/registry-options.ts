@@ -7,8 +7,6 @@ export interface RegistryOptions {
   referrersPageSize?: number;
   /** Upstream client settings for on-demand fetches. */
   clientOverrides?: ClientOverrides;
-  /** Redis key prefix for the on-demand fetch locks. */
-  lockPrefix?: string;
   /** How often a request waiting on another's on-demand fetch looks for the blob (ms). */
   fetchPollMs?: number;
   /** A connection that neither sends nor accepts a byte for this long is closed (ms). */

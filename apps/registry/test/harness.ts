@@ -48,6 +48,7 @@ export class RegistryHarness {
     const config = envSchema.parse({
       DATABASE_URL: this.testDb.url,
       REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: this.redisPrefix.prefix,
       STORAGE_DIR: this.dir,
       DATA_DIR: this.dir,
       HOST: '127.0.0.1',
@@ -66,7 +67,6 @@ export class RegistryHarness {
     this.resources = resources;
     const registry = await startRegistry(resources, port, {
       distributionTtlMs: 50,
-      lockPrefix: this.redisPrefix.prefix,
       fetchPollMs: 20,
       clientOverrides: { retryBaseMs: 10, retryMaxMs: 50, maxRetries: 1 },
       ...options,

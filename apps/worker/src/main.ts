@@ -5,7 +5,7 @@ import { taskRunners } from './task-runners.ts';
 
 await runMain('worker', async () => {
   const config = loadConfig();
-  const resources = await openResources(config, { allInOne: false, redisUrlGiven: true });
+  const resources = await openResources(config, { allInOne: false });
   await sweepTemporaryAtStart(resources);
   const worker = await startWorker(resources, { tasks: taskRunners(resources) });
   return { logger: resources.logger, closers: [resources.close, worker.close], shutdownTimeoutMs: config.shutdownTimeoutMs };

@@ -27,8 +27,6 @@ export interface RunningWorker {
 /** Where the worker's health endpoint listens, and the task kinds it runs. */
 export interface StartWorkerOptions {
   port?: number;
-  /** BullMQ key prefix; tests give each file its own. */
-  prefix?: string;
   /** One runner per kind (see taskRunners). */
   tasks: readonly TaskRunner[];
 }
@@ -41,7 +39,7 @@ export async function startWorker(resources: Resources, options: StartWorkerOpti
   const { config, logger, db } = resources;
   const redis = createRedis(config.redisUrl);
   redis.on('error', (error) => logger.warn({ err: error }, 'worker: redis connection error'));
-  const { prefix } = options;
+  const prefix = config.redisPrefix;
   const queue = createTaskQueue({ connection: redisConnectionOptions(config.redisUrl), prefix });
   const scheduleQueue = createScheduleQueue({ connection: redisConnectionOptions(config.redisUrl), prefix });
   const reconcile = async (closeOrphans: boolean) => {
@@ -91,7 +89,7 @@ export async function startWorker(resources: Resources, options: StartWorkerOpti
     url: server.url,
     close: async () => {
       stopReconciling();
-      // Lets running jobs finish; new ones stay queued for the next worker.
+      // Running tasks go back to waiting at their next safe point (see createTaskWorker); new ones stay queued.
       await worker.close();
       await scheduleWorker.close();
       await scheduleQueue.close();

@@ -13,8 +13,15 @@ const redis = createTestRedisPrefix();
 beforeAll(async () => {
   testDb = await createTestDatabase();
   dataDir = await makeTempDir('worker-schedules');
-  const config = loadConfig({ DATABASE_URL: testDb.url, REDIS_URL: TEST_REDIS_URL, DATA_DIR: dataDir, SECRET_KEY: 'cd'.repeat(32), LOG_LEVEL: 'silent' });
-  resources = await openResources(config, { allInOne: false, redisUrlGiven: true });
+  const config = loadConfig({
+    DATABASE_URL: testDb.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: redis.prefix,
+    DATA_DIR: dataDir,
+    SECRET_KEY: 'cd'.repeat(32),
+    LOG_LEVEL: 'silent',
+  });
+  resources = await openResources(config, { allInOne: false });
 });
 afterAll(async () => {
   await worker?.close();
@@ -31,7 +38,7 @@ describe('the worker runs schedules of every kind', () => {
       data: { name: 'every-second', kind: 'orphan-cleanup', cron: '* * * * * *', params: { protectionTimeMinutes: 5, dryRun: true } },
     });
     // Boot restores the schedule's job scheduler from its row; the worker's own TaskService and runners do the rest.
-    worker = await startWorker(resources, { tasks: taskRunners(resources), port: 0, prefix: redis.prefix });
+    worker = await startWorker(resources, { tasks: taskRunners(resources), port: 0 });
     const task = await waitFor(
       'a completed scheduled cleanup',
       () => prisma.task.findFirst({ where: { kind: 'orphan-cleanup', state: 'completed' } }).then((t) => t ?? undefined),

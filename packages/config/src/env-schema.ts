@@ -19,7 +19,13 @@ export const envSchema = z
   .object({
     DATA_DIR: z.string().min(1).default('./data'),
     DATABASE_URL: url(['postgres', 'postgresql']).optional(),
-    REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+    REDIS_URL: url(['redis', 'rediss']).optional(),
+    EMBEDDED_REDIS_PORT: port.default(6379),
+    // No ':' (BullMQ joins key parts with it) and no glob characters (a prefix's keys are found by `<prefix>:*`).
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 letters, digits, "_", "." or "-"')
+      .default('cistern'),
     STORAGE_DIR: z.string().min(1).optional(),
     STORAGE_DIRECT_IO: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
     HOST: z.string().min(1).default('127.0.0.1'),
@@ -47,7 +53,10 @@ export const envSchema = z
     return {
       dataDir,
       databaseUrl: env.DATABASE_URL,
-      redisUrl: env.REDIS_URL,
+      redisUrl: env.REDIS_URL ?? `redis://127.0.0.1:${env.EMBEDDED_REDIS_PORT}`,
+      /** Set explicitly: then an unreachable Redis is an error, never replaced by an embedded one. */
+      redisUrlSet: env.REDIS_URL !== undefined,
+      redisPrefix: env.REDIS_PREFIX,
       storageDir: path.resolve(env.STORAGE_DIR ?? path.join(dataDir, 'storage')),
       storageDirectIo: env.STORAGE_DIRECT_IO === 'true',
       host: env.HOST,

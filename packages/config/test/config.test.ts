@@ -9,6 +9,8 @@ describe('loadConfig', () => {
     const config = loadConfig({ DATA_DIR: '/srv/cistern' });
     expect(config.databaseUrl).toBeUndefined();
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.redisUrlSet).toBe(false);
+    expect(config.redisPrefix).toBe('cistern');
     expect(config.storageDir).toBe('/srv/cistern/storage');
     expect(config.storageDirectIo).toBe(true);
     expect(config.ports).toEqual({ api: 24817, registry: 24816, worker: 24818 });
@@ -20,6 +22,7 @@ describe('loadConfig', () => {
     const config = loadConfig({
       DATABASE_URL: 'postgresql://u:p@db:5432/cistern',
       REDIS_URL: 'redis://cache:6380',
+      REDIS_PREFIX: 'cistern-staging',
       STORAGE_DIR: '/blobs',
       STORAGE_DIRECT_IO: 'false',
       API_PORT: '9000',
@@ -31,6 +34,8 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       databaseUrl: 'postgresql://u:p@db:5432/cistern',
       redisUrl: 'redis://cache:6380',
+      redisUrlSet: true,
+      redisPrefix: 'cistern-staging',
       storageDir: '/blobs',
       storageDirectIo: false,
       ports: { api: 9000 },
@@ -39,6 +44,11 @@ describe('loadConfig', () => {
       workerConcurrency: 8,
       orphanProtectionMinutes: 0,
     });
+  });
+
+  it('looks for the Redis of the all-in-one start at EMBEDDED_REDIS_PORT when REDIS_URL is unset', () => {
+    expect(loadConfig({ EMBEDDED_REDIS_PORT: '26379' }).redisUrl).toBe('redis://127.0.0.1:26379');
+    expect(loadConfig({ EMBEDDED_REDIS_PORT: '26379', REDIS_URL: 'redis://cache:6380' }).redisUrl).toBe('redis://cache:6380');
   });
 
   it('treats empty variables as unset', () => {
@@ -59,6 +69,9 @@ describe('loadConfig', () => {
       /^invalid configuration: PUBLIC_URL: must start with http:\/\/ or https:\/\/; it has no scheme: write http:\/\/mirror\.example\.com$/,
     ],
     [{ DATABASE_URL: 'postgresql://[bad' }, /^invalid configuration: DATABASE_URL: is not a valid URL$/],
+    [{ EMBEDDED_REDIS_PORT: '0' }, /EMBEDDED_REDIS_PORT: /],
+    [{ REDIS_PREFIX: 'a:b' }, /REDIS_PREFIX: must be 1 to 64 letters/],
+    [{ REDIS_PREFIX: 'cistern*' }, /REDIS_PREFIX: must be 1 to 64 letters/],
     [{ SECRET_KEY: 'short' }, /SECRET_KEY: must be 64 lowercase hex characters/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL: /],
     [{ STORAGE_DIRECT_IO: 'yes' }, /STORAGE_DIRECT_IO: must be true or false/],

@@ -78,6 +78,7 @@ export const ERROR_CODES = {
   CONTENT_FAILED: 'some content could not be fetched',
   WORKER_DIED: 'the worker running the task died',
   WORKER_LOST: 'the worker running the task stopped renewing it',
+  WORKER_STOPPING: 'the worker is shutting down; the task waits for the next one',
   JOB_FAILED: 'the queue gave up on the job',
   ENQUEUE_FAILED: 'the job could not be enqueued',
 

@@ -1,5 +1,5 @@
-export { createRedis, redisConnectionOptions, assertRedisReachable, pingRedis, describeRedisUrl, RedisUnavailableError } from './redis.ts';
-export { TASK_QUEUE, DEFAULT_PREFIX } from './queue-names.ts';
+export { createRedis, redisConnectionOptions, assertRedisReachable, pingRedis, describeRedis, RedisUnavailableError } from './redis.ts';
+export { TASK_QUEUE } from './queue-names.ts';
 export {
   defineTask,
   type TaskDefinition,

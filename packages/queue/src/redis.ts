@@ -12,9 +12,15 @@ export class RedisUnavailableError extends CisternError<'REDIS_UNAVAILABLE'> {
 }
 
 /** host:port, never the password, for error lines. */
-export function describeRedisUrl(redisUrl: string): string {
+function describeRedisUrl(redisUrl: string): string {
   const url = new URL(redisUrl);
   return `${url.hostname}:${url.port || '6379'}`;
+}
+
+/** Which Redis a URL names, for the log: the URL without user or password, and the database index (the path, default 0). */
+export function describeRedis(redisUrl: string): { url: string; database: number } {
+  const url = new URL(redisUrl);
+  return { url: `${url.protocol}//${describeRedisUrl(redisUrl)}`, database: Number(url.pathname.slice(1) || '0') };
 }
 
 /**

@@ -2,7 +2,6 @@ import type { PrismaClient, Schedule } from '@cistern/db';
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { DEFAULT_PREFIX } from './queue-names.ts';
 import { repositoryResource } from './repository-resource.ts';
 import type { TaskKind, TaskParams } from './task-definition.ts';
 import type { TaskService } from './task-service.ts';
@@ -16,14 +15,15 @@ const tickDataSchema = z.object({ scheduleId: z.uuid() }).strict();
 /** Where the schedule queue lives. */
 export interface ScheduleQueueOptions {
   connection: ConnectionOptions;
-  prefix?: string;
+  /** Every key goes under `<prefix>:` (REDIS_PREFIX), so installations sharing a Redis never meet. */
+  prefix: string;
 }
 
 /** The queue that holds one BullMQ job scheduler per enabled schedule. */
 export function createScheduleQueue(options: ScheduleQueueOptions): Queue {
   return new Queue(SCHEDULE_QUEUE, {
     connection: options.connection,
-    prefix: options.prefix ?? DEFAULT_PREFIX,
+    prefix: options.prefix,
     defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } },
   });
 }
@@ -144,7 +144,8 @@ export interface ScheduleWorkerOptions {
   others?: readonly ParamsScheduledKind[];
   connection: ConnectionOptions;
   logger: Logger;
-  prefix?: string;
+  /** Every key goes under `<prefix>:` (REDIS_PREFIX), so installations sharing a Redis never meet. */
+  prefix: string;
 }
 
 /** Turns each tick of the schedule queue into a task, one tick at a time. */
@@ -159,7 +160,7 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): Worker {
       else logger.info({ scheduleId, ...outcome }, 'schedule tick queued a task');
       return outcome;
     },
-    { connection: options.connection, prefix: options.prefix ?? DEFAULT_PREFIX, concurrency: 1 },
+    { connection: options.connection, prefix: options.prefix, concurrency: 1 },
   );
   worker.on('error', (error) => logger.error({ err: error }, 'schedule worker error'));
   return worker;

@@ -14,6 +14,15 @@ export class TaskCanceledError extends CisternError<'CANCELED'> {
   }
 }
 
+/** Why a running task is interrupted when its worker shuts down: it goes back to waiting, not to failed. */
+export class WorkerStoppingError extends CisternError<'WORKER_STOPPING'> {
+  override readonly name = 'WorkerStoppingError';
+
+  constructor() {
+    super('WORKER_STOPPING', 'the worker is shutting down; the task waits for the next worker');
+  }
+}
+
 export interface TaskErrorRecord {
   code: ErrorCode;
   message: string;

@@ -1,6 +1,6 @@
 import { Queue, type ConnectionOptions, type Job } from 'bullmq';
 import { z } from 'zod';
-import { DEFAULT_PREFIX, TASK_QUEUE } from './queue-names.ts';
+import { TASK_QUEUE } from './queue-names.ts';
 
 /** The payload of every BullMQ job: the Task row is the source of truth, the job only points at it. */
 export const taskJobDataSchema = z.object({ taskId: z.uuid() }).strict();
@@ -9,7 +9,8 @@ export type TaskJobData = z.infer<typeof taskJobDataSchema>;
 /** Where the task queue lives and how its jobs retry. */
 export interface TaskQueueOptions {
   connection: ConnectionOptions;
-  prefix?: string;
+  /** Every key goes under `<prefix>:` (REDIS_PREFIX), so installations sharing a Redis never meet. */
+  prefix: string;
   /** Attempts for retryable failures, with exponential backoff. */
   attempts?: number;
   backoffMs?: number;
@@ -19,7 +20,7 @@ export interface TaskQueueOptions {
 export function createTaskQueue(options: TaskQueueOptions): Queue {
   return new Queue(TASK_QUEUE, {
     connection: options.connection,
-    prefix: options.prefix ?? DEFAULT_PREFIX,
+    prefix: options.prefix,
     defaultJobOptions: {
       attempts: options.attempts ?? 3,
       backoff: { type: 'exponential', delay: options.backoffMs ?? 5000 },

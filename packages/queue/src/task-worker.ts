@@ -1,14 +1,14 @@
 import { setMaxListeners } from 'node:events';
 import type { PrismaClient, Prisma, Task } from '@cistern/db';
-import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ResourceLocks } from '@cistern/redis-lock';
 import type { Logger } from 'pino';
-import { DEFAULT_PREFIX, TASK_QUEUE } from './queue-names.ts';
 import { closeTask } from './close-task.ts';
+import { TASK_QUEUE } from './queue-names.ts';
 import { TaskContext } from './task-context.ts';
 import type { TaskRunner } from './task-definition.ts';
-import { isRetryable, TaskCanceledError, TaskError, toErrorRecord, type TaskErrorRecord } from './task-errors.ts';
+import { isRetryable, TaskCanceledError, TaskError, toErrorRecord, WorkerStoppingError, type TaskErrorRecord } from './task-errors.ts';
 import { ensureTaskJob, taskJobDataSchema } from './task-queue.ts';
 
 /** How a task worker runs, and the kinds it runs. */
@@ -23,7 +23,8 @@ export interface TaskWorkerOptions {
   tasks: readonly TaskRunner[];
   logger: Logger;
   name: string;
-  prefix?: string;
+  /** BullMQ's key prefix, also under which the resource locks live (`<prefix>:lock:<resource>`). */
+  prefix: string;
   concurrency?: number;
   lockTtlMs?: number;
   /** How long a job whose resource is busy waits before it tries again. */
@@ -42,10 +43,13 @@ const FINISHED = new Set(['completed', 'failed', 'canceled']);
 /**
  * The worker side of the task runner: moves each task through
  * waiting → running → completed | failed | canceled with conditional updates,
- * holds the task's resource lock while it runs, and honours cancel.
+ * holds the task's resource lock while it runs, and honours cancel. Closing
+ * the worker interrupts the tasks it runs at their next safe point and puts
+ * them back to waiting, their jobs back on the queue with the progress so far,
+ * for this or another worker to resume.
  */
 export function createTaskWorker(options: TaskWorkerOptions): Worker {
-  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const { prefix } = options;
   const locks = new ResourceLocks(options.redis, prefix, options.lockTtlMs ?? 30_000);
   const { prisma, logger } = options;
   const runners = new Map<string, TaskRunner>();
@@ -53,6 +57,8 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
     if (runners.has(runner.kind.name)) throw new Error(`two runners for task kind "${runner.kind.name}"`);
     runners.set(runner.kind.name, runner);
   }
+
+  const running = new Set<AbortController>();
 
   const setState = async (taskId: string, from: Task['state'][], data: Prisma.TaskUpdateManyMutationInput) =>
     (await prisma.task.updateMany({ where: { id: taskId, state: { in: from } }, data })).count === 1;
@@ -84,6 +90,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
       throw new DelayedError();
     }
     const aborter = new AbortController();
+    running.add(aborter);
     // Every request, wait and queued slot of a task listens for its cancel: far more than Node's default of 10.
     setMaxListeners(0, aborter.signal);
     const poll = setInterval(() => {
@@ -120,6 +127,13 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
         ...(result?.result ? { result: result.result } : {}),
       });
     } catch (error) {
+      if (aborter.signal.reason instanceof WorkerStoppingError) {
+        // Whatever the interrupted step threw: it was the shutdown. No attempt is used.
+        await setState(taskId, ['running'], { state: 'waiting', worker: null, progressReports: await ctx.settle() });
+        await job.moveToWait(token);
+        ctx.log.info('worker shutting down: the task is back to waiting');
+        throw new WaitingError();
+      }
       if (error instanceof TaskCanceledError) {
         await setState(taskId, ['running', 'canceling'], { state: 'canceled', finishedAt: new Date(), progressReports: await ctx.settle('canceled') });
         return;
@@ -140,6 +154,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
       await fail(taskId, error, await ctx.settle('failed'));
       throw new UnrecoverableError(toErrorRecord(error).message);
     } finally {
+      running.delete(aborter);
       clearInterval(poll);
       lock?.lost.removeEventListener('abort', onLockLost);
       await lock?.release().catch(() => undefined);
@@ -164,6 +179,9 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
     maxStalledCount,
   });
   worker.on('error', (error) => logger.error({ err: error }, 'task worker error'));
+  worker.on('closing', () => {
+    for (const aborter of running) aborter.abort(new WorkerStoppingError());
+  });
   // BullMQ can fail a job without our processor finishing it (a job that stalled too
   // often): close its task then, instead of leaving it `running` until the next boot.
   worker.on('failed', (job, error) => {

@@ -301,7 +301,32 @@ describe('task runner', () => {
 });
 
 describe('worker shutdown', () => {
-  it('lets the job in flight finish before the worker closes', async () => {
+  it('puts a task in flight back to waiting, with its progress and no attempt used, for the next worker to resume', async () => {
+    let runs = 0;
+    const worker = h.worker({
+      sync: async (ctx) => {
+        runs += 1;
+        ctx.report('test.step', { message: 'the first step is done', done: 1, total: 2 });
+        if (runs > 1) return;
+        await new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted mid-request'))));
+      },
+    });
+    const { task } = await h.service.create({ kind: 'sync', params: h.syncParams() });
+    await h.waitForState(task.id, ['running']);
+    const t0 = performance.now();
+    await worker.close();
+    expect(performance.now() - t0).toBeLessThan(2000);
+    const waiting = await h.db.prisma.task.findUniqueOrThrow({ where: { id: task.id } });
+    expect(waiting).toMatchObject({ state: 'waiting', worker: null, error: null });
+    expect(waiting.progressReports).toEqual([expect.objectContaining({ code: 'test.step', done: 1 })]);
+    const job = await h.queue.getJob(task.id);
+    expect(await job?.getState()).toBe('waiting');
+    expect(job?.attemptsMade).toBe(0);
+    h.worker({ sync: async () => undefined });
+    expect((await h.waitForState(task.id, ['completed', 'failed'])).state).toBe('completed');
+  });
+
+  it('lets a task that does not look at its signal finish before the worker closes', async () => {
     let finished = false;
     const worker = h.worker({
       sync: async () => {

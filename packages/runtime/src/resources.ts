@@ -1,8 +1,7 @@
 import { createLogger, resolveSecretKey, type Config, type Logger } from '@cistern/config';
 import { openDatabase, type Database } from '@cistern/db';
-import { assertRedisReachable, RedisUnavailableError } from '@cistern/queue';
 import { FilesystemBlobStore, type BlobStore } from '@cistern/storage';
-import { redisServerOnPath, startEmbeddedRedis } from './embedded-redis.ts';
+import { chooseRedis } from './choose-redis.ts';
 
 /** What every Cistern process shares: opened once, checked at start, closed last. */
 export interface Resources {
@@ -15,10 +14,8 @@ export interface Resources {
 }
 
 export interface OpenResourcesOptions {
-  /** The all-in-one start may use PGlite and start its own redis-server; the separate ones may not. */
+  /** The all-in-one start may use PGlite and, with REDIS_URL unset, start its own redis-server; the separate ones may not. */
   allInOne: boolean;
-  /** Whether REDIS_URL was given explicitly (then it is never replaced by an embedded server). */
-  redisUrlGiven: boolean;
 }
 
 /**
@@ -30,15 +27,7 @@ export async function openResources(config: Config, options: OpenResourcesOption
   const logger = createLogger(config);
   const storage = new FilesystemBlobStore(config.storageDir, { directIo: config.storageDirectIo });
   await storage.assertWritable();
-  let stopRedis: (() => Promise<void>) | undefined;
-  try {
-    await assertRedisReachable(config.redisUrl);
-  } catch (error) {
-    if (!(error instanceof RedisUnavailableError) || !options.allInOne || options.redisUrlGiven || !redisServerOnPath()) {
-      throw error;
-    }
-    stopRedis = (await startEmbeddedRedis(config.redisUrl, config.dataDir, logger)).stop;
-  }
+  const redis = await chooseRedis(config, options.allInOne, logger);
   try {
     const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, allowEmbedded: options.allInOne });
     // After the database: a start that fails there leaves no new key file behind.
@@ -47,6 +36,8 @@ export async function openResources(config: Config, options: OpenResourcesOption
       throw error;
     });
     if (db.migrations.applied.length > 0) logger.info({ applied: db.migrations.applied }, 'applied database migrations');
+    // Once nothing more can fail: a start that fails says so in one line.
+    logger.info(redis.fields, redis.message);
     logger.info({ database: db.kind }, 'database ready');
     return {
       config,
@@ -54,15 +45,16 @@ export async function openResources(config: Config, options: OpenResourcesOption
       db,
       storage,
       secretKey,
+      // Closed after every app (runMain closes in reverse order of start): an embedded Redis goes last.
       close: async () => {
         await db.close();
-        await stopRedis?.();
+        await redis.stop?.();
         // Last: its heartbeat says this process may still be writing.
         await storage.close();
       },
     };
   } catch (error) {
-    await stopRedis?.();
+    await redis.stop?.();
     throw error;
   }
 }
