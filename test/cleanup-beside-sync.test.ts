@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { openDatabase, type Database, type PrismaClient } from '@cistern/db';
+import { FilesystemBlobStore } from '@cistern/storage';
+import { cleanupOrphans } from '@cistern/storage-lifecycle';
 import { json, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, startFaultProxy, waitFor, type FaultProxy } from '@cistern/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,15 +19,23 @@ const SLOW_BYTES = 8 * 1024 * 1024;
 let fixture: SyncFixture;
 let proxy: FaultProxy;
 let db: pg.Client;
+let database: Database;
+let prisma: PrismaClient;
+let storage: FilesystemBlobStore;
 
 beforeAll(async () => {
   fixture = await startSyncFixture();
   proxy = await startFaultProxy(fixture.upstream.url);
   db = new pg.Client({ connectionString: fixture.databaseUrl });
   await db.connect();
+  database = await openDatabase({ databaseUrl: fixture.databaseUrl, dataDir: fixture.dataDir, allowEmbedded: false });
+  prisma = database.prisma;
+  storage = new FilesystemBlobStore(path.join(fixture.dataDir, 'storage'));
 });
 afterAll(async () => {
   await db?.end();
+  await database?.close();
+  await storage?.close();
   await proxy?.stop();
   await fixture?.stop();
 });
@@ -91,11 +102,13 @@ describe('orphan cleanup beside a sync', () => {
     expect(during.manifests).toBe(1);
     for (const layer of fresh.blobs.slice(1, 3)) expect(await storedWhole(layer)).toEqual({ stored: true, bytes: SHARED_BYTES });
 
-    // Killed without a word: its hold stops being renewed but protects until it expires; the next worker resumes the sync.
+    // Killed without a word: its hold stops being renewed but protects until it expires (a minute at most after its
+    // last renewal), so this cleanup runs at once, in this process, not after a worker start whose time depends on the
+    // machine's load. The next worker resumes the sync.
     cistern.worker.child.kill('SIGKILL');
     await cistern.worker.exited;
+    await cleanupOrphans(prisma, storage, { protectionTimeMinutes: 0, dryRun: false });
     await cistern.restartWorker();
-    await cleanup();
     for (const layer of fresh.blobs.slice(1, 3)) expect(await storedWhole(layer)).toEqual({ stored: true, bytes: SHARED_BYTES });
 
     const done = await cistern.waitTask(sync.task.id, (t) => ['completed', 'failed'].includes(t.state), 180_000, 250);
