@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
+import { waitFor } from '@cistern/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../src/redis.ts';
 import { reconcileTasks } from '../src/reconcile.ts';
@@ -88,6 +89,8 @@ describe('task runner', () => {
     const { task } = await h.service.create({ kind: 'sync', params: h.syncParams() });
     const done = await h.waitForState(task.id, ['failed', 'completed']);
     expect(done.error).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    // The task row fails before BullMQ records the job's last attempt.
+    await waitFor('the job to fail', async () => (await h.queue.getJobState(task.id)) === 'failed');
     expect((await h.queue.getJob(task.id))?.attemptsMade).toBe(3);
   });
 
