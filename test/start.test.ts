@@ -125,6 +125,11 @@ describe('bad settings stop the process with one clear line and create nothing',
       /^cistern api: cannot reach Redis at 127\.0\.0\.1:1: /,
     ],
     [
+      'a Redis database the server does not have',
+      async () => ({ DATABASE_URL: empty.url, REDIS_URL: `${TEST_REDIS_URL}/99` }),
+      /^cistern api: Redis at \S+ has no database 99, which REDIS_URL names \(/,
+    ],
+    [
       'an unwritable storage directory',
       async () => {
         const file = path.join(badDataDir, 'not-a-directory');

@@ -14,12 +14,20 @@ const url = (protocols: string[]) =>
     }
   });
 
+/** A Redis URL: its path, if any, is the database index (`/0`, `/3`), as ioredis reads it. */
+const redisUrl = url(['redis', 'rediss']).superRefine((value, ctx) => {
+  if (!/^rediss?:\/\//.test(value) || !URL.canParse(value)) return;
+  if (!/^\/?(\d{1,5})?$/.test(new URL(value).pathname)) {
+    ctx.addIssue({ code: 'custom', message: 'its path names the database and must be a number such as /0 (or none, for database 0)' });
+  }
+});
+
 /** Every setting Cistern reads from the environment, with its default. The README's table mirrors this. */
 export const envSchema = z
   .object({
     DATA_DIR: z.string().min(1).default('./data'),
     DATABASE_URL: url(['postgres', 'postgresql']).optional(),
-    REDIS_URL: url(['redis', 'rediss']).optional(),
+    REDIS_URL: redisUrl.optional(),
     EMBEDDED_REDIS_PORT: port.default(6379),
     // No ':' (BullMQ joins key parts with it) and no glob characters (a prefix's keys are found by `<prefix>:*`).
     REDIS_PREFIX: z

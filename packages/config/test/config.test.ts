@@ -68,6 +68,7 @@ describe('loadConfig', () => {
       { PUBLIC_URL: 'mirror.example.com' },
       /^invalid configuration: PUBLIC_URL: must start with http:\/\/ or https:\/\/; it has no scheme: write http:\/\/mirror\.example\.com$/,
     ],
+    [{ REDIS_URL: 'redis://127.0.0.1:6379/abc' }, /^invalid configuration: REDIS_URL: its path names the database and must be a number such as \/0/],
     [{ DATABASE_URL: 'postgresql://[bad' }, /^invalid configuration: DATABASE_URL: is not a valid URL$/],
     [{ EMBEDDED_REDIS_PORT: '0' }, /EMBEDDED_REDIS_PORT: /],
     [{ REDIS_PREFIX: 'a:b' }, /REDIS_PREFIX: must be 1 to 64 letters/],

@@ -11,6 +11,15 @@ export class RedisUnavailableError extends CisternError<'REDIS_UNAVAILABLE'> {
   }
 }
 
+/** Redis answers but has no database of the index REDIS_URL names: a setting to fix, not an outage. */
+export class RedisDatabaseError extends CisternError<'REDIS_UNAVAILABLE'> {
+  override readonly name = 'RedisDatabaseError';
+
+  constructor(message: string, options?: CisternErrorOptions) {
+    super('REDIS_UNAVAILABLE', message, options);
+  }
+}
+
 /** host:port, never the password, for error lines. */
 function describeRedisUrl(redisUrl: string): string {
   const url = new URL(redisUrl);
@@ -58,7 +67,10 @@ export async function pingRedis(redis: Redis, timeoutMs = 2000): Promise<void> {
   }
 }
 
-/** Fails fast with a clear error when nothing answers, instead of ioredis retrying forever. */
+/**
+ * Fails fast with a clear error when nothing answers (RedisUnavailableError), instead of ioredis retrying
+ * forever, or when Redis has no database of the URL's index (RedisDatabaseError).
+ */
 export async function assertRedisReachable(redisUrl: string, timeoutMs = 3000): Promise<void> {
   const probe = new Redis(redisUrl, {
     lazyConnect: true,
@@ -68,11 +80,21 @@ export async function assertRedisReachable(redisUrl: string, timeoutMs = 3000): 
   });
   probe.on('error', () => undefined);
   try {
-    await probe.connect();
-    await probe.ping();
-  } catch (error) {
-    throw new RedisUnavailableError(`cannot reach Redis at ${describeRedisUrl(redisUrl)}: ${(error as Error).message}`, {
-      cause: error,
+    try {
+      await probe.connect();
+      await probe.ping();
+    } catch (error) {
+      throw new RedisUnavailableError(`cannot reach Redis at ${describeRedisUrl(redisUrl)}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    // ioredis selects the database on connect but goes on in database 0 when that fails: select it here, where a failure stops the start.
+    const { database } = describeRedis(redisUrl);
+    await probe.select(database).catch((error: unknown) => {
+      throw new RedisDatabaseError(
+        `Redis at ${describeRedisUrl(redisUrl)} has no database ${database}, which REDIS_URL names (${(error as Error).message}); Redis has 16 unless its "databases" setting says otherwise`,
+        { cause: error },
+      );
     });
   } finally {
     probe.disconnect();
