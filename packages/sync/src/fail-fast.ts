@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * One sync's concurrent work: the first failure aborts `signal` so the rest
  * stops at its next step, and `each` waits for everything it started before
@@ -11,6 +13,8 @@ export class FailFast {
 
   constructor(parent: AbortSignal) {
     this.signal = AbortSignal.any([parent, this.controller.signal]);
+    // Every request in flight listens to it: as many as the remote's bounded pools allow, not a leak (Node warns past 10).
+    setMaxListeners(0, this.signal);
   }
 
   /** Records a failure instead of rejecting; the first one stops the rest. */

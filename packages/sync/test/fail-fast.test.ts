@@ -74,3 +74,19 @@ describe('FailFast.each', () => {
     await expect(failFast.each(broken(), 2, async () => undefined)).rejects.toThrow('listing broke');
   });
 });
+
+describe('FailFast.signal', () => {
+  it('takes a listener per request in flight, past Node’s default of 10, without a leak warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const { signal } = new FailFast(new AbortController().signal);
+      for (let i = 0; i < 32; i++) signal.addEventListener('abort', () => undefined);
+      await tick();
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
