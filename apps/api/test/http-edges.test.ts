@@ -84,6 +84,11 @@ describe('request bodies', () => {
     expect((await h.request('POST', sync, undefined, { raw: '', headers: { 'content-type': 'text/plain' } })).status).toBe(415);
     expect((await h.request('POST', sync, undefined, { raw: '{}', headers: { 'content-type': 'application/json' } })).status).toBe(202);
   });
+
+  it('takes no bytes declared as JSON as {} (curl -H "Content-Type: application/json" -X POST sends none)', async () => {
+    const sync = `/api/v1/repositories/${ids.repo}/sync`;
+    expect((await h.request('POST', sync, undefined, { raw: '', headers: { 'content-type': 'application/json; charset=utf-8' } })).status).toBe(202);
+  });
 });
 
 describe('list filters', () => {

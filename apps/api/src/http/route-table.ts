@@ -102,13 +102,15 @@ function urlPattern(path: string): RegExp {
 }
 
 /**
- * The request's JSON body. A request that sends nothing (no Content-Type, no
- * bytes) is `{}`: a body whose fields are all optional may be left out, and a
- * body that needs fields gets 400 naming them. Any other type is 415.
+ * The request's JSON body. A request that sends no bytes, naming no type or
+ * JSON (`curl -H 'Content-Type: application/json' -X POST` sends none), is
+ * `{}`: a body whose fields are all optional may be left out, and a body that
+ * needs fields gets 400 naming them. Any other type is 415.
  */
 function jsonBodyOf(req: Request): unknown {
   const sendsBytes = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-  if (req.headers['content-type'] === undefined && !sendsBytes) return {};
+  const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (!sendsBytes && (type === undefined || type === 'application/json')) return {};
   if (!req.is('application/json')) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
   return req.body;
 }
