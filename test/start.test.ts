@@ -21,6 +21,8 @@ afterAll(async () => {
 });
 
 /** The log line with this message, parsed. */
+const NO_TOKEN = 'no API token exists and CISTERN_ADMIN_TOKEN is unset: every /api/v1 call answers 401; restart with CISTERN_ADMIN_TOKEN set (32+ characters)';
+
 function logLine(output: string, msg: string): Record<string, unknown> | undefined {
   const line = output.split('\n').find((l) => l.includes(`"msg":"${msg}"`));
   return line === undefined ? undefined : (JSON.parse(line) as Record<string, unknown>);
@@ -58,6 +60,8 @@ describe('npm start (all in one)', () => {
         prefix: redis.prefix,
       });
       expect(run.output()).not.toContain('embedded redis-server');
+      // A first start without a token says how to get one (every API call would answer 401).
+      expect(logLine(run.output(), NO_TOKEN)?.level).toBe(40);
       run.child.kill('SIGTERM');
       expect(await run.exited).toBe(0);
       expect(run.output()).toContain('"msg":"stopped"');

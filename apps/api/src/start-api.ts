@@ -32,6 +32,10 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
   const context = { ...services, config, authenticator: tokens, logger };
   const server = await listen(createApiApp({ context, redis, ping: () => db.ping() }), config.host, options.port ?? config.ports.api);
   logger.info({ url: server.url }, 'management API listening');
+  if (config.adminToken === undefined && (await db.prisma.apiToken.count()) === 0) {
+    // A first start without a token would answer every API call 401 with nothing to say how to get one.
+    logger.warn('no API token exists and CISTERN_ADMIN_TOKEN is unset: every /api/v1 call answers 401; restart with CISTERN_ADMIN_TOKEN set (32+ characters)');
+  }
   return {
     url: server.url,
     close: async () => {
