@@ -199,8 +199,27 @@ describe('sync dry-run', () => {
     const chart = await pushHelmChart('chart');
     expect((await h.put('/api/v1/settings/media-types', { deny: ['application/vnd.cncf.helm.*'] })).status).toBe(200);
 
+    // What a dry-run must leave as it found it: last uses (set back, as for content a cleanup may soon collect), artifacts, holds.
+    await h.prisma.$executeRaw`UPDATE "Manifest" SET "lastUsedAt" = CURRENT_TIMESTAMP - interval '1 day'`;
+    await h.prisma.$executeRaw`UPDATE "Blob" SET "lastUsedAt" = CURRENT_TIMESTAMP - interval '1 day'`;
+    const untouched = async () => ({
+      manifests: await h.prisma.manifest.findMany({ select: { digest: true, lastUsedAt: true }, orderBy: { digest: 'asc' } }),
+      blobs: await h.prisma.blob.findMany({ select: { digest: true, lastUsedAt: true, stored: true }, orderBy: { digest: 'asc' } }),
+      artifacts: await h.prisma.remoteArtifact.findMany({ orderBy: { blobDigest: 'asc' } }),
+      holds: await h.prisma.contentHold.findMany(),
+    });
+    const found = await untouched();
+    // A hold is deleted when released: a trigger remembers every one taken meanwhile.
+    await h.prisma.$executeRawUnsafe(`CREATE TABLE "HoldTaken" ("holder" text)`);
+    await h.prisma.$executeRawUnsafe(
+      `CREATE FUNCTION hold_taken() RETURNS trigger AS $$ BEGIN INSERT INTO "HoldTaken" VALUES (NEW."holder"); RETURN NEW; END $$ LANGUAGE plpgsql`,
+    );
+    await h.prisma.$executeRawUnsafe(`CREATE TRIGGER hold_taken AFTER INSERT ON "ContentHold" FOR EACH ROW EXECUTE FUNCTION hold_taken()`);
+
     const { task, requests } = await sync({ mirror: true, dryRun: true });
     measured['resync dry-run'] = requests;
+    expect(await untouched()).toEqual(found);
+    expect(await h.prisma.$queryRaw`SELECT "holder" FROM "HoldTaken"`).toEqual([]);
     expect(requests['GET blob'] ?? 0).toBe(0);
     expect(requests['HEAD manifest']).toBe(4);
     const fetched = proxy.events.filter((e) => e.method === 'GET' && e.kind === 'manifest').map((e) => e.path.split('/').pop());
@@ -233,6 +252,9 @@ describe('sync dry-run', () => {
     // The real sync does what the plan said.
     const real = await sync({ mirror: true });
     measured['resync real sync'] = real.requests;
+    // The trigger sees the hold a real sync takes.
+    expect(await h.prisma.$queryRaw`SELECT "holder" FROM "HoldTaken"`).toEqual([{ holder: `sync:${repoId}` }]);
+    await h.prisma.$executeRawUnsafe(`DROP TRIGGER hold_taken ON "ContentHold"`);
     // Same listing, HEADs and manifest GETs as the dry-run; only the blob GETs it planned come on top.
     const { 'GET blob': blobGets, ...rest } = real.requests;
     expect(rest).toEqual(requests);

@@ -21,8 +21,8 @@ import { MAX_REPORT_ITEMS, Report, type SyncProgress } from './sync-progress.ts'
 export interface WalkerOptions {
   failFast: FailFast;
   prisma: PrismaClient;
-  /** The sync's hold: a stored manifest is relied on only once touched under it. */
-  hold: ContentHold;
+  /** The sync's hold: a stored manifest is relied on only once touched under it. A dry-run has none: it only reads. */
+  hold: ContentHold | undefined;
   client: UpstreamClient;
   /** Which media types are taken; the rest are refused. */
   mediaTypePolicy: MediaTypePolicy;
@@ -295,7 +295,11 @@ export class ManifestWalker {
     const { prisma } = this.options;
     const aliases = await resolveAliases(prisma, digests);
     const canonical = digests.map((d) => aliases.get(d) ?? d);
-    const rows = await touchManifests(prisma, canonical, this.options.hold);
+    const { hold } = this.options;
+    // A dry-run relies on nothing it reads, so it reads without a touch: a dry-run never delays a cleanup.
+    const rows = hold
+      ? await touchManifests(prisma, canonical, hold)
+      : await prisma.manifest.findMany({ where: { digest: { in: canonical } }, select: { digest: true, raw: true, mediaType: true } });
     return inKeyOrder(canonical, rows, (row) => row.digest);
   }
 
