@@ -286,6 +286,23 @@ describe('sync dry-run', () => {
     expect(task.result).toMatchObject({ blobsToDownload: 1, blobsToRecord: 1, bytesToDownload: blobSizes[config ?? ''] });
   });
 
+  it('keeps only the latest dry-run plan of a repository, and no entry for what stays as it is', async () => {
+    const earlier = await h.prisma.task.findMany({ where: { kind: 'sync', resource: `repository:${repoId}` }, select: { id: true, result: true } });
+    const { task } = await sync({ mirror: true, dryRun: true });
+    // Since the real sync only v4 came (the additive test pushed it): what stays as it is is counted, not a row.
+    expect(task.result).toMatchObject({ tagsAdded: 1, tagsUnchanged: 3, manifestsNew: 1, manifestsStored: 5, manifestsRefused: 1, blobsToDownload: 2 });
+    const rows = await h.prisma.syncPlanEntry.groupBy({ by: ['kind', 'change'], where: { taskId: task.id }, _count: true });
+    expect(rows.map((r) => `${r.kind} ${r.change} ${r._count}`).sort()).toEqual(['blob download 2', 'manifest new 1', 'manifest refused 1', 'tag added 1']);
+    // The earlier dry-runs keep their counts; their entries are gone and their plan pages list nothing.
+    const dryRuns = earlier.filter((t) => t.result !== null);
+    expect(dryRuns.length).toBeGreaterThanOrEqual(2);
+    expect(await h.prisma.syncPlanEntry.count({ where: { taskId: { in: earlier.map((t) => t.id) } } })).toBe(0);
+    for (const old of dryRuns) {
+      expect((await h.get(`/api/v1/tasks/${old.id}`)).body.result).toEqual(old.result);
+      expect((await h.get(`/api/v1/tasks/${old.id}/plan?kind=tags`)).body).toMatchObject({ count: 0, results: [] });
+    }
+  });
+
   it('publishes the plan in the OpenAPI document: the result summary and the paged entries', async () => {
     const doc = (await h.get('/openapi.json', null)).body;
     expect(Object.keys(doc.components.schemas.SyncPlanSummary.properties)).toEqual(expect.arrayContaining(['tagsMoved', 'bytesToDownload', 'plan']));

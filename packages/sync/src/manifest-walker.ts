@@ -260,7 +260,8 @@ export class ManifestWalker {
       return this.skip(label, 'refused', 'every manifest this index lists was refused', digest);
     }
     const { plan } = this.options;
-    plan?.add({ kind: 'manifest', change: loaded.isNew ? 'new' : 'stored', name: label, digest });
+    if (loaded.isNew) plan?.add({ kind: 'manifest', change: 'new', name: label, digest });
+    else plan?.count('manifestsStored');
     if (loaded.isNew) {
       if (!plan) await this.save(toManifestRecord(loaded.parsed, loaded.schema1Sizes, digest));
       progress.increment(Report.manifestsNew, 1, plan ? 'New manifests a sync would fetch and store.' : 'New manifests fetched from the upstream and stored.');
