@@ -117,4 +117,40 @@ describe('list filters', () => {
     expect((await h.get('/api/v1/tasks?kind=copy')).body.count).toBe(0);
     expect((await h.get('/api/v1/content/manifests?classification=helm&mediaType=application/vnd.oci.image.manifest.v1%2Bjson')).status).toBe(200);
   });
+
+  it('refuses NUL in every string query and path parameter with a 4xx, never a 5xx (PostgreSQL text cannot hold it)', async () => {
+    const sent: string[] = [];
+    const answered: string[] = [];
+    const check = async (url: string) => {
+      const reply = await h.get(url);
+      sent.push(url);
+      if (reply.status < 400 || reply.status >= 500) answered.push(`${reply.status} ${url}`);
+    };
+    for (const { path, method, op } of operations()) {
+      if (method !== 'get') continue;
+      const params: any[] = op.parameters ?? [];
+      for (const param of params.filter((p) => p.in === 'query' && p.schema?.type === 'string')) {
+        // Bare, after a plausible prefix and inside one: a pattern anchored at one end must not let it through.
+        for (const value of ['%00', 'tag:%00', 'manifest:%00x', 'blob:a%00b', `sha256:${'0'.repeat(63)}%00`]) {
+          await check(`${concrete(path)}?${param.name}=${value}`);
+        }
+      }
+      for (const param of params.filter((p) => p.in === 'path')) {
+        await check(concrete(path.replace(`{${param.name}}`, 'a%00b')));
+      }
+    }
+    expect(answered).toEqual([]);
+    expect(sent.length).toBeGreaterThan(100);
+  });
+
+  it('refuses NUL in the free strings of a remote body (its URLs, its upstream name) with 400 naming the field', async () => {
+    for (const [field, value] of [
+      ['url', 'http://x.test/a\u0000'],
+      ['upstreamName', 'a\u0000b'],
+      ['proxyUrl', 'http://proxy.test/\u0000'],
+    ] as const) {
+      const reply = await h.post('/api/v1/remotes', remoteBody({ name: `nul-${field}`, [field]: value }));
+      expect([field, reply.status, reply.body.error?.details?.[0]?.path]).toEqual([field, 400, `body.${field}`]);
+    }
+  });
 });

@@ -199,8 +199,27 @@ describe('sync dry-run', () => {
     const chart = await pushHelmChart('chart');
     expect((await h.put('/api/v1/settings/media-types', { deny: ['application/vnd.cncf.helm.*'] })).status).toBe(200);
 
+    // What a dry-run must leave as it found it: last uses (set back, as for content a cleanup may soon collect), artifacts, holds.
+    await h.prisma.$executeRaw`UPDATE "Manifest" SET "lastUsedAt" = CURRENT_TIMESTAMP - interval '1 day'`;
+    await h.prisma.$executeRaw`UPDATE "Blob" SET "lastUsedAt" = CURRENT_TIMESTAMP - interval '1 day'`;
+    const untouched = async () => ({
+      manifests: await h.prisma.manifest.findMany({ select: { digest: true, lastUsedAt: true }, orderBy: { digest: 'asc' } }),
+      blobs: await h.prisma.blob.findMany({ select: { digest: true, lastUsedAt: true, stored: true }, orderBy: { digest: 'asc' } }),
+      artifacts: await h.prisma.remoteArtifact.findMany({ orderBy: { blobDigest: 'asc' } }),
+      holds: await h.prisma.contentHold.findMany(),
+    });
+    const found = await untouched();
+    // A hold is deleted when released: a trigger remembers every one taken meanwhile.
+    await h.prisma.$executeRawUnsafe(`CREATE TABLE "HoldTaken" ("holder" text)`);
+    await h.prisma.$executeRawUnsafe(
+      `CREATE FUNCTION hold_taken() RETURNS trigger AS $$ BEGIN INSERT INTO "HoldTaken" VALUES (NEW."holder"); RETURN NEW; END $$ LANGUAGE plpgsql`,
+    );
+    await h.prisma.$executeRawUnsafe(`CREATE TRIGGER hold_taken AFTER INSERT ON "ContentHold" FOR EACH ROW EXECUTE FUNCTION hold_taken()`);
+
     const { task, requests } = await sync({ mirror: true, dryRun: true });
     measured['resync dry-run'] = requests;
+    expect(await untouched()).toEqual(found);
+    expect(await h.prisma.$queryRaw`SELECT "holder" FROM "HoldTaken"`).toEqual([]);
     expect(requests['GET blob'] ?? 0).toBe(0);
     expect(requests['HEAD manifest']).toBe(4);
     const fetched = proxy.events.filter((e) => e.method === 'GET' && e.kind === 'manifest').map((e) => e.path.split('/').pop());
@@ -233,6 +252,9 @@ describe('sync dry-run', () => {
     // The real sync does what the plan said.
     const real = await sync({ mirror: true });
     measured['resync real sync'] = real.requests;
+    // The trigger sees the hold a real sync takes.
+    expect(await h.prisma.$queryRaw`SELECT "holder" FROM "HoldTaken"`).toEqual([{ holder: `sync:${repoId}` }]);
+    await h.prisma.$executeRawUnsafe(`DROP TRIGGER hold_taken ON "ContentHold"`);
     // Same listing, HEADs and manifest GETs as the dry-run; only the blob GETs it planned come on top.
     const { 'GET blob': blobGets, ...rest } = real.requests;
     expect(rest).toEqual(requests);
@@ -262,6 +284,23 @@ describe('sync dry-run', () => {
       { change: 'record', name: null, digest: layer, from: null, reason: null, size: blobSizes[layer ?? ''] },
     ]);
     expect(task.result).toMatchObject({ blobsToDownload: 1, blobsToRecord: 1, bytesToDownload: blobSizes[config ?? ''] });
+  });
+
+  it('keeps only the latest dry-run plan of a repository, and no entry for what stays as it is', async () => {
+    const earlier = await h.prisma.task.findMany({ where: { kind: 'sync', resource: `repository:${repoId}` }, select: { id: true, result: true } });
+    const { task } = await sync({ mirror: true, dryRun: true });
+    // Since the real sync only v4 came (the additive test pushed it): what stays as it is is counted, not a row.
+    expect(task.result).toMatchObject({ tagsAdded: 1, tagsUnchanged: 3, manifestsNew: 1, manifestsStored: 5, manifestsRefused: 1, blobsToDownload: 2 });
+    const rows = await h.prisma.syncPlanEntry.groupBy({ by: ['kind', 'change'], where: { taskId: task.id }, _count: true });
+    expect(rows.map((r) => `${r.kind} ${r.change} ${r._count}`).sort()).toEqual(['blob download 2', 'manifest new 1', 'manifest refused 1', 'tag added 1']);
+    // The earlier dry-runs keep their counts; their entries are gone and their plan pages list nothing.
+    const dryRuns = earlier.filter((t) => t.result !== null);
+    expect(dryRuns.length).toBeGreaterThanOrEqual(2);
+    expect(await h.prisma.syncPlanEntry.count({ where: { taskId: { in: earlier.map((t) => t.id) } } })).toBe(0);
+    for (const old of dryRuns) {
+      expect((await h.get(`/api/v1/tasks/${old.id}`)).body.result).toEqual(old.result);
+      expect((await h.get(`/api/v1/tasks/${old.id}/plan?kind=tags`)).body).toMatchObject({ count: 0, results: [] });
+    }
   });
 
   it('publishes the plan in the OpenAPI document: the result summary and the paged entries', async () => {

@@ -275,7 +275,19 @@ describe('version diffs', () => {
     expect(base.status).toBe(404);
     expect(base.body.error).toMatchObject({ code: 'VERSION_UNKNOWN', details: [expect.objectContaining({ path: 'query.base' })] });
     expect((await h.get(`/api/v1/repositories/00000000-0000-4000-8000-000000000000/versions/1/diff`)).body.error.code).toBe('NOT_FOUND');
-    for (const query of ['?base=-1', '?base=x', '?limit=0', '?limit=1001', '?after=nope', '?after=tag:', '?page=2']) {
+    for (const query of [
+      '?base=-1',
+      '?base=x',
+      '?limit=0',
+      '?limit=1001',
+      '?after=nope',
+      '?after=tag:',
+      '?page=2',
+      '?after=tag:%00',
+      '?after=manifest:%00x',
+      '?after=blob:a%00b',
+      '?after=tag:a%07',
+    ]) {
       const reply = await diff(2, query);
       expect(reply.status, query).toBe(400);
       expect(reply.body.error.code, query).toBe('VALIDATION_FAILED');

@@ -21,8 +21,8 @@ import { MAX_REPORT_ITEMS, Report, type SyncProgress } from './sync-progress.ts'
 export interface WalkerOptions {
   failFast: FailFast;
   prisma: PrismaClient;
-  /** The sync's hold: a stored manifest is relied on only once touched under it. */
-  hold: ContentHold;
+  /** The sync's hold: a stored manifest is relied on only once touched under it. A dry-run has none: it only reads. */
+  hold: ContentHold | undefined;
   client: UpstreamClient;
   /** Which media types are taken; the rest are refused. */
   mediaTypePolicy: MediaTypePolicy;
@@ -260,7 +260,8 @@ export class ManifestWalker {
       return this.skip(label, 'refused', 'every manifest this index lists was refused', digest);
     }
     const { plan } = this.options;
-    plan?.add({ kind: 'manifest', change: loaded.isNew ? 'new' : 'stored', name: label, digest });
+    if (loaded.isNew) plan?.add({ kind: 'manifest', change: 'new', name: label, digest });
+    else plan?.count('manifestsStored');
     if (loaded.isNew) {
       if (!plan) await this.save(toManifestRecord(loaded.parsed, loaded.schema1Sizes, digest));
       progress.increment(Report.manifestsNew, 1, plan ? 'New manifests a sync would fetch and store.' : 'New manifests fetched from the upstream and stored.');
@@ -295,7 +296,11 @@ export class ManifestWalker {
     const { prisma } = this.options;
     const aliases = await resolveAliases(prisma, digests);
     const canonical = digests.map((d) => aliases.get(d) ?? d);
-    const rows = await touchManifests(prisma, canonical, this.options.hold);
+    const { hold } = this.options;
+    // A dry-run relies on nothing it reads, so it reads without a touch: a dry-run never delays a cleanup.
+    const rows = hold
+      ? await touchManifests(prisma, canonical, hold)
+      : await prisma.manifest.findMany({ where: { digest: { in: canonical } }, select: { digest: true, raw: true, mediaType: true } });
     return inKeyOrder(canonical, rows, (row) => row.digest);
   }
 

@@ -28,15 +28,19 @@ export type SyncPlanSummary = z.infer<typeof syncPlanSummarySchema>;
 /** A plan's counts, without the href the task adds. */
 export type SyncPlanCounts = Omit<SyncPlanSummary, 'dryRun' | 'plan'>;
 
-/** One entry of a plan, as the walker, the blob transfer and the tag comparison decide it. */
+/**
+ * One entry of a plan, as the walker, the blob transfer and the tag comparison
+ * decide it. What stays as it is (a tag unchanged, a manifest already stored)
+ * is only counted: a plan of a repository that did not change has no rows.
+ */
 export type PlanEntry =
   | { kind: 'tag'; change: 'added' | 'moved' | 'removed'; name: string; digest: string; fromDigest?: string }
-  | { kind: 'manifest'; change: 'new' | 'stored' | 'refused' | 'failed'; name: string; digest?: string; reason?: string }
+  | { kind: 'manifest'; change: 'new' | 'refused' | 'failed'; name: string; digest?: string; reason?: string }
   | { kind: 'blob'; change: 'download' | 'record'; digest: string; size: number };
 
 const COUNTED = {
   tag: { added: 'tagsAdded', moved: 'tagsMoved', removed: 'tagsRemoved' },
-  manifest: { new: 'manifestsNew', stored: 'manifestsStored', refused: 'manifestsRefused', failed: 'manifestsFailed' },
+  manifest: { new: 'manifestsNew', refused: 'manifestsRefused', failed: 'manifestsFailed' },
   blob: { download: 'blobsToDownload', record: 'blobsToRecord' },
 } as const;
 
@@ -59,7 +63,8 @@ const BATCH = 500;
  * store: the walker, the blob transfer and the tag comparison record here what
  * they would do. Entries go to the database in batches as they come (a plan of
  * a million tags is never held), under the task's id; `flush` writes the rest
- * and raises the first write that failed.
+ * and raises the first write that failed; `close` ends the writing however the
+ * run ended. Only the latest plan of a repository is kept (see `clear`).
  */
 export class SyncPlan {
   private readonly counts: SyncPlanCounts = {
@@ -79,17 +84,27 @@ export class SyncPlan {
   private buffer: PlanEntry[] = [];
   private writing: Promise<void> = Promise.resolve();
   private failure: unknown;
+  private closed = false;
 
+  /** `resource`: the task's, `repository:<id>`: sync tasks of one repository run one at a time under its lock. */
   constructor(
     private readonly prisma: PrismaClient,
     private readonly taskId: string,
+    private readonly resource: string,
   ) {}
 
-  /** Drops what an earlier run of the task planned: a recovered task plans afresh. */
+  /**
+   * Drops what an earlier run of the task planned (a recovered task plans
+   * afresh) and the plans of the repository's earlier dry-runs: only the
+   * latest is kept, so plans never pile up. Their tasks keep their counts; their
+   * plan pages then list nothing. Safe under the task's lock: no other sync of
+   * the repository runs meanwhile.
+   */
   async clear(): Promise<void> {
-    await this.prisma.syncPlanEntry.deleteMany({ where: { taskId: this.taskId } });
+    await this.prisma.syncPlanEntry.deleteMany({ where: { task: { kind: 'sync', resource: this.resource } } });
   }
 
+  /** Records one decision: counted at once, written with its batch (every BATCH entries, and at `flush`). */
   add(entry: PlanEntry): void {
     this.counts[countOf(entry)] += 1;
     if (entry.kind === 'blob' && entry.change === 'download') this.counts.bytesToDownload += entry.size;
@@ -97,8 +112,8 @@ export class SyncPlan {
     if (this.buffer.length >= BATCH) this.write();
   }
 
-  /** Counts what has no entry of its own: tags that stay as they are, manifests a mirror would drop. */
-  count(what: 'tagsUnchanged' | 'manifestsRemoved', by = 1): void {
+  /** Counts what has no entry of its own: tags that stay as they are, manifests already stored, manifests a mirror would drop. */
+  count(what: 'tagsUnchanged' | 'manifestsStored' | 'manifestsRemoved', by = 1): void {
     this.counts[what] += by;
   }
 
@@ -108,6 +123,17 @@ export class SyncPlan {
     await this.writing;
     if (this.failure !== undefined) throw this.failure;
     return { ...this.counts };
+  }
+
+  /**
+   * Ends the writing, after `flush` or instead of it (a run that failed or was
+   * canceled): drops what is buffered, skips queued batches and waits for the
+   * one in flight, so that nothing lands once the run has ended.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.buffer = [];
+    await this.writing;
   }
 
   private write(): void {
@@ -127,7 +153,7 @@ export class SyncPlan {
     // Chained: batches land in the order they were decided, so pages read in that order.
     this.writing = this.writing
       .then(async () => {
-        if (this.failure === undefined) await this.prisma.syncPlanEntry.createMany({ data });
+        if (this.failure === undefined && !this.closed) await this.prisma.syncPlanEntry.createMany({ data });
       })
       .catch((error: unknown) => {
         this.failure ??= error;

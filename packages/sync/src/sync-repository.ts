@@ -80,6 +80,8 @@ export async function syncRepository(deps: SyncDeps, input: SyncInput): Promise<
 async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
   const releaseLeanHeap = leanHeap.hold();
   try {
+    // A dry-run writes nothing but its plan: no hold, so it never delays a cleanup or a reclaim.
+    if (deps.plan) return await sync(deps, input, undefined, releaseLeanHeap);
     // Under a content hold: nothing the sync relies on before its version references it is collected meanwhile.
     return await new ContentHolds(deps.prisma).during(`sync:${input.repositoryId}`, (hold) => sync(deps, input, hold, releaseLeanHeap));
   } finally {
@@ -87,12 +89,15 @@ async function run(deps: SyncDeps, input: SyncInput): Promise<SyncResult> {
   }
 }
 
-/** `releaseLeanHeap` is called when the walk ends, unless the listing proved large (LARGE_LISTING tags). */
-async function sync(deps: SyncDeps, input: SyncInput, hold: ContentHold, releaseLeanHeap: () => void): Promise<SyncResult> {
+/**
+ * `hold` is the sync's content hold (none for a dry-run). `releaseLeanHeap` is
+ * called when the walk ends, unless the listing proved large (LARGE_LISTING tags).
+ */
+async function sync(deps: SyncDeps, input: SyncInput, hold: ContentHold | undefined, releaseLeanHeap: () => void): Promise<SyncResult> {
   const { prisma, progress } = deps;
   const { remote } = input;
   // A lapsed content hold stops the sync as a cancel would (retryable): what it relies on may be collected from then on.
-  const failFast = new FailFast(AbortSignal.any([progress.signal, hold.lost]));
+  const failFast = new FailFast(hold ? AbortSignal.any([progress.signal, hold.lost]) : progress.signal);
   // Every request of the sync stops when the sync does, for a cancel or for the failure of another step.
   const client = deps.client.withSignal(failFast.signal);
   const concurrency = Math.max(1, remote.downloadConcurrency);

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@cistern/db';
-import { defineTask, TaskError } from '@cistern/queue';
+import { defineTask, repositoryResource, TaskError } from '@cistern/queue';
 import { loadPolicy } from '@cistern/settings';
 import type { BlobStore } from '@cistern/storage';
 import { clientForRemote } from '@cistern/upstream';
@@ -42,12 +42,18 @@ export const syncTask = defineTask({
         onRateLimit: (info) => ctx.report(Report.rateLimit, { message: `The upstream limits the request rate: ${JSON.stringify(info)}.` }),
       });
       const { policy: mediaTypePolicy } = await loadPolicy(deps.prisma);
-      const plan = dryRun ? new SyncPlan(deps.prisma, ctx.taskId) : undefined;
+      const plan = dryRun ? new SyncPlan(deps.prisma, ctx.taskId, repositoryResource(repositoryId)) : undefined;
       await plan?.clear();
-      const result = await syncRepository(
-        { prisma: deps.prisma, storage: deps.storage, client, progress: ctx, plan },
-        { repositoryId, remote, mirror, mediaTypePolicy, maxManifestBytes: deps.maxManifestBytes },
-      );
+      let result;
+      try {
+        result = await syncRepository(
+          { prisma: deps.prisma, storage: deps.storage, client, progress: ctx, plan },
+          { repositoryId, remote, mirror, mediaTypePolicy, maxManifestBytes: deps.maxManifestBytes },
+        );
+      } finally {
+        // A failed or canceled run leaves batches queued: none may land once the task is final, or after a retry's clear().
+        await plan?.close();
+      }
       const summary: SyncPlanSummary | undefined = result.plan ? { dryRun: true, ...result.plan, plan: deps.planHref(ctx.taskId) } : undefined;
       return {
         createdResources: result.version === null ? [] : [deps.versionHref(repositoryId, result.version)],

@@ -140,11 +140,6 @@ export class Authenticator {
     }
   }
 
-  /**
-   * GET of the token realm; credentials go to the realm's own origin only,
-   * never along a redirect, and never over http for an https registry (the
-   * token is asked for anonymously then, which a realm usually refuses).
-   */
   /** Why the token realm said no: what was sent to it decides what the user must change. */
   private realmRefusal(sent: boolean): string {
     if (sent) return 'the token realm refused the credentials';
@@ -153,6 +148,11 @@ export class Authenticator {
     return "the token realm refused an anonymous token: it is on http: and the remote's credentials are sent over https only";
   }
 
+  /**
+   * GET of the token realm; credentials go to the realm's own origin only,
+   * never along a redirect, and never over http for an https registry (the
+   * token is asked for anonymously then, which a realm usually refuses).
+   */
   private async fetchToken(realm: string, service: string | undefined, scope: string, signal: AbortSignal): Promise<CachedToken> {
     const url = new URL(realm);
     if (service) url.searchParams.set('service', service);

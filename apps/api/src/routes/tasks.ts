@@ -56,7 +56,8 @@ export function taskRoutes(routes: RouteTable, ctx: ApiContext): void {
       path: '/tasks/{id}/plan',
       tag: TAG,
       summary: "Page through a sync dry-run's plan",
-      description: 'The entries of one kind, in the order the dry-run decided them; its result holds the counts. 404 for a task that is no dry-run.',
+      description:
+        'The entries of one kind, in the order the dry-run decided them; its result holds the counts. Only the latest dry-run of a repository keeps its entries: an earlier one answers an empty page. 404 for a task that is no dry-run.',
       params: IdParams,
       query: SyncPlanQuery,
       status: 200,

@@ -1,6 +1,6 @@
 import { distributionShape } from '@cistern/domain';
 import { z } from 'zod';
-import { Id, ListQuery, QueryBoolean, Timestamp } from './common.ts';
+import { Id, ListQuery, QueryBoolean, text, Timestamp } from './common.ts';
 
 export const Distribution = z
   .object({
@@ -14,7 +14,7 @@ export const Distribution = z
   .meta({ id: 'Distribution' });
 
 export const DistributionListQuery = ListQuery.extend({
-  basePath: z.string().max(255).optional(),
+  basePath: text(255).optional(),
   repository: Id.optional(),
   private: QueryBoolean.optional(),
 });

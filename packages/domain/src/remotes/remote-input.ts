@@ -26,6 +26,8 @@ const httpUrlWithoutCredentials = (fields: string) =>
     });
 
 function urlProblem(s: string, fields: string): string | undefined {
+  // The parser would drop or escape them, yet the text is stored as given (PostgreSQL text cannot hold NUL).
+  if (/\p{Cc}/u.test(s)) return 'must not contain control characters';
   const url = URL.parse(s);
   const hasScheme = s.includes('://');
   if (url && hasScheme && url.protocol !== 'http:' && url.protocol !== 'https:') return `must use http or https, not ${url.protocol.slice(0, -1)}`;
@@ -45,7 +47,7 @@ const writeOnlySecret = () => text(4096).nullable().optional().describe('write-o
 export const remoteShape = {
   name: Name,
   url: httpUrlWithoutCredentials('username and password'),
-  upstreamName: z.string().min(1).max(255).describe('repository name upstream; on Docker Hub a one-segment name gets library/'),
+  upstreamName: text(255).min(1).describe('repository name upstream; on Docker Hub a one-segment name gets library/'),
   includes: z.array(TagFilter).max(1000).default([]).describe('tag globs or digests to sync; empty = all'),
   excludes: z.array(TagFilter).max(1000).default([]),
   platforms: z.array(Platform).max(64).default([]).describe('e.g. linux/amd64, linux/arm64/v8; empty = all'),

@@ -3,7 +3,15 @@ import { CisternError } from '@cistern/errors';
 import { assertExists } from '../shared/references.ts';
 import { findRepository } from './find-repository.ts';
 
-const unknownVersion = (repositoryId: string, number: number) => `repository ${repositoryId} has no version ${number} (never written, or pruned)`;
+/**
+ * Version `number` of an existing repository, or the error `refuse` makes of
+ * the message naming what is missing.
+ */
+async function versionOr(prisma: PrismaClient, repositoryId: string, number: number, refuse: (message: string) => CisternError): Promise<RepositoryVersion> {
+  const version = await prisma.repositoryVersion.findUnique({ where: { repositoryId_number: { repositoryId, number } } });
+  if (version) return version;
+  throw refuse(`repository ${repositoryId} has no version ${number} (never written, or pruned)`);
+}
 
 /**
  * Version `number` of a repository. NOT_FOUND when the repository does not
@@ -12,10 +20,12 @@ const unknownVersion = (repositoryId: string, number: number) => `repository ${r
  */
 export async function findVersion(prisma: PrismaClient, repositoryId: string, number: number, field?: string): Promise<RepositoryVersion> {
   const repo = await findRepository(prisma, repositoryId);
-  const version = await prisma.repositoryVersion.findUnique({ where: { repositoryId_number: { repositoryId: repo.id, number } } });
-  if (version) return version;
-  const message = unknownVersion(repo.id, number);
-  throw new CisternError('VERSION_UNKNOWN', message, { detail: field ? [{ path: field, code: 'version_unknown', message }] : [] });
+  return versionOr(
+    prisma,
+    repo.id,
+    number,
+    (message) => new CisternError('VERSION_UNKNOWN', message, { detail: field ? [{ path: field, code: 'version_unknown', message }] : [] }),
+  );
 }
 
 /**
@@ -25,8 +35,10 @@ export async function findVersion(prisma: PrismaClient, repositoryId: string, nu
  */
 export async function versionReference(prisma: PrismaClient, repositoryId: string, number: number): Promise<RepositoryVersion> {
   await assertExists(prisma, 'repository', repositoryId, 'repository');
-  const version = await prisma.repositoryVersion.findUnique({ where: { repositoryId_number: { repositoryId, number } } });
-  if (version) return version;
-  const message = unknownVersion(repositoryId, number);
-  throw new CisternError('INVALID_REFERENCE', message, { detail: [{ path: 'repositoryVersion', code: 'invalid_reference', message }] });
+  return versionOr(
+    prisma,
+    repositoryId,
+    number,
+    (message) => new CisternError('INVALID_REFERENCE', message, { detail: [{ path: 'repositoryVersion', code: 'invalid_reference', message }] }),
+  );
 }

@@ -28,11 +28,16 @@ export interface DiffCursor {
 /** A cursor as text, `<type>:<key>` (what the `next` of a page carries). */
 export const cursorText = (cursor: DiffCursor) => `${cursor.type}:${cursor.key}`;
 
+/** `<type>:<key>`, the key free of spaces and control characters (PostgreSQL text cannot hold NUL). */
+const CURSOR_PATTERN = /^(tag|manifest|blob):[^\s\p{Cc}]+$/u;
+
 /** A cursor given as text, `<type>:<key>`. */
 export const DiffCursorText = z
   .string()
   .max(300)
-  .regex(/^(tag|manifest|blob):[^\s]+$/, 'must be the `after` of a previous page, e.g. tag:latest')
+  .regex(CURSOR_PATTERN, 'must be the `after` of a previous page, e.g. tag:latest')
+  // zod-to-openapi writes a pattern with its flags ("…$/u"): the document gets the source alone.
+  .meta({ pattern: CURSOR_PATTERN.source })
   .transform((text): DiffCursor => {
     const colon = text.indexOf(':');
     return { type: text.slice(0, colon) as DiffType, key: text.slice(colon + 1) };

@@ -26,8 +26,9 @@ export interface TaskQueries {
   cancel(id: string): Promise<Task>;
   /**
    * The entries of a sync dry-run's plan of one kind, in the order they were
-   * decided; a dry-run still running shows what it planned so far. NOT_FOUND
-   * for a task that is no dry-run.
+   * decided; a dry-run still running shows what it planned so far, and one
+   * that a later dry-run of its repository superseded shows nothing (only the
+   * latest plan is kept). NOT_FOUND for a task that is no dry-run.
    */
   plan(id: string, kind: SyncPlanKind, page: PageRequest): Promise<Page<SyncPlanEntry>>;
 }
