@@ -74,9 +74,26 @@ describe('docker compose: the first admin token', () => {
       await client.end();
     }
 
-    const wrongCommand = run('list');
-    expect([wrongCommand.status, wrongCommand.stderr.split('\n')[0]]).toEqual([2, 'cistern-token: the command is create, not list']);
-    const noName = run('create', '--scope', 'admin');
-    expect([noName.status, noName.stderr.split('\n')[0]]).toEqual([2, 'cistern-token: --name is required']);
+    const firstLine = (r: ReturnType<typeof run>) => [r.status, r.stderr.split('\n')[0]];
+    expect(firstLine(run('list'))).toEqual([2, 'cistern-token: unknown command list: the command is create']);
+    expect(firstLine(run())).toEqual([2, 'cistern-token: give a command: create']);
+    expect(firstLine(run('create', '--scope', 'admin'))).toEqual([2, 'cistern-token: --name is required']);
+    expect(firstLine(run('create', '--name', 'old', '--scope', 'admin', '--expires', '2000-01-01'))).toEqual([
+      2,
+      'cistern-token: --expires 2000-01-01 is in the past: the token would never work',
+    ]);
+    const help = run('--help');
+    expect([help.status, help.stdout]).toEqual([0, expect.stringMatching(/^usage: cistern-token create --name <name>/)]);
+    // A name taken, and no database to use: one line each, no stack trace.
+    const again = run('create', '--name', 'ci', '--scope', 'admin');
+    expect([again.status, again.stderr]).toEqual([1, 'cistern-token: a token named "ci" already exists; choose another --name\n']);
+    const embedded = spawnSync('cistern-token', ['create', '--name', 'x', '--scope', 'admin'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: `${bin}:${process.env.PATH ?? ''}`, DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'silent' },
+    });
+    expect(embedded.status).toBe(1);
+    expect(embedded.stderr.trim().split('\n')).toHaveLength(1);
+    expect(embedded.stderr).toMatch(/^cistern-token: DATABASE_URL is not set/);
   });
 });

@@ -7,7 +7,7 @@
 // CISTERN_ADMIN_TOKEN and POST /api/v1/tokens instead.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@cistern/config';
-import { openDatabase } from '@cistern/db';
+import { openDatabase, Prisma } from '@cistern/db';
 import { TokenService } from '../token-service.ts';
 
 const USAGE = 'usage: cistern-token create --name <name> --scope admin|pull [--distribution <id>]... [--all-distributions] [--expires <ISO date>]';
@@ -27,6 +27,7 @@ try {
       distribution: { type: 'string', multiple: true },
       'all-distributions': { type: 'boolean' },
       expires: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
     allowPositionals: true,
@@ -34,15 +35,27 @@ try {
 } catch (error) {
   fail((error as Error).message);
 }
-if (positionals.length !== 1 || positionals[0] !== 'create') fail(`the command is create, not ${positionals.join(' ') || 'nothing'}`);
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (positionals.length === 0) fail('give a command: create');
+if (positionals.length !== 1 || positionals[0] !== 'create') fail(`unknown command ${positionals.join(' ')}: the command is create`);
 const { name, scope, expires } = args;
 if (!name) fail('--name is required');
 if (scope !== 'admin' && scope !== 'pull') fail('--scope must be admin or pull');
 const expiresAt = expires === undefined ? null : new Date(expires);
 if (expiresAt && Number.isNaN(expiresAt.getTime())) fail(`--expires ${expires} is not a date`);
+if (expiresAt && expiresAt.getTime() <= Date.now()) fail(`--expires ${expires} is in the past: the token would never work`);
 
-const config = loadConfig();
-const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, allowEmbedded: false });
+let db;
+try {
+  const config = loadConfig();
+  db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, allowEmbedded: false });
+} catch (error) {
+  console.error(`cistern-token: ${(error as Error).message}`);
+  process.exit(1);
+}
 try {
   const { token, secret } = await new TokenService(db.prisma).create({
     name,
@@ -54,7 +67,8 @@ try {
   console.error(`created ${token.scope} token "${token.name}" (${token.id}); the secret below is shown only now:`);
   console.log(secret);
 } catch (error) {
-  console.error(`cistern-token: ${(error as Error).message}`);
+  const taken = error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+  console.error(`cistern-token: ${taken ? `a token named "${name}" already exists; choose another --name` : (error as Error).message}`);
   process.exitCode = 1;
 } finally {
   await db.close();
