@@ -317,6 +317,8 @@ describe('sync dry-run', () => {
     const real = tasks.find((t) => !t.params.dryRun);
     expect((await h.get(`/api/v1/tasks/${real.id}/plan?kind=tags`)).status).toBe(404);
     expect((await h.get(`/api/v1/tasks/${real.id}/plan?kind=layers`)).status).toBe(400);
+    const noKind = await h.get(`/api/v1/tasks/${real.id}/plan`);
+    expect([noKind.status, noKind.body.error.details[0].message]).toEqual([400, 'give which part of the plan to list: tags, manifests or blobs']);
     const dry = tasks.find((t) => t.params.dryRun);
     expect(await h.prisma.syncPlanEntry.count({ where: { taskId: dry.id } })).toBeGreaterThan(0);
     await h.prisma.task.delete({ where: { id: dry.id } });

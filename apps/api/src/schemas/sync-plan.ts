@@ -7,7 +7,9 @@ export const SyncPlanSummary = syncPlanSummarySchema.meta({ id: 'SyncPlanSummary
 
 /** Which entries of a plan to page through. */
 export const SyncPlanQuery = PageQuery.extend({
-  kind: z.enum(['tags', 'manifests', 'blobs']).describe('tags: added, moved, removed; manifests: new, refused, failed; blobs: download, record'),
+  kind: z
+    .enum(['tags', 'manifests', 'blobs'], { error: 'give which part of the plan to list: tags, manifests or blobs' })
+    .describe('tags: added, moved, removed; manifests: new, refused, failed; blobs: download, record'),
 });
 
 /** The database kind of each `kind` a query names. */
