@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { PrismaClient, Prisma, Task } from '@cistern/db';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ResourceLocks } from '@cistern/redis-lock';
+import { ResourceLocks, type HeldLock } from '@cistern/redis-lock';
 import type { Logger } from 'pino';
 import { closeTask } from './close-task.ts';
 import { TASK_QUEUE } from './queue-names.ts';
@@ -83,9 +83,9 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
       await fail(task.id, new TaskError('TASK_PARAMS_INVALID', `the task's params do not fit kind "${task.kind}": ${params.error.message}`));
       throw new UnrecoverableError(`invalid params for task ${taskId}`);
     }
-    const lock = task.resource ? await locks.acquire(task.resource, taskId) : undefined;
+    const lock = await takeResource(task);
     if (lock === null) {
-      // Another task holds the resource: wait our turn without failing or using an attempt.
+      // Another task holds the resource or goes before us on it: wait our turn without failing or using an attempt.
       await job.moveToDelayed(Date.now() + (options.busyRetryDelayMs ?? 2000), token);
       throw new DelayedError();
     }
@@ -158,7 +158,33 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
       clearInterval(poll);
       lock?.lost.removeEventListener('abort', onLockLost);
       await lock?.release().catch(() => undefined);
+      if (lock) await wakeNext(task).catch((error: unknown) => logger.warn({ err: error, taskId }, 'could not wake the next task on its resource'));
     }
+  }
+
+  /**
+   * The task's resource lock: undefined for a task without a resource, null
+   * while another task holds it or an older task on it has not finished (tasks
+   * on one resource run in the order they were submitted, as in Pulp).
+   */
+  async function takeResource(task: Task): Promise<HeldLock | null | undefined> {
+    if (!task.resource) return undefined;
+    const older = await prisma.task.findFirst({
+      where: { resource: task.resource, state: { in: ['waiting', 'running', 'canceling'] }, seq: { lt: task.seq } },
+      select: { id: true },
+    });
+    return older ? null : locks.acquire(task.resource, task.id);
+  }
+
+  /** Takes the next task on the resource out of its busy-retry delay, so a line of tasks runs one after another, not one per delay. */
+  async function wakeNext(task: Task): Promise<void> {
+    const next = await prisma.task.findFirst({
+      where: { resource: task.resource, state: 'waiting', seq: { gt: task.seq } },
+      orderBy: { seq: 'asc' },
+      select: { id: true },
+    });
+    const job = next && (await options.queue.getJob(next.id));
+    if (job && (await job.isDelayed())) await job.promote();
   }
 
   async function fail(taskId: string, error: unknown, progressReports?: Prisma.InputJsonValue): Promise<void> {

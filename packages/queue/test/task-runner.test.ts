@@ -163,6 +163,43 @@ describe('task runner', () => {
     expect((await h.queue.getJob(second.task.id))?.attemptsMade ?? 0).toBeLessThanOrEqual(1);
   });
 
+  it('runs the tasks on one resource in the order they were submitted, even when the first one found the resource busy', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const numbers = new Map<string, number>();
+    const ran: number[] = [];
+    h.worker(
+      {
+        sync: async (ctx) => {
+          const number = numbers.get(ctx.taskId);
+          if (number === undefined) await held;
+          else ran.push(number);
+          await sleep(20);
+        },
+      },
+      // Longer than the whole test may take: each task must wake the next, not leave it to its retry.
+      { concurrency: 4, busyRetryDelayMs: 10_000 },
+    );
+    const params = h.syncParams();
+    const resource = repositoryResource(params.repositoryId);
+    const holder = await h.service.create({ kind: 'sync', params, resource });
+    await h.waitForState(holder.task.id, ['running']);
+    const submit = async (number: number) => {
+      const { task } = await h.service.create({ kind: 'sync', params: { ...params, mirror: number % 2 === 0 }, resource });
+      numbers.set(task.id, number);
+      return task.id;
+    };
+    const first = await submit(1);
+    // The first one tried while the resource was busy and waits for its next try; the rest come after the resource is free.
+    await waitFor('the first task to find the resource busy', async () => (await h.queue.getJobState(first)) === 'delayed');
+    release();
+    await h.waitForState(holder.task.id, ['completed']);
+    const rest = [];
+    for (let number = 2; number <= 5; number++) rest.push(await submit(number));
+    for (const id of [first, ...rest]) expect((await h.waitForState(id, ['completed', 'failed'], 5000)).state).toBe('completed');
+    expect(ran).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('returns the waiting task for an identical request, even when requests race', async () => {
     const params = h.syncParams();
     const resource = repositoryResource(params.repositoryId);
