@@ -2,6 +2,7 @@ import { Prisma, type PrismaClient } from '@cistern/db';
 import type { BlobStore } from '@cistern/storage';
 import { collectableBlob, collectableManifest, protectionCutoff } from './collectable.ts';
 import { forEachDigestBatch } from './digest-batches.ts';
+import { lockUntouched } from './lock-untouched.ts';
 import { releaseBlobs } from './release-blobs.ts';
 
 export interface CleanupOptions {
@@ -53,21 +54,9 @@ export async function cleanupOrphans(prisma: PrismaClient, storage: BlobStore, o
   return figures;
 }
 
-/**
- * Locks the candidates first (skipping rows a writer holds: a foreign-key
- * insert or a touch in flight), then checks them again with a fresh snapshot:
- * a reference committed before the lock is seen, and none can come while it is held.
- */
-async function lockCollectable(tx: Prisma.TransactionClient, digests: string[], cutoff: Prisma.Sql): Promise<string[]> {
-  const rows = await tx.$queryRaw<{ digest: string }[]>`
-    SELECT "digest" FROM "Manifest" WHERE "digest" = ANY(${digests}::text[]) AND "lastUsedAt" < ${cutoff}
-    ORDER BY "digest" FOR UPDATE SKIP LOCKED`;
-  return rows.map((row) => row.digest);
-}
-
 async function deleteManifests(prisma: PrismaClient, cutoff: Prisma.Sql, digests: string[]): Promise<number> {
   return prisma.$transaction(async (tx) => {
-    const locked = await lockCollectable(tx, digests, cutoff);
+    const locked = await lockUntouched(tx, 'Manifest', digests, cutoff);
     if (locked.length === 0) return 0;
     // Their blob links, aliases and index entries go with them (ON DELETE CASCADE).
     return tx.$executeRaw`DELETE FROM "Manifest" m WHERE m."digest" = ANY(${locked}::text[]) AND ${collectableManifest('m', cutoff)}`;

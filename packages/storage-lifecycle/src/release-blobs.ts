@@ -1,6 +1,7 @@
 import { Prisma, type PrismaClient } from '@cistern/db';
 import type { BlobStore } from '@cistern/storage';
 import { deleteFiles } from './blob-files.ts';
+import { lockUntouched } from './lock-untouched.ts';
 
 /** Which blobs a release lets go, and what becomes of their rows. */
 export interface BlobRelease {
@@ -39,7 +40,7 @@ interface MarkedRow {
 export async function releaseBlobs(prisma: PrismaClient, storage: BlobStore, release: BlobRelease, digests: string[]): Promise<ReleasedBlobs> {
   const storedOnly = release.rows === 'keep' ? Prisma.sql`AND "stored"` : Prisma.empty;
   const marked = await prisma.$transaction(async (tx) => {
-    const locked = await lockOld(tx, digests, release.cutoff, storedOnly);
+    const locked = await lockUntouched(tx, 'Blob', digests, release.cutoff, storedOnly);
     if (locked.length === 0) return [];
     const rows = await tx.$queryRaw<MarkedRow[]>`
       SELECT b."digest", b."size", b."stored" FROM "Blob" b WHERE b."digest" = ANY(${locked}::text[]) AND ${release.releasable('b')}`;
@@ -49,8 +50,9 @@ export async function releaseBlobs(prisma: PrismaClient, storage: BlobStore, rel
   if (marked.length === 0) return { blobs: 0, remoteArtifacts: 0, bytesFreed: 0 };
   const released = await prisma.$transaction(
     async (tx) => {
-      const locked = await lockOld(
+      const locked = await lockUntouched(
         tx,
+        'Blob',
         marked.map((row) => row.digest),
         release.cutoff,
         Prisma.sql`AND NOT "stored"`,
@@ -100,12 +102,4 @@ async function restoreStored(prisma: PrismaClient, storage: BlobStore, digests: 
     },
     { timeout: 60_000 },
   );
-}
-
-/** Locks the rows of `digests` untouched since the cutoff, skipping rows a writer holds (a foreign-key insert, a touch or a mark in flight). */
-async function lockOld(tx: Prisma.TransactionClient, digests: string[], cutoff: Prisma.Sql, andWhere: Prisma.Sql): Promise<string[]> {
-  const rows = await tx.$queryRaw<{ digest: string }[]>`
-    SELECT "digest" FROM "Blob" WHERE "digest" = ANY(${digests}::text[]) AND "lastUsedAt" < ${cutoff} ${andWhere}
-    ORDER BY "digest" FOR UPDATE SKIP LOCKED`;
-  return rows.map((row) => row.digest);
 }
