@@ -67,7 +67,7 @@ afterAll(async () => {
 async function start(): Promise<Started> {
   const run = startProcess('scripts/start-all.ts', env, { ownGroup: true });
   runs.push(run);
-  for (const port of [env.API_PORT, env.WORKER_PORT, env.REGISTRY_PORT]) await waitForReady(`http://127.0.0.1:${port}/readyz`);
+  for (const port of [env.API_PORT, env.WORKER_PORT, env.REGISTRY_PORT]) await waitForReady(`http://127.0.0.1:${port}/readyz`, { of: run });
   return run;
 }
 

@@ -39,7 +39,7 @@ afterAll(async () => {
 async function start(): Promise<Started> {
   const run = startProcess('scripts/start-all.ts', env);
   runs.push(run);
-  for (const port of [env.API_PORT, env.WORKER_PORT, env.REGISTRY_PORT]) await waitForReady(`http://127.0.0.1:${port}/readyz`);
+  for (const port of [env.API_PORT, env.WORKER_PORT, env.REGISTRY_PORT]) await waitForReady(`http://127.0.0.1:${port}/readyz`, { of: run });
   return run;
 }
 

@@ -45,8 +45,8 @@ beforeAll(async () => {
   });
   api = `http://127.0.0.1:${apiPort}/api/v1`;
   registryHost = `127.0.0.1:${registryPort}`;
-  await waitForReady(`http://127.0.0.1:${apiPort}/readyz`);
-  await waitForReady(`http://${registryHost}/readyz`);
+  await waitForReady(`http://127.0.0.1:${apiPort}/readyz`, { of: cistern });
+  await waitForReady(`http://${registryHost}/readyz`, { of: cistern });
 });
 afterAll(async () => {
   cistern.child.kill('SIGTERM');

@@ -40,15 +40,25 @@ export function startProcess(entry: string, env: Record<string, string>, options
   return { child, output: () => output, exited };
 }
 
-export async function waitForReady(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Polls `url` until it answers 200, or throws after `timeoutMs`. Given the
+ * process that serves it, fails as soon as that process exits, and either
+ * failure carries the process's output, so a start that went wrong says why.
+ */
+export async function waitForReady(url: string, options: { of?: Started; timeoutMs?: number } = {}): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const said = () => (options.of ? `; its output:\n${options.of.output()}` : '');
   for (;;) {
+    const child = options.of?.child;
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      throw new Error(`${url}: the process exited (${child.exitCode ?? child.signalCode}) before it was ready${said()}`);
+    }
     try {
-      if ((await fetch(url)).status === 200) return;
+      if ((await fetch(url, { signal: AbortSignal.timeout(5000) })).status === 200) return;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`${url} never became ready`);
+    if (Date.now() > deadline) throw new Error(`${url} never became ready${said()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -100,10 +110,10 @@ export async function startApiAndWorker(options: {
   };
   // The API migrates the database first; the worker then starts on it.
   const apiProcess = startProcess('apps/api/src/main.ts', env);
-  await waitForReady(`http://127.0.0.1:${env.API_PORT}/readyz`);
+  await waitForReady(`http://127.0.0.1:${env.API_PORT}/readyz`, { of: apiProcess });
   const startWorker = async () => {
     const started = startProcess('apps/worker/src/main.ts', { ...env, MALLOC_ARENA_MAX: '2', ...options.workerEnv });
-    await waitForReady(`http://127.0.0.1:${env.WORKER_PORT}/readyz`);
+    await waitForReady(`http://127.0.0.1:${env.WORKER_PORT}/readyz`, { of: started });
     return started;
   };
   let worker = await startWorker();

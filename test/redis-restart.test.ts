@@ -3,14 +3,14 @@ import {
   createTestDatabase,
   freePort,
   makeTempDir,
+  startOwnRedis,
   pushImage,
   removeDir,
-  spawnService,
   startDistribution,
   startFaultProxy,
-  type ChildService,
   type Distribution,
   type FaultProxy,
+  type OwnRedis,
   type TestDatabase,
   waitFor,
 } from '@cistern/testkit';
@@ -25,27 +25,22 @@ let upstream: Distribution;
 let proxy: FaultProxy;
 let db: TestDatabase;
 let dataDir: string;
-let redisPort: number;
-let redis: ChildService;
+let redis: OwnRedis;
 let processes: Started[] = [];
 const ports = { api: 0, worker: 0, registry: 0 };
-
-function startRedis(): ChildService {
-  return spawnService('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-}
 
 beforeAll(async () => {
   upstream = await startDistribution();
   proxy = await startFaultProxy(upstream.url);
   db = await createTestDatabase();
   dataDir = await makeTempDir('redis-restart');
-  redisPort = await freePort();
-  redis = startRedis();
+  // Up before the processes start: with REDIS_URL set, a Redis that does not answer stops them.
+  redis = await startOwnRedis();
   [ports.api, ports.worker, ports.registry] = [await freePort(), await freePort(), await freePort()];
   const env = {
     DATA_DIR: dataDir,
     DATABASE_URL: db.url,
-    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    REDIS_URL: redis.url,
     CISTERN_ADMIN_TOKEN: ADMIN,
     API_PORT: String(ports.api),
     WORKER_PORT: String(ports.worker),
@@ -53,7 +48,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
   };
   processes = ['apps/api/src/main.ts', 'apps/worker/src/main.ts', 'apps/registry/src/main.ts'].map((entry) => startProcess(entry, env));
-  for (const port of Object.values(ports)) await waitForReady(`http://127.0.0.1:${port}/readyz`);
+  for (const [i, port] of Object.values(ports).entries()) await waitForReady(`http://127.0.0.1:${port}/readyz`, { of: processes[i] });
 }, 120_000);
 afterAll(async () => {
   for (const run of processes) run.child.kill('SIGTERM');
@@ -120,24 +115,24 @@ describe('a Redis restart mid-sync', () => {
       async () => (await call<{ lastTask: string | null }>('GET', `/schedules/${schedule.body.id}`)).body.lastTask ?? undefined,
     );
 
-    redis.process.kill('SIGKILL');
-    await new Promise((resolve) => redis.process.once('exit', resolve));
+    redis.server.process.kill('SIGKILL');
+    await new Promise((resolve) => redis.server.process.once('exit', resolve));
     for (const port of Object.values(ports)) {
       const ready = await readiness(port);
       expect(ready.status).toBe(503);
-      expect(ready.checks.redis).toMatch(new RegExp(`^Redis at 127\\.0\\.0\\.1:${redisPort} (is unreachable|did not answer PING)`));
+      expect(ready.checks.redis).toMatch(new RegExp(`^Redis at 127\\.0\\.0\\.1:${redis.port} (is unreachable|did not answer PING)`));
     }
     expect((await call<Task>('GET', `/tasks/${sync.body.task.id}`)).body.state).toBe('running');
 
     await new Promise((r) => setTimeout(r, 1000));
-    redis = startRedis();
+    await redis.start();
     const back = Date.now();
     const stranded = await finished(sync.body.task.id);
     const recoveryMs = Date.now() - back;
     expect(stranded).toMatchObject({ state: 'completed', createdResources: [`/api/v1/repositories/${repo.body.id}/versions/1`] });
     console.info(`redis-restart: the stranded task completed ${recoveryMs} ms after redis-server started again`);
     expect(recoveryMs).toBeLessThan(STALL_MS);
-    for (const port of Object.values(ports)) await waitForReady(`http://127.0.0.1:${port}/readyz`, 10_000);
+    for (const [i, port] of Object.values(ports).entries()) await waitForReady(`http://127.0.0.1:${port}/readyz`, { of: processes[i], timeoutMs: 10_000 });
 
     const later = await call<{ task: Task }>('POST', `/repositories/${repo.body.id}/sync`, { mirror: true });
     expect(later.status).toBe(202);

@@ -50,7 +50,7 @@ describe('npm start (all in one)', () => {
     const env = { DATA_DIR: dataDir, EMBEDDED_REDIS_PORT: shared.port || '6379', REDIS_PREFIX: redis.prefix, ...(await ports()) };
     const run = startProcess('scripts/start-all.ts', env);
     try {
-      for (const port of [env.API_PORT, env.REGISTRY_PORT, env.WORKER_PORT]) await waitForReady(`http://127.0.0.1:${port}/readyz`);
+      for (const port of [env.API_PORT, env.REGISTRY_PORT, env.WORKER_PORT]) await waitForReady(`http://127.0.0.1:${port}/readyz`, { of: run });
       const body = (await (await fetch(`http://127.0.0.1:${env.REGISTRY_PORT}/readyz`)).json()) as { checks: Record<string, string> };
       expect(body.checks).toEqual({ database: 'ok', redis: 'ok', storage: 'ok' });
       expect(run.output()).toContain('"database":"embedded"');
@@ -87,7 +87,8 @@ describe('separate start commands', () => {
     const env = { DATA_DIR: dataDir, DATABASE_URL: db.url, REDIS_URL: `${TEST_REDIS_URL}/0`, REDIS_PREFIX: redis.prefix, ...(await ports()) };
     const runs = [startProcess('apps/api/src/main.ts', env), startProcess('apps/worker/src/main.ts', env), startProcess('apps/registry/src/main.ts', env)];
     try {
-      for (const port of [env.API_PORT, env.WORKER_PORT, env.REGISTRY_PORT]) await waitForReady(`http://127.0.0.1:${port}/readyz`);
+      for (const [i, port] of [env.API_PORT, env.WORKER_PORT, env.REGISTRY_PORT].entries())
+        await waitForReady(`http://127.0.0.1:${port}/readyz`, { of: runs[i] });
       for (const run of runs)
         expect(logLine(run.output(), 'using the Redis at REDIS_URL')?.redis).toEqual({ url: TEST_REDIS_URL, database: 0, prefix: redis.prefix });
       for (const run of runs) run.child.kill('SIGTERM');
