@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './env-schema.ts';
@@ -23,13 +23,19 @@ export async function resolveSecretKey(config: Config, logger: Logger): Promise<
   }
   const key = randomBytes(32);
   await mkdir(config.dataDir, { recursive: true });
+  // Written whole under a name of its own, then linked into place: link fails
+  // if the key file exists, and a process starting beside this one never
+  // reads it half-written.
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(draft, key.toString('hex'), { mode: 0o600, flag: 'wx' });
   try {
-    // 'wx' so two processes starting together cannot both write a key.
-    await writeFile(file, key.toString('hex'), { mode: 0o600, flag: 'wx' });
+    await link(draft, file);
     logger.info({ file }, 'generated a new secret key for credentials at rest; back it up with the database');
     return key;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return resolveSecretKey(config, logger);
     throw error;
+  } finally {
+    await unlink(draft);
   }
 }

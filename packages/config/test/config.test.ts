@@ -1,8 +1,12 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, createLogger, loadConfig, openSecret, resolveSecretKey, sealSecret } from '../src/index.ts';
+
+const run = promisify(execFile);
 
 describe('loadConfig', () => {
   it('needs nothing for a first start and derives paths from DATA_DIR', () => {
@@ -115,6 +119,25 @@ describe('secret key and sealed secrets', () => {
     expect((await readFile(path.join(dataDir, 'secret.key'), 'utf8')).trim()).toBe(first.toString('hex'));
     expect((await stat(path.join(dataDir, 'secret.key'))).mode & 0o777).toBe(0o600);
   });
+
+  it('hands every one of many processes starting together on a new data directory the same whole key', async () => {
+    // Separate processes, as the API, worker and registry start: a key file seen half-written fails a start.
+    for (let round = 0; round < 3; round++) {
+      const dataDir = await mkdtemp(path.join(tmpdir(), 'cistern-config-'));
+      dirs.push(dataDir);
+      const script = `import { createLogger, loadConfig, resolveSecretKey } from ${JSON.stringify(path.resolve(import.meta.dirname, '../src/index.ts'))};
+        const key = await resolveSecretKey(loadConfig({ DATA_DIR: ${JSON.stringify(dataDir)} }), createLogger({ logLevel: 'silent' }));
+        process.stdout.write(key.toString('hex'));`;
+      const keys = await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+          return stdout;
+        }),
+      );
+      expect(new Set(keys).size).toBe(1);
+      expect((await readFile(path.join(dataDir, 'secret.key'), 'utf8')).trim()).toBe(keys[0]);
+    }
+  }, 60_000);
 
   it('prefers SECRET_KEY', async () => {
     const config = loadConfig({ DATA_DIR: '/nonexistent', SECRET_KEY: 'ab'.repeat(32) });
