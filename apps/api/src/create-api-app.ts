@@ -1,4 +1,5 @@
 import { pingRedis } from '@cistern/queue';
+import { metricsRouter } from '@cistern/metrics';
 import { healthRouter } from '@cistern/runtime';
 import express, { Router, type Express } from 'express';
 import type { Redis } from 'ioredis';
@@ -16,9 +17,11 @@ export interface ApiDeps {
   ping(): Promise<void>;
   /** Bodies larger than this answer 413. */
   bodyLimitBytes?: number;
+  /** When set, `/metrics` requires it as a bearer token. */
+  metricsToken?: string;
 }
 
-export function createApiApp({ context, redis, ping, bodyLimitBytes = 1024 * 1024 }: ApiDeps): Express {
+export function createApiApp({ context, redis, ping, bodyLimitBytes = 1024 * 1024, metricsToken }: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(
@@ -27,6 +30,7 @@ export function createApiApp({ context, redis, ping, bodyLimitBytes = 1024 * 102
       redis: () => pingRedis(redis),
     }),
   );
+  app.use(metricsRouter({ token: metricsToken }));
   app.use(
     pinoHttp({
       logger: context.logger.child({ app: 'api' }),

@@ -30,7 +30,11 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
     storage: resources.storage,
   });
   const context = { ...services, config, authenticator: tokens, logger };
-  const server = await listen(createApiApp({ context, redis, ping: () => db.ping() }), config.host, options.port ?? config.ports.api);
+  const server = await listen(
+    createApiApp({ context, redis, ping: () => db.ping(), metricsToken: config.metricsToken }),
+    config.host,
+    options.port ?? config.ports.api,
+  );
   logger.info({ url: server.url }, 'management API listening');
   if (config.adminToken === undefined && (await db.prisma.apiToken.count()) === 0) {
     // A first start without a token would answer every API call 401 with nothing to say how to get one.

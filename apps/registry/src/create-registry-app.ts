@@ -1,5 +1,6 @@
 import { pingRedis } from '@cistern/queue';
 import type { Resources } from '@cistern/runtime';
+import { metricsRouter } from '@cistern/metrics';
 import { healthRouter } from '@cistern/runtime';
 import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
@@ -26,6 +27,7 @@ export function createRegistryApp({ resources, redis, services }: RegistryDeps):
       storage: () => resources.storage.assertWritable(),
     }),
   );
+  app.use(metricsRouter({ token: resources.config.metricsToken }));
   app.use(pinoHttp({ logger: resources.logger.child({ app: 'registry' }) }));
   app.get('/token', (req, res) => issueToken(req, res, services));
   app.use(v2Handler(services));

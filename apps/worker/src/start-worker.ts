@@ -13,6 +13,7 @@ import {
   TaskService,
   type TaskRunner,
 } from '@cistern/queue';
+import { metricsRouter } from '@cistern/metrics';
 import { healthRouter, listen, type Resources } from '@cistern/runtime';
 import { orphanCleanupTask, scheduledOrphanCleanup } from '@cistern/storage-lifecycle';
 import { syncTask } from '@cistern/sync';
@@ -82,6 +83,7 @@ export async function startWorker(resources: Resources, options: StartWorkerOpti
       },
     }),
   );
+  app.use(metricsRouter({ token: config.metricsToken }));
   const stopReconciling = onRedisReconnect(redis, () => reconcile(false), logger);
   const server = await listen(app, config.host, options.port ?? config.ports.worker);
   logger.info({ url: server.url, concurrency: config.workerConcurrency }, 'worker taking tasks');

@@ -46,6 +46,8 @@ export const envSchema = z
       .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters (32 bytes)')
       .optional(),
     CISTERN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** When set, `/metrics` on every port requires `Authorization: Bearer <METRICS_TOKEN>`. */
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
     MANIFEST_MAX_BYTES: z.coerce
@@ -72,6 +74,7 @@ export const envSchema = z
       publicUrl: (env.PUBLIC_URL ?? `http://${env.HOST}:${env.REGISTRY_PORT}`).replace(/\/+$/, ''),
       secretKeyHex: env.SECRET_KEY,
       adminToken: env.CISTERN_ADMIN_TOKEN,
+      metricsToken: env.METRICS_TOKEN,
       logLevel: env.LOG_LEVEL,
       workerConcurrency: env.WORKER_CONCURRENCY,
       manifestMaxBytes: env.MANIFEST_MAX_BYTES,

@@ -1,0 +1,2 @@
+export { metricsRegistry } from './metrics-registry.ts';
+export { metricsRouter } from './metrics-router.ts';

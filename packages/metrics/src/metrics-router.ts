@@ -1,0 +1,30 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Router } from 'express';
+import { metricsRegistry } from './metrics-registry.ts';
+
+function sameToken(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * `GET /metrics` in the Prometheus text exposition format (0.0.4). Open
+ * without `token`, as Prometheus expects; with it, the request must carry
+ * `Authorization: Bearer <token>` (401 otherwise).
+ */
+export function metricsRouter(options: { token?: string }): Router {
+  const router = Router();
+  router.get('/metrics', async (req, res) => {
+    if (options.token !== undefined) {
+      const header = req.headers.authorization ?? '';
+      const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+      if (!sameToken(given, options.token)) {
+        res.status(401).set('www-authenticate', 'Bearer realm="metrics"').json({ error: 'metrics need Authorization: Bearer <METRICS_TOKEN>' });
+        return;
+      }
+    }
+    res.set('content-type', metricsRegistry.contentType).send(await metricsRegistry.metrics());
+  });
+  return router;
+}
