@@ -6,7 +6,6 @@ import { promisify } from 'node:util';
 import {
   createTestDatabase,
   createTestRedisPrefix,
-  freePort,
   pushImage,
   startDistribution,
   TEST_REDIS_URL,
@@ -14,7 +13,7 @@ import {
   type TestDatabase,
 } from '@cistern/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProcess, waitForReady, type Started } from './processes.ts';
+import { startAllInOne, type Started } from './processes.ts';
 
 const run = promisify(execFile);
 const ADMIN = 'end-to-end-admin-token-0123456789abcdef';
@@ -31,22 +30,17 @@ beforeAll(async () => {
   upstream = await startDistribution();
   db = await createTestDatabase();
   dataDir = await mkdtemp(path.join(tmpdir(), 'cistern-e2e-'));
-  const [apiPort, registryPort, workerPort] = [await freePort(), await freePort(), await freePort()];
-  cistern = startProcess('scripts/start-all.ts', {
+  const started = await startAllInOne({
     DATA_DIR: dataDir,
     DATABASE_URL: db.url,
     REDIS_URL: TEST_REDIS_URL,
     REDIS_PREFIX: redis.prefix,
     CISTERN_ADMIN_TOKEN: ADMIN,
-    API_PORT: String(apiPort),
-    REGISTRY_PORT: String(registryPort),
-    WORKER_PORT: String(workerPort),
     LOG_LEVEL: 'warn',
   });
-  api = `http://127.0.0.1:${apiPort}/api/v1`;
-  registryHost = `127.0.0.1:${registryPort}`;
-  await waitForReady(`http://127.0.0.1:${apiPort}/readyz`, { of: cistern });
-  await waitForReady(`http://${registryHost}/readyz`, { of: cistern });
+  cistern = started.cistern;
+  api = `${started.api}/api/v1`;
+  registryHost = new URL(started.registry).host;
 });
 afterAll(async () => {
   cistern.child.kill('SIGTERM');

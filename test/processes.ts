@@ -63,6 +63,21 @@ export async function waitForReady(url: string, options: { of?: Started; timeout
   }
 }
 
+/**
+ * `npm start` as a real process (API, worker and registry in one) with `env`
+ * and ports of its own; resolves once the API and the registry answer
+ * /readyz, with their origins (`http://127.0.0.1:<port>`).
+ */
+export async function startAllInOne(env: Record<string, string>): Promise<{ cistern: Started; api: string; registry: string }> {
+  const [apiPort, registryPort, workerPort] = [await freePort(), await freePort(), await freePort()];
+  const ports = { API_PORT: String(apiPort), REGISTRY_PORT: String(registryPort), WORKER_PORT: String(workerPort) };
+  const cistern = startProcess('scripts/start-all.ts', { ...env, ...ports });
+  const [api, registry] = [`http://127.0.0.1:${apiPort}`, `http://127.0.0.1:${registryPort}`];
+  await waitForReady(`${api}/readyz`, { of: cistern });
+  await waitForReady(`${registry}/readyz`, { of: cistern });
+  return { cistern, api, registry };
+}
+
 export interface TaskView {
   id: string;
   state: string;

@@ -1,11 +1,11 @@
 import { pingRedis } from '@cistern/queue';
-import { metricsRouter } from '@cistern/metrics';
-import { healthRouter } from '@cistern/runtime';
+import { apiRequestMetrics, metricsRouter } from '@cistern/metrics';
+import { healthRouter, observeRequests } from '@cistern/runtime';
 import express, { Router, type Express } from 'express';
 import type { Redis } from 'ioredis';
-import { pinoHttp } from 'pino-http';
 import { API_PREFIX, type ApiContext } from './context.ts';
 import { errorMiddleware, notFoundMiddleware } from './errors/error-middleware.ts';
+import { apiRouteOf } from './http/api-route.ts';
 import { authenticate } from './http/authenticate.ts';
 import { decodablePath, jsonBody } from './http/request-input.ts';
 import { docsRouter } from './openapi/docs-page.ts';
@@ -22,8 +22,18 @@ export interface ApiDeps {
 }
 
 export function createApiApp({ context, redis, ping, bodyLimitBytes = 1024 * 1024, metricsToken }: ApiDeps): Express {
+  const api = Router();
+  const routes = registerRoutes(api, context);
   const app = express();
   app.disable('x-powered-by');
+  app.use(
+    observeRequests({
+      app: 'api',
+      logger: context.logger,
+      routeOf: (req) => apiRouteOf(routes, req.method, req.path),
+      metrics: apiRequestMetrics,
+    }),
+  );
   app.use(
     healthRouter({
       database: ping,
@@ -31,25 +41,13 @@ export function createApiApp({ context, redis, ping, bodyLimitBytes = 1024 * 102
     }),
   );
   app.use(metricsRouter({ token: metricsToken }));
-  app.use(
-    pinoHttp({
-      logger: context.logger.child({ app: 'api' }),
-      // Method, path and status only: headers carry tokens and bodies carry passwords.
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
   app.use(decodablePath);
-  const api = Router();
-  const document = registerRoutes(api, context);
   app.get('/openapi.json', (_req, res) => {
-    res.json(document);
+    res.json(routes.document);
   });
   app.use(docsRouter());
   app.use(API_PREFIX, authenticate(context.authenticator), jsonBody(bodyLimitBytes), api);
   app.use(notFoundMiddleware);
-  app.use(errorMiddleware);
+  app.use(errorMiddleware(context.logger.child({ app: 'api' })));
   return app;
 }

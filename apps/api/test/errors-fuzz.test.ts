@@ -206,7 +206,9 @@ describe('errors', () => {
       socket.write(`${head}{"name":`, () => socket.destroy());
     });
     await vi.waitFor(() =>
-      expect(h.logLines.slice(logged).map((line) => JSON.parse(line))).toContainEqual(expect.objectContaining({ res: { statusCode: 400 } })),
+      expect(h.logLines.slice(logged).map((line) => JSON.parse(line))).toContainEqual(
+        expect.objectContaining({ msg: 'request', route: '/remotes', status: 400, aborted: true }),
+      ),
     );
     expect(h.logLines.slice(logged).filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
   });

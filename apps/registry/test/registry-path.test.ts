@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRange, suffixRange } from '../src/http/range-header.ts';
 import { parseRegistryPath } from '../src/http/registry-path.ts';
+import { registryRouteOf } from '../src/http/registry-route.ts';
 
 const digest = `sha256:${'a'.repeat(64)}`;
 
@@ -20,6 +21,39 @@ describe('parseRegistryPath', () => {
     for (const path of ['/v2/a', '/v2//manifests/v1', '/v2/a/manifests/', '/v2/a/tags/list/x', '/other', `/v2/a/blobs/${digest}/x`]) {
       expect([path, parseRegistryPath(path)]).toEqual([path, null]);
     }
+  });
+});
+
+describe('registryRouteOf', () => {
+  it('groups paths as the registry routes them, and anything else as other', () => {
+    const groups = Object.fromEntries(
+      [
+        '/v2/',
+        '/v2/_catalog',
+        '/v2/a/tags/list/manifests/v1',
+        `/v2/a/blobs/${digest}`,
+        '/v2/a/blobs/uploads/1',
+        '/v2/a/manifests/x/tags/list',
+        `/v2/a/referrers/${digest}`,
+        '/token',
+        '/v2/a',
+        '/token/x',
+        '/',
+      ].map((path) => [path, registryRouteOf(path)]),
+    );
+    expect(groups).toEqual({
+      '/v2/': 'base',
+      '/v2/_catalog': 'catalog',
+      '/v2/a/tags/list/manifests/v1': 'manifests',
+      [`/v2/a/blobs/${digest}`]: 'blobs',
+      '/v2/a/blobs/uploads/1': 'uploads',
+      '/v2/a/manifests/x/tags/list': 'tags',
+      [`/v2/a/referrers/${digest}`]: 'referrers',
+      '/token': 'token',
+      '/v2/a': 'other',
+      '/token/x': 'other',
+      '/': 'other',
+    });
   });
 });
 

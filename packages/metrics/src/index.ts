@@ -1,2 +1,4 @@
 export { metricsRegistry } from './metrics-registry.ts';
 export { metricsRouter } from './metrics-router.ts';
+export { apiRequestMetrics, registryRequestMetrics, type RequestMetrics } from './request-metrics.ts';
+export { statusClass, type StatusClass } from './status-class.ts';

@@ -48,6 +48,8 @@ type In<S> = S extends z.ZodType ? z.input<S> : undefined;
 export class RouteTable {
   /** The methods of each path (as a pattern of its URLs), for the 405 of any other. */
   private readonly methods = new Map<string, { pattern: RegExp; methods: Method[] }>();
+  /** Every route in the order express tries them: the first that matches a request handles it. */
+  private readonly routes: { method: Method; path: string; pattern: RegExp }[] = [];
 
   constructor(
     private readonly router: Router,
@@ -62,6 +64,7 @@ export class RouteTable {
     const expressPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
     const path = this.methods.get(spec.path) ?? { pattern: urlPattern(spec.path), methods: [] };
     this.methods.set(spec.path, { ...path, methods: [...path.methods, spec.method] });
+    this.routes.push({ method: spec.method, path: spec.path, pattern: path.pattern });
     this.router[spec.method](expressPath, async (req, res) => {
       // An id that is not even a UUID names nothing: 404, like any unknown id.
       const params = parse(spec.params, req.params, 'params', 'NOT_FOUND');
@@ -76,6 +79,18 @@ export class RouteTable {
       if (spec.response) res.status(spec.status).json(result);
       else res.status(spec.status).end();
     });
+  }
+
+  /**
+   * The OpenAPI path template (`/repositories/{id}`) of the route that
+   * handles `method` on `path` (relative to the router's mount point), else
+   * of the first route on that path (the 405 and OPTIONS answers); undefined
+   * when no route's path matches. A bounded set whatever paths clients send.
+   */
+  templateOf(method: string, path: string): string | undefined {
+    const wanted = method === 'HEAD' ? 'get' : method.toLowerCase();
+    const onPath = this.routes.filter(({ pattern }) => pattern.test(path));
+    return (onPath.find((route) => route.method === wanted) ?? onPath[0])?.path;
   }
 
   /**

@@ -12,7 +12,7 @@ const NO_CONTEXT = new Proxy({} as ApiContext, {
 
 /** The document the API serves at /openapi.json, built without a database, Redis or a server. */
 export function apiDocument(): OpenApiDocument {
-  return registerRoutes(Router(), NO_CONTEXT);
+  return registerRoutes(Router(), NO_CONTEXT).document;
 }
 
 /** The document as `npm run openapi` writes it to apps/api/openapi.json: two-space JSON and a final newline. */

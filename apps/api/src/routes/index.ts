@@ -16,11 +16,18 @@ import { taskRoutes } from './tasks.ts';
 import { tokenRoutes } from './tokens.ts';
 import { versionRoutes } from './versions.ts';
 
+export interface RegisteredRoutes {
+  /** The OpenAPI document of every route. */
+  document: OpenApiDocument;
+  /** The path template of the route that answers `method` on `path` (relative to /api/v1); undefined for none. */
+  templateOf(method: string, path: string): string | undefined;
+}
+
 /**
  * Registers every route group of /api/v1 on `router`, by name in one place,
- * then the 405 of other methods; returns the OpenAPI document of them all.
+ * then the 405 of other methods.
  */
-export function registerRoutes(router: Router, ctx: ApiContext): OpenApiDocument {
+export function registerRoutes(router: Router, ctx: ApiContext): RegisteredRoutes {
   const registry = new OpenAPIRegistry();
   const routes = new RouteTable(router, registry);
   for (const group of [
@@ -40,5 +47,5 @@ export function registerRoutes(router: Router, ctx: ApiContext): OpenApiDocument
     group(routes, ctx);
   }
   routes.refuseOtherMethods();
-  return buildOpenApiDocument(registry);
+  return { document: buildOpenApiDocument(registry), templateOf: (method, path) => routes.templateOf(method, path) };
 }

@@ -17,6 +17,7 @@ import {
   type ByteRange,
 } from '@cistern/storage';
 import { RegistryError } from '../errors/registry-error.ts';
+import { onDemandCoalesced, onDemandFetches, onDemandHits } from './on-demand-metrics.ts';
 import type { RemoteBlob, RemoteSource, RemoteSources } from './remote-sources.ts';
 import { TeeWritable } from './tee-writable.ts';
 import { upstreamFailure } from './upstream-failure.ts';
@@ -78,7 +79,10 @@ export class OnDemandBlobReader implements BlobReader {
   async open(digest: string, range?: ByteRange): Promise<BlobContent> {
     const { local, remotes } = this.options;
     const stored = await openStored(local, digest, range);
-    if (stored) return stored;
+    if (stored) {
+      await this.countHit(digest);
+      return stored;
+    }
     const remote = await remotes.find(digest);
     if (!remote) throw unknownBlob(digest);
     if (range && range.start >= remote.size) {
@@ -109,19 +113,27 @@ export class OnDemandBlobReader implements BlobReader {
     const { locks, local } = this.options;
     const resource = `blob-fetch:${digest}`;
     const deadline = Date.now() + this.waitTimeoutMs;
+    let waited = false;
     for (;;) {
       const lock = await locks.acquire(resource, randomUUID());
       if (lock) {
         // It may have landed between our miss and the lock.
         if (await local.exists(digest)) {
           await lock.release();
+          if (!waited) onDemandHits.inc();
           return local.open(digest, range);
         }
         // A range request waits for the whole blob, then reads its part from storage.
         const client = range ? undefined : new PassThrough();
         const started = this.download(digest, remote, { store: true, client });
         const finished = started.done.finally(() => lock.release().catch(() => undefined));
-        finished.catch((error) => this.options.logger.warn({ err: error, digest }, 'on-demand fetch failed'));
+        finished.then(
+          () => onDemandFetches.inc({ outcome: 'completed' }),
+          (error: unknown) => {
+            onDemandFetches.inc({ outcome: 'failed' });
+            this.options.logger.warn({ err: error, digest }, 'on-demand fetch failed');
+          },
+        );
         if (!client) {
           await finished;
           return local.open(digest, range);
@@ -129,8 +141,17 @@ export class OnDemandBlobReader implements BlobReader {
         await started.first;
         return streamContent(client, remote.size, 0, remote.size);
       }
+      // Once per pull, however often a failed holder makes it try again.
+      if (!waited) onDemandCoalesced.inc();
+      waited = true;
       if (await this.waitForOther(digest, resource, deadline)) return local.open(digest, range);
     }
+  }
+
+  /** A stored blob that an on_demand remote recorded is a cache hit; a failing count never fails the pull. */
+  private async countHit(digest: string): Promise<void> {
+    const onDemand = await this.options.remotes.recordedOnDemand(digest).catch(() => false);
+    if (onDemand) onDemandHits.inc();
   }
 
   /** True once the blob is stored; false when the lock is free again without it (the holder failed: try ourselves). */

@@ -53,6 +53,15 @@ export class RemoteSources {
     };
   }
 
+  /** Whether an `on_demand` remote recorded `digest` (so a pull of it from storage is an on-demand cache hit). */
+  async recordedOnDemand(digest: string): Promise<boolean> {
+    const artifact = await this.prisma.remoteArtifact.findFirst({
+      where: { blobDigest: digest, urls: { isEmpty: true }, remote: { policy: 'on_demand' } },
+      select: { id: true },
+    });
+    return artifact !== null;
+  }
+
   /** One client per remote and upstream name; a remote edited since gets a new one. */
   private client(remote: Remote, upstreamName: string): UpstreamClient {
     const key = `${remote.id}\n${upstreamName}\n${remote.updatedAt.getTime()}`;
