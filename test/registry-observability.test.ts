@@ -132,6 +132,9 @@ describe('registry request metrics, on-demand metrics and request log', () => {
     // The download settles just after its bytes are in storage, which is what let the waiters go.
     const fetches = async () => (await scrapeMetrics(`${registry}/metrics`)).value('cistern_registry_on_demand_fetches_total');
     await expect.poll(fetches).toBe(before.value('cistern_registry_on_demand_fetches_total') + 1);
+    // A hit is counted beside the pull it served, not before the pull's response.
+    const hits = async () => (await scrapeMetrics(`${registry}/metrics`)).value('cistern_registry_on_demand_hits_total');
+    await expect.poll(hits).toBe(before.value('cistern_registry_on_demand_hits_total') + 1);
     const after = await scrapeMetrics(`${registry}/metrics`);
     const requests = (route: string, method: string, status_class: string) =>
       delta('cistern_registry_requests_total', { route, method, status_class }, before, after);

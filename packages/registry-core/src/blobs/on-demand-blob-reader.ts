@@ -80,7 +80,8 @@ export class OnDemandBlobReader implements BlobReader {
     const { local, remotes } = this.options;
     const stored = await openStored(local, digest, range);
     if (stored) {
-      await this.countHit(digest);
+      // Counted beside the pull, never in its way.
+      void this.countHit(digest);
       return stored;
     }
     const remote = await remotes.find(digest);

@@ -26,6 +26,7 @@ export type ClientOverrides = Partial<Pick<UpstreamClientOptions, 'maxRetries' |
  */
 export class RemoteSources {
   private readonly clients = new Lru<string, UpstreamClient>(256);
+  private readonly onDemand = new Lru<string, boolean>(16_384);
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -53,12 +54,20 @@ export class RemoteSources {
     };
   }
 
-  /** Whether an `on_demand` remote recorded `digest` (so a pull of it from storage is an on-demand cache hit). */
+  /**
+   * Whether an `on_demand` remote recorded `digest` (so a pull of it from
+   * storage is an on-demand cache hit). Answers are kept per digest, so a
+   * stored blob pulled again costs no query: a stale answer only files one
+   * pull under the wrong counter.
+   */
   async recordedOnDemand(digest: string): Promise<boolean> {
+    const known = this.onDemand.get(digest);
+    if (known !== undefined) return known;
     const artifact = await this.prisma.remoteArtifact.findFirst({
       where: { blobDigest: digest, urls: { isEmpty: true }, remote: { policy: 'on_demand' } },
       select: { id: true },
     });
+    this.onDemand.set(digest, artifact !== null);
     return artifact !== null;
   }
 
