@@ -89,6 +89,8 @@ export interface TaskView {
 
 export interface SeparateCistern {
   api: string;
+  /** The worker's HTTP root (health, `/metrics`). */
+  workerUrl: string;
   /** The worker process, for /proc readings; the latest one after `restartWorker`. */
   readonly worker: Started;
   /** Starts a new worker on the same settings once the current one has exited (a test killed it); ready when it resolves. */
@@ -151,6 +153,7 @@ export async function startApiAndWorker(options: {
   const task = async (id: string) => (await call('GET', `/tasks/${id}`)).body as unknown as TaskView;
   return {
     api,
+    workerUrl: `http://127.0.0.1:${env.WORKER_PORT}`,
     get worker() {
       return worker;
     },

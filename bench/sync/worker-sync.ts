@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createLogger } from '@cistern/config';
 import { createRepository, openDatabase } from '@cistern/db';
 import { QueueEvents } from 'bullmq';
 import { createTaskQueue, redisConnectionOptions, repositoryResource, TASK_QUEUE, TaskService } from '@cistern/queue';
@@ -106,7 +107,7 @@ export async function syncThroughWorker(options: {
     await events.waitUntilReady();
     const remote = await db.prisma.remote.create({ data: { name: 'bench', url: upstreamUrl, upstreamName: repo } });
     const repository = await createRepository(db.prisma, { name: 'bench' });
-    const tasks = new TaskService(db.prisma, queue, [syncTask]);
+    const tasks = new TaskService(db.prisma, queue, [syncTask], createLogger({ logLevel: 'silent' }));
     const sync = async (): Promise<TaskRun> => {
       counter?.reset();
       const cpuBefore = await cpuSeconds(pid);

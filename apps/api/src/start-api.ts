@@ -24,7 +24,7 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
   const services = createDomainServices({
     prisma: db.prisma,
     secretKey: resources.secretKey,
-    tasks: new TaskService(db.prisma, taskQueue, taskKinds),
+    tasks: new TaskService(db.prisma, taskQueue, taskKinds, logger),
     scheduleQueue,
     tokens,
     storage: resources.storage,

@@ -143,7 +143,7 @@ describe('schedule kinds', () => {
     const logger = h.resources.logger;
     const scheduleWorker = createScheduleWorker({
       prisma: h.prisma,
-      tasks: new TaskService(h.prisma, queue, [syncTask, orphanCleanupTask]),
+      tasks: new TaskService(h.prisma, queue, [syncTask, orphanCleanupTask], logger),
       kind: syncTask,
       others: [scheduledOrphanCleanup],
       connection,

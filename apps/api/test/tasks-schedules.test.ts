@@ -93,7 +93,7 @@ describe('schedules', () => {
 
   it('ticks through the same TaskService path as the API: a task row, a job, the waiting twin reused', async () => {
     const s = (await h.post('/api/v1/schedules', { name: 'fast', cron: '* * * * * *', repository: repo.id, mirror: true })).body;
-    const service = new TaskService(h.prisma, h.taskQueue, [syncTask]);
+    const service = new TaskService(h.prisma, h.taskQueue, [syncTask], h.resources.logger);
     const worker = createScheduleWorker({
       prisma: h.prisma,
       tasks: service,

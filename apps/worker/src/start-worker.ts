@@ -43,15 +43,16 @@ export async function startWorker(resources: Resources, options: StartWorkerOpti
   const prefix = config.redisPrefix;
   const queue = createTaskQueue({ connection: redisConnectionOptions(config.redisUrl), prefix });
   const scheduleQueue = createScheduleQueue({ connection: redisConnectionOptions(config.redisUrl), prefix });
+  const taskLog = logger.child({ app: 'worker' });
   const reconcile = async (closeOrphans: boolean) => {
-    logger.info(await reconcileTasks(db.prisma, queue, { closeOrphans }), 'reconciled tasks with the jobs Redis holds');
+    logger.info(await reconcileTasks(db.prisma, queue, { closeOrphans, log: taskLog }), 'reconciled tasks with the jobs Redis holds');
     logger.info(await restoreSchedules(db.prisma, scheduleQueue), 'restored schedules from the schedule table');
   };
   await reconcile(true);
   const scheduleWorker = createScheduleWorker({
     prisma: db.prisma,
     // Schedules start syncs and orphan cleanups, through the same TaskService path as the API.
-    tasks: new TaskService(db.prisma, queue, [syncTask, orphanCleanupTask]),
+    tasks: new TaskService(db.prisma, queue, [syncTask, orphanCleanupTask], taskLog),
     kind: syncTask,
     others: [scheduledOrphanCleanup],
     connection: redisConnectionOptions(config.redisUrl),
@@ -64,7 +65,7 @@ export async function startWorker(resources: Resources, options: StartWorkerOpti
     queue,
     redis,
     tasks: options.tasks,
-    logger: logger.child({ app: 'worker' }),
+    logger: taskLog,
     name: `${hostname()}:${process.pid}`,
     concurrency: config.workerConcurrency,
     prefix,

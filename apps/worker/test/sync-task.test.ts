@@ -47,7 +47,7 @@ beforeAll(async () => {
   storageDir = await makeTempDir('worker-sync');
   queue = createTaskQueue({ connection: redisConnectionOptions(TEST_REDIS_URL), prefix, backoffMs: 200 });
   redis = createRedis(TEST_REDIS_URL);
-  service = new TaskService(db.prisma, queue, [syncTask]);
+  service = new TaskService(db.prisma, queue, [syncTask], createLogger({ logLevel: 'silent' }));
 });
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');

@@ -24,7 +24,7 @@ beforeAll(async () => {
   db = await openDatabase({ databaseUrl: testDb.url, dataDir: '/nonexistent', allowEmbedded: false });
   queue = createTaskQueue({ connection: redisConnectionOptions(TEST_REDIS_URL), prefix });
   redis = createRedis(TEST_REDIS_URL);
-  service = new TaskService(db.prisma, queue, contentTasks);
+  service = new TaskService(db.prisma, queue, contentTasks, createLogger({ logLevel: 'silent' }));
   worker = createTaskWorker({
     prisma: db.prisma,
     connection: redisConnectionOptions(TEST_REDIS_URL),

@@ -1,5 +1,6 @@
 import type { PrismaClient } from '@cistern/db';
 import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
 import type { TaskErrorRecord } from './task-errors.ts';
 import { closeTask } from './close-task.ts';
 import { ensureTaskJob, hasLiveJob } from './task-queue.ts';
@@ -17,6 +18,8 @@ export interface ReconcileOptions {
    * task is still alive and queues it again itself when it notices.
    */
   closeOrphans: boolean;
+  /** Where the state changes of the tasks it closes are logged. */
+  log: Logger;
 }
 
 /**
@@ -39,14 +42,14 @@ export async function reconcileTasks(prisma: PrismaClient, queue: Queue, options
     }
     if (await hasLiveJob(queue, task.id)) continue;
     if (task.state === 'canceling') {
-      await closeTask(prisma, task.id, ['canceling'], 'canceled');
+      await closeTask({ prisma, log: options.log }, task.id, ['canceling'], 'canceled');
       result.canceled.push(task.id);
     } else {
       const error = {
         code: 'WORKER_LOST',
         message: 'the worker running this task stopped and its job was lost; start the task again',
       } satisfies TaskErrorRecord;
-      if (await closeTask(prisma, task.id, ['running'], 'failed', { error })) result.failed.push(task.id);
+      if (await closeTask({ prisma, log: options.log }, task.id, ['running'], 'failed', error)) result.failed.push(task.id);
     }
   }
   return result;

@@ -1,9 +1,11 @@
 import type { Prisma, PrismaClient, Task } from '@cistern/db';
 import { CisternError, type CisternErrorOptions } from '@cistern/errors';
 import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
 import type { TaskKind, TaskParamsOf } from './task-definition.ts';
 import { TaskError, type TaskErrorRecord } from './task-errors.ts';
 import { closeTask } from './close-task.ts';
+import { taskChanged } from './task-changed.ts';
 import { ensureTaskJob, type TaskJobData } from './task-queue.ts';
 
 /** A task to create: the name of one of the service's kinds and params that fit its schema. */
@@ -39,10 +41,12 @@ export class TaskStateError extends CisternError<'TASK_STATE_CONFLICT'> {
 export class TaskService<K extends TaskKind = TaskKind> {
   private readonly kinds: ReadonlyMap<string, TaskKind>;
 
+  /** `log` gets a line per state change made here (a task created, canceled, or failed to queue). */
   constructor(
     private readonly prisma: PrismaClient,
     private readonly queue: Queue,
     kinds: readonly K[],
+    private readonly log: Logger,
   ) {
     this.kinds = new Map(kinds.map((kind) => [kind.name, kind]));
   }
@@ -76,16 +80,12 @@ export class TaskService<K extends TaskKind = TaskKind> {
       const data: TaskJobData = { taskId: outcome.task.id };
       await this.queue.add(input.kind, data, { jobId: outcome.task.id });
     } catch (error) {
-      const failed = await this.prisma.task.update({
-        where: { id: outcome.task.id },
-        data: {
-          state: 'failed',
-          finishedAt: new Date(),
-          error: { code: 'ENQUEUE_FAILED', message: `the job could not be queued: ${(error as Error).message}` } satisfies TaskErrorRecord,
-        },
-      });
+      const record = { code: 'ENQUEUE_FAILED', message: `the job could not be queued: ${(error as Error).message}` } satisfies TaskErrorRecord;
+      const failed = await this.prisma.task.update({ where: { id: outcome.task.id }, data: { state: 'failed', finishedAt: new Date(), error: record } });
+      taskChanged(this.log, failed, { state: 'failed', at: failed.finishedAt ?? new Date(), error: record, cause: error });
       return { task: failed, created: true };
     }
+    taskChanged(this.log, outcome.task, { state: 'waiting' });
     return outcome;
   }
 
@@ -94,12 +94,14 @@ export class TaskService<K extends TaskKind = TaskKind> {
    * worker stops at its next safe point. Finished tasks cannot be canceled.
    */
   async cancel(taskId: string): Promise<Task> {
-    if (await closeTask(this.prisma, taskId, ['waiting'], 'canceled')) {
+    let canceling = false;
+    if (await closeTask({ prisma: this.prisma, log: this.log }, taskId, ['waiting'], 'canceled')) {
       await this.queue.remove(taskId).catch(() => undefined);
     } else {
-      await this.prisma.task.updateMany({ where: { id: taskId, state: 'running' }, data: { state: 'canceling' } });
+      canceling = (await this.prisma.task.updateMany({ where: { id: taskId, state: 'running' }, data: { state: 'canceling' } })).count === 1;
     }
     const task = await this.prisma.task.findUniqueOrThrow({ where: { id: taskId } });
+    if (canceling) taskChanged(this.log, task, { state: 'canceling' });
     if (task.state === 'completed' || task.state === 'failed') {
       throw new TaskStateError(`task ${taskId} already ${task.state}; only waiting or running tasks can be canceled`);
     }

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { ResourceLocks, type HeldLock } from '@cistern/redis-lock';
 import type { Logger } from 'pino';
 import { closeTask } from './close-task.ts';
+import { taskChanged, type TaskChange } from './task-changed.ts';
 import { TASK_QUEUE } from './queue-names.ts';
 import { TaskContext } from './task-context.ts';
 import type { TaskRunner } from './task-definition.ts';
@@ -60,6 +61,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
 
   const running = new Set<AbortController>();
 
+  const closing = { prisma, log: logger };
   const setState = async (taskId: string, from: Task['state'][], data: Prisma.TaskUpdateManyMutationInput) =>
     (await prisma.task.updateMany({ where: { id: taskId, state: { in: from } }, data })).count === 1;
 
@@ -69,18 +71,18 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
     if (!task) throw new UnrecoverableError(`task ${taskId} does not exist`);
     if (FINISHED.has(task.state)) return;
     if (task.state === 'canceling') {
-      await closeTask(prisma, taskId, ['canceling'], 'canceled');
+      await closeTask(closing, taskId, ['canceling'], 'canceled');
       return;
     }
     const runner = runners.get(task.kind);
     if (!runner) {
-      await fail(task.id, new TaskError('UNKNOWN_TASK_KIND', `no handler for task kind "${task.kind}"`));
+      await fail(task, new TaskError('UNKNOWN_TASK_KIND', `no handler for task kind "${task.kind}"`));
       throw new UnrecoverableError(`no handler for task kind "${task.kind}"`);
     }
     // Checked before the lock is taken: nothing that can throw may run between acquiring it and the `try` that releases it.
     const params = runner.kind.params.safeParse(task.params);
     if (!params.success) {
-      await fail(task.id, new TaskError('TASK_PARAMS_INVALID', `the task's params do not fit kind "${task.kind}": ${params.error.message}`));
+      await fail(task, new TaskError('TASK_PARAMS_INVALID', `the task's params do not fit kind "${task.kind}": ${params.error.message}`));
       throw new UnrecoverableError(`invalid params for task ${taskId}`);
     }
     const lock = await takeResource(task);
@@ -105,20 +107,28 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
     const onLockLost = () => aborter.abort(new TaskError('LOCK_LOST', `lost the lock on ${task.resource}`, { retryable: true }));
     lock?.lost.addEventListener('abort', onLockLost);
     const ctx = new TaskContext(taskId, params.data, aborter.signal, logger.child({ taskId, kind: task.kind }), prisma, options.progressFlushMs ?? 500);
+    // The first start's time: a task retried or resumed counts its run time from there.
+    const thisTask = { ...task, startedAt: task.startedAt ?? new Date() };
+    /** Moves the task on from `from` when it is still there, and records the change (taskChanged). */
+    const change = async (
+      from: Task['state'][],
+      data: Prisma.TaskUpdateManyMutationInput & { state: Task['state'] },
+      why: Omit<TaskChange, 'state' | 'at'> = {},
+    ) => {
+      const at = data.finishedAt instanceof Date ? data.finishedAt : new Date();
+      if (!(await setState(taskId, from, data))) return false;
+      taskChanged(logger, thisTask, { state: data.state, at, ...why });
+      return true;
+    };
     try {
       // running → running is a stalled job picked up again after its worker died; its run starts counting afresh.
-      const started = await setState(taskId, ['waiting', 'running'], {
-        state: 'running',
-        worker: options.name,
-        startedAt: task.startedAt ?? new Date(),
-        progressReports: [],
-      });
+      const started = await change(['waiting', 'running'], { state: 'running', worker: options.name, startedAt: thisTask.startedAt, progressReports: [] });
       if (!started) {
-        await closeTask(prisma, taskId, ['canceling'], 'canceled');
+        await closeTask(closing, taskId, ['canceling'], 'canceled');
         return;
       }
       const result = await runner.run(ctx);
-      await setState(taskId, ['running', 'canceling'], {
+      await change(['running', 'canceling'], {
         state: 'completed',
         progressReports: await ctx.settle('completed'),
         finishedAt: new Date(),
@@ -129,29 +139,28 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
     } catch (error) {
       if (aborter.signal.reason instanceof WorkerStoppingError) {
         // Whatever the interrupted step threw: it was the shutdown. No attempt is used.
-        await setState(taskId, ['running'], { state: 'waiting', worker: null, progressReports: await ctx.settle() });
+        await change(['running'], { state: 'waiting', worker: null, progressReports: await ctx.settle() }, { note: 'the worker is shutting down' });
         await job.moveToWait(token);
-        ctx.log.info('worker shutting down: the task is back to waiting');
         throw new WaitingError();
       }
       if (error instanceof TaskCanceledError) {
-        await setState(taskId, ['running', 'canceling'], { state: 'canceled', finishedAt: new Date(), progressReports: await ctx.settle('canceled') });
+        await change(['running', 'canceling'], { state: 'canceled', finishedAt: new Date(), progressReports: await ctx.settle('canceled') });
         return;
       }
       if (isRetryable(error)) {
-        await setState(taskId, ['running'], { state: 'waiting', progressReports: await ctx.settle() });
         // Redis restarted empty (its lock loss is how the handler learnt of it):
         // BullMQ cannot retry a job it no longer has, so the task gets a new one.
-        if (await ensureTaskJob(options.queue, task)) {
-          ctx.log.warn({ err: error }, 'Redis lost the job of this task; queued it again');
-          return;
+        const waited = await setState(taskId, ['running'], { state: 'waiting', progressReports: await ctx.settle() });
+        const requeued = await ensureTaskJob(options.queue, task);
+        const retrying = !requeued && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+        if (waited && (requeued || retrying)) {
+          const note = requeued ? 'Redis lost the job of this task; queued it again' : `retrying after attempt ${job.attemptsMade + 1}`;
+          taskChanged(logger, thisTask, { state: 'waiting', cause: error, note });
         }
-        if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
-          ctx.log.warn({ err: error, attempt: job.attemptsMade + 1 }, 'task failed; retrying');
-          throw error;
-        }
+        if (requeued) return;
+        if (retrying) throw error;
       }
-      await fail(taskId, error, await ctx.settle('failed'));
+      await fail(thisTask, error, await ctx.settle('failed'));
       throw new UnrecoverableError(toErrorRecord(error).message);
     } finally {
       running.delete(aborter);
@@ -187,12 +196,17 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
     if (job && (await job.isDelayed())) await job.promote();
   }
 
-  async function fail(taskId: string, error: unknown, progressReports?: Prisma.InputJsonValue): Promise<void> {
+  /** Fails a task with what was thrown: its error is logged here, once (taskChanged), and nowhere else. */
+  async function fail(task: Task, error: unknown, progressReports?: Prisma.InputJsonValue): Promise<void> {
     const record = toErrorRecord(error);
-    logger.error({ taskId, code: record.code }, record.message);
-    const recorded = record as unknown as Prisma.InputJsonValue;
-    if (progressReports === undefined) await closeTask(prisma, taskId, ['waiting', 'running', 'canceling'], 'failed', { error: recorded });
-    else await setState(taskId, ['waiting', 'running', 'canceling'], { state: 'failed', progressReports, finishedAt: new Date(), error: recorded });
+    if (progressReports === undefined) {
+      await closeTask(closing, task.id, ['waiting', 'running', 'canceling'], 'failed', record);
+      return;
+    }
+    const finishedAt = new Date();
+    const data = { state: 'failed' as const, progressReports, finishedAt, error: record as unknown as Prisma.InputJsonValue };
+    if (await setState(task.id, ['waiting', 'running', 'canceling'], data))
+      taskChanged(logger, task, { state: 'failed', at: finishedAt, error: record, cause: error });
   }
 
   const maxStalledCount = options.maxStalledCount ?? 2;
@@ -225,7 +239,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
               }
             : { code: 'JOB_FAILED', message: `the task's job failed: ${error.message}` }
         ) satisfies TaskErrorRecord;
-        await closeTask(prisma, taskId, ['waiting', 'running', 'canceling'], 'failed', { error: record });
+        await closeTask(closing, taskId, ['waiting', 'running', 'canceling'], 'failed', record);
       })
       .catch((failure: unknown) => logger.error({ err: failure, taskId }, 'could not close the task of a failed job'));
   });

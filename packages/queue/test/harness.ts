@@ -31,7 +31,7 @@ export class Harness {
     this.db = await openDatabase({ databaseUrl: this.testDb.url, dataDir: '/nonexistent', allowEmbedded: false });
     this.redis = createRedis(TEST_REDIS_URL);
     this.queue = createTaskQueue({ connection: redisConnectionOptions(TEST_REDIS_URL), prefix, backoffMs: 100 });
-    this.service = new TaskService(this.db.prisma, this.queue, [syncKind]);
+    this.service = new TaskService(this.db.prisma, this.queue, [syncKind], this.logger);
   }
 
   get databaseUrl(): string {

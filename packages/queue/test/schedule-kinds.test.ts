@@ -14,7 +14,7 @@ const h = new Harness();
 let tasks: TaskService;
 beforeAll(async () => {
   await h.start();
-  tasks = new TaskService(h.db.prisma, h.queue, [syncKind, sweepKind]);
+  tasks = new TaskService(h.db.prisma, h.queue, [syncKind, sweepKind], h.logger);
 });
 afterAll(() => h.stop());
 

@@ -252,7 +252,7 @@ describe('task runner', () => {
     });
     deadQueue.on('error', () => undefined);
     try {
-      const { task } = await new TaskService(h.db.prisma, deadQueue, [syncKind]).create({ kind: 'sync', params: h.syncParams() });
+      const { task } = await new TaskService(h.db.prisma, deadQueue, [syncKind], h.logger).create({ kind: 'sync', params: h.syncParams() });
       expect(task.state).toBe('failed');
       expect(task.error).toMatchObject({ code: 'ENQUEUE_FAILED' });
     } finally {
@@ -319,12 +319,12 @@ describe('task runner', () => {
     const progressReports = [{ code: 'steps', message: 'Steps done.', done: 1, total: null, state: 'running' }];
     const lostRunning = await h.db.prisma.task.create({ data: { kind: 'sync', state: 'running', params: h.syncParams(), progressReports } });
     const lostCanceling = await h.db.prisma.task.create({ data: { kind: 'sync', state: 'canceling', params: h.syncParams() } });
-    const afterReconnect = await reconcileTasks(h.db.prisma, h.queue, { closeOrphans: false });
+    const afterReconnect = await reconcileTasks(h.db.prisma, h.queue, { closeOrphans: false, log: h.logger });
     expect(afterReconnect).toMatchObject({ failed: [], canceled: [] });
     expect(afterReconnect.requeued).toContain(lostWaiting.id);
     expect((await h.db.prisma.task.findUniqueOrThrow({ where: { id: lostRunning.id } })).state).toBe('running');
     await h.queue.remove(lostWaiting.id);
-    const result = await reconcileTasks(h.db.prisma, h.queue, { closeOrphans: true });
+    const result = await reconcileTasks(h.db.prisma, h.queue, { closeOrphans: true, log: h.logger });
     expect(result.requeued).toContain(lostWaiting.id);
     expect(result.failed).toContain(lostRunning.id);
     expect(result.canceled).toContain(lostCanceling.id);
@@ -334,7 +334,7 @@ describe('task runner', () => {
       error: { code: 'WORKER_LOST' },
       progressReports: [{ ...progressReports[0], state: 'failed' }],
     });
-    expect((await reconcileTasks(h.db.prisma, h.queue, { closeOrphans: true })).requeued).not.toContain(lostWaiting.id);
+    expect((await reconcileTasks(h.db.prisma, h.queue, { closeOrphans: true, log: h.logger })).requeued).not.toContain(lostWaiting.id);
     h.worker({ sync: async () => undefined });
     expect((await h.waitForState(lostWaiting.id, ['completed', 'failed'])).state).toBe('completed');
   });

@@ -57,7 +57,7 @@ export class LifecycleHarness {
     const { prefix } = this.redisPrefix;
     this.queue = createTaskQueue({ connection, prefix });
     this.redis = createRedis(TEST_REDIS_URL);
-    this.service = new TaskService(this.db.prisma, this.queue, kinds);
+    this.service = new TaskService(this.db.prisma, this.queue, kinds, createLogger({ logLevel: 'silent' }));
     const prisma = this.db.prisma;
     this.worker = createTaskWorker({
       prisma,

@@ -9,7 +9,8 @@ import { isBlobEntry, isForeign } from './manifest-record.ts';
 import type { FailFast } from './fail-fast.ts';
 import type { OutageBreaker } from './outage-breaker.ts';
 import type { SyncPlan } from './sync-plan.ts';
-import { describeSkip, skipKind } from './sync-errors.ts';
+import { describeSkip, skipCode, skipKind } from './sync-errors.ts';
+import type { SyncMetrics } from './sync-metrics.ts';
 import { MAX_REPORT_ITEMS, Report, type SyncProgress } from './sync-progress.ts';
 
 export interface BlobTransferOptions {
@@ -19,6 +20,7 @@ export interface BlobTransferOptions {
   storage: BlobStore;
   client: UpstreamClient;
   progress: SyncProgress;
+  metrics: SyncMetrics;
   /** immediate: download every blob; on_demand / streamed: only config blobs, and record the layers. */
   downloadPolicy: SyncPolicy;
   remoteId: string;
@@ -116,6 +118,8 @@ export class BlobTransfer {
     this.failedBlobs.add(digest);
     for (const manifest of this.neededBy.get(digest) ?? []) this.failedManifests.add(manifest);
     this.options.progress.increment(Report.blobsFailed, 1, blobsFailedMessage);
+    this.options.metrics.blob('skipped');
+    this.options.metrics.skipped(skipCode(error));
     if (this.failedItems.length < MAX_REPORT_ITEMS) {
       this.failedItems.push({ name: digest, reason });
       this.options.progress.report(Report.blobsFailed, { message: blobsFailedMessage, items: [...this.failedItems], state: 'failed' });
@@ -143,11 +147,16 @@ export class BlobTransfer {
     const { downloadPolicy, progress } = this.options;
     const row = await this.lookUp(need.digest);
     if (need.size < 0) need.size = Number(row?.size ?? 0);
-    if (row?.stored) return;
+    if (row?.stored) return this.options.metrics.blob('reused');
     this.options.failFast.check();
     const recordOnly = need.foreign || (downloadPolicy !== 'immediate' && need.role !== 'config');
+    // A dry-run only plans: what it would download or record is not counted.
     if (this.options.plan) return this.options.plan.add({ kind: 'blob', change: recordOnly ? 'record' : 'download', digest: need.digest, size: need.size });
-    if (recordOnly) return this.record(need);
+    if (recordOnly) {
+      await this.record(need);
+      this.options.metrics.blob('deferred');
+      return;
+    }
     this.scheduled += 1;
     progress.report(Report.blobs, { message: blobsMessage, total: this.scheduled });
     // Largest first: a big blob found late must not wait behind hundreds of small ones, or it alone fills the sync's tail.
@@ -165,8 +174,12 @@ export class BlobTransfer {
     progress.checkpoint();
     await this.touch(need.digest);
     // Stored by an earlier run that stopped before marking it: only the mark is missing.
-    if (await storage.exists(need.digest)) await this.marks.mark(need.digest);
-    else await this.download(need);
+    if (await storage.exists(need.digest)) {
+      await this.marks.mark(need.digest);
+      this.options.metrics.blob('reused');
+    } else {
+      await this.download(need);
+    }
     // Where it came from, as for an on-demand layer: a reclaim may drop the file, and a pull fetches it here again.
     await this.record({ ...need, urls: [] });
     progress.increment(Report.blobs, 1, blobsMessage);
@@ -186,6 +199,8 @@ export class BlobTransfer {
     }
     this.options.outage.succeeded();
     this.options.progress.increment(Report.bytes, need.size, 'Bytes downloaded and verified.');
+    this.options.metrics.blob('fetched');
+    this.options.metrics.downloaded(need.size);
   }
 }
 

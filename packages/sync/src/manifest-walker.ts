@@ -15,7 +15,8 @@ import type { FailFast } from './fail-fast.ts';
 import type { OutageBreaker } from './outage-breaker.ts';
 import type { SyncPlan } from './sync-plan.ts';
 import { isBlobEntry, toManifestRecord } from './manifest-record.ts';
-import { describeSkip, skipKind, type SkipKind } from './sync-errors.ts';
+import { describeSkip, skipCode, skipKind, type SkipKind } from './sync-errors.ts';
+import type { SyncMetrics } from './sync-metrics.ts';
 import { MAX_REPORT_ITEMS, Report, type SyncProgress } from './sync-progress.ts';
 
 export interface WalkerOptions {
@@ -32,6 +33,7 @@ export interface WalkerOptions {
   concurrency: number;
   maxManifestBytes: number;
   progress: SyncProgress;
+  metrics: SyncMetrics;
   /** Called once per accepted manifest, as soon as it is accepted (blob transfers start here). */
   onAccepted(parsed: ParsedManifest): void;
   /** Told of every upstream success and failure, to tell an outage from one bad manifest. */
@@ -140,11 +142,17 @@ export class ManifestWalker {
     return parsed;
   }
 
-  /** Names a skipped manifest (by `digest` when known) in the report of its kind, and in a dry-run's plan. */
-  skip(label: string, kind: SkipKind, reason: string, digest?: string): Outcome {
+  /**
+   * Names a skipped manifest (by `digest` when known) in the report of its
+   * kind, and in a dry-run's plan; `code` is the reason's code for the metrics.
+   */
+  skip(label: string, kind: SkipKind, why: { code: string; reason: string }, digest?: string): Outcome {
+    const { reason } = why;
     this.options.plan?.add({ kind: 'manifest', change: kind, name: label, reason, ...(digest === undefined ? {} : { digest }) });
     const report = SKIP_REPORT[kind];
     this.options.progress.increment(report.code, 1, report.message);
+    this.options.metrics.manifest('skipped');
+    this.options.metrics.skipped(why.code);
     const items = this.skippedItems[kind];
     if (items.length < MAX_REPORT_ITEMS) {
       items.push({ name: label, reason });
@@ -163,7 +171,7 @@ export class ManifestWalker {
     if (kind === undefined || this.options.failFast.signal.aborted) throw error;
     await this.options.outage.failed(error);
     if (isUpstreamError(error, 'MANIFEST_UNKNOWN')) kind = gone;
-    return this.skip(label, kind, describeSkip(error), digest);
+    return this.skip(label, kind, { code: skipCode(error), reason: describeSkip(error) }, digest);
   }
 
   /**
@@ -171,16 +179,16 @@ export class ManifestWalker {
    * index above a failed child, leave `accepted` for `failed`. Call once, after
    * the blobs have settled.
    */
-  failManifests(digests: Iterable<string>, reason: string): void {
+  failManifests(digests: Iterable<string>, why: { code: string; reason: string }): void {
     for (const digest of digests) {
-      if (this.fail(digest)) this.skip(digest, 'failed', reason);
+      if (this.fail(digest)) this.skip(digest, 'failed', why);
     }
     for (let changed = true; changed;) {
       changed = false;
       for (const [index, children] of this.childrenOf) {
         const child = children.find((c) => this.failed.has(c));
         if (child === undefined || !this.fail(index)) continue;
-        this.skip(index, 'failed', `its child ${child} failed`);
+        this.skip(index, 'failed', { code: 'CHILD_FAILED', reason: `its child ${child} failed` });
         changed = true;
       }
     }
@@ -240,7 +248,9 @@ export class ManifestWalker {
       return outcome;
     }
     const decision = evaluatePolicy(loaded.parsed, mediaTypePolicy);
-    if (decision.decision === 'reject') return this.skip(label, 'refused', `rejected by the media-type policy: ${decision.reason}`, digest);
+    if (decision.decision === 'reject') {
+      return this.skip(label, 'refused', { code: 'MEDIA_TYPE_REFUSED', reason: `rejected by the media-type policy: ${decision.reason}` }, digest);
+    }
     const children = this.keptChildren(loaded.parsed).map((child) => child.digest);
     let failedChild: string | undefined;
     let refusedChildren = 0;
@@ -253,11 +263,11 @@ export class ManifestWalker {
     });
     if (failedChild !== undefined) {
       this.failed.add(digest);
-      return this.skip(label, 'failed', `its child ${failedChild} failed`, digest);
+      return this.skip(label, 'failed', { code: 'CHILD_FAILED', reason: `its child ${failedChild} failed` }, digest);
     }
     // An index of refused manifests only (such as a tag-schema referrers index) would list nothing the version serves.
     if (children.length > 0 && refusedChildren === children.length) {
-      return this.skip(label, 'refused', 'every manifest this index lists was refused', digest);
+      return this.skip(label, 'refused', { code: 'CHILDREN_REFUSED', reason: 'every manifest this index lists was refused' }, digest);
     }
     const { plan } = this.options;
     if (loaded.isNew) plan?.add({ kind: 'manifest', change: 'new', name: label, digest });
@@ -265,8 +275,11 @@ export class ManifestWalker {
     if (loaded.isNew) {
       if (!plan) await this.save(toManifestRecord(loaded.parsed, loaded.schema1Sizes, digest));
       progress.increment(Report.manifestsNew, 1, plan ? 'New manifests a sync would fetch and store.' : 'New manifests fetched from the upstream and stored.');
+      // A dry-run fetches new manifests too (it stores none): they were fetched.
+      this.options.metrics.manifest('fetched');
     } else {
       progress.increment(Report.manifestsUnchanged, 1, 'Manifests already stored, taken without a request.');
+      this.options.metrics.manifest('reused');
     }
     this.options.onAccepted(loaded.parsed);
     // Under every name: referrers may name their subject by any of them.

@@ -36,6 +36,11 @@ export function skipKind(error: unknown): SkipKind | undefined {
   }
 }
 
+/** A skip's reason as a code of a bounded set, for the metrics: the error's code, or UNEXPECTED for anything without one. */
+export function skipCode(error: unknown): string {
+  return isCisternError(error) ? error.code : 'UNEXPECTED';
+}
+
 /** A skip's reason for its report: the code and message of the error that caused it. */
 export function describeSkip(error: unknown): string {
   if (isCisternError(error)) return `${error.code}: ${error.message}`;

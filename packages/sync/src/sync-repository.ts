@@ -23,13 +23,17 @@ import { OutageBreaker } from './outage-breaker.ts';
 import { collectReferrers } from './referrer-collector.ts';
 import { toSyncError } from './sync-errors.ts';
 import { planTagChanges } from './plan-tag-changes.ts';
+import { SyncMetrics } from './sync-metrics.ts';
 import type { SyncPlan, SyncPlanCounts } from './sync-plan.ts';
 import { Report, type SyncProgress } from './sync-progress.ts';
 import { createTagFilter } from './tag-filter.ts';
 
 export interface SyncInput {
   repositoryId: string;
-  remote: Pick<Remote, 'id' | 'includes' | 'excludes' | 'platforms' | 'policy' | 'downloadConcurrency' | 'maxRetries' | 'syncSignatures' | 'syncReferrers'>;
+  remote: Pick<
+    Remote,
+    'id' | 'name' | 'includes' | 'excludes' | 'platforms' | 'policy' | 'downloadConcurrency' | 'maxRetries' | 'syncSignatures' | 'syncReferrers'
+  >;
   /** true: the new version is exactly what this sync produced; false: the latest version plus it. */
   mirror: boolean;
   /** Which media types the sync takes (the remote's `policy` is its download policy). */
@@ -102,7 +106,9 @@ async function sync(deps: SyncDeps, input: SyncInput, hold: ContentHold | undefi
   const client = deps.client.withSignal(failFast.signal);
   const concurrency = Math.max(1, remote.downloadConcurrency);
   const outage = new OutageBreaker(() => client.ping());
+  const metrics = new SyncMetrics(remote.name);
   const blobs = new BlobTransfer({
+    metrics,
     outage,
     maxRetries: remote.maxRetries,
     failFast,
@@ -126,6 +132,7 @@ async function sync(deps: SyncDeps, input: SyncInput, hold: ContentHold | undefi
     concurrency,
     maxManifestBytes: input.maxManifestBytes,
     progress,
+    metrics,
     onAccepted: (parsed) => blobs.add(parsed),
     outage,
     plan: deps.plan,
@@ -140,7 +147,7 @@ async function sync(deps: SyncDeps, input: SyncInput, hold: ContentHold | undefi
     }),
   );
   await blobs.settle();
-  walker.failManifests(blobs.failedManifests, 'one of its blobs could not be brought in');
+  walker.failManifests(blobs.failedManifests, { code: 'BLOB_FAILED', reason: 'one of its blobs could not be brought in' });
   const { producedTags, failedSubjects, selected } = walked;
   const failedTags: string[] = [];
   for (const [tag, digest] of producedTags) {

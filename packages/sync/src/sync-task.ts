@@ -39,6 +39,7 @@ export const syncTask = defineTask({
       if (!remote) throw new TaskError('REMOTE_UNKNOWN', `remote ${remoteId} no longer exists`);
       const client = clientForRemote(remote, deps.secretKey, {
         signal: ctx.signal,
+        logger: ctx.log,
         onRateLimit: (info) => ctx.report(Report.rateLimit, { message: `The upstream limits the request rate: ${JSON.stringify(info)}.` }),
       });
       const { policy: mediaTypePolicy } = await loadPolicy(deps.prisma);

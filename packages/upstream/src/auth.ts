@@ -3,6 +3,7 @@ import { abortable } from './abort.ts';
 import { parseWwwAuthenticate, type Challenge } from './challenge.ts';
 import { UpstreamError, displayUrl, networkError } from './errors.ts';
 import { readLimited } from './body.ts';
+import type { RequestSource } from './observe-request.ts';
 import { requestFollowing } from './redirects.ts';
 
 export interface Credentials {
@@ -20,6 +21,14 @@ interface TokenFetch {
   promise: Promise<CachedToken>;
   controller: AbortController;
   waiters: number;
+}
+
+/** A token asked of `realm` for `service`: cached under `scope`, asked for as `ask` (the scope a challenge named). */
+interface TokenWanted {
+  realm: string;
+  service: string | undefined;
+  scope: string;
+  ask: string;
 }
 
 /** What a 401 leads to: ask again with new credentials, or give up. */
@@ -57,11 +66,14 @@ export class Authenticator {
     return this.credentials !== undefined;
   }
 
-  /** The Authorization header to send for a scope, fetching a token if the origin wants Bearer. */
-  async header(scope: string, signal?: AbortSignal): Promise<string | undefined> {
+  /**
+   * The Authorization header to send for a scope, fetching a token if the
+   * origin wants Bearer; a token fetch is counted and logged under `source`.
+   */
+  async header(scope: string, source: RequestSource, signal?: AbortSignal): Promise<string | undefined> {
     if (this.scheme === 'basic') return this.basic();
     if (this.scheme !== 'bearer' || !this.bearer) return undefined;
-    return `Bearer ${(await this.token(this.bearer.realm, this.bearer.service, scope, scope, signal)).token}`;
+    return `Bearer ${(await this.token({ realm: this.bearer.realm, service: this.bearer.service, scope, ask: scope }, source, signal)).token}`;
   }
 
   /**
@@ -69,10 +81,10 @@ export class Authenticator {
    * registry refused: a cached token is dropped and fetched anew; refused
    * Basic credentials are final.
    */
-  async challenge(header: string | undefined, scope: string, rejected: boolean, signal?: AbortSignal): Promise<ChallengeOutcome> {
+  async challenge(header: string | undefined, scope: string, rejected: boolean, source: RequestSource, signal?: AbortSignal): Promise<ChallengeOutcome> {
     const challenges = parseWwwAuthenticate(header ?? '');
     const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
-    if (bearer) return this.takeBearer(bearer, scope, rejected, signal);
+    if (bearer) return this.takeBearer(bearer, { scope, rejected, source }, signal);
     if (challenges.some((c) => c.scheme === 'basic') && this.credentials && !(rejected && this.scheme === 'basic')) {
       this.scheme = 'basic';
       return 'retry';
@@ -80,7 +92,11 @@ export class Authenticator {
     return 'fail';
   }
 
-  private async takeBearer(challenge: Challenge, scope: string, rejected: boolean, signal: AbortSignal | undefined): Promise<ChallengeOutcome> {
+  private async takeBearer(
+    challenge: Challenge,
+    { scope, rejected, source }: { scope: string; rejected: boolean; source: RequestSource },
+    signal: AbortSignal | undefined,
+  ): Promise<ChallengeOutcome> {
     const realm = challenge.params.realm ?? '';
     let realmUrl: URL;
     try {
@@ -95,7 +111,7 @@ export class Authenticator {
     const wanted = challenge.params.scope ?? scope;
     const key = this.key(realm, this.bearer.service, scope);
     if (rejected || wanted !== scope) this.tokens.delete(key);
-    await this.token(realm, this.bearer.service, scope, wanted, signal);
+    await this.token({ realm, service: this.bearer.service, scope, ask: wanted }, source, signal);
     return 'retry';
   }
 
@@ -108,7 +124,9 @@ export class Authenticator {
     return `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
   }
 
-  private async token(realm: string, service: string | undefined, scope: string, ask: string, signal: AbortSignal | undefined): Promise<CachedToken> {
+  /** The token for `scope`, cached or fetched (asking the realm for `ask`). */
+  private async token(wanted: TokenWanted, source: RequestSource, signal: AbortSignal | undefined): Promise<CachedToken> {
+    const { realm, service, scope } = wanted;
     const key = this.key(realm, service, scope);
     const cached = this.tokens.get(key);
     if (cached) {
@@ -118,11 +136,11 @@ export class Authenticator {
       });
       if (token && token.expiresAt > Date.now()) return token;
       // Expired or failed: drop it, unless another caller already replaced it (then share theirs).
-      if (this.tokens.get(key) !== cached) return this.token(realm, service, scope, ask, signal);
+      if (this.tokens.get(key) !== cached) return this.token(wanted, source, signal);
       this.tokens.delete(key);
     }
     const controller = new AbortController();
-    const fetch: TokenFetch = { promise: this.fetchToken(realm, service, ask, controller.signal), controller, waiters: 0 };
+    const fetch: TokenFetch = { promise: this.fetchToken(wanted, source, controller.signal), controller, waiters: 0 };
     this.tokens.set(key, fetch);
     fetch.promise.catch(() => {
       if (this.tokens.get(key) === fetch) this.tokens.delete(key);
@@ -153,10 +171,10 @@ export class Authenticator {
    * never along a redirect, and never over http for an https registry (the
    * token is asked for anonymously then, which a realm usually refuses).
    */
-  private async fetchToken(realm: string, service: string | undefined, scope: string, signal: AbortSignal): Promise<CachedToken> {
+  private async fetchToken({ realm, service, ask }: TokenWanted, source: RequestSource, signal: AbortSignal): Promise<CachedToken> {
     const url = new URL(realm);
     if (service) url.searchParams.set('service', service);
-    for (const s of scope.split(' ').filter(Boolean)) url.searchParams.append('scope', s);
+    for (const s of ask.split(' ').filter(Boolean)) url.searchParams.append('scope', s);
     const shown = displayUrl(url);
     const authorization = this.secure && url.protocol !== 'https:' ? undefined : this.basic();
     this.tokenFetches += 1;
@@ -164,6 +182,8 @@ export class Authenticator {
     try {
       ({ raw: response } = await requestFollowing(url, {
         method: 'GET',
+        kind: 'token',
+        source,
         dispatcher: this.dispatcher,
         signal,
         headersFor: async (hop) => ({

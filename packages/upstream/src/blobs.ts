@@ -114,7 +114,7 @@ export async function getBlob(ctx: OperationContext, digest: string, sink: BlobD
           const failure = networkError(error, shown);
           if (!failure.retryable || failure.code !== 'UPSTREAM_UNAVAILABLE' || resumes >= ctx.maxRetries || signal?.aborted) throw failure;
           resumes += 1;
-          ctx.core.stats.retries += 1;
+          ctx.core.retried('blob');
           await sleep(backoffMs(resumes - 1, { retryBaseMs: ctx.retryBaseMs, retryMaxMs: ctx.retryMaxMs }), signal);
         }
       }

@@ -8,6 +8,7 @@ import type { OperationContext } from './context.ts';
 import { displayUrl } from './errors.ts';
 import { limitsFor, type LimitSettings } from './limits.ts';
 import { getManifest, headManifest, type FetchedManifest, type ManifestInfo } from './manifests.ts';
+import type { DebugLogger } from './observe-request.ts';
 import { listReferrers, type ListReferrersOptions, type Referrers } from './referrers.ts';
 import { RequestCore, type RequestHooks, type RequestStats } from './request.ts';
 import type { RetrySettings } from './retry.ts';
@@ -32,6 +33,10 @@ export interface UpstreamClientOptions extends TransportSettings, RetrySettings,
   maxPages?: number;
   /** Aborts every request, token fetch and wait of this client (a task's cancel). */
   signal?: AbortSignal;
+  /** The remote's name: the `remote` label of the upstream metrics and logs. Default `none` (a client made for no remote). */
+  remoteName?: string;
+  /** Gets one debug line per request (see observeHop); none without it. */
+  logger?: DebugLogger;
 }
 
 /** The registry auth states by transport (a dispatcher per TLS and proxy setting), then remote and credentials. */
@@ -66,6 +71,7 @@ export class UpstreamClient {
       // Other origins (redirect targets, their token realms) never see this remote's credentials.
       auths: new OriginAuths(url.origin, registryAuth, dispatcher),
       hooks: { onRateLimit: options.onRateLimit, onRequest: options.onRequest },
+      source: { remote: options.remoteName ?? 'none', log: options.logger },
     });
     this.ctx = {
       core: this.core,

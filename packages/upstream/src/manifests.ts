@@ -36,7 +36,7 @@ export async function getManifest(ctx: OperationContext, reference: string): Pro
     const outcome = await fetchManifest(ctx, reference);
     if (!('failed' in outcome)) return outcome;
     if (attempt >= ctx.maxRetries || ctx.signal?.aborted) throw outcome.failed;
-    ctx.core.stats.retries += 1;
+    ctx.core.retried('manifest');
     await sleep(backoffMs(attempt, ctx), ctx.signal);
   }
 }

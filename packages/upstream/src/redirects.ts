@@ -1,6 +1,8 @@
 import { request, type Dispatcher } from 'undici';
 import { header } from './body.ts';
-import { UpstreamError, displayUrl } from './errors.ts';
+import { UpstreamError, displayUrl, type RequestKind } from './errors.ts';
+import { observeHop, type ObservedHop, type RequestSource } from './observe-request.ts';
+import type { RateLimitInfo } from './rate-limit.ts';
 
 const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 /** Hops after the first request; Docker's and containerd's clients stop at 10, registries use 1 or 2. */
@@ -8,6 +10,9 @@ export const MAX_REDIRECTS = 10;
 
 export interface FollowOptions {
   method: 'GET' | 'HEAD';
+  /** What the request is for, and whose it is: every hop is counted and logged under them. */
+  kind: RequestKind;
+  source: RequestSource;
   dispatcher: Dispatcher;
   signal?: AbortSignal | undefined;
   /**
@@ -15,8 +20,8 @@ export interface FollowOptions {
    * decides per origin what travels (credentials only to their own origin).
    */
   headersFor(url: URL): Promise<Record<string, string>>;
-  /** Called after each hop's response headers arrive (or its failure, with no status). */
-  onHop?(url: URL, status: number | undefined, headers: Dispatcher.ResponseData['headers'] | undefined): void;
+  /** Called after each hop's response headers arrive (or its failure, with no status), with its rate-limit reading if any. */
+  onHop?(hop: ObservedHop, rateLimit: RateLimitInfo | undefined): void;
 }
 
 export interface FollowedResponse {
@@ -36,22 +41,23 @@ export async function requestFollowing(first: URL, options: FollowOptions): Prom
   let url = first;
   for (let hops = 0; ; hops += 1) {
     let raw: Dispatcher.ResponseData;
+    const headers = await options.headersFor(url);
+    const started = performance.now();
+    const observed = (status: number | undefined, received: Dispatcher.ResponseData['headers'] | undefined): void => {
+      const hop = { method: options.method, kind: options.kind, url, status, headers: received, ms: performance.now() - started };
+      const rateLimit = observeHop(options.source, hop);
+      options.onHop?.(hop, rateLimit);
+    };
     try {
       // undici closes the connection after every HEAD unless told not to (for servers that send HEAD a body);
       // registries do not, and a sync HEADs every tag: a new TCP and TLS handshake each would dominate.
       const reset = options.method === 'HEAD' ? false : undefined;
-      raw = await request(url, {
-        method: options.method,
-        headers: await options.headersFor(url),
-        dispatcher: options.dispatcher,
-        signal: options.signal,
-        reset,
-      });
+      raw = await request(url, { method: options.method, headers, dispatcher: options.dispatcher, signal: options.signal, reset });
     } catch (error) {
-      options.onHop?.(url, undefined, undefined);
+      observed(undefined, undefined);
       throw error;
     }
-    options.onHop?.(url, raw.statusCode, raw.headers);
+    observed(raw.statusCode, raw.headers);
     const location = header(raw.headers, 'location');
     if (!REDIRECTS.has(raw.statusCode) || location === undefined) return { raw, url };
     await raw.body.dump();

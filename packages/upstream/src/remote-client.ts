@@ -10,6 +10,8 @@ import { UpstreamClient, type UpstreamClientOptions } from './client.ts';
 export interface RemoteSettings {
   /** Keys the limits and auth state shared by everything in the process that talks to this remote. */
   readonly id: string;
+  /** The `remote` label of the upstream metrics and logs. */
+  readonly name: string;
   readonly url: string;
   readonly upstreamName: string;
   readonly username: string | null;
@@ -50,6 +52,7 @@ export function clientForRemote(remote: RemoteSettings, secretKey: Buffer, tunin
     connectTimeoutMs: remote.connectTimeoutMs,
     readTimeoutMs: remote.readTimeoutMs,
     limitKey: `remote:${remote.id}`,
+    remoteName: remote.name,
     ...tuning,
   });
 }

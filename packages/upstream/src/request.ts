@@ -4,8 +4,11 @@ import type { OriginAuths } from './auth.ts';
 import { header, readLimited } from './body.ts';
 import { UpstreamError, displayUrl, errorForStatus, networkError, type RequestKind } from './errors.ts';
 import type { RemoteLimits } from './limits.ts';
+import type { ObservedHop, RequestSource } from './observe-request.ts';
+import { readRateLimit, type RateLimitInfo } from './rate-limit.ts';
 import { requestFollowing } from './redirects.ts';
-import { backoffMs, parseRateLimit, parseRetryAfter, sleep, type RateLimitInfo, type RetrySettings } from './retry.ts';
+import { backoffMs, parseRetryAfter, sleep, type RetrySettings } from './retry.ts';
+import { countUpstreamRetry } from './upstream-metrics.ts';
 
 export interface RequestEvent {
   method: string;
@@ -17,7 +20,7 @@ export interface RequestEvent {
 }
 
 export interface RequestHooks {
-  /** Called with every `ratelimit-*` reading (Docker Hub), so a sync can report what is left. */
+  /** Called with every rate-limit reading (Docker Hub's `ratelimit-*`, the IETF `RateLimit` forms), so a sync can report what is left. */
   onRateLimit?: (info: RateLimitInfo & { url: string }) => void;
   onRequest?: (event: RequestEvent) => void;
 }
@@ -26,7 +29,7 @@ export interface RequestStats {
   requests: number;
   retries: number;
   tokenFetches: number;
-  /** The latest `ratelimit-*` reading, if the upstream sends one. */
+  /** The latest rate-limit reading, if the upstream sends one. */
   rateLimit: RateLimitInfo | undefined;
 }
 
@@ -70,6 +73,8 @@ export interface RequestCoreSettings extends RetrySettings {
    */
   auths: OriginAuths;
   hooks: RequestHooks;
+  /** The remote's name and logger: every request, token fetches included, is counted and logged under them. */
+  source: RequestSource;
   /** Aborts every request of this core, its token fetches and waits (a task's cancel). */
   signal?: AbortSignal | undefined;
 }
@@ -92,7 +97,7 @@ export class RequestCore {
     let totalAuthRounds = 0;
     const retry = async (waitMs: number): Promise<void> => {
       retries += 1;
-      this.stats.retries += 1;
+      this.retried(options.kind);
       await sleep(waitMs, signal);
     };
     for (;;) {
@@ -125,7 +130,7 @@ export class RequestCore {
         totalAuthRounds += 1;
         let next: 'retry' | 'fail';
         try {
-          next = await auth.challenge(header(response.headers, 'www-authenticate'), settings.scope, sentAuth, signal);
+          next = await auth.challenge(header(response.headers, 'www-authenticate'), settings.scope, sentAuth, settings.source, signal);
         } catch (error) {
           const failure = networkError(error, shown);
           if (!failure.retryable || retries >= maxRetries || signal?.aborted) throw failure;
@@ -159,11 +164,17 @@ export class RequestCore {
     }
   }
 
+  /** Counts one retry of a request or transfer of `kind`, in `stats` and in the upstream metrics. */
+  retried(kind: RequestKind): void {
+    this.stats.retries += 1;
+    countUpstreamRetry(this.settings.source.remote, kind);
+  }
+
   /** Retry-After, or else a `ratelimit-remaining: 0;w=<s>` window (Docker Hub sends one or the other). */
   private tooManyRequestsWait(headers: UpstreamResponse['headers']): number | undefined {
     const after = parseRetryAfter(header(headers, 'retry-after'));
     if (after !== undefined) return after;
-    const limit = parseRateLimit(header(headers, 'ratelimit-limit'), header(headers, 'ratelimit-remaining'));
+    const limit = readRateLimit(headers);
     return limit?.remaining === 0 && limit.windowSeconds !== undefined ? limit.windowSeconds * 1000 : undefined;
   }
 
@@ -175,26 +186,23 @@ export class RequestCore {
     const { settings } = this;
     await settings.limits.requestSlot(signal);
     let sentAuth = false;
-    let started = 0;
     const { raw, url } = await requestFollowing(options.url, {
       method: options.method,
+      kind: options.kind,
+      source: settings.source,
       dispatcher: settings.dispatcher,
       signal,
       headersFor: async (hop) => {
-        const authorization = await settings.auths.for(hop.origin).header(settings.scope, signal);
+        const authorization = await settings.auths.for(hop.origin).header(settings.scope, settings.source, signal);
         this.countTokenFetches();
         sentAuth = authorization !== undefined;
         const headers: Record<string, string> = { 'user-agent': 'cistern', ...options.headers };
         if (options.accept) headers.accept = options.accept;
         if (authorization) headers.authorization = authorization;
         this.stats.requests += 1;
-        started = performance.now();
         return headers;
       },
-      onHop: (hop, status, headers) => {
-        this.report(options, hop, status, started);
-        if (headers) this.observeRateLimit(headers, hop);
-      },
+      onHop: (hop, rateLimit) => this.report(hop, rateLimit),
     });
     return { response: { status: raw.statusCode, headers: raw.headers, body: raw.body, url }, sentAuth };
   }
@@ -204,15 +212,12 @@ export class RequestCore {
     this.stats.tokenFetches = this.settings.auths.tokenFetches;
   }
 
-  private report(options: SendOptions, url: URL, status: number | undefined, started: number): void {
-    this.settings.hooks.onRequest?.({ method: options.method, kind: options.kind, url: displayUrl(url), status, ms: performance.now() - started });
-  }
-
-  private observeRateLimit(headers: UpstreamResponse['headers'], url: URL): void {
-    const info = parseRateLimit(header(headers, 'ratelimit-limit'), header(headers, 'ratelimit-remaining'));
-    if (!info) return;
-    this.stats.rateLimit = info;
-    this.settings.hooks.onRateLimit?.({ ...info, url: displayUrl(url) });
+  private report(hop: ObservedHop, rateLimit: RateLimitInfo | undefined): void {
+    const url = displayUrl(hop.url);
+    this.settings.hooks.onRequest?.({ method: hop.method, kind: hop.kind, url, status: hop.status, ms: hop.ms });
+    if (!rateLimit) return;
+    this.stats.rateLimit = rateLimit;
+    this.settings.hooks.onRateLimit?.({ ...rateLimit, url });
   }
 }
 

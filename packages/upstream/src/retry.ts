@@ -23,29 +23,6 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-export interface RateLimitInfo {
-  /** Requests allowed in the window, from `ratelimit-limit: 100;w=21600`. */
-  limit?: number;
-  remaining?: number;
-  windowSeconds?: number;
-}
-
-function parseLimitHeader(value: string | undefined): { n?: number; w?: number } {
-  if (!value) return {};
-  const [count, ...params] = value.split(';');
-  const n = Number(count?.trim());
-  const w = params.map((p) => /^\s*w=(\d+)/.exec(p)?.[1]).find(Boolean);
-  return { n: Number.isFinite(n) ? n : undefined, w: w === undefined ? undefined : Number(w) };
-}
-
-/** Docker Hub's `ratelimit-limit` / `ratelimit-remaining` headers; undefined when neither is present. */
-export function parseRateLimit(limit: string | undefined, remaining: string | undefined): RateLimitInfo | undefined {
-  if (limit === undefined && remaining === undefined) return undefined;
-  const l = parseLimitHeader(limit);
-  const r = parseLimitHeader(remaining);
-  return { limit: l.n, remaining: r.n, windowSeconds: r.w ?? l.w };
-}
-
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason as Error);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseWwwAuthenticate, UpstreamError } from '../src/index.ts';
 import { nextLink } from '../src/pages.ts';
-import { parseRateLimit, parseRetryAfter } from '../src/retry.ts';
+import { readRateLimit } from '../src/rate-limit.ts';
+import { parseRetryAfter } from '../src/retry.ts';
 import { displayUrl } from '../src/errors.ts';
 
 describe('WWW-Authenticate', () => {
@@ -32,9 +33,28 @@ describe('headers', () => {
     expect(parseRetryAfter(undefined)).toBeUndefined();
   });
 
-  it('reads Docker Hub rate-limit headers', () => {
-    expect(parseRateLimit('100;w=21600', '76;w=21600')).toEqual({ limit: 100, remaining: 76, windowSeconds: 21600 });
-    expect(parseRateLimit(undefined, undefined)).toBeUndefined();
+  it("reads Docker Hub's rate-limit headers and the IETF drafts' forms", () => {
+    expect(readRateLimit({ 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '76;w=21600' })).toEqual({
+      limit: 100,
+      remaining: 76,
+      windowSeconds: 21600,
+    });
+    // Draft 6 and earlier: bare numbers, the window in RateLimit-Policy.
+    expect(readRateLimit({ 'ratelimit-limit': '10', 'ratelimit-remaining': '4', 'ratelimit-reset': '7', 'ratelimit-policy': '10;w=1' })).toEqual({
+      limit: 10,
+      remaining: 4,
+      windowSeconds: 1,
+    });
+    // Draft 7: one dictionary field.
+    expect(readRateLimit({ ratelimit: 'limit=100, remaining=50, reset=30' })).toEqual({ limit: 100, remaining: 50 });
+    // Draft 8 on: named policies; the first one listed is the one that applies first.
+    expect(readRateLimit({ ratelimit: '"burst";r=50;t=30, "daily";r=900;t=3600', 'ratelimit-policy': '"burst";q=100;w=60, "daily";q=1000;w=86400' })).toEqual({
+      limit: 100,
+      remaining: 50,
+      windowSeconds: 60,
+    });
+    expect(readRateLimit({ 'content-type': 'application/json' })).toBeUndefined();
+    expect(readRateLimit({ 'ratelimit-remaining': 'soon' })).toBeUndefined();
   });
 
   it('finds rel="next" among several links', () => {
