@@ -6,6 +6,7 @@ import {
   makeTempDir,
   pushImage,
   removeDir,
+  lintMetrics,
   scrapeMetrics,
   startDistribution,
   startFaultProxy,
@@ -136,6 +137,10 @@ describe('registry request metrics, on-demand metrics and request log', () => {
     const hits = async () => (await scrapeMetrics(`${registry}/metrics`)).value('cistern_registry_on_demand_hits_total');
     await expect.poll(hits).toBe(before.value('cistern_registry_on_demand_hits_total') + 1);
     const after = await scrapeMetrics(`${registry}/metrics`);
+    // The whole exposition of the process (npm start: API, worker and registry in one) as Prometheus itself reads it, and
+    // Cistern's own names lint clean (prom-client's Node defaults keep their standard names, three gauges ending in _total).
+    const problems = await lintMetrics(await (await fetch(`${registry}/metrics`)).text());
+    expect(problems.filter((problem) => !problem.startsWith('nodejs_'))).toEqual([]);
     const requests = (route: string, method: string, status_class: string) =>
       delta('cistern_registry_requests_total', { route, method, status_class }, before, after);
     expect({

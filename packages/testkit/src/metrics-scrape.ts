@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createRequire } from 'node:module';
 
 /** One family as the parser returns it (prom2json's shape); values stay strings. */
@@ -29,6 +31,11 @@ export class MetricsScrape {
   value(name: string, labels: Record<string, string> = {}): number {
     return this.series(name, labels).reduce((sum, s) => sum + s.value, 0);
   }
+
+  /** The names of the series present (a histogram's `_bucket`, `_sum` and `_count` each). */
+  names(): string[] {
+    return [...new Set(this.samples.map((s) => s.name))];
+  }
 }
 
 /**
@@ -55,4 +62,22 @@ export async function scrapeMetrics(url: string, token?: string): Promise<Metric
   const text = await response.text();
   if (response.status !== 200) throw new Error(`${url} answered ${response.status}: ${text.slice(0, 200)}`);
   return parseMetrics(text);
+}
+
+/**
+ * Prometheus's own check of an exposition (`promtool check metrics`, from
+ * Debian's `prometheus`): it parses the text as Prometheus does and lints the
+ * naming conventions (`_total` counters, base units, help text). Resolves
+ * with the problems it names, one per line; empty when there are none.
+ */
+export async function lintMetrics(text: string): Promise<string[]> {
+  const child = spawn('promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdin.end(text);
+  const [code] = (await once(child, 'close')) as [number | null];
+  const problems = output.split('\n').filter((line) => line.trim() !== '');
+  if (code !== 0 && problems.length === 0) throw new Error(`promtool check metrics exited ${code} without saying why`);
+  return problems;
 }
