@@ -1,5 +1,4 @@
-import { launchChromium, type HeadlessChromium } from '@cistern/testkit/chromium';
-import type { Page } from 'playwright-core';
+import { launchChromium, type HeadlessChromium, type Page } from '@cistern/testkit/chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, ApiHarness } from './harness.ts';
 
