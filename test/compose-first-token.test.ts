@@ -4,6 +4,7 @@ import { copyFile, mkdir, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTestDatabase, makeTempDir, removeDir, type TestDatabase } from '@cistern/testkit';
 import pg from 'pg';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from './processes.ts';
 
@@ -25,8 +26,8 @@ afterAll(async () => {
 });
 
 /** docker-compose (Debian's) on the repository's compose file, with only PATH from this environment. */
-function composeConfig(envFile: string) {
-  return spawnSync('docker-compose', ['-f', path.join(ROOT, 'docker-compose.yml'), '--env-file', envFile, 'config'], {
+function composeConfig(envFile: string, options: string[] = []) {
+  return spawnSync('docker-compose', [...options, '-f', path.join(ROOT, 'docker-compose.yml'), '--env-file', envFile, 'config'], {
     cwd: dir,
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '' },
@@ -46,6 +47,23 @@ describe('docker compose: the first admin token', () => {
     const unset = composeConfig(path.join(dir, 'example.env'));
     expect(unset.status).not.toBe(0);
     expect(unset.stderr).toContain('set CISTERN_ADMIN_TOKEN in .env, see .env.example');
+  });
+
+  it('validates the monitoring profile: Prometheus and Grafana on files that exist, and METRICS_TOKEN from .env to every scraper and scraped', async () => {
+    const metricsToken = createHash('sha256').update(`${dir}/metrics`).digest('hex');
+    await writeFile(path.join(dir, 'monitoring.env'), `CISTERN_ADMIN_TOKEN=${'a'.repeat(40)}\nMETRICS_TOKEN=${metricsToken}\n`);
+    const config = composeConfig(path.join(dir, 'monitoring.env'), ['--profile', 'monitoring']);
+    expect(config.status, config.stderr).toBe(0);
+    const services = (
+      parseYaml(config.stdout) as { services: Record<string, { profiles?: string[]; environment?: Record<string, string>; volumes?: string[] }> }
+    ).services;
+    expect(services.prometheus?.profiles).toEqual(['monitoring']);
+    expect(services.grafana?.profiles).toEqual(['monitoring']);
+    for (const name of ['api', 'worker', 'registry', 'prometheus']) expect(services[name]?.environment?.METRICS_TOKEN, name).toBe(metricsToken);
+    // Every file or directory mounted from the repository is there (docker would create an empty directory instead).
+    const mounted = ['prometheus', 'grafana'].flatMap((name) => services[name]?.volumes ?? []).filter((v) => v.startsWith('/'));
+    expect(mounted.length).toBe(4);
+    for (const volume of mounted) await expect(stat(volume.split(':')[0] ?? '')).resolves.toBeTruthy();
   });
 
   it('creates a token with the bundled cistern-token, called by that name as the image links it', async () => {

@@ -3,6 +3,7 @@ import { apiRequestMetrics, metricsRouter } from '@cistern/metrics';
 import { healthRouter, observeRequests } from '@cistern/runtime';
 import express, { Router, type Express } from 'express';
 import type { Redis } from 'ioredis';
+import { adminRouter, type AdminDeps } from './admin/admin-router.ts';
 import { API_PREFIX, type ApiContext } from './context.ts';
 import { errorMiddleware, notFoundMiddleware } from './errors/error-middleware.ts';
 import { apiRouteOf } from './http/api-route.ts';
@@ -19,9 +20,11 @@ export interface ApiDeps {
   bodyLimitBytes?: number;
   /** When set, `/metrics` requires it as a bearer token. */
   metricsToken?: string;
+  /** The login page and the queue dashboard under /admin. */
+  admin: AdminDeps;
 }
 
-export function createApiApp({ context, redis, ping, bodyLimitBytes = 1024 * 1024, metricsToken }: ApiDeps): Express {
+export function createApiApp({ context, redis, ping, bodyLimitBytes = 1024 * 1024, metricsToken, admin }: ApiDeps): Express {
   const api = Router();
   const routes = registerRoutes(api, context);
   const app = express();
@@ -46,6 +49,7 @@ export function createApiApp({ context, redis, ping, bodyLimitBytes = 1024 * 102
     res.json(routes.document);
   });
   app.use(docsRouter());
+  app.use(adminRouter(admin));
   app.use(API_PREFIX, authenticate(context.authenticator), jsonBody(bodyLimitBytes), api);
   app.use(notFoundMiddleware);
   app.use(errorMiddleware(context.logger.child({ app: 'api' })));

@@ -1,4 +1,4 @@
-import { TokenService } from '@cistern/auth';
+import { AdminSessions, TokenService } from '@cistern/auth';
 import { createDomainServices, taskKinds } from '@cistern/domain';
 import { createRedis, createScheduleQueue, createTaskQueue, redisConnectionOptions, TaskService } from '@cistern/queue';
 import { listen, type Resources } from '@cistern/runtime';
@@ -31,7 +31,19 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
   });
   const context = { ...services, config, authenticator: tokens, logger };
   const server = await listen(
-    createApiApp({ context, redis, ping: () => db.ping(), metricsToken: config.metricsToken }),
+    createApiApp({
+      context,
+      redis,
+      ping: () => db.ping(),
+      metricsToken: config.metricsToken,
+      admin: {
+        sessions: new AdminSessions(tokens, resources.secretKey),
+        tokens,
+        queues: [taskQueue, scheduleQueue],
+        cookie: { publicUrlIsHttps: config.publicUrl.startsWith('https:') },
+        logger: logger.child({ app: 'api' }),
+      },
+    }),
     config.host,
     options.port ?? config.ports.api,
   );

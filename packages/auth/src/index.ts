@@ -1,4 +1,5 @@
 export { generateSecret, hashSecret, secretsEqual, TOKEN_PREFIX } from './secret.ts';
+export { AdminSessions, type AdminLogin } from './admin-session.ts';
 export {
   TokenService,
   TokenInputError,

@@ -14,5 +14,11 @@ export function hashSecret(secret: string): string {
 
 /** Constant-time comparison over the hashes, so lengths leak nothing either. */
 export function secretsEqual(a: string, b: string): boolean {
-  return timingSafeEqual(Buffer.from(hashSecret(a), 'hex'), Buffer.from(hashSecret(b), 'hex'));
+  return hashesEqual(hashSecret(a), hashSecret(b));
+}
+
+/** Constant-time comparison of two `hashSecret` results (64 hex characters each; anything else is unequal). */
+export function hashesEqual(a: string, b: string): boolean {
+  const hex = /^[0-9a-f]{64}$/;
+  return hex.test(a) && hex.test(b) && timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
 }

@@ -1,6 +1,6 @@
 import type { ApiToken, PrismaClient, TokenScope } from '@cistern/db';
 import { CisternError, type CisternErrorOptions } from '@cistern/errors';
-import { generateSecret, hashSecret, secretsEqual } from './secret.ts';
+import { generateSecret, hashesEqual, hashSecret } from './secret.ts';
 
 /** Who presented a token, and what it may reach. */
 export type Principal =
@@ -74,11 +74,19 @@ export class TokenService {
 
   /** The principal a presented secret stands for, or null if it is unknown, revoked or expired. */
   async verify(secret: string, now = new Date()): Promise<Principal | null> {
-    if (this.bootstrapAdminToken && secretsEqual(secret, this.bootstrapAdminToken)) {
+    return this.verifyHash(hashSecret(secret), now);
+  }
+
+  /**
+   * As `verify`, given the secret's `hashSecret` instead of the secret: what a
+   * browser session keeps (see AdminSessions), so it never holds the token.
+   */
+  async verifyHash(secretHash: string, now = new Date()): Promise<Principal | null> {
+    if (this.bootstrapAdminToken && hashesEqual(secretHash, hashSecret(this.bootstrapAdminToken))) {
       return { scope: 'admin', tokenId: null, name: 'CISTERN_ADMIN_TOKEN' };
     }
     const token = await this.prisma.apiToken.findUnique({
-      where: { secretHash: hashSecret(secret) },
+      where: { secretHash },
       include: { distributions: { select: { distributionId: true } } },
     });
     if (!token || token.revokedAt || (token.expiresAt && token.expiresAt <= now)) return null;

@@ -1,0 +1,34 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { Queue } from 'bullmq';
+import { Router } from 'express';
+import { ApiError } from '../errors/api-error.ts';
+
+/**
+ * bull-board over Cistern's queues, read-only. Its retry, remove, clean and
+ * pause actions would change jobs behind the backs of the task rows, which are
+ * the source of truth (cancel or re-run a task through /api/v1 instead). Each
+ * queue is in bull-board's read-only mode, which hides those buttons, and the
+ * router refuses every method but GET and HEAD before bull-board sees the
+ * request, so no action a bull-board version adds (or leaves unguarded) can
+ * write either.
+ */
+export function queueDashboard(options: { queues: Queue[]; basePath: string; logoutPath: string }): Router {
+  const serverAdapter = new ExpressAdapter().setBasePath(options.basePath);
+  createBullBoard({
+    queues: options.queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: true })),
+    serverAdapter,
+    options: {
+      uiConfig: { boardTitle: 'Cistern', hideDocsLink: true, miscLinks: [{ text: 'Log out', url: options.logoutPath }] },
+    },
+  });
+  const router = Router();
+  router.use((req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return next();
+    res.set('allow', 'GET, HEAD');
+    throw new ApiError('METHOD_NOT_ALLOWED', 'the queue dashboard is read-only: change tasks through /api/v1, whose task rows are the source of truth');
+  });
+  router.use(serverAdapter.getRouter() as Router);
+  return router;
+}
