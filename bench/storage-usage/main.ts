@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { startApi } from '@cistern/api';
 import { createLogger, envSchema } from '@cistern/config';
 import { openDatabase, type PrismaClient } from '@cistern/db';
+import { createRedisWatch } from '@cistern/queue';
 import { FilesystemBlobStore } from '@cistern/storage';
 import { createTestDatabase, createTestRedisPrefix, makeTempDir, removeDir, TEST_REDIS_URL } from '@cistern/testkit';
 
@@ -106,7 +107,16 @@ async function main(): Promise<void> {
       CISTERN_ADMIN_TOKEN: ADMIN_TOKEN,
       LOG_LEVEL: 'warn',
     });
-    const resources = { config, logger: createLogger(config), db, storage, secretKey: randomBytes(32), close: async () => undefined };
+    const logger = createLogger(config);
+    const resources = {
+      config,
+      logger,
+      db,
+      storage,
+      secretKey: randomBytes(32),
+      redisWatch: createRedisWatch(logger, config.redisUrl),
+      close: async () => undefined,
+    };
     const api = await startApi(resources, { port: 0 });
     try {
       for (const [name, path] of [

@@ -1,6 +1,6 @@
 import { TokenService } from '@cistern/auth';
 import { createDomainServices, taskKinds } from '@cistern/domain';
-import { createRedis, createScheduleQueue, createTaskQueue, redisConnectionOptions, TaskService } from '@cistern/queue';
+import { createRedis, createScheduleQueue, createTaskQueue, redisConnectionOptions, TaskService, watchBullmq, watchRedis } from '@cistern/queue';
 import { listen, type Resources } from '@cistern/runtime';
 import { createApiApp } from './create-api-app.ts';
 
@@ -14,12 +14,13 @@ export interface StartApiOptions {
 }
 
 export async function startApi(resources: Resources, options: StartApiOptions = {}): Promise<RunningApi> {
-  const { config, logger, db } = resources;
+  const { config, logger, db, redisWatch } = resources;
   const redis = createRedis(config.redisUrl);
-  redis.on('error', (error) => logger.warn({ err: error }, 'api: redis connection error'));
+  watchRedis(redis, redisWatch, logger);
   const connection = redisConnectionOptions(config.redisUrl);
   const taskQueue = createTaskQueue({ connection, prefix: config.redisPrefix });
   const scheduleQueue = createScheduleQueue({ connection, prefix: config.redisPrefix });
+  for (const queue of [taskQueue, scheduleQueue]) watchBullmq(queue, redisWatch, logger);
   const tokens = new TokenService(db.prisma, config.adminToken);
   const services = createDomainServices({
     prisma: db.prisma,

@@ -11,3 +11,4 @@ export * from './images.ts';
 export * from './tls-and-proxy.ts';
 export * from './zoo/index.ts';
 export * from './wait.ts';
+export * from './tcp-proxy.ts';
