@@ -4,6 +4,7 @@ import {
   makeTempDir,
   pushImage,
   removeDir,
+  scrapeMetrics,
   startDistribution,
   startOwnRedis,
   startTcpProxy,
@@ -107,6 +108,10 @@ describe('logs during a Redis and a PostgreSQL outage', () => {
     // Seconds of reconnect attempts: each used to print a stack trace.
     await new Promise((r) => setTimeout(r, 4000));
     for (const app of APPS) expect(await readiness(app)).toBe(503);
+    // /metrics still answers, without the queue gauge, and counts why.
+    const withoutRedis = await scrapeMetrics(`http://127.0.0.1:${ports.api}/metrics`);
+    expect(withoutRedis.series('cistern_queue_jobs')).toEqual([]);
+    expect(withoutRedis.value('cistern_metrics_collect_errors_total', { source: 'queue_jobs' })).toBeGreaterThanOrEqual(1);
     await redis.start();
     for (const [i, app] of APPS.entries()) await waitForReady(`http://127.0.0.1:${ports[app]}/readyz`, { of: processes[i], timeoutMs: 15_000 });
     for (const run of processes) await waitFor('the Redis "back" line', async () => said(run, 'redis', 'redis is back') > 0, 15_000);
@@ -117,6 +122,9 @@ describe('logs during a Redis and a PostgreSQL outage', () => {
       for (const app of APPS) expect(await readiness(app)).toBe(503);
       await new Promise((r) => setTimeout(r, 500));
     }
+    const withoutDatabase = await scrapeMetrics(`http://127.0.0.1:${ports.api}/metrics`);
+    expect(withoutDatabase.value('cistern_metrics_collect_errors_total', { source: 'repository_last_sync_success' })).toBeGreaterThanOrEqual(1);
+    expect(withoutDatabase.value('cistern_queue_jobs', { queue: 'tasks', state: 'waiting' })).toBe(0);
     await pgProxy.restore();
     // Nothing else queries meanwhile: the watch's own recheck finds it back.
     for (const run of processes) await waitFor('the PostgreSQL "back" line', async () => said(run, 'postgresql', 'postgresql is back') > 0, 15_000);

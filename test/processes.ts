@@ -70,10 +70,13 @@ export interface TaskView {
   progressReports: { code: string; message: string; done: number | null; total: number | null; state: string }[];
   createdResources: string[];
   error: unknown;
+  finishedAt: string | null;
 }
 
 export interface SeparateCistern {
   api: string;
+  /** The processes' environment (ports, database, Redis), for scraping their ports or starting another process beside them. */
+  env: Readonly<Record<string, string>>;
   /** The worker process, for /proc readings; the latest one after `restartWorker`. */
   readonly worker: Started;
   /** Starts a new worker on the same settings once the current one has exited (a test killed it); ready when it resolves. */
@@ -136,6 +139,7 @@ export async function startApiAndWorker(options: {
   const task = async (id: string) => (await call('GET', `/tasks/${id}`)).body as unknown as TaskView;
   return {
     api,
+    env,
     get worker() {
       return worker;
     },

@@ -3,6 +3,7 @@ import { createDomainServices, taskKinds } from '@cistern/domain';
 import { createRedis, createScheduleQueue, createTaskQueue, redisConnectionOptions, TaskService, watchBullmq, watchRedis } from '@cistern/queue';
 import { listen, type Resources } from '@cistern/runtime';
 import { createApiApp } from './create-api-app.ts';
+import { exportGlobalGauges } from './global-gauges.ts';
 
 export interface RunningApi {
   url: string;
@@ -31,6 +32,7 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
     storage: resources.storage,
   });
   const context = { ...services, config, authenticator: tokens, logger };
+  const stopGauges = await exportGlobalGauges({ prisma: db.prisma, queues: [taskQueue, scheduleQueue], redisWatch });
   const server = await listen(
     createApiApp({ context, redis, ping: () => db.ping(), metricsToken: config.metricsToken }),
     config.host,
@@ -44,6 +46,7 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
   return {
     url: server.url,
     close: async () => {
+      stopGauges();
       await server.close(config.shutdownTimeoutMs);
       await Promise.all([taskQueue.close(), scheduleQueue.close()]);
       redis.disconnect();

@@ -11,4 +11,5 @@ export * from './images.ts';
 export * from './tls-and-proxy.ts';
 export * from './zoo/index.ts';
 export * from './wait.ts';
+export * from './metrics-scrape.ts';
 export * from './tcp-proxy.ts';

@@ -1,0 +1,31 @@
+import type { PrismaClient } from '@cistern/db';
+import { repositoryResource } from '@cistern/queue';
+import { syncTask } from '@cistern/sync';
+
+/** A repository's last successful sync: which remote it synced from, and when it finished. */
+export interface LastSyncSuccess {
+  repository: string;
+  /** The remote's name; empty when that remote has been deleted since. */
+  remote: string;
+  /** Unix seconds (with milliseconds) of the task's finishedAt. */
+  finishedAt: number;
+}
+
+/**
+ * Every repository's last successful sync (a completed sync task that was not
+ * a dry-run), in one statement; repositories never synced successfully are
+ * left out. Per repository it reads the newest completed task on its resource
+ * from the Task(resource, state, finishedAt) index, so its cost grows with the
+ * number of repositories, not with the task history.
+ */
+export async function lastSyncSuccesses(prisma: PrismaClient): Promise<LastSyncSuccess[]> {
+  return prisma.$queryRaw<LastSyncSuccess[]>`
+    SELECT r."name" AS "repository", COALESCE(rm."name", '') AS "remote", extract(epoch FROM t."finishedAt")::float8 AS "finishedAt"
+      FROM "Repository" r
+      CROSS JOIN LATERAL (
+        SELECT t."finishedAt", t."params"->>'remoteId' AS "remoteId" FROM "Task" t
+         WHERE t."resource" = ${repositoryResource('')} || r."id"::text AND t."state" = 'completed' AND t."finishedAt" IS NOT NULL
+           AND t."kind" = ${syncTask.name} AND t."params"->>'dryRun' IS NULL
+         ORDER BY t."finishedAt" DESC LIMIT 1) t
+      LEFT JOIN "Remote" rm ON rm."id"::text = t."remoteId"`;
+}
