@@ -76,7 +76,7 @@ export interface TaskView {
 export interface SeparateCistern {
   api: string;
   /** The processes' environment (ports, database, Redis), for scraping their ports or starting another process beside them. */
-  env: Readonly<Record<string, string>>;
+  env: Readonly<{ API_PORT: string; WORKER_PORT: string; [name: string]: string }>;
   /** The worker process, for /proc readings; the latest one after `restartWorker`. */
   readonly worker: Started;
   /** Starts a new worker on the same settings once the current one has exited (a test killed it); ready when it resolves. */

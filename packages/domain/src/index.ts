@@ -28,3 +28,4 @@ export type { SettingsService } from './settings/settings-service.ts';
 export type { StorageService, StorageSummary } from './storage/storage-service.ts';
 export { exportStorageTotals } from './storage/storage-metrics.ts';
 export { exportLastSyncSuccess } from './repositories/repository-metrics.ts';
+export { lastSyncSuccessQuery } from './repositories/last-sync-success.ts';

@@ -1,4 +1,4 @@
-import type { PrismaClient } from '@cistern/db';
+import { Prisma, type PrismaClient } from '@cistern/db';
 import { repositoryResource } from '@cistern/queue';
 import { syncTask } from '@cistern/sync';
 
@@ -13,19 +13,26 @@ export interface LastSyncSuccess {
 
 /**
  * Every repository's last successful sync (a completed sync task that was not
- * a dry-run), in one statement; repositories never synced successfully are
- * left out. Per repository it reads the newest completed task on its resource
- * from the Task(resource, state, finishedAt) index, so its cost grows with the
- * number of repositories, not with the task history.
+ * a dry-run); repositories never synced successfully have no row. Per
+ * repository it walks the newest completed tasks of its resource backwards
+ * on the Task(resource, state, finishedAt) index until the first real sync,
+ * so its cost grows with the number of repositories, not with the task
+ * history. The dry-run test is `NOT params ? 'dryRun'`: the planner counts
+ * that as passing nearly every row, where `params->>'dryRun' IS NULL` (an
+ * expression without statistics) counts as passing almost none and makes it
+ * read each repository's whole history instead.
  */
+export const lastSyncSuccessQuery = Prisma.sql`
+  SELECT r."name" AS "repository", COALESCE(rm."name", '') AS "remote", extract(epoch FROM t."finishedAt")::float8 AS "finishedAt"
+    FROM "Repository" r
+    CROSS JOIN LATERAL (
+      SELECT t."finishedAt", t."params"->>'remoteId' AS "remoteId" FROM "Task" t
+       WHERE t."resource" = ${repositoryResource('')} || r."id"::text AND t."state" = 'completed' AND t."finishedAt" IS NOT NULL
+         AND t."kind" = ${syncTask.name} AND NOT t."params" ? 'dryRun'
+       ORDER BY t."finishedAt" DESC LIMIT 1) t
+    LEFT JOIN "Remote" rm ON rm."id" = t."remoteId"::uuid`;
+
+/** Runs lastSyncSuccessQuery: one statement for every repository. */
 export async function lastSyncSuccesses(prisma: PrismaClient): Promise<LastSyncSuccess[]> {
-  return prisma.$queryRaw<LastSyncSuccess[]>`
-    SELECT r."name" AS "repository", COALESCE(rm."name", '') AS "remote", extract(epoch FROM t."finishedAt")::float8 AS "finishedAt"
-      FROM "Repository" r
-      CROSS JOIN LATERAL (
-        SELECT t."finishedAt", t."params"->>'remoteId' AS "remoteId" FROM "Task" t
-         WHERE t."resource" = ${repositoryResource('')} || r."id"::text AND t."state" = 'completed' AND t."finishedAt" IS NOT NULL
-           AND t."kind" = ${syncTask.name} AND t."params"->>'dryRun' IS NULL
-         ORDER BY t."finishedAt" DESC LIMIT 1) t
-      LEFT JOIN "Remote" rm ON rm."id"::text = t."remoteId"`;
+  return prisma.$queryRaw<LastSyncSuccess[]>(lastSyncSuccessQuery);
 }
