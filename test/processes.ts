@@ -85,12 +85,15 @@ export interface TaskView {
   progressReports: { code: string; message: string; done: number | null; total: number | null; state: string }[];
   createdResources: string[];
   error: unknown;
+  finishedAt: string | null;
 }
 
 export interface SeparateCistern {
   api: string;
   /** The worker's HTTP root (health, `/metrics`). */
   workerUrl: string;
+  /** The processes' environment (ports, database, Redis), for scraping their ports or starting another process beside them. */
+  env: Readonly<{ API_PORT: string; WORKER_PORT: string; [name: string]: string }>;
   /** The worker process, for /proc readings; the latest one after `restartWorker`. */
   readonly worker: Started;
   /** Starts a new worker on the same settings once the current one has exited (a test killed it); ready when it resolves. */
@@ -154,6 +157,7 @@ export async function startApiAndWorker(options: {
   return {
     api,
     workerUrl: `http://127.0.0.1:${env.WORKER_PORT}`,
+    env,
     get worker() {
       return worker;
     },

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createLogger, envSchema } from '@cistern/config';
 import { openDatabase } from '@cistern/db';
+import { createRedisWatch } from '@cistern/queue';
 import { startRegistry } from '@cistern/registry';
 import { FilesystemBlobStore } from '@cistern/storage';
 import { createTestDatabase, freePort, makeTempDir, removeDir, startDistribution, TEST_REDIS_URL } from '@cistern/testkit';
@@ -41,7 +42,8 @@ async function main(): Promise<void> {
     await mirrorIntoCistern(db.prisma, storage, secretKey, upstream);
     const port = await freePort();
     const config = envSchema.parse({ DATABASE_URL: testDb.url, REDIS_URL: TEST_REDIS_URL, DATA_DIR: scratch, REGISTRY_PORT: String(port), LOG_LEVEL: 'warn' });
-    const resources = { config, logger: createLogger(config), db, storage, secretKey, close: async () => undefined };
+    const logger = createLogger(config);
+    const resources = { config, logger, db, storage, secretKey, redisWatch: createRedisWatch(logger, config.redisUrl), close: async () => undefined };
     const cistern = await startRegistry(resources, port);
     try {
       const scenarios: Scenario[] = [

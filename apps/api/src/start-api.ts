@@ -1,8 +1,9 @@
 import { AdminSessions, TokenService } from '@cistern/auth';
 import { createDomainServices, taskKinds } from '@cistern/domain';
-import { createRedis, createScheduleQueue, createTaskQueue, redisConnectionOptions, TaskService } from '@cistern/queue';
+import { createRedis, createScheduleQueue, createTaskQueue, redisConnectionOptions, TaskService, watchBullmq, watchRedis } from '@cistern/queue';
 import { listen, type Resources } from '@cistern/runtime';
 import { createApiApp } from './create-api-app.ts';
+import { exportGlobalGauges } from './global-gauges.ts';
 
 export interface RunningApi {
   url: string;
@@ -14,12 +15,13 @@ export interface StartApiOptions {
 }
 
 export async function startApi(resources: Resources, options: StartApiOptions = {}): Promise<RunningApi> {
-  const { config, logger, db } = resources;
+  const { config, logger, db, redisWatch } = resources;
   const redis = createRedis(config.redisUrl);
-  redis.on('error', (error) => logger.warn({ err: error }, 'api: redis connection error'));
+  watchRedis(redis, redisWatch, logger);
   const connection = redisConnectionOptions(config.redisUrl);
   const taskQueue = createTaskQueue({ connection, prefix: config.redisPrefix });
   const scheduleQueue = createScheduleQueue({ connection, prefix: config.redisPrefix });
+  for (const queue of [taskQueue, scheduleQueue]) watchBullmq(queue, redisWatch, logger);
   const tokens = new TokenService(db.prisma, config.adminToken);
   const services = createDomainServices({
     prisma: db.prisma,
@@ -30,6 +32,7 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
     storage: resources.storage,
   });
   const context = { ...services, config, authenticator: tokens, logger };
+  const stopGauges = await exportGlobalGauges({ prisma: db.prisma, queues: [taskQueue, scheduleQueue], redisWatch });
   const server = await listen(
     createApiApp({
       context,
@@ -55,6 +58,7 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
   return {
     url: server.url,
     close: async () => {
+      stopGauges();
       await server.close(config.shutdownTimeoutMs);
       await Promise.all([taskQueue.close(), scheduleQueue.close()]);
       redis.disconnect();

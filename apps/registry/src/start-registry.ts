@@ -1,4 +1,4 @@
-import { createRedis } from '@cistern/queue';
+import { createRedis, watchRedis } from '@cistern/queue';
 import { listen, type Resources } from '@cistern/runtime';
 import { buildServices } from './build-services.ts';
 import { createRegistryApp } from './create-registry-app.ts';
@@ -14,7 +14,7 @@ export interface RunningRegistry {
 export async function startRegistry(resources: Resources, port = resources.config.ports.registry, options: RegistryOptions = {}): Promise<RunningRegistry> {
   const { config, logger } = resources;
   const redis = createRedis(config.redisUrl);
-  redis.on('error', (error) => logger.warn({ err: error }, 'registry: redis connection error'));
+  watchRedis(redis, resources.redisWatch, logger);
   const services = buildServices(resources, redis, options);
   const server = await listen(createRegistryApp({ resources, redis, services }), config.host, port);
   // A client that stops reading would otherwise hold its connection, open file and buffers forever.

@@ -3,6 +3,7 @@ import { envSchema, sealSecret, createLogger } from '@cistern/config';
 import { createRepository, openDatabase, type Database, type Prisma, type Remote, type Repository } from '@cistern/db';
 import { DEFAULT_POLICY, type MediaTypePolicy } from '@cistern/oci';
 import type { Resources } from '@cistern/runtime';
+import { createRedisWatch } from '@cistern/queue';
 import { FilesystemBlobStore } from '@cistern/storage';
 import { syncRepository, type SyncProgress } from '@cistern/sync';
 import { clientForRemote } from '@cistern/upstream';
@@ -56,12 +57,14 @@ export class RegistryHarness {
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       SHUTDOWN_TIMEOUT_MS: '1000',
     });
+    const logger = createLogger(config);
     const resources: Resources = {
       config,
-      logger: createLogger(config),
+      logger,
       db: this.db,
       storage: this.storage,
       secretKey: this.secretKey,
+      redisWatch: createRedisWatch(logger, TEST_REDIS_URL),
       close: async () => undefined,
     };
     this.resources = resources;

@@ -11,6 +11,8 @@ import {
   redisConnectionOptions,
   restoreSchedules,
   TaskService,
+  watchBullmq,
+  watchRedis,
   type TaskRunner,
 } from '@cistern/queue';
 import { metricsRouter } from '@cistern/metrics';
@@ -37,13 +39,14 @@ export interface StartWorkerOptions {
  * reconciles again whenever Redis comes back from an outage; health on its own port.
  */
 export async function startWorker(resources: Resources, options: StartWorkerOptions): Promise<RunningWorker> {
-  const { config, logger, db } = resources;
+  const { config, logger, db, redisWatch } = resources;
   const redis = createRedis(config.redisUrl);
-  redis.on('error', (error) => logger.warn({ err: error }, 'worker: redis connection error'));
+  watchRedis(redis, redisWatch, logger);
   const prefix = config.redisPrefix;
   const queue = createTaskQueue({ connection: redisConnectionOptions(config.redisUrl), prefix });
   const scheduleQueue = createScheduleQueue({ connection: redisConnectionOptions(config.redisUrl), prefix });
   const taskLog = logger.child({ app: 'worker' });
+  for (const watched of [queue, scheduleQueue]) watchBullmq(watched, redisWatch, logger);
   const reconcile = async (closeOrphans: boolean) => {
     logger.info(await reconcileTasks(db.prisma, queue, { closeOrphans, log: taskLog }), 'reconciled tasks with the jobs Redis holds');
     logger.info(await restoreSchedules(db.prisma, scheduleQueue), 'restored schedules from the schedule table');
@@ -57,6 +60,7 @@ export async function startWorker(resources: Resources, options: StartWorkerOpti
     others: [scheduledOrphanCleanup],
     connection: redisConnectionOptions(config.redisUrl),
     logger: logger.child({ app: 'worker', queue: 'schedules' }),
+    redisWatch,
     prefix,
   });
   const worker = createTaskWorker({
@@ -66,6 +70,7 @@ export async function startWorker(resources: Resources, options: StartWorkerOpti
     redis,
     tasks: options.tasks,
     logger: taskLog,
+    redisWatch,
     name: `${hostname()}:${process.pid}`,
     concurrency: config.workerConcurrency,
     prefix,

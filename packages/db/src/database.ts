@@ -1,12 +1,15 @@
 import path from 'node:path';
+import { DependencyWatch } from '@cistern/dependency-watch';
 import { CisternError, isCisternError, type CisternErrorOptions } from '@cistern/errors';
 import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { PrismaClient } from './generated/client.ts';
 import { applyMigrations, type MigrationResult } from './migrate.ts';
 import { readMigrations } from './migrations.ts';
 import { pgliteSession, pgSession } from './sql-session.ts';
+import { watchedAdapter } from './watched-adapter.ts';
 
 export interface Database {
   prisma: PrismaClient;
@@ -22,6 +25,12 @@ export interface OpenDatabaseOptions {
   dataDir: string;
   /** Only the all-in-one start may fall back to PGlite. */
   allowEmbedded: boolean;
+  /**
+   * Where a PostgreSQL outage is said, once when it starts and once when it
+   * ends (a DependencyWatch over every statement). Without it, statements
+   * failing for an outage only fail.
+   */
+  logger?: Logger;
 }
 
 /** The database cannot be reached or opened; the message names where, never the credentials. */
@@ -41,7 +50,7 @@ export function describeDatabaseUrl(databaseUrl: string): string {
 
 /** Opens the database and brings its schema up to date before anything else touches it. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl);
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.logger);
   if (!options.allowEmbedded) {
     throw new DatabaseError(
       'DATABASE_URL is not set: the embedded database serves only the all-in-one `npm start` (one process owns it); set DATABASE_URL to run the apps separately',
@@ -50,7 +59,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   return openEmbedded(path.join(options.dataDir, 'pglite'));
 }
 
-async function openPostgres(databaseUrl: string): Promise<Database> {
+async function openPostgres(databaseUrl: string, logger: Logger | undefined): Promise<Database> {
   const where = describeDatabaseUrl(databaseUrl);
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
   let migrations: MigrationResult;
@@ -63,15 +72,22 @@ async function openPostgres(databaseUrl: string): Promise<Database> {
   } finally {
     await client.end().catch(() => undefined);
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
+  const ping = async () => {
+    await prisma.$queryRaw`SELECT 1`;
+  };
+  // Its recheck says "back" even when nothing else queries meanwhile: a pool only learns by being used.
+  const watch = logger && new DependencyWatch({ logger, service: 'postgresql', where, recheck: ping });
+  const adapter = new PrismaPg({ connectionString: databaseUrl });
+  const prisma = new PrismaClient({ adapter: watch ? watchedAdapter(adapter, watch.connection()) : adapter });
   return {
     prisma,
     kind: 'postgres',
     migrations,
-    ping: async () => {
-      await prisma.$queryRaw`SELECT 1`;
+    ping,
+    close: async () => {
+      watch?.stop();
+      await prisma.$disconnect();
     },
-    close: () => prisma.$disconnect(),
   };
 }
 

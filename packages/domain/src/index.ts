@@ -26,3 +26,6 @@ export type { TaskFilter, TaskQueries } from './tasks/task-queries.ts';
 export type { TokenAdministration, TokenFilter } from './tokens/token-administration.ts';
 export type { SettingsService } from './settings/settings-service.ts';
 export type { StorageService, StorageSummary } from './storage/storage-service.ts';
+export { exportStorageTotals } from './storage/storage-metrics.ts';
+export { exportLastSyncSuccess } from './repositories/repository-metrics.ts';
+export { lastSyncSuccessQuery } from './repositories/last-sync-success.ts';

@@ -2,3 +2,4 @@ export { metricsRegistry } from './metrics-registry.ts';
 export { metricsRouter } from './metrics-router.ts';
 export { apiRequestMetrics, registryRequestMetrics, type RequestMetrics } from './request-metrics.ts';
 export { statusClass, type StatusClass } from './status-class.ts';
+export { countCollectError, sourcedGauge, type GaugeSample, type GaugeSource, type SourcedGauge } from './sourced-gauge.ts';

@@ -1,7 +1,9 @@
 import type { PrismaClient, Schedule } from '@cistern/db';
+import type { DependencyWatch } from '@cistern/dependency-watch';
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { ownRedisWatch, watchBullmq } from './redis-watch.ts';
 import { repositoryResource } from './repository-resource.ts';
 import type { TaskKind, TaskParams } from './task-definition.ts';
 import type { TaskService } from './task-service.ts';
@@ -144,6 +146,8 @@ export interface ScheduleWorkerOptions {
   others?: readonly ParamsScheduledKind[];
   connection: ConnectionOptions;
   logger: Logger;
+  /** The process's Redis watch, which the worker's connections report to (default: a watch of the worker's own). */
+  redisWatch?: DependencyWatch;
   /** Every key goes under `<prefix>:` (REDIS_PREFIX), so installations sharing a Redis never meet. */
   prefix: string;
 }
@@ -162,6 +166,6 @@ export function createScheduleWorker(options: ScheduleWorkerOptions): Worker {
     },
     { connection: options.connection, prefix: options.prefix, concurrency: 1 },
   );
-  worker.on('error', (error) => logger.error({ err: error }, 'schedule worker error'));
+  watchBullmq(worker, options.redisWatch ?? ownRedisWatch(logger, options.connection), logger);
   return worker;
 }

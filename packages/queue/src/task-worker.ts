@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { PrismaClient, Prisma, Task } from '@cistern/db';
+import type { DependencyWatch } from '@cistern/dependency-watch';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ResourceLocks, type HeldLock } from '@cistern/redis-lock';
@@ -11,6 +12,7 @@ import { TaskContext } from './task-context.ts';
 import type { TaskRunner } from './task-definition.ts';
 import { isRetryable, TaskCanceledError, TaskError, toErrorRecord, WorkerStoppingError, type TaskErrorRecord } from './task-errors.ts';
 import { ensureTaskJob, taskJobDataSchema } from './task-queue.ts';
+import { ownRedisWatch, watchBullmq } from './redis-watch.ts';
 
 /** How a task worker runs, and the kinds it runs. */
 export interface TaskWorkerOptions {
@@ -23,6 +25,8 @@ export interface TaskWorkerOptions {
   /** One runner per kind this worker runs; a task of any other kind fails with UNKNOWN_TASK_KIND. */
   tasks: readonly TaskRunner[];
   logger: Logger;
+  /** The process's Redis watch, which the worker's connections report to (default: a watch of the worker's own). */
+  redisWatch?: DependencyWatch;
   name: string;
   /** BullMQ's key prefix, also under which the resource locks live (`<prefix>:lock:<resource>`). */
   prefix: string;
@@ -218,7 +222,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
     lockDuration: options.jobLockDurationMs ?? 30_000,
     maxStalledCount,
   });
-  worker.on('error', (error) => logger.error({ err: error }, 'task worker error'));
+  watchBullmq(worker, options.redisWatch ?? ownRedisWatch(logger, options.connection), logger);
   worker.on('closing', () => {
     for (const aborter of running) aborter.abort(new WorkerStoppingError());
   });

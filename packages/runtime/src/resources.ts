@@ -1,5 +1,7 @@
 import { createLogger, resolveSecretKey, type Config, type Logger } from '@cistern/config';
 import { openDatabase, type Database } from '@cistern/db';
+import type { DependencyWatch } from '@cistern/dependency-watch';
+import { createRedisWatch } from '@cistern/queue';
 import { FilesystemBlobStore, type BlobStore } from '@cistern/storage';
 import { chooseRedis } from './choose-redis.ts';
 
@@ -10,6 +12,8 @@ export interface Resources {
   db: Database;
   storage: BlobStore;
   secretKey: Buffer;
+  /** The process's one Redis watch: every Redis connection of every app in the process reports to it, so an outage is said once. */
+  redisWatch: DependencyWatch;
   close(): Promise<void>;
 }
 
@@ -29,7 +33,7 @@ export async function openResources(config: Config, options: OpenResourcesOption
   await storage.assertWritable();
   const redis = await chooseRedis(config, options.allInOne, logger);
   try {
-    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, allowEmbedded: options.allInOne });
+    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, allowEmbedded: options.allInOne, logger });
     // After the database: a start that fails there leaves no new key file behind.
     const secretKey = await resolveSecretKey(config, logger).catch(async (error: unknown) => {
       await db.close();
@@ -45,6 +49,7 @@ export async function openResources(config: Config, options: OpenResourcesOption
       db,
       storage,
       secretKey,
+      redisWatch: createRedisWatch(logger, config.redisUrl),
       // Closed after every app (runMain closes in reverse order of start): an embedded Redis goes last.
       close: async () => {
         await db.close();

@@ -12,3 +12,4 @@ export * from './tls-and-proxy.ts';
 export * from './zoo/index.ts';
 export * from './wait.ts';
 export * from './metrics-scrape.ts';
+export * from './tcp-proxy.ts';

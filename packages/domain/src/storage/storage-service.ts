@@ -1,17 +1,11 @@
 import type { PrismaClient } from '@cistern/db';
 import type { BlobStore } from '@cistern/storage';
 import { countOrphans } from '@cistern/storage-lifecycle';
+import { blobTotals, type BlobTotals } from './blob-totals.ts';
 
 /** The whole store at a glance; every size is in bytes. */
 export interface StorageSummary {
-  blobs: {
-    /** Blob rows, stored or not (on-demand and foreign blobs are rows before they are bytes). */
-    count: number;
-    /** Blob rows whose verified bytes are in storage. */
-    storedCount: number;
-    /** Total size of the stored blobs, in bytes. */
-    storedBytes: number;
-  };
+  blobs: BlobTotals;
   manifests: { count: number };
   remoteArtifacts: { count: number };
   /** What orphan cleanup would remove. */
@@ -33,10 +27,7 @@ export interface StorageService {
   summary(): Promise<StorageSummary>;
 }
 
-interface TotalsRow {
-  blobCount: bigint;
-  storedCount: bigint;
-  storedBytes: bigint;
+interface CountsRow {
   manifestCount: bigint;
   remoteArtifacts: bigint;
 }
@@ -45,20 +36,18 @@ interface TotalsRow {
 export function storageService({ prisma, storage }: { prisma: PrismaClient; storage: Pick<BlobStore, 'temporaryUsage'> }): StorageService {
   return {
     summary: async () => {
-      const [rows, orphans, temporary] = await Promise.all([
-        prisma.$queryRaw<TotalsRow[]>`
-          SELECT count(*) AS "blobCount", count(*) FILTER (WHERE "stored") AS "storedCount",
-                 COALESCE(sum("size") FILTER (WHERE "stored"), 0)::bigint AS "storedBytes",
-                 (SELECT count(*) FROM "Manifest") AS "manifestCount",
-                 (SELECT count(*) FROM "RemoteArtifact") AS "remoteArtifacts"
-            FROM "Blob"`,
+      const [blobs, rows, orphans, temporary] = await Promise.all([
+        // The same totals the storage gauges export (cistern_storage_stored_bytes, cistern_storage_blobs).
+        blobTotals(prisma),
+        prisma.$queryRaw<CountsRow[]>`
+          SELECT (SELECT count(*) FROM "Manifest") AS "manifestCount", (SELECT count(*) FROM "RemoteArtifact") AS "remoteArtifacts"`,
         // Orphan cleanup's own rule, so the figures are what it would remove with no protection time.
         countOrphans(prisma),
         storage.temporaryUsage(),
       ]);
-      const row = rows[0] as TotalsRow;
+      const row = rows[0] as CountsRow;
       return {
-        blobs: { count: Number(row.blobCount), storedCount: Number(row.storedCount), storedBytes: Number(row.storedBytes) },
+        blobs,
         manifests: { count: Number(row.manifestCount) },
         remoteArtifacts: { count: Number(row.remoteArtifacts) },
         orphans: { manifests: orphans.manifests, blobs: orphans.blobs, blobBytes: orphans.bytesFreed },

@@ -1,0 +1,1 @@
+export { DependencyWatch, type DependencyWatchOptions, type WatchedConnection, type WatchedService } from './dependency-watch.ts';
