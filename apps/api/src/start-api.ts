@@ -43,7 +43,6 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
         sessions: new AdminSessions(tokens, resources.secretKey),
         tokens,
         queues: [taskQueue, scheduleQueue],
-        cookie: { publicUrlIsHttps: config.publicUrl.startsWith('https:') },
         logger: logger.child({ app: 'api' }),
       },
     }),

@@ -158,6 +158,29 @@ describe('errors', () => {
     expect(await snapshot()).toEqual(before);
   }, 120_000);
 
+  it("the queue dashboard's login form: oversized, mis-encoded or lying bodies answer 4xx with the error shape, never 5xx", async () => {
+    const form = (raw: string | Uint8Array, headers: Record<string, string> = {}) =>
+      h.request('POST', '/admin/login', undefined, { raw, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+    const cases = [
+      { reply: await form(`token=${'a'.repeat(9000)}`), status: 413 },
+      { reply: await form('token=x', { 'content-encoding': 'bogus' }), status: 415 },
+      { reply: await form('token=x', { 'content-type': 'application/x-www-form-urlencoded; charset=koi8-r' }), status: 415 },
+      { reply: await form(new Uint8Array([0x1f, 0x8b, 0x08, 0x00, 0x01]), { 'content-encoding': 'gzip' }), status: 400 },
+    ];
+    for (const { reply, status } of cases) {
+      expect(reply.status, reply.text).toBe(status);
+      expect(reply.body.error).toEqual({ code: expect.any(String), message: expect.any(String), details: expect.any(Array) });
+    }
+    await fc.assert(
+      fc.asyncProperty(encodedBody, async (input) => {
+        const reply = await form(input.raw, { 'content-encoding': input.encoding });
+        expect(reply.status, `${input.encoding} ${Buffer.from(input.raw).toString('hex')} → ${reply.text}`).toBeGreaterThanOrEqual(400);
+        expect(reply.status).toBeLessThan(500);
+      }),
+      { numRuns: 100 },
+    );
+  }, 60_000);
+
   it('fuzz: 300 paths and query strings that do not percent-decode answer 4xx with the error shape', async () => {
     await fc.assert(
       fc.asyncProperty(undecodable, fc.nat(pathsWith('').length - 1), async (segment, which) => {

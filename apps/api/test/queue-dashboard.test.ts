@@ -77,6 +77,13 @@ describe('queue dashboard', () => {
     const forged = await fetch(url('/admin/queues/api/queues'), { headers: { cookie: 'cistern_admin_session=eyJoIjoiYSJ9.AAAA' } });
     expect(forged.status).toBe(401);
     expect(forged.headers.get('set-cookie')).toMatch(/^cistern_admin_session=;/);
+    // Behind a TLS proxy (X-Forwarded-Proto: https) the cookie is Secure.
+    const form = { method: 'POST', body: new URLSearchParams({ token: ADMIN_TOKEN }), redirect: 'manual' } as const;
+    const proxied = await fetch(url('/admin/login'), { ...form, headers: { 'x-forwarded-proto': 'https' } });
+    expect([proxied.status, proxied.headers.get('set-cookie')]).toEqual([303, expect.stringMatching(/; Secure; SameSite=Strict$/)]);
+    const plain = await fetch(url('/admin/login'), form);
+    expect(plain.headers.get('set-cookie')).not.toMatch(/Secure/);
+
     // A script may use its admin token instead of a session.
     const bearer = await fetch(url('/admin/queues/api/queues'), { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(bearer.status).toBe(200);
@@ -88,8 +95,8 @@ describe('queue dashboard', () => {
     expect(new URL(page.url()).pathname).toBe('/admin/queues');
     const [cookie, ...others] = await browser.context.cookies();
     expect(others).toEqual([]);
-    // PUBLIC_URL is https in the harness: the cookie is Secure even though this request came over http.
-    expect(cookie).toMatchObject({ name: 'cistern_admin_session', path: '/admin', httpOnly: true, sameSite: 'Strict', secure: true });
+    // Plain http here: a Secure cookie would never come back, and the login would loop.
+    expect(cookie).toMatchObject({ name: 'cistern_admin_session', path: '/admin', httpOnly: true, sameSite: 'Strict', secure: false });
     expect(cookie?.value).not.toContain(ADMIN_TOKEN);
     expect(await page.evaluate('document.cookie')).toBe('');
 

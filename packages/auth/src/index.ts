@@ -1,4 +1,4 @@
-export { generateSecret, hashSecret, secretsEqual, TOKEN_PREFIX } from './secret.ts';
+export { generateSecret, hashSecret, TOKEN_PREFIX } from './secret.ts';
 export { AdminSessions, type AdminLogin } from './admin-session.ts';
 export {
   TokenService,

@@ -12,11 +12,6 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
-/** Constant-time comparison over the hashes, so lengths leak nothing either. */
-export function secretsEqual(a: string, b: string): boolean {
-  return hashesEqual(hashSecret(a), hashSecret(b));
-}
-
 /** Constant-time comparison of two `hashSecret` results (64 hex characters each; anything else is unequal). */
 export function hashesEqual(a: string, b: string): boolean {
   const hex = /^[0-9a-f]{64}$/;

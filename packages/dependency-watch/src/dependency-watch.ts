@@ -84,9 +84,11 @@ export class DependencyWatch {
     if (this.options.recheck) this.scheduleRecheck();
   }
 
+  // Any connection's success ends the outage once no connection is lost, including one
+  // that never was: the lost ones may all have been forgotten (closed) meanwhile.
   private markUp(id: symbol): void {
-    if (!this.lost.delete(id) || this.lost.size > 0) return;
-    this.back();
+    this.lost.delete(id);
+    if (this.lost.size === 0) this.back();
   }
 
   private back(): void {

@@ -48,4 +48,15 @@ describe('a dependency watch', () => {
     a.forget();
     expect(lines.map((l) => l.msg)).toEqual(['redis is unreachable; waiting for it to come back']);
   });
+
+  it('ends an outage whose lost connections were all closed at the next success of any connection', () => {
+    const { watch, lines } = watched();
+    const [lostOne, other] = [watch.connection(), watch.connection()];
+    lostOne.down(refused);
+    lostOne.forget();
+    expect(watch.isDown).toBe(true);
+    other.up();
+    expect(watch.isDown).toBe(false);
+    expect(lines.map((l) => l.msg)).toEqual(['redis is unreachable; waiting for it to come back', 'redis is back']);
+  });
 });

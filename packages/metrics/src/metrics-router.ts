@@ -1,12 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
+import { secretsEqual } from '@cistern/config';
 import { Router } from 'express';
 import { metricsRegistry } from './metrics-registry.ts';
-
-function sameToken(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 /**
  * `GET /metrics` in the Prometheus text exposition format (0.0.4). Open
@@ -19,7 +13,7 @@ export function metricsRouter(options: { token?: string }): Router {
     if (options.token !== undefined) {
       const header = req.headers.authorization ?? '';
       const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
-      if (!sameToken(given, options.token)) {
+      if (!secretsEqual(given, options.token)) {
         res.status(401).set('www-authenticate', 'Bearer realm="metrics"').json({ error: 'metrics need Authorization: Bearer <METRICS_TOKEN>' });
         return;
       }

@@ -3,8 +3,8 @@ import { metricsRegistry } from './metrics-registry.ts';
 
 /**
  * One app's HTTP request metrics. `route` is the app's own bounded route
- * group (never a raw path), `method` the request method (Node's parser
- * accepts only its fixed list), `status_class` from `statusClass`.
+ * group (never a raw path), `method` from `methodLabel`, `status_class`
+ * from `statusClass`.
  */
 export interface RequestMetrics {
   requests: Counter<'route' | 'method' | 'status_class'>;

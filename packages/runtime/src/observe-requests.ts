@@ -1,5 +1,5 @@
 import type { Logger } from '@cistern/config';
-import { statusClass, type RequestMetrics } from '@cistern/metrics';
+import { methodLabel, statusClass, type RequestMetrics } from '@cistern/metrics';
 import type { Request, RequestHandler, Response } from 'express';
 
 /** Probes and scrapes: logged at debug only and never counted, or they would drown the traffic they watch. */
@@ -46,8 +46,9 @@ export function observeRequests({ app, logger, routeOf, metrics }: ObserveReques
         return;
       }
       log.info(line, 'request');
-      metrics.requests.inc({ route, method: req.method, status_class: statusClass(status) });
-      metrics.duration.observe({ route, method: req.method }, seconds);
+      const method = methodLabel(req.method);
+      metrics.requests.inc({ route, method, status_class: statusClass(status) });
+      metrics.duration.observe({ route, method }, seconds);
       metrics.sentBytes?.inc({ route }, line.bytes);
     });
     next();

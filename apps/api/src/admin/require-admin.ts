@@ -2,7 +2,7 @@ import type { AdminSessions, TokenService } from '@cistern/auth';
 import type { RequestHandler } from 'express';
 import { ApiError } from '../errors/api-error.ts';
 import { authenticate } from '../http/authenticate.ts';
-import { clearSessionCookie, readSessionCookie, type SessionCookieOptions } from './session-cookie.ts';
+import { clearSessionCookie, readSessionCookie } from './session-cookie.ts';
 
 export const LOGIN_PATH = '/admin/login';
 
@@ -15,7 +15,6 @@ export const LOGIN_PATH = '/admin/login';
 export function requireAdmin(options: {
   sessions: Pick<AdminSessions, 'check'>;
   tokens: Pick<TokenService, 'verify'>;
-  cookie: SessionCookieOptions;
   /** Requests under this path (relative to where the handler is mounted) are API calls, not pages. */
   apiPath: string;
 }): RequestHandler {
@@ -29,7 +28,7 @@ export function requireAdmin(options: {
       return next();
     }
     // Expired, revoked or forged: the browser should stop sending it.
-    if (value !== undefined) clearSessionCookie(req, res, options.cookie);
+    if (value !== undefined) clearSessionCookie(req, res);
     if (req.path.startsWith(options.apiPath) || (req.method !== 'GET' && req.method !== 'HEAD')) {
       throw new ApiError('UNAUTHORIZED', `log in at ${LOGIN_PATH}, or send Authorization: Bearer <admin token>`);
     }

@@ -15,13 +15,19 @@ export const decodablePath: RequestHandler = (req, _res, next) => {
   next();
 };
 
-/**
- * express.json inflating gzip, deflate and br bodies, up to `limitBytes`;
- * whatever it fails on is the client's body, so it leaves as a 4xx ApiError.
- */
-export function jsonBody(limitBytes: number): RequestHandler {
-  const parse = express.json({ limit: limitBytes });
+/** A body parser whose every failure (size, encoding, charset, syntax) is the client's body, so it leaves as a 4xx ApiError. */
+function clientBody(parse: RequestHandler): RequestHandler {
   return (req, res, next) => {
     parse(req, res, (error?: unknown) => next(error === undefined ? undefined : bodyError(error)));
   };
+}
+
+/** express.json inflating gzip, deflate and br bodies, up to `limitBytes`. */
+export function jsonBody(limitBytes: number): RequestHandler {
+  return clientBody(express.json({ limit: limitBytes }));
+}
+
+/** An HTML form's body (`application/x-www-form-urlencoded`), up to `limitBytes`. */
+export function formBody(limitBytes: number): RequestHandler {
+  return clientBody(express.urlencoded({ extended: false, limit: limitBytes }));
 }
