@@ -48,7 +48,11 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
     }),
     config.host,
     options.port ?? config.ports.api,
-  );
+  ).catch((error: unknown) => {
+    // A port already taken: the gauges' refresh timer must not keep the failed start alive.
+    stopGauges();
+    throw error;
+  });
   logger.info({ url: server.url }, 'management API listening');
   if (config.adminToken === undefined && (await db.prisma.apiToken.count()) === 0) {
     // A first start without a token would answer every API call 401 with nothing to say how to get one.

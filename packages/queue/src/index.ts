@@ -16,7 +16,7 @@ export { repositoryResource } from './repository-resource.ts';
 export { createTaskQueue, taskJobDataSchema, type TaskJobData, type TaskQueueOptions } from './task-queue.ts';
 export { onRedisReconnect } from './redis-reconnect.ts';
 export { exportQueueJobs } from './queue-metrics.ts';
-export { createRedisWatch, isRedisConnectionError, watchBullmq, watchRedis } from './redis-watch.ts';
+export { createRedisWatch, watchBullmq, watchRedis } from './redis-watch.ts';
 export { TaskService, TaskStateError, type CreateTaskInput, type CreatedTask } from './task-service.ts';
 export { TaskContext, type ProgressReport } from './task-context.ts';
 export { createTaskWorker, type TaskWorkerOptions } from './task-worker.ts';

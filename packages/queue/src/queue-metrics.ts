@@ -3,7 +3,7 @@ import { sourcedGauge, type GaugeSample } from '@cistern/metrics';
 import type { Queue } from 'bullmq';
 
 /** The states `cistern_queue_jobs` reports; a bounded label set. */
-export const QUEUE_JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+const QUEUE_JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
 type QueueJobLabel = 'queue' | 'state';
 
@@ -19,7 +19,7 @@ const queueJobs = sourcedGauge<QueueJobLabel>({
  * (BullMQ's getJobCounts, under the queue's own prefix). Prioritized jobs
  * wait too: BullMQ keeps them in a set of their own.
  */
-export async function queueJobCounts(queues: readonly Queue[]): Promise<GaugeSample<QueueJobLabel>[]> {
+async function queueJobCounts(queues: readonly Queue[]): Promise<GaugeSample<QueueJobLabel>[]> {
   const perQueue = await Promise.all(
     queues.map(async (queue) => {
       const counts = await queue.getJobCounts(...QUEUE_JOB_STATES, 'prioritized');

@@ -8,7 +8,7 @@ import { describeRedis } from './redis.ts';
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
 /** Whether an error says Redis could not be reached (rather than that it answered with an error). */
-export function isRedisConnectionError(error: Error): boolean {
+function isRedisConnectionError(error: Error): boolean {
   const code = (error as { code?: unknown }).code;
   return (typeof code === 'string' && NETWORK_CODES.has(code)) || !isNotConnectionError(error);
 }
