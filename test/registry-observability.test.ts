@@ -8,6 +8,7 @@ import {
   removeDir,
   lintMetrics,
   scrapeMetrics,
+  freePort,
   startDistribution,
   startFaultProxy,
   TEST_REDIS_URL,
@@ -18,7 +19,7 @@ import {
   type TestDatabase,
 } from '@cistern/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAllInOne, type Started } from './processes.ts';
+import { startAllInOne, startProcess, waitForReady, type Started } from './processes.ts';
 
 const ADMIN = 'observability-admin-token-0123456789abcdef';
 const redis = createTestRedisPrefix();
@@ -27,6 +28,8 @@ let proxy: FaultProxy;
 let db: TestDatabase;
 let dataDir: string;
 let cistern: Started;
+/** The environment of the all-in-one process, for starting another process beside it. */
+let env: Record<string, string>;
 let api: string;
 let registry: string;
 const images: Record<'kept' | 'lazy', PushedManifest> = {} as never;
@@ -42,9 +45,9 @@ async function call(method: string, path: string, body?: unknown): Promise<Recor
   return reply;
 }
 
-/** Remote (with `policy`) → repository → sync to completion → distribution at `name`. */
-async function mirror(name: string, policy: string): Promise<void> {
-  const remote = await call('POST', '/remotes', { name, url: proxy.url, upstreamName: `lib/${name}`, policy });
+/** Remote (with `policy`; through the proxy unless `upstream` says where) → repository → sync to completion → distribution at `name`. */
+async function mirror(name: string, policy: string, upstream: Record<string, string> = { url: proxy.url }): Promise<void> {
+  const remote = await call('POST', '/remotes', { name, upstreamName: `lib/${name}`, policy, ...upstream });
   const repository = await call('POST', '/repositories', { name, remote: remote.id });
   let task = (await call('POST', `/repositories/${repository.id}/sync`, {})).task;
   while (!['completed', 'failed', 'canceled'].includes(task.state)) {
@@ -63,14 +66,8 @@ beforeAll(async () => {
   images.lazy = await pushImage(upstream, 'lib/lazy', 'v1', { layers: [randomBytes(1024 * 1024)] });
   db = await createTestDatabase();
   dataDir = await makeTempDir('cistern-observability');
-  ({ cistern, api, registry } = await startAllInOne({
-    DATA_DIR: dataDir,
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_PREFIX: redis.prefix,
-    CISTERN_ADMIN_TOKEN: ADMIN,
-    LOG_LEVEL: 'info',
-  }));
+  env = { DATA_DIR: dataDir, DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: redis.prefix, CISTERN_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'info' };
+  ({ cistern, api, registry } = await startAllInOne(env));
   await mirror('kept', 'immediate');
   await mirror('lazy', 'on_demand');
 }, 60_000);
@@ -197,5 +194,41 @@ describe('registry request metrics, on-demand metrics and request log', () => {
     expect(line?.bytes).toBeLessThan(sizeOf(images.kept, 1));
     const after = await scrapeMetrics(`${registry}/metrics`);
     expect(delta('cistern_registry_sent_bytes_total', { route: 'blobs' }, before, after)).toBe(line?.bytes);
+  });
+});
+
+describe('the upstream requests of on-demand fetches (a registry process at LOG_LEVEL=debug)', () => {
+  it('logs each one as a registry line, without query string or credentials', async () => {
+    const secured = await startDistribution({ auth: 'token', password: 'upstream-pw-4711' });
+    const port = String(await freePort());
+    const debug = startProcess('apps/registry/src/main.ts', { ...env, REGISTRY_PORT: port, LOG_LEVEL: 'debug' });
+    try {
+      const image = await pushImage(secured, 'lib/secured', 'v1', { layers: [randomBytes(64 * 1024)] });
+      await mirror('secured', 'on_demand', { url: secured.url, username: secured.username, password: secured.password });
+      await waitForReady(`http://127.0.0.1:${port}/readyz`, { of: debug });
+      const tokensBefore = secured.tokenServer?.requests.length ?? 0;
+      const layer = await body(`http://127.0.0.1:${port}/v2/secured/blobs/${image.blobs[1]}`);
+      expect(layer.length).toBe(sizeOf(image, 1));
+
+      const lines = debug
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, any>)
+        .filter((line) => line.msg === 'upstream request');
+      // The token realm's answers (their URLs carry scope and service) and the blob's: the fetch's own requests.
+      const tokens = (secured.tokenServer?.requests.length ?? 0) - tokensBefore;
+      expect(tokens).toBeGreaterThan(0);
+      expect(lines.filter((line) => line.requestKind === 'token').length).toBe(tokens);
+      expect(lines.some((line) => line.requestKind === 'blob' && line.method === 'GET' && line.status === 200)).toBe(true);
+      for (const line of lines) {
+        expect(line).toMatchObject({ level: 20, app: 'registry', remote: 'secured', url: expect.any(String), ms: expect.any(Number) });
+        expect(JSON.stringify(line)).not.toMatch(/\?|authorization|bearer|basic |upstream-pw-4711|scope=|service=/i);
+      }
+    } finally {
+      debug.child.kill('SIGTERM');
+      await debug.exited;
+      await secured.stop();
+    }
   });
 });

@@ -83,6 +83,17 @@ describe('worker metrics and logs after a real sync through a counting proxy (LO
     await fixture?.stop();
   });
 
+  it('starts the task counter at 0 for every kind and final state, on the worker and on the API (which cancels waiting tasks)', async () => {
+    // A series that first appears at 1 has no increase(): the first failed sync after a start would not fire CisternSyncsFailing.
+    const kinds = ['sync', 'sync-dry-run', 'tag', 'untag', 'remove', 'copy', 'orphan-cleanup', 'reclaim-space'];
+    const expected = kinds.flatMap((kind) => FINAL.map((state) => `${kind} ${state} 0`)).sort();
+    for (const port of [fixture.cistern.env.WORKER_PORT, fixture.cistern.env.API_PORT]) {
+      const fresh = await scrapeMetrics(`http://127.0.0.1:${port}/metrics`);
+      const series = fresh.series('cistern_tasks_total').map((s) => `${s.labels.kind} ${s.labels.state} ${s.value}`);
+      expect([port, series.sort()]).toEqual([port, expected]);
+    }
+  });
+
   it('counts every request the upstream saw, the task, and the blobs and bytes downloaded; logs each request without secrets', async () => {
     const { cistern } = fixture;
     const image = await pushImage(distribution, 'team/app', '1.0', { layers: [randomBytes(3000), randomBytes(5000)] });
@@ -122,10 +133,15 @@ describe('worker metrics and logs after a real sync through a counting proxy (LO
     expect(counted.get('blob 5xx')).toBe(1);
     expect(grew(before, after, 'cistern_upstream_retries_total', { ...labels, kind: 'blob' })).toBe(1);
 
-    // The tasks: two syncs completed (the dry-run and the real one), each timed.
-    expect(grew(before, after, 'cistern_tasks_total', { kind: 'sync', state: 'completed' })).toBe(2);
-    expect(grew(planned, after, 'cistern_tasks_total', { kind: 'sync', state: 'completed' })).toBe(1);
-    expect(grew(before, after, 'cistern_task_duration_seconds_count', { kind: 'sync', state: 'completed' })).toBe(2);
+    // The tasks: the dry-run and the real sync completed, each timed, the dry-run under a kind of its own.
+    for (const [kind, plannedCount] of [
+      ['sync-dry-run', 1],
+      ['sync', 0],
+    ] as const) {
+      expect([kind, grew(before, planned, 'cistern_tasks_total', { kind, state: 'completed' })]).toEqual([kind, plannedCount]);
+      expect([kind, grew(before, after, 'cistern_tasks_total', { kind, state: 'completed' })]).toEqual([kind, 1]);
+      expect([kind, grew(before, after, 'cistern_task_duration_seconds_count', { kind, state: 'completed' })]).toEqual([kind, 1]);
+    }
 
     // Blobs and bytes: what the real sync downloaded (config and two layers), as the proxy served them.
     const blobsServed = proxy.events.filter((e) => e.method === 'GET' && e.kind === 'blob' && e.status === 200).length;

@@ -17,7 +17,7 @@ export function buildServices(resources: Resources, redis: Redis, options: Regis
   const blobs = new OnDemandBlobReader({
     local: storage,
     prisma,
-    remotes: new RemoteSources(prisma, secretKey, options.clientOverrides),
+    remotes: new RemoteSources(prisma, secretKey, { logger: logger.child({ app: 'registry' }), clientOverrides: options.clientOverrides }),
     locks: new ResourceLocks(redis, `${config.redisPrefix}:registry`, FETCH_LOCK_TTL_MS),
     logger,
     pollMs: options.fetchPollMs,

@@ -23,7 +23,10 @@ export async function closeTask(
   state: FinalTaskState,
   error?: TaskErrorRecord,
 ): Promise<boolean> {
-  const row = await prisma.task.findUnique({ where: { id: taskId }, select: { id: true, kind: true, resource: true, startedAt: true, progressReports: true } });
+  const row = await prisma.task.findUnique({
+    where: { id: taskId },
+    select: { id: true, kind: true, resource: true, params: true, startedAt: true, progressReports: true },
+  });
   if (!row) return false;
   const progressReports = endReports(row.progressReports as unknown as ProgressReport[], state) as unknown as Prisma.InputJsonValue;
   const finishedAt = new Date();

@@ -6,7 +6,7 @@ import type { TaskErrorRecord } from './task-errors.ts';
 import { countFinishedTask } from './task-metrics.ts';
 
 /** What a state change says of its task. */
-export type ChangedTask = Pick<Task, 'id' | 'kind' | 'resource' | 'startedAt'>;
+export type ChangedTask = Pick<Task, 'id' | 'kind' | 'resource' | 'params' | 'startedAt'>;
 
 /** The state a task moved to, and why when it failed or went back to waiting after an error. */
 export interface TaskChange {
@@ -39,5 +39,5 @@ export function taskChanged(log: Logger, task: ChangedTask, change: TaskChange):
   } else {
     log.info(fields, change.note ? `task ${change.state}: ${change.note}` : `task ${change.state}`);
   }
-  if (FINAL.has(change.state)) countFinishedTask(task.kind, change.state as FinalTaskState, task.startedAt, change.at ?? new Date());
+  if (FINAL.has(change.state)) countFinishedTask(task.kind, task.params, change.state as FinalTaskState, task.startedAt, change.at ?? new Date());
 }

@@ -24,6 +24,11 @@ export interface TaskResult {
 export interface TaskKind<Name extends string = string, Params extends z.ZodType = z.ZodType> {
   readonly name: Name;
   readonly params: Params;
+  /**
+   * Whether its params may say `dryRun: true` (a run that only plans): the
+   * task metrics count those under `kind="<name>-dry-run"`, apart from the runs that do the work.
+   */
+  readonly dryRuns?: boolean;
 }
 
 /** The params a task of kind `K` runs with: its schema's output. */
@@ -62,9 +67,10 @@ export interface TaskDefinition<Name extends string = string, Params extends z.Z
 export function defineTask<const Name extends string, Params extends z.ZodType, Deps>(definition: {
   name: Name;
   params: Params;
+  /** See TaskKind's `dryRuns`. */
+  dryRuns?: boolean;
   handler: (deps: Deps) => TaskHandler<z.output<Params>>;
 }): TaskDefinition<Name, Params, Deps> {
-  const { name, params, handler } = definition;
-  const kind = { name, params };
+  const { handler, ...kind } = definition;
   return { ...kind, bind: (deps) => ({ kind, run: handler(deps) }) };
 }

@@ -6,6 +6,7 @@ import type { TaskKind, TaskParamsOf } from './task-definition.ts';
 import { TaskError, type TaskErrorRecord } from './task-errors.ts';
 import { closeTask } from './close-task.ts';
 import { taskChanged } from './task-changed.ts';
+import { countTaskKinds } from './task-metrics.ts';
 import { ensureTaskJob, type TaskJobData } from './task-queue.ts';
 
 /** A task to create: the name of one of the service's kinds and params that fit its schema. */
@@ -49,6 +50,8 @@ export class TaskService<K extends TaskKind = TaskKind> {
     private readonly log: Logger,
   ) {
     this.kinds = new Map(kinds.map((kind) => [kind.name, kind]));
+    // Tasks of these kinds end here too (canceled while waiting, or never queued).
+    countTaskKinds(kinds);
   }
 
   /** Creates a task, its params checked against its kind's schema and stored as given. */

@@ -9,6 +9,7 @@ import { closeTask } from './close-task.ts';
 import { taskChanged, type TaskChange } from './task-changed.ts';
 import { TASK_QUEUE } from './queue-names.ts';
 import { TaskContext } from './task-context.ts';
+import { countTaskKinds } from './task-metrics.ts';
 import type { TaskRunner } from './task-definition.ts';
 import { isRetryable, TaskCanceledError, TaskError, toErrorRecord, WorkerStoppingError, type TaskErrorRecord } from './task-errors.ts';
 import { ensureTaskJob, taskJobDataSchema } from './task-queue.ts';
@@ -62,6 +63,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Worker {
     if (runners.has(runner.kind.name)) throw new Error(`two runners for task kind "${runner.kind.name}"`);
     runners.set(runner.kind.name, runner);
   }
+  countTaskKinds(options.tasks.map((runner) => runner.kind));
 
   const running = new Set<AbortController>();
 

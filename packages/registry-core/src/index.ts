@@ -7,7 +7,7 @@ export { acceptedTypes, negotiate, type Negotiated } from './versions/negotiatio
 export { pageOf, pageSize, MAX_PAGE, type Page, type PageRequest } from './versions/paging.ts';
 export { loadVersionSnapshot, byteOrder, type VersionSnapshot } from './versions/version-snapshot.ts';
 export { OnDemandBlobReader, type OnDemandOptions } from './blobs/on-demand-blob-reader.ts';
-export { RemoteSources, type ClientOverrides, type RemoteBlob, type RemoteSource } from './blobs/remote-sources.ts';
+export { RemoteSources, type ClientOverrides, type RemoteBlob, type RemoteSource, type RemoteSourcesOptions } from './blobs/remote-sources.ts';
 export { PullTokens, grants, type AccessEntry, type IssuedToken, type PullTokenOptions, type TokenClaims } from './auth/pull-tokens.ts';
 export { RegistryAuth, ANONYMOUS, type Caller } from './auth/registry-auth.ts';
 export { parseScope, requestedScopes, type RequestedScope } from './auth/scopes.ts';

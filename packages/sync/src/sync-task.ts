@@ -32,6 +32,7 @@ export interface SyncTaskDeps {
 export const syncTask = defineTask({
   name: 'sync',
   params: syncParamsSchema,
+  dryRuns: true,
   handler(deps: SyncTaskDeps) {
     return async (ctx) => {
       const { repositoryId, remoteId, mirror, dryRun } = ctx.params;

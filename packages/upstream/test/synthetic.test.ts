@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFaultProxy, startSyntheticUpstream, type FaultProxy, type SyntheticUpstream } from '@cistern/testkit';
+import { metricsRegistry } from '@cistern/metrics';
+import { parseMetrics, startFaultProxy, startSyntheticUpstream, type FaultProxy, type SyntheticUpstream } from '@cistern/testkit';
 import { UpstreamClient, type RateLimitInfo } from '../src/index.ts';
 import { FAST, recordingSink, sha256 } from './helpers.ts';
 
@@ -119,6 +120,38 @@ describe('against the synthetic upstream', () => {
       delete upstream.headers['ratelimit-limit'];
       delete upstream.headers['ratelimit-remaining'];
       proxy.clearFaults();
+    }
+  });
+
+  it('exports a rate-limit reading until the window it announced has passed, then drops it', async () => {
+    const bytes = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}');
+    upstream.addManifest('window/repo', bytes, 'application/vnd.oci.image.manifest.v1+json', ['t']);
+    const gauges = async () => {
+      const scrape = parseMetrics(await metricsRegistry.metrics());
+      return ['short-window', 'no-window'].map((remote) =>
+        ['remaining', 'limit'].map((what) => scrape.series(`cistern_upstream_rate_limit_${what}`, { remote }).map((s) => s.value)),
+      );
+    };
+    try {
+      upstream.headers['ratelimit-limit'] = '10;w=1';
+      upstream.headers['ratelimit-remaining'] = '5;w=1';
+      await client('window/repo', { remoteName: 'short-window' }).headManifest('t');
+      // No window: kept for 6 hours.
+      upstream.headers['ratelimit-limit'] = '20';
+      upstream.headers['ratelimit-remaining'] = '7';
+      await client('window/repo', { remoteName: 'no-window' }).headManifest('t');
+      expect(await gauges()).toEqual([
+        [[5], [10]],
+        [[7], [20]],
+      ]);
+      // One second after the reading, its window has passed: a scrape then no longer has its series.
+      await expect.poll(gauges, { timeout: 5000, interval: 100 }).toEqual([
+        [[], []],
+        [[7], [20]],
+      ]);
+    } finally {
+      delete upstream.headers['ratelimit-limit'];
+      delete upstream.headers['ratelimit-remaining'];
     }
   });
 });

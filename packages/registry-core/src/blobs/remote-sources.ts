@@ -1,5 +1,5 @@
 import type { PrismaClient, Remote, SyncPolicy } from '@cistern/db';
-import { clientForRemote, type UpstreamClient, type UpstreamClientOptions } from '@cistern/upstream';
+import { clientForRemote, type DebugLogger, type UpstreamClient, type UpstreamClientOptions } from '@cistern/upstream';
 import { Lru } from '../cache/lru.ts';
 
 /** A remote that recorded a blob, and the client to fetch it with. */
@@ -20,18 +20,36 @@ export interface RemoteBlob {
 /** Client settings the caller may override (tests shorten retries). */
 export type ClientOverrides = Partial<Pick<UpstreamClientOptions, 'maxRetries' | 'retryBaseMs' | 'retryMaxMs'>>;
 
+/** How RemoteSources fetches and what it remembers. */
+export interface RemoteSourcesOptions {
+  /** Where each upstream request is logged at debug (the registry's logger; a pino logger fits). */
+  logger?: DebugLogger;
+  clientOverrides?: ClientOverrides;
+  /** How long "no on_demand remote recorded this blob" is believed (ms); default 60 s. */
+  notOnDemandMs?: number;
+}
+
+/** A sync may record a stored blob for an on_demand remote at any time: a "no" is asked again after this. */
+const NOT_ON_DEMAND_MS = 60_000;
+
+/** A digest's answer to recordedOnDemand, shared by the pulls that ask while it is read; `until` bounds a "no". */
+interface OnDemandAnswer {
+  answer: Promise<boolean>;
+  until: number;
+}
+
 /**
  * Where a blob that is not in storage can be fetched from: the RemoteArtifact
  * rows the sync wrote. Foreign layers (with `urls`) are never downloaded.
  */
 export class RemoteSources {
   private readonly clients = new Lru<string, UpstreamClient>(256);
-  private readonly onDemand = new Lru<string, boolean>(16_384);
+  private readonly onDemand = new Lru<string, OnDemandAnswer>(16_384);
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly secretKey: Buffer,
-    private readonly overrides: ClientOverrides = {},
+    private readonly options: RemoteSourcesOptions = {},
   ) {}
 
   /** The remotes to fetch `digest` from and its size in bytes; null when no remote recorded it. */
@@ -56,18 +74,33 @@ export class RemoteSources {
 
   /**
    * Whether an `on_demand` remote recorded `digest` (so a pull of it from
-   * storage is an on-demand cache hit). Answers are kept per digest, so a
-   * stored blob pulled again costs no query: a stale answer only files one
-   * pull under the wrong counter.
+   * storage is an on-demand cache hit). One query per digest: pulls that ask
+   * while it runs share it, a "yes" is kept (a stored blob pulled again costs
+   * nothing), a "no" for 60 s only (a sync of an on_demand remote may record
+   * the blob later), a failed query not at all.
    */
-  async recordedOnDemand(digest: string): Promise<boolean> {
+  recordedOnDemand(digest: string): Promise<boolean> {
     const known = this.onDemand.get(digest);
-    if (known !== undefined) return known;
+    if (known && known.until > Date.now()) return known.answer;
+    const entry: OnDemandAnswer = { answer: this.readOnDemand(digest), until: Infinity };
+    this.onDemand.set(digest, entry);
+    entry.answer.then(
+      (yes) => {
+        if (!yes) entry.until = Date.now() + (this.options.notOnDemandMs ?? NOT_ON_DEMAND_MS);
+      },
+      () => {
+        // Only this failed query's entry: a later one may have replaced it.
+        if (this.onDemand.get(digest) === entry) this.onDemand.delete(digest);
+      },
+    );
+    return entry.answer;
+  }
+
+  private async readOnDemand(digest: string): Promise<boolean> {
     const artifact = await this.prisma.remoteArtifact.findFirst({
       where: { blobDigest: digest, urls: { isEmpty: true }, remote: { policy: 'on_demand' } },
       select: { id: true },
     });
-    this.onDemand.set(digest, artifact !== null);
     return artifact !== null;
   }
 
@@ -77,7 +110,7 @@ export class RemoteSources {
     let client = this.clients.get(key);
     if (!client) {
       // The sync's factory too: same settings, and download limits shared with the sync of this remote.
-      client = clientForRemote({ ...remote, upstreamName }, this.secretKey, this.overrides);
+      client = clientForRemote({ ...remote, upstreamName }, this.secretKey, { ...this.options.clientOverrides, logger: this.options.logger });
       this.clients.set(key, client);
     }
     return client;
