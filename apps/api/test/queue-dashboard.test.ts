@@ -1,4 +1,4 @@
-import { launchChromium, type HeadlessChromium, type Page } from '@cistern/testkit/chromium';
+import { launchChromium, type HeadlessChromium, type Page, type Request } from '@cistern/testkit/chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, ApiHarness } from './harness.ts';
 
@@ -10,10 +10,13 @@ let browser: HeadlessChromium;
 let page: Page;
 let taskId: string;
 let pullToken: string;
+/** Every request the page made. */
+const requested: Request[] = [];
 
 beforeAll(async () => {
   [, browser] = await Promise.all([h.start(), launchChromium()]);
   page = await browser.context.newPage();
+  page.on('request', (request) => requested.push(request));
   taskId = (await h.post('/api/v1/orphans/cleanup', { dryRun: true })).body.task.id;
   pullToken = (await h.post('/api/v1/tokens', { name: 'puller', scope: 'pull', allDistributions: true })).body.secret;
 }, 60_000);
@@ -115,6 +118,9 @@ describe('queue dashboard', () => {
     expect(buttonTexts.filter((b) => /retry|remove|clean|promote|pause|empty|obliterate|add job|delete|duplicate/i.test(b))).toEqual([]);
     // One menu is left: the account menu, which holds only "Log out".
     await expect(page.locator('button[aria-haspopup="menu"]').count()).resolves.toBe(1);
+    // Nothing left for another origin: bull-board's page links Google Fonts, and the CSP stops the browser before it asks.
+    const foreign = requested.filter((r) => !r.url().startsWith('data:') && new URL(r.url()).origin !== new URL(h.api.url).origin);
+    expect(foreign.map((r) => [r.url(), r.failure()?.errorText])).toEqual(foreign.map((r) => [r.url(), 'csp']));
   });
 
   it('refuses every write of the dashboard API and changes nothing', async () => {

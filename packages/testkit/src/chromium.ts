@@ -1,6 +1,6 @@
 import { chromium, type BrowserContext } from 'playwright-core';
 
-export type { Page } from 'playwright-core';
+export type { Page, Request } from 'playwright-core';
 import { makeTempDir, removeDir } from './services.ts';
 
 /** Debian's `chromium` (.ci/run installs it); playwright-core downloads no browser of its own. */
