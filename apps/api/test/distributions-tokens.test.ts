@@ -1,6 +1,6 @@
 import { hashSecret, TokenService } from '@cistern/auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiHarness } from './harness.ts';
+import { ADMIN_TOKEN, ApiHarness } from './harness.ts';
 
 const h = new ApiHarness();
 beforeAll(() => h.start());
@@ -71,6 +71,13 @@ describe('tokens and auth', () => {
     expect(none.body.error.code).toBe('UNAUTHORIZED');
     expect((await h.request('GET', '/api/v1/remotes', undefined, { token: null, headers: { authorization: 'Basic eDp5' } })).status).toBe(401);
     expect((await h.get('/api/v1/remotes', 'cst_wrong')).status).toBe(401);
+    // The scheme is case-insensitive (RFC 9110 §11.1); the token is not.
+    for (const scheme of ['bearer', 'BEARER']) {
+      expect((await h.request('GET', '/api/v1/remotes', undefined, { token: null, headers: { authorization: `${scheme} ${ADMIN_TOKEN}` } })).status).toBe(200);
+    }
+    expect(
+      (await h.request('GET', '/api/v1/remotes', undefined, { token: null, headers: { authorization: `Bearer ${ADMIN_TOKEN.toUpperCase()}` } })).status,
+    ).toBe(401);
     for (const open of ['/healthz', '/readyz', '/openapi.json']) expect((await h.get(open, null)).status).toBe(200);
   });
 

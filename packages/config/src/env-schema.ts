@@ -47,7 +47,12 @@ export const envSchema = z
       .optional(),
     CISTERN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
     /** When set, `/metrics` on every port requires `Authorization: Bearer <METRICS_TOKEN>`. */
-    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    // Visible ASCII only: an HTTP header cannot carry other characters as the same bytes.
+    METRICS_TOKEN: z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .regex(/^[\x21-\x7e]+$/, 'must be visible ASCII characters (no spaces): it travels in an Authorization header')
+      .optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
     MANIFEST_MAX_BYTES: z.coerce

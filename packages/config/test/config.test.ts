@@ -96,6 +96,13 @@ describe('loadConfig', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
+  it('takes a METRICS_TOKEN only of 16 or more visible ASCII characters, which an Authorization header carries as they are', () => {
+    expect(loadConfig({ METRICS_TOKEN: 'metrics-token-0123456789' }).metricsToken).toBe('metrics-token-0123456789');
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN: must be at least 16 characters/);
+    expect(() => loadConfig({ METRICS_TOKEN: 'tökentökentökentöken' })).toThrow(/METRICS_TOKEN: must be visible ASCII/);
+    expect(() => loadConfig({ METRICS_TOKEN: 'with a space in it 0123' })).toThrow(/METRICS_TOKEN: must be visible ASCII/);
+  });
+
   it('lists every bad variable at once', () => {
     expect(() => loadConfig({ API_PORT: 'x', REGISTRY_PORT: 'y' })).toThrow(/API_PORT: .*; REGISTRY_PORT: /);
   });

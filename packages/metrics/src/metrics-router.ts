@@ -1,4 +1,4 @@
-import { secretsEqual } from '@cistern/config';
+import { authorizationCredentials, secretsEqual } from '@cistern/config';
 import { Router } from 'express';
 import { metricsRegistry } from './metrics-registry.ts';
 
@@ -11,10 +11,11 @@ export function metricsRouter(options: { token?: string }): Router {
   const router = Router();
   router.get('/metrics', async (req, res) => {
     if (options.token !== undefined) {
-      const header = req.headers.authorization ?? '';
-      const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+      const given = authorizationCredentials(req.headers.authorization, 'bearer') ?? '';
       if (!secretsEqual(given, options.token)) {
-        res.status(401).set('www-authenticate', 'Bearer realm="metrics"').json({ error: 'metrics need Authorization: Bearer <METRICS_TOKEN>' });
+        // The management API's error shape, whichever app's port answers.
+        const error = { code: 'UNAUTHORIZED', message: 'metrics need Authorization: Bearer <METRICS_TOKEN>', details: [] };
+        res.status(401).set('www-authenticate', 'Bearer realm="metrics"').json({ error });
         return;
       }
     }

@@ -35,11 +35,15 @@ describe('/metrics', () => {
   });
 
   it('with a token, answers 401 without it or with another, and 200 with it', async () => {
-    for (const authorization of [undefined, 'Bearer wrong', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`]) {
+    for (const authorization of [undefined, 'Bearer wrong', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, TOKEN]) {
       const res = await fetch(guarded.url, { headers: authorization ? { authorization } : {} });
       expect(res.status, String(authorization)).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer realm="metrics"');
+      expect(await res.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.any(String), details: [] } });
     }
-    expect((await fetch(guarded.url, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
+      expect((await fetch(guarded.url, { headers: { authorization: `${scheme} ${TOKEN}` } })).status, scheme).toBe(200);
+    }
   });
 });

@@ -1,8 +1,10 @@
 import type { TokenService } from '@cistern/auth';
+import { authorizationCredentials } from '@cistern/config';
 import type { RequestHandler } from 'express';
 import { ApiError } from '../errors/api-error.ts';
 
-const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
+/** RFC 6750's b64token: what an issued token is made of. */
+const TOKEN = /^[A-Za-z0-9._~+/=-]+$/;
 
 /**
  * Every /api call needs an admin token: pull tokens are for the registry
@@ -12,9 +14,9 @@ export function authenticate(tokens: Pick<TokenService, 'verify'>): RequestHandl
   return async (req, res, next) => {
     const header = req.get('authorization');
     if (!header) throw new ApiError('UNAUTHORIZED', 'send Authorization: Bearer <token>');
-    const match = BEARER.exec(header);
-    if (!match?.[1]) throw new ApiError('UNAUTHORIZED', 'the Authorization header must be "Bearer <token>"');
-    const principal = await tokens.verify(match[1]);
+    const token = authorizationCredentials(header, 'bearer');
+    if (!token || !TOKEN.test(token)) throw new ApiError('UNAUTHORIZED', 'the Authorization header must be "Bearer <token>"');
+    const principal = await tokens.verify(token);
     if (!principal) throw new ApiError('UNAUTHORIZED', 'the token is unknown, revoked or expired');
     if (principal.scope !== 'admin') {
       throw new ApiError('FORBIDDEN', `token "${principal.name}" is a pull token; the management API needs an admin token`);

@@ -1,4 +1,5 @@
 import { canPull, type Principal, type TokenService } from '@cistern/auth';
+import { authorizationCredentials } from '@cistern/config';
 import { isRepositoryName } from '@cistern/oci';
 import type { DistributionDirectory, ServedDistribution } from '../distributions/distribution-directory.ts';
 import { RegistryError } from '../errors/registry-error.ts';
@@ -44,7 +45,7 @@ export class RegistryAuth {
   }
 
   async caller(authorization: string | undefined): Promise<Caller> {
-    const bearer = credentials(authorization, 'bearer');
+    const bearer = authorizationCredentials(authorization, 'bearer');
     if (bearer === undefined) return ANONYMOUS;
     return { presented: true, claims: await this.tokens.verify(bearer) };
   }
@@ -73,7 +74,7 @@ export class RegistryAuth {
   }
 
   private async principal(authorization: string | undefined): Promise<Principal | null> {
-    const basic = credentials(authorization, 'basic');
+    const basic = authorizationCredentials(authorization, 'basic');
     if (basic === undefined) return null;
     const decoded = Buffer.from(basic, 'base64').toString('utf8');
     const secret = decoded.slice(decoded.indexOf(':') + 1);
@@ -90,11 +91,4 @@ export class RegistryAuth {
 function mayPull(principal: Principal | null, distribution: ServedDistribution): boolean {
   if (!distribution.private) return true;
   return principal !== null && canPull(principal, distribution.id);
-}
-
-function credentials(authorization: string | undefined, scheme: 'basic' | 'bearer'): string | undefined {
-  if (!authorization) return undefined;
-  const space = authorization.indexOf(' ');
-  if (space < 0 || authorization.slice(0, space).toLowerCase() !== scheme) return undefined;
-  return authorization.slice(space + 1).trim();
 }
