@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { loadConfig } from '@cistern/config';
 import { createTestDatabase, createTestRedisPrefix, freePort, makeTempDir, removeDir, TEST_REDIS_URL, type TestDatabase } from '@cistern/testkit';
 import { parser } from '@prometheus-io/lezer-promql';
@@ -129,6 +131,14 @@ describe('monitoring configuration', () => {
     const rules = alerts.groups.flatMap((g) => g.rules);
     expect(rules.map((r) => r.alert)).toEqual(['CisternMirrorStale', 'CisternSyncsFailing', 'CisternRateLimitLow', 'CisternTargetDown']);
     expect(unknownMetrics(rules.map((r) => r.expr))).toEqual([]);
+  });
+
+  it("Prometheus's own tool accepts the config and the rules, and the rules fire as their unit tests say (alerts.test.yml)", async () => {
+    const promtool = (...args: string[]) => promisify(execFile)('promtool', args, { cwd: path.join(ROOT, 'deploy/prometheus') });
+    // Syntax only: the rule file's path is the one compose mounts it at.
+    await promtool('check', 'config', '--syntax-only', 'prometheus.yml');
+    expect((await promtool('check', 'rules', 'alerts.yml')).stdout).toContain('SUCCESS: 4 rules found');
+    expect((await promtool('test', 'rules', 'alerts.test.yml')).stdout).toContain('SUCCESS');
   });
 
   it('Prometheus scrapes the api, worker and registry services on their default ports, with the alert rules compose mounts', async () => {

@@ -26,7 +26,7 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
   const services = createDomainServices({
     prisma: db.prisma,
     secretKey: resources.secretKey,
-    tasks: new TaskService(db.prisma, taskQueue, taskKinds, logger),
+    tasks: new TaskService(db.prisma, taskQueue, taskKinds, logger.child({ app: 'api' })),
     scheduleQueue,
     tokens,
     storage: resources.storage,

@@ -39,10 +39,21 @@ beforeEach(() => {
   failing = 0;
 });
 
-/** A blob row, recorded by a new remote with `policy`; returns its digest. */
-async function recordedBlob(policy: 'on_demand' | 'immediate'): Promise<string> {
+/** A blob row in `role` of a manifest, recorded by a new remote with `policy`; returns its digest. */
+async function recordedBlob(policy: 'on_demand' | 'immediate', role: 'layer' | 'config' = 'layer'): Promise<string> {
   const digest = sha256(randomBytes(64));
   await h.db.prisma.blob.create({ data: { digest, size: 64, stored: true } });
+  const raw = randomBytes(32);
+  await h.db.prisma.manifest.create({
+    data: {
+      digest: sha256(raw),
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      classification: 'image',
+      size: raw.length,
+      raw,
+      blobs: { create: { blobDigest: digest, role, position: 0 } },
+    },
+  });
   await record(digest, policy);
   return digest;
 }
@@ -60,6 +71,11 @@ describe('recordedOnDemand', () => {
     expect(await ask(digest, 8)).toEqual(Array.from({ length: 8 }, () => true));
     expect(await ask(digest, 2)).toEqual([true, true]);
     expect(reads).toBe(1);
+  });
+
+  it('answers no for a config: an on_demand sync downloads configs itself, so their pulls are no cache hits', async () => {
+    const digest = await recordedBlob('on_demand', 'config');
+    expect(await ask(digest, 1)).toEqual([false]);
   });
 
   it('believes a "no" for a short time only: a sync may record the blob for an on_demand remote later', async () => {

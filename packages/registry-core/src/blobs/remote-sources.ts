@@ -98,7 +98,8 @@ export class RemoteSources {
 
   private async readOnDemand(digest: string): Promise<boolean> {
     const artifact = await this.prisma.remoteArtifact.findFirst({
-      where: { blobDigest: digest, urls: { isEmpty: true }, remote: { policy: 'on_demand' } },
+      // A layer: an on_demand sync downloads configs itself, so only layers are left for pulls to bring in.
+      where: { blobDigest: digest, urls: { isEmpty: true }, remote: { policy: 'on_demand' }, blob: { manifests: { some: { role: 'layer' } } } },
       select: { id: true },
     });
     return artifact !== null;
