@@ -1,6 +1,6 @@
 import { AdminSessions, TokenService } from '@cistern/auth';
 import { createDomainServices, taskKinds } from '@cistern/domain';
-import { createRedis, createScheduleQueue, createTaskQueue, redisConnectionOptions, TaskService, watchBullmq, watchRedis } from '@cistern/queue';
+import { closeQueue, createRedis, createScheduleQueue, createTaskQueue, producerConnectionOptions, TaskService, watchBullmq, watchRedis } from '@cistern/queue';
 import { listen, type Resources } from '@cistern/runtime';
 import { createApiApp } from './create-api-app.ts';
 import { exportGlobalGauges } from './global-gauges.ts';
@@ -18,7 +18,8 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
   const { config, logger, db, redisWatch } = resources;
   const redis = createRedis(config.redisUrl);
   watchRedis(redis, redisWatch, logger);
-  const connection = redisConnectionOptions(config.redisUrl);
+  // Requests add to these queues: while Redis is unreachable they fail at once (503) instead of waiting for it.
+  const connection = producerConnectionOptions(config.redisUrl);
   const taskQueue = createTaskQueue({ connection, prefix: config.redisPrefix });
   const scheduleQueue = createScheduleQueue({ connection, prefix: config.redisPrefix });
   for (const queue of [taskQueue, scheduleQueue]) watchBullmq(queue, redisWatch, logger);
@@ -63,7 +64,7 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
     close: async () => {
       stopGauges();
       await server.close(config.shutdownTimeoutMs);
-      await Promise.all([taskQueue.close(), scheduleQueue.close()]);
+      await Promise.all([closeQueue(taskQueue), closeQueue(scheduleQueue)]);
       redis.disconnect();
     },
   };

@@ -1,4 +1,4 @@
-import { createRedis, watchRedis } from '@cistern/queue';
+import { createRedis, FAIL_FAST_REDIS, watchRedis } from '@cistern/queue';
 import { listen, type Resources } from '@cistern/runtime';
 import { buildServices } from './build-services.ts';
 import { createRegistryApp } from './create-registry-app.ts';
@@ -13,7 +13,8 @@ export interface RunningRegistry {
 
 export async function startRegistry(resources: Resources, port = resources.config.ports.registry, options: RegistryOptions = {}): Promise<RunningRegistry> {
   const { config, logger } = resources;
-  const redis = createRedis(config.redisUrl);
+  // Pulls take on-demand locks on it: while Redis is unreachable they answer 503 at once instead of waiting for it.
+  const redis = createRedis(config.redisUrl, FAIL_FAST_REDIS);
   watchRedis(redis, resources.redisWatch, logger);
   const services = buildServices(resources, redis, options);
   const server = await listen(createRegistryApp({ resources, redis, services }), config.host, port);

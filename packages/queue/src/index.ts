@@ -1,4 +1,14 @@
-export { createRedis, redisConnectionOptions, assertRedisReachable, pingRedis, describeRedis, RedisUnavailableError } from './redis.ts';
+export {
+  createRedis,
+  redisConnectionOptions,
+  producerConnectionOptions,
+  FAIL_FAST_REDIS,
+  assertRedisReachable,
+  pingRedis,
+  describeRedis,
+  RedisUnavailableError,
+} from './redis.ts';
+export { assertQueueReachable, closeQueue, onReachableQueue } from './producer-queue.ts';
 export { TASK_QUEUE } from './queue-names.ts';
 export {
   defineTask,

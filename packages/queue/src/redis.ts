@@ -2,12 +2,12 @@ import { CisternError, type CisternErrorOptions } from '@cistern/errors';
 import type { ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 
-/** Redis cannot be reached or does not answer; the message names host:port, never the password. */
+/** Redis cannot be reached or does not answer; the message names host:port, never the password. Retryable unless said otherwise: Redis may be back later. */
 export class RedisUnavailableError extends CisternError<'REDIS_UNAVAILABLE'> {
   override readonly name = 'RedisUnavailableError';
 
   constructor(message: string, options?: CisternErrorOptions) {
-    super('REDIS_UNAVAILABLE', message, options);
+    super('REDIS_UNAVAILABLE', message, { retryable: true, ...options });
   }
 }
 
@@ -42,10 +42,37 @@ export function createRedis(redisUrl: string, options: RedisOptions = {}): Redis
 
 /**
  * Connection settings for BullMQ queues and workers, which then own (and close)
- * their connections.
+ * their connections. A command waits while Redis is unreachable and runs once
+ * it is back: what workers want.
  */
 export function redisConnectionOptions(redisUrl: string): ConnectionOptions {
   return { url: redisUrl, maxRetriesPerRequest: null };
+}
+
+/**
+ * For connections that serve requests (the API's queues, the registry's
+ * locks): while Redis is unreachable a command fails at once instead of
+ * waiting in ioredis' offline queue for the reconnect, and one sent just
+ * before the connection dropped fails at the drop instead of being sent again
+ * later. BullMQ recommends this for producers ("Failing fast when Redis is
+ * down"); workers keep waiting. Not for BullMQ workers (blocking commands).
+ * Reconnects at least every 2 s (ioredis' own default; BullMQ's backs off to
+ * 20 s), so requests succeed again within 2 s of Redis coming back.
+ */
+export const FAIL_FAST_REDIS = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  retryStrategy: (attempt: number) => Math.min(attempt * 50, 2000),
+} as const satisfies RedisOptions;
+
+/** Connection settings for the BullMQ queues a request path adds to or reads: FAIL_FAST_REDIS. */
+export function producerConnectionOptions(redisUrl: string): ConnectionOptions {
+  return { url: redisUrl, ...FAIL_FAST_REDIS };
+}
+
+/** host:port of a connection, for error messages (never the password). */
+export function redisAddress(redis: { options: { host?: string | undefined; port?: number | undefined } }): string {
+  return `${redis.options.host ?? '127.0.0.1'}:${redis.options.port ?? 6379}`;
 }
 
 /**
@@ -54,7 +81,7 @@ export function redisConnectionOptions(redisUrl: string): ConnectionOptions {
  * `timeoutMs` of silence, with a RedisUnavailableError naming host:port.
  */
 export async function pingRedis(redis: Redis, timeoutMs = 2000): Promise<void> {
-  const where = `${redis.options.host ?? '127.0.0.1'}:${redis.options.port ?? 6379}`;
+  const where = redisAddress(redis);
   if (redis.status !== 'ready') throw new RedisUnavailableError(`Redis at ${where} is unreachable (connection ${redis.status})`);
   let timer: NodeJS.Timeout | undefined;
   const silence = new Promise<never>((_resolve, reject) => {

@@ -1,14 +1,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
 import { waitFor } from '@cistern/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRedis } from '../src/redis.ts';
 import { reconcileTasks } from '../src/reconcile.ts';
 import { TaskError } from '../src/task-errors.ts';
 import { repositoryResource } from '../src/repository-resource.ts';
-import { TaskService, TaskStateError } from '../src/task-service.ts';
-import { syncKind } from './fixtures/sync-kind.ts';
+import { TaskStateError } from '../src/task-service.ts';
 import { Harness } from './harness.ts';
 
 const h = new Harness();
@@ -243,21 +240,6 @@ describe('task runner', () => {
     const done = await h.waitForState(task.id, ['completed', 'failed'], 15_000);
     expect(done).toMatchObject({ state: 'completed', createdResources: ['/after-restart/'] });
     expect(runs).toBe(2);
-  });
-
-  it('marks the task failed when the job cannot be enqueued', async () => {
-    const deadQueue = new Queue('tasks', {
-      connection: createRedis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => null }),
-      prefix: h.prefix,
-    });
-    deadQueue.on('error', () => undefined);
-    try {
-      const { task } = await new TaskService(h.db.prisma, deadQueue, [syncKind], h.logger).create({ kind: 'sync', params: h.syncParams() });
-      expect(task.state).toBe('failed');
-      expect(task.error).toMatchObject({ code: 'ENQUEUE_FAILED' });
-    } finally {
-      await deadQueue.close().catch(() => undefined);
-    }
   });
 
   it('recovers a job whose worker was killed with SIGKILL mid-job', async () => {

@@ -1,4 +1,6 @@
+import { CisternError } from '@cistern/errors';
 import type { Redis } from 'ioredis';
+import { isRedisConnected } from './redis-connected.ts';
 
 // Compare-and-act scripts: only the holder may renew or release.
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
@@ -20,7 +22,9 @@ export interface HeldLock {
  * with a TTL renewed while the work runs, so a crashed holder's lock expires
  * on its own. Re-entrant for the same holder: a stalled job picked up again
  * by another worker keeps its lock. Keys are `<prefix>:lock:<resource>`;
- * `ttlMs` is in milliseconds, renewed every third of it.
+ * `ttlMs` is in milliseconds, renewed every third of it. On a connection
+ * that queues commands while Redis is away, acquire and holder wait for it;
+ * on a fail-fast one (no offline queue) they reject at once.
  */
 export class ResourceLocks {
   /** The renewal of each lock held now, by this instance. */
@@ -41,10 +45,28 @@ export class ResourceLocks {
     return `${this.prefix}:lock:${resource}`;
   }
 
-  /** The lock, or null when another holder has it. Rejects only when Redis does. */
+  /**
+   * Runs a command of a request for `resource`. Its failure while the
+   * connection is down (isRedisConnected) is REDIS_UNAVAILABLE, retryable;
+   * any other is rethrown as it is.
+   */
+  private async command<T>(resource: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (isRedisConnected(this.redis)) throw error;
+      const { host, port } = this.redis.options;
+      throw new CisternError('REDIS_UNAVAILABLE', `Redis at ${host ?? '127.0.0.1'}:${port ?? 6379} is unreachable: cannot lock ${resource} now`, {
+        retryable: true,
+        cause: error,
+      });
+    }
+  }
+
+  /** The lock, or null when another holder has it. Rejects only when Redis does: REDIS_UNAVAILABLE when it is unreachable. */
   async acquire(resource: string, holder: string): Promise<HeldLock | null> {
     const key = this.key(resource);
-    const ok = await this.redis.eval(ACQUIRE, 1, key, holder, this.ttlMs);
+    const ok = await this.command(resource, () => this.redis.eval(ACQUIRE, 1, key, holder, this.ttlMs));
     if (ok !== 1) return null;
     const lost = new AbortController();
     let renewedAt = Date.now();
@@ -73,8 +95,8 @@ export class ResourceLocks {
     };
   }
 
-  /** Who holds the lock now; null when nobody does. */
+  /** Who holds the lock now; null when nobody does. REDIS_UNAVAILABLE while Redis is unreachable. */
   async holder(resource: string): Promise<string | null> {
-    return this.redis.get(this.key(resource));
+    return this.command(resource, () => this.redis.get(this.key(resource)));
   }
 }

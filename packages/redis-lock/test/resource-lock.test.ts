@@ -1,3 +1,4 @@
+import { isCisternError } from '@cistern/errors';
 import { startOwnRedis } from '@cistern/testkit';
 import { Redis, type RedisOptions } from 'ioredis';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +47,37 @@ describe('resource locks', () => {
       await lost;
       expect(Date.now() - started).toBeLessThan(3000);
       expect(String(held?.lost.reason)).toMatch(/lock on repository:y was lost/);
+    } finally {
+      redis.disconnect();
+      await server.stop();
+    }
+  });
+
+  it('reject with REDIS_UNAVAILABLE at once on a fail-fast connection while Redis is down, and lock again once it is back', async () => {
+    const server = await startOwnRedis();
+    // As the registry connects: no offline queue, no command sent again after a drop.
+    const redis = createRedis(server.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => 100 });
+    redis.on('error', () => undefined);
+    try {
+      for (let i = 0; i < 50 && redis.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 100));
+      const locks = new ResourceLocks(redis, 'lock-test', 30_000);
+      server.server.process.kill('SIGKILL');
+      await new Promise((resolve) => server.server.process.once('exit', resolve));
+      for (const attempt of [() => locks.acquire('blob-fetch:a', 'pull-1'), () => locks.holder('blob-fetch:a')]) {
+        const started = Date.now();
+        const failure = await attempt().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(Date.now() - started).toBeLessThan(500);
+        expect(isCisternError(failure, 'REDIS_UNAVAILABLE') && failure.retryable).toBe(true);
+        expect((failure as Error).message).toBe(`Redis at 127.0.0.1:${server.port} is unreachable: cannot lock blob-fetch:a now`);
+      }
+      await server.start();
+      for (let i = 0; i < 50 && redis.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 100));
+      const held = await locks.acquire('blob-fetch:a', 'pull-1');
+      expect(await locks.holder('blob-fetch:a')).toBe('pull-1');
+      await held?.release();
     } finally {
       redis.disconnect();
       await server.stop();

@@ -19,6 +19,7 @@ export const ERROR_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL_ERROR: 500,
+  REDIS_UNAVAILABLE: 503,
 } as const satisfies Partial<Record<CisternErrorCode, number>>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -64,8 +64,10 @@ function prismaError(error: Prisma.PrismaClientKnownRequestError): ApiError | un
 
 /**
  * The codes of the rules the domain services and the task service enforce,
- * answered as they are. Any other package's code (an upstream's UNAUTHORIZED,
- * a store's BLOB_UNKNOWN) reaching this edge is a bug, so it stays a 500.
+ * answered as they are, and REDIS_UNAVAILABLE, with which they refuse work
+ * that needs Redis while it is unreachable. Any other package's code (an
+ * upstream's UNAUTHORIZED, a store's BLOB_UNKNOWN) reaching this edge is a
+ * bug, so it stays a 500.
  */
 const RULE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'VALIDATION_FAILED',
@@ -77,6 +79,7 @@ const RULE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'VERSION_PROTECTED',
   'NO_REMOTE',
   'TASK_STATE_CONFLICT',
+  'REDIS_UNAVAILABLE',
 ]);
 
 /** Anything thrown, as the ApiError to answer with; unknown errors become INTERNAL_ERROR with their cause kept. */

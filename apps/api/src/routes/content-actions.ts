@@ -14,7 +14,7 @@ export function contentActionRoutes(routes: RouteTable, ctx: ApiContext): void {
   const start = async <K extends ContentAction>(id: string, kind: K, params: Omit<TaskParamsOf<RepositoryTaskKind, K>, 'repositoryId'>) => ({
     task: toTask(await ctx.repositoryTasks.act(id, kind, params)),
   });
-  const action = { tag: TAG, params: IdParams, status: 202 as const, response: TaskAccepted, method: 'post' as const };
+  const action = { tag: TAG, params: IdParams, status: 202 as const, response: TaskAccepted, method: 'post' as const, errors: ['REDIS_UNAVAILABLE' as const] };
 
   routes.add({ ...action, path: '/repositories/{id}/tag', summary: 'Tag a manifest of the latest version', body: TagRequest }, async ({ params, body }) =>
     start(params.id, 'tag', body),
@@ -38,7 +38,7 @@ export function contentActionRoutes(routes: RouteTable, ctx: ApiContext): void {
       summary: 'Copy tags or digests, with what they reference, from another repository version',
       description: 'With no tags and no digests, copies the whole source version (additively).',
       body: CopyRequest,
-      errors: ['INVALID_REFERENCE'],
+      errors: ['INVALID_REFERENCE', 'REDIS_UNAVAILABLE'],
     },
     async ({ params, body }) => start(params.id, 'copy', body),
   );

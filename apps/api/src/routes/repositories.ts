@@ -89,7 +89,7 @@ export function repositoryRoutes(routes: RouteTable, ctx: ApiContext): void {
       summary: 'Delete a repository, its versions and schedules',
       params: IdParams,
       status: 204,
-      errors: ['IN_USE'],
+      errors: ['IN_USE', 'REDIS_UNAVAILABLE'],
     },
     async ({ params }) => ctx.repositories.delete(params.id),
   );
@@ -100,12 +100,12 @@ export function repositoryRoutes(routes: RouteTable, ctx: ApiContext): void {
       tag: TAG,
       summary: 'Start a sync',
       description:
-        "Answers 202 with the task. A sync identical to one still waiting for this repository returns that task. With dryRun the task only plans: its result counts what a sync would do and links the plan's entries (GET /tasks/{id}/plan); a dry-run and a real sync are never deduplicated with each other.",
+        "Answers 202 with the task. A sync identical to one still waiting for this repository returns that task. With dryRun the task only plans: its result counts what a sync would do and links the plan's entries (GET /tasks/{id}/plan); a dry-run and a real sync are never deduplicated with each other. While Redis is unreachable it answers 503 REDIS_UNAVAILABLE with Retry-After at once and creates no task (if Redis goes in the moment between recording the task and queueing it, the task is marked failed with ENQUEUE_FAILED and the error's details name it).",
       params: IdParams,
       body: SyncRequest,
       status: 202,
       response: TaskAccepted,
-      errors: ['NO_REMOTE', 'INVALID_REFERENCE'],
+      errors: ['NO_REMOTE', 'INVALID_REFERENCE', 'REDIS_UNAVAILABLE'],
     },
     async ({ params, body }) => ({ task: toTask(await ctx.repositoryTasks.sync(params.id, body)) }),
   );

@@ -48,7 +48,7 @@ export function scheduleRoutes(routes: RouteTable, ctx: ApiContext): void {
       body: ScheduleInput,
       status: 201,
       response: Schedule,
-      errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE'],
+      errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE', 'REDIS_UNAVAILABLE'],
     },
     async ({ body }) => toSchedule(await ctx.schedules.create(body)),
   );
@@ -71,13 +71,21 @@ export function scheduleRoutes(routes: RouteTable, ctx: ApiContext): void {
         body,
         status: 200,
         response: Schedule,
-        errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE'],
+        errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE', 'REDIS_UNAVAILABLE'],
       },
       async ({ params, body: given }) => toSchedule(await ctx.schedules.update(params.id, given)),
     );
   }
   routes.add(
-    { method: 'delete', path: '/schedules/{id}', tag: TAG, summary: 'Delete a schedule and its job scheduler', params: IdParams, status: 204 },
+    {
+      method: 'delete',
+      path: '/schedules/{id}',
+      tag: TAG,
+      summary: 'Delete a schedule and its job scheduler',
+      params: IdParams,
+      status: 204,
+      errors: ['REDIS_UNAVAILABLE'],
+    },
     async ({ params }) => ctx.schedules.delete(params.id),
   );
 }

@@ -19,6 +19,7 @@ export function storageTaskRoutes(routes: RouteTable, ctx: ApiContext): void {
       body: orphanCleanupParamsSchema.meta({ id: 'OrphanCleanupRequest' }),
       status: 202,
       response: TaskAccepted,
+      errors: ['REDIS_UNAVAILABLE'],
     },
     async ({ body }) => ({ task: toTask(await ctx.storageTasks.cleanupOrphans(body)) }),
   );
@@ -33,6 +34,7 @@ export function storageTaskRoutes(routes: RouteTable, ctx: ApiContext): void {
       body: reclaimSpaceParamsSchema.meta({ id: 'ReclaimSpaceRequest' }),
       status: 202,
       response: TaskAccepted,
+      errors: ['REDIS_UNAVAILABLE'],
     },
     async ({ body }) => ({ task: toTask(await ctx.storageTasks.reclaimSpace(body)) }),
   );

@@ -1,6 +1,6 @@
 import { createRepository, type PrismaClient, type Repository } from '@cistern/db';
 import { CisternError } from '@cistern/errors';
-import { removeSchedule } from '@cistern/queue';
+import { onReachableQueue, removeSchedule } from '@cistern/queue';
 import type { Queue } from 'bullmq';
 import { nameWhere, type NameFilter } from '../shared/name-filter.ts';
 import { listPage, pageArgs } from '../shared/paging.ts';
@@ -20,8 +20,9 @@ export interface RepositoryFilter extends NameFilter {
 /**
  * Repositories, each created with its empty version 0 in one transaction. A
  * remote that does not exist throws INVALID_REFERENCE (detail path `remote`).
- * Deleting one takes its versions and schedules (their job schedulers first);
- * it is IN_USE while a distribution serves it or a task is about to change it.
+ * Deleting one takes its versions and schedules (their job schedulers first,
+ * so one with schedules is REDIS_UNAVAILABLE while Redis is unreachable); it
+ * is IN_USE while a distribution serves it or a task is about to change it.
  */
 export interface RepositoryService extends ResourceService<Repository, RepositoryFilter, RepositoryInput, RepositoryPatch> {
   /** One repository with what its content occupies in the blob store (too costly for every row of the list). */
@@ -57,7 +58,8 @@ export function repositoryService({ prisma, scheduleQueue }: { prisma: PrismaCli
       const blockers = await repositoryDependents(prisma, repo);
       if (blockers.length > 0) throw new CisternError('IN_USE', `repository "${repo.name}" cannot be deleted: ${blockers.join('; ')}`);
       const schedules = await prisma.schedule.findMany({ where: { repositoryId: repo.id }, select: { id: true } });
-      for (const schedule of schedules) await removeSchedule(scheduleQueue, schedule.id);
+      for (const schedule of schedules)
+        await onReachableQueue(scheduleQueue, "delete the repository's schedules", () => removeSchedule(scheduleQueue, schedule.id));
       await prisma.repository.delete({ where: { id: repo.id } });
     },
   };

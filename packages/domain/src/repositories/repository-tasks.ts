@@ -10,7 +10,8 @@ type ActionParams<K extends ContentAction> = Omit<TaskParamsOf<RepositoryTaskKin
 
 /**
  * Tasks that change a repository, queued through the TaskService (a task row,
- * then its job). An unknown repository throws NOT_FOUND.
+ * then its job). An unknown repository throws NOT_FOUND; an unreachable Redis
+ * REDIS_UNAVAILABLE (see TaskService.create).
  */
 export interface RepositoryTaskService {
   /**

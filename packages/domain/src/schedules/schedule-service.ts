@@ -1,5 +1,5 @@
 import type { Prisma, PrismaClient, Schedule } from '@cistern/db';
-import { removeSchedule } from '@cistern/queue';
+import { onReachableQueue, removeSchedule } from '@cistern/queue';
 import type { Queue } from 'bullmq';
 import { nameWhere, type NameFilter } from '../shared/name-filter.ts';
 import { found } from '../shared/not-found.ts';
@@ -19,7 +19,8 @@ export interface ScheduleFilter extends NameFilter {
 /**
  * Schedules: a row each, and for each enabled one a BullMQ job scheduler kept
  * in step with it (written through: a refused scheduler undoes the row;
- * deleting removes the scheduler first). A sync schedule's repository or
+ * deleting removes the scheduler first). While Redis is unreachable, writes
+ * and deletes change nothing and reject with REDIS_UNAVAILABLE at once. A sync schedule's repository or
  * remote that does not exist throws INVALID_REFERENCE (detail path
  * `repository` or `remote`); other kinds keep their task params in `params`.
  */
@@ -67,7 +68,7 @@ export function scheduleService({ prisma, scheduleQueue }: { prisma: PrismaClien
     },
     delete: async (id) => {
       const row = await find(id);
-      await removeSchedule(scheduleQueue, row.id);
+      await onReachableQueue(scheduleQueue, 'delete the schedule', () => removeSchedule(scheduleQueue, row.id));
       await prisma.schedule.delete({ where: { id: row.id } });
     },
   };

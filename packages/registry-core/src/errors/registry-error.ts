@@ -1,4 +1,4 @@
-import { CisternError, type ErrorCode } from '@cistern/errors';
+import { CisternError, isCisternError, type ErrorCode } from '@cistern/errors';
 
 /**
  * The Distribution API's error codes this registry answers with, and the one
@@ -51,13 +51,25 @@ export class RegistryError extends CisternError<RegistryErrorCode> {
   }
 }
 
+/** What a 503 for an unreachable Redis asks clients to wait: it reconnects within 2 s of coming back. */
+const REDIS_RETRY_AFTER_SECONDS = 5;
+
 /**
  * The RegistryError to answer with. Other packages' errors are translated
  * where their meaning is known (the blob route's storage codes, an upstream's
- * failure); one that reaches here unexplained is UNKNOWN, kept as `cause` for
- * the log, never a 4xx it might not mean.
+ * failure); REDIS_UNAVAILABLE, from whatever needed Redis, is Distribution's
+ * UNAVAILABLE (503, as Distribution answers when a service it needs is down)
+ * with Retry-After, its message without the Redis address; one that reaches
+ * here unexplained is UNKNOWN, kept as `cause` for the log, never a 4xx it
+ * might not mean.
  */
 export function toRegistryError(error: unknown): RegistryError {
   if (error instanceof RegistryError) return error;
+  if (isCisternError(error, 'REDIS_UNAVAILABLE')) {
+    return new RegistryError('UNAVAILABLE', 'service unavailable: Redis, which the registry needs for this request, is unreachable; try again later', {
+      cause: error,
+      headers: { 'retry-after': String(REDIS_RETRY_AFTER_SECONDS) },
+    });
+  }
   return new RegistryError('UNKNOWN', 'internal error', { cause: error });
 }

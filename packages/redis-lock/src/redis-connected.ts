@@ -1,0 +1,16 @@
+/** What the check reads of a connection: an ioredis client, or BullMQ's wrapper of one. */
+export interface RedisConnectionState {
+  status: string;
+  stream?: { writable: boolean } | undefined;
+}
+
+/**
+ * Whether a command sent now reaches Redis: the connection is ready and its
+ * socket still writable (ioredis learns of a dropped socket a moment after
+ * the socket does, and meanwhile says `ready`). A command that failed while
+ * this is false failed because Redis is unreachable; the error's message is
+ * never read to tell.
+ */
+export function isRedisConnected(connection: RedisConnectionState): boolean {
+  return connection.status === 'ready' && connection.stream?.writable === true;
+}
