@@ -127,6 +127,14 @@ describe('requests that need Redis while it is down', () => {
     expect([schedule.status, schedule.retryAfter, (schedule.body.error as { code: string }).code]).toEqual([503, '5', 'REDIS_UNAVAILABLE']);
     expect(schedule.ms).toBeLessThan(QUICK_MS);
 
+    // The queue dashboard's data calls: Cistern's 503, not bull-board's 500 with the raw Redis error.
+    const dashboard = await fetch(`${api}/admin/queues/api/queues`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    expect([dashboard.status, dashboard.headers.get('retry-after'), ((await dashboard.json()) as { error: { code: string } }).error.code]).toEqual([
+      503,
+      '5',
+      'REDIS_UNAVAILABLE',
+    ]);
+
     // The first pull of the on-demand layer takes a Redis lock: refused in the Distribution error format.
     const pull = await request(blobUrl);
     expect(pull.ms).toBeLessThan(QUICK_MS);
@@ -144,9 +152,10 @@ describe('requests that need Redis while it is down', () => {
         .slice(linesBefore)
         .filter((line) => line.msg === 'request');
     // Written when each response closes, and read from the process's pipe.
-    await expect.poll(() => requestLines().length).toBe(5);
+    await expect.poll(() => requestLines().length).toBe(6);
     const during = logLines().slice(linesBefore);
     expect(during.filter((line) => line.msg === 'request').map((line) => [line.app, line.status])).toEqual([
+      ['api', 503],
       ['api', 503],
       ['api', 503],
       ['registry', 503],

@@ -85,7 +85,7 @@ describe('worker metrics and logs after a real sync through a counting proxy (LO
 
   it('starts the task counter at 0 for every kind and final state, on the worker and on the API (which cancels waiting tasks)', async () => {
     // A series that first appears at 1 has no increase(): the first failed sync after a start would not fire CisternSyncsFailing.
-    const kinds = ['sync', 'sync-dry-run', 'tag', 'untag', 'remove', 'copy', 'orphan-cleanup', 'reclaim-space'];
+    const kinds = ['sync', 'sync-dry-run', 'tag', 'untag', 'remove', 'copy', 'orphan-cleanup', 'orphan-cleanup-dry-run', 'reclaim-space'];
     const expected = kinds.flatMap((kind) => FINAL.map((state) => `${kind} ${state} 0`)).sort();
     for (const port of [fixture.cistern.env.WORKER_PORT, fixture.cistern.env.API_PORT]) {
       const fresh = await scrapeMetrics(`http://127.0.0.1:${port}/metrics`);

@@ -1,6 +1,6 @@
 import { AdminSessions, TokenService } from '@cistern/auth';
 import { createDomainServices, taskKinds } from '@cistern/domain';
-import { closeQueue, createRedis, createScheduleQueue, createTaskQueue, producerConnectionOptions, TaskService, watchBullmq, watchRedis } from '@cistern/queue';
+import { closeQueue, createRedis, openProducerQueues, TaskService, watchBullmq, watchRedis } from '@cistern/queue';
 import { listen, type Resources } from '@cistern/runtime';
 import { createApiApp } from './create-api-app.ts';
 import { exportGlobalGauges } from './global-gauges.ts';
@@ -19,9 +19,7 @@ export async function startApi(resources: Resources, options: StartApiOptions = 
   const redis = createRedis(config.redisUrl);
   watchRedis(redis, redisWatch, logger);
   // Requests add to these queues: while Redis is unreachable they fail at once (503) instead of waiting for it.
-  const connection = producerConnectionOptions(config.redisUrl);
-  const taskQueue = createTaskQueue({ connection, prefix: config.redisPrefix });
-  const scheduleQueue = createScheduleQueue({ connection, prefix: config.redisPrefix });
+  const { taskQueue, scheduleQueue } = await openProducerQueues(config.redisUrl, config.redisPrefix);
   for (const queue of [taskQueue, scheduleQueue]) watchBullmq(queue, redisWatch, logger);
   const tokens = new TokenService(db.prisma, config.adminToken);
   const services = createDomainServices({

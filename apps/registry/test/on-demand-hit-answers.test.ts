@@ -10,7 +10,8 @@ import { RegistryHarness } from './harness.ts';
 // Prisma client sees every query, and fails the ones a test asks it to.
 
 const h = new RegistryHarness();
-const NOT_ON_DEMAND_MS = 500;
+// Long enough for a busy machine to record the artifact in between.
+const NOT_ON_DEMAND_MS = 3000;
 let reads = 0;
 let failing = 0;
 let sources: RemoteSources;
@@ -84,7 +85,7 @@ describe('recordedOnDemand', () => {
     await record(digest, 'on_demand');
     expect(await ask(digest, 1)).toEqual([false]);
     expect(reads).toBe(1);
-    await expect.poll(() => sources.recordedOnDemand(digest), { timeout: 5000, interval: 100 }).toBe(true);
+    await expect.poll(() => sources.recordedOnDemand(digest), { timeout: 10_000, interval: 100 }).toBe(true);
     expect(reads).toBe(2);
   });
 

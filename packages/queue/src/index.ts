@@ -3,12 +3,13 @@ export {
   redisConnectionOptions,
   producerConnectionOptions,
   FAIL_FAST_REDIS,
+  redisConnected,
   assertRedisReachable,
   pingRedis,
   describeRedis,
   RedisUnavailableError,
 } from './redis.ts';
-export { assertQueueReachable, closeQueue, onReachableQueue } from './producer-queue.ts';
+export { assertQueueReachable, closeQueue, onReachableQueue, openProducerQueues } from './producer-queue.ts';
 export { TASK_QUEUE } from './queue-names.ts';
 export {
   defineTask,

@@ -1,6 +1,9 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { isRedisConnected, type RedisConnectionState } from '@cistern/redis-lock';
 import type { Queue } from 'bullmq';
-import { redisAddress, RedisUnavailableError } from './redis.ts';
+import { producerConnectionOptions, redisAddress, RedisUnavailableError } from './redis.ts';
+import { createScheduleQueue } from './schedules.ts';
+import { createTaskQueue } from './task-queue.ts';
 
 // Helpers for queues on producer connections (producerConnectionOptions): no offline queue, so no command waits for Redis.
 
@@ -55,13 +58,37 @@ export async function onReachableQueue<T>(queue: Queue, what: string, operation:
   }
 }
 
+/** How long a start waits for the producer queues' first connection; the process checked Redis just before. */
+const FIRST_CONNECT_MS = 10_000;
+
+/**
+ * The task and schedule queues a request path adds to, on producer
+ * connections, connected before the caller serves: with the offline queue
+ * off, a request in the first milliseconds would otherwise be refused while
+ * Redis is fine. BullMQ's version check is skipped: with retries off, a drop
+ * during it would leave the queue refusing for good (workers still check).
+ * Rejects with a RedisUnavailableError after 10 s without a connection.
+ */
+export async function openProducerQueues(redisUrl: string, prefix: string): Promise<{ taskQueue: Queue; scheduleQueue: Queue }> {
+  const connection = producerConnectionOptions(redisUrl);
+  const taskQueue = createTaskQueue({ connection, prefix, skipVersionCheck: true });
+  const scheduleQueue = createScheduleQueue({ connection, prefix, skipVersionCheck: true });
+  const ready = Promise.all([taskQueue.waitUntilReady(), scheduleQueue.waitUntilReady()]).then(() => true);
+  if (!(await Promise.race([ready, delay(FIRST_CONNECT_MS, false, { ref: false })]))) {
+    await Promise.all([closeQueue(taskQueue), closeQueue(scheduleQueue)]);
+    throw new RedisUnavailableError(`the task queues did not connect to Redis within ${FIRST_CONNECT_MS} ms`);
+  }
+  return { taskQueue, scheduleQueue };
+}
+
 /**
  * Closes a queue. While Redis is unreachable a producer connection cannot
  * send its QUIT, and BullMQ would leave it reconnecting forever without
  * listeners (a stack trace on stderr per attempt): it is dropped instead.
+ * A connection still being made is not waited for (it might never be).
  */
 export async function closeQueue(queue: Queue): Promise<void> {
-  await queue.close().catch(() => undefined);
-  const connection = await connectionOf(queue);
+  await Promise.race([queue.close().catch(() => undefined), delay(1000, undefined, { ref: false })]);
+  const connection = await Promise.race([connectionOf(queue), delay(100, undefined, { ref: false })]);
   if (connection && connection.status !== 'end') connection.disconnect();
 }

@@ -70,6 +70,27 @@ export function producerConnectionOptions(redisUrl: string): ConnectionOptions {
   return { url: redisUrl, ...FAIL_FAST_REDIS };
 }
 
+/**
+ * Resolves once `redis` is connected (at once if it is), so that a process
+ * serves requests on a FAIL_FAST_REDIS connection only after its first
+ * connect; rejects with a RedisUnavailableError after `timeoutMs`.
+ */
+export async function redisConnected(redis: Redis, timeoutMs = 10_000): Promise<void> {
+  if (redis.status === 'ready') return;
+  let timer: NodeJS.Timeout | undefined;
+  let onReady: (() => void) | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      onReady = resolve;
+      redis.once('ready', onReady);
+      timer = setTimeout(() => reject(new RedisUnavailableError(`Redis at ${redisAddress(redis)} did not connect within ${timeoutMs} ms`)), timeoutMs);
+    });
+  } finally {
+    clearTimeout(timer);
+    if (onReady) redis.off('ready', onReady);
+  }
+}
+
 /** host:port of a connection, for error messages (never the password). */
 export function redisAddress(redis: { options: { host?: string | undefined; port?: number | undefined } }): string {
   return `${redis.options.host ?? '127.0.0.1'}:${redis.options.port ?? 6379}`;

@@ -19,6 +19,8 @@ export interface ScheduleQueueOptions {
   connection: ConnectionOptions;
   /** Every key goes under `<prefix>:` (REDIS_PREFIX), so installations sharing a Redis never meet. */
   prefix: string;
+  /** Skip BullMQ's Redis version check (producer queues: see openProducerQueues). */
+  skipVersionCheck?: boolean;
 }
 
 /** The queue that holds one BullMQ job scheduler per enabled schedule. */
@@ -26,6 +28,7 @@ export function createScheduleQueue(options: ScheduleQueueOptions): Queue {
   return new Queue(SCHEDULE_QUEUE, {
     connection: options.connection,
     prefix: options.prefix,
+    skipVersionCheck: options.skipVersionCheck ?? false,
     defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } },
   });
 }

@@ -21,14 +21,18 @@ const duration = new Histogram({
   registers: [metricsRegistry],
 });
 
+/** The kinds whose dry-runs count apart (TaskKind's `dryRuns`), as countTaskKinds has met them. */
+const dryRunKinds = new Set<string>();
+
 /**
- * The `kind` label of a task: its kind, or `<kind>-dry-run` when its params
- * say `dryRun: true`. A dry-run only plans, so its failures and run times are
- * not those of the work (an alert on failed syncs must not fire for a failed plan).
+ * The `kind` label of a task: its kind, or `<kind>-dry-run` when the kind
+ * declares dry-runs and its params say `dryRun: true`. A dry-run only plans,
+ * so its failures and run times are not those of the work (an alert on
+ * failed syncs must not fire for a failed plan).
  */
 function metricKind(kind: string, params: unknown): string {
   const dryRun = typeof params === 'object' && params !== null && (params as { dryRun?: unknown }).dryRun === true;
-  return dryRun ? `${kind}-dry-run` : kind;
+  return dryRun && dryRunKinds.has(kind) ? `${kind}-dry-run` : kind;
 }
 
 /**
@@ -39,6 +43,7 @@ function metricKind(kind: string, params: unknown): string {
  */
 export function countTaskKinds(kinds: readonly Pick<TaskKind, 'name' | 'dryRuns'>[]): void {
   for (const kind of kinds) {
+    if (kind.dryRuns) dryRunKinds.add(kind.name);
     for (const name of kind.dryRuns ? [kind.name, `${kind.name}-dry-run`] : [kind.name]) {
       for (const state of FINAL_STATES) tasks.inc({ kind: name, state }, 0);
     }

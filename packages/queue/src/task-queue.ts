@@ -14,6 +14,8 @@ export interface TaskQueueOptions {
   /** Attempts for retryable failures, with exponential backoff. */
   attempts?: number;
   backoffMs?: number;
+  /** Skip BullMQ's Redis version check (producer queues: see openProducerQueues). */
+  skipVersionCheck?: boolean;
 }
 
 /** The queue every task's job goes to (jobId = task id). */
@@ -21,6 +23,7 @@ export function createTaskQueue(options: TaskQueueOptions): Queue {
   return new Queue(TASK_QUEUE, {
     connection: options.connection,
     prefix: options.prefix,
+    skipVersionCheck: options.skipVersionCheck ?? false,
     defaultJobOptions: {
       attempts: options.attempts ?? 3,
       backoff: { type: 'exponential', delay: options.backoffMs ?? 5000 },

@@ -99,8 +99,10 @@ export class TaskService<K extends TaskKind = TaskKind> {
       await onReachableQueue(this.queue, QUEUE_THE_TASK, () => this.queue.add(input.kind, data, { jobId: outcome.task.id }));
     } catch (error) {
       const record = { code: 'ENQUEUE_FAILED', message: `the job could not be queued: ${(error as Error).message}` } satisfies TaskErrorRecord;
-      const failed = await this.prisma.task.update({ where: { id: outcome.task.id }, data: { state: 'failed', finishedAt: new Date(), error: record } });
-      taskChanged(this.log, failed, { state: 'failed', at: failed.finishedAt ?? new Date(), error: record, cause: error });
+      // Only while it waits: a job whose reply was lost may have reached Redis, and a worker may be running it.
+      const closed = await closeTask({ prisma: this.prisma, log: this.log }, outcome.task.id, ['waiting'], 'failed', record);
+      const failed = await this.prisma.task.findUniqueOrThrow({ where: { id: outcome.task.id } });
+      if (!closed) return { task: failed, created: true };
       if (isCisternError(error, 'REDIS_UNAVAILABLE')) {
         const said = `task ${failed.id} was recorded just before and is now failed (ENQUEUE_FAILED): it will not run`;
         throw new RedisUnavailableError(error.message, { cause: error, detail: [{ code: 'ENQUEUE_FAILED', message: said }] });

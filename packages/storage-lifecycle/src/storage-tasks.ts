@@ -56,6 +56,7 @@ const Report = { manifests: 'cleanup.manifests', blobs: 'cleanup.blobs', reclaim
 export const orphanCleanupTask = defineTask({
   name: 'orphan-cleanup',
   params: orphanCleanupParamsSchema,
+  dryRuns: true,
   handler({ prisma, storage }: StorageTaskDeps) {
     return async (ctx) => {
       const { protectionTimeMinutes, dryRun } = ctx.params;

@@ -133,19 +133,19 @@ describe('against the synthetic upstream', () => {
       );
     };
     try {
-      upstream.headers['ratelimit-limit'] = '10;w=1';
-      upstream.headers['ratelimit-remaining'] = '5;w=1';
-      await client('window/repo', { remoteName: 'short-window' }).headManifest('t');
       // No window: kept for 6 hours.
       upstream.headers['ratelimit-limit'] = '20';
       upstream.headers['ratelimit-remaining'] = '7';
       await client('window/repo', { remoteName: 'no-window' }).headManifest('t');
+      upstream.headers['ratelimit-limit'] = '10;w=3';
+      upstream.headers['ratelimit-remaining'] = '5;w=3';
+      await client('window/repo', { remoteName: 'short-window' }).headManifest('t');
       expect(await gauges()).toEqual([
         [[5], [10]],
         [[7], [20]],
       ]);
-      // One second after the reading, its window has passed: a scrape then no longer has its series.
-      await expect.poll(gauges, { timeout: 5000, interval: 100 }).toEqual([
+      // Three seconds after the reading, its window has passed: a scrape then no longer has its series.
+      await expect.poll(gauges, { timeout: 10_000, interval: 100 }).toEqual([
         [[], []],
         [[7], [20]],
       ]);

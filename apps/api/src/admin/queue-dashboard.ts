@@ -1,6 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
+import { assertQueueReachable } from '@cistern/queue';
 import type { Queue } from 'bullmq';
 import { Router } from 'express';
 import { ApiError } from '../errors/api-error.ts';
@@ -44,6 +45,12 @@ export function queueDashboard(options: { queues: Queue[]; basePath: string; log
     if (req.method === 'GET' || req.method === 'HEAD') return next();
     res.set('allow', 'GET, HEAD');
     throw new ApiError('METHOD_NOT_ALLOWED', 'the queue dashboard is read-only: change tasks through /api/v1, whose task rows are the source of truth');
+  });
+  // bull-board answers its own 500 with the raw Redis error when a read fails: while Redis is
+  // unreachable its data calls answer Cistern's 503 REDIS_UNAVAILABLE instead.
+  router.use('/api', async (_req, _res, next) => {
+    await Promise.all(options.queues.map((queue) => assertQueueReachable(queue, 'read the queues')));
+    next();
   });
   router.use(serverAdapter.getRouter() as Router);
   return router;

@@ -120,7 +120,7 @@ export class OnDemandBlobReader implements BlobReader {
       if (lock) {
         // It may have landed between our miss and the lock.
         if (await local.exists(digest)) {
-          await lock.release();
+          await lock.release().catch(() => undefined);
           if (!waited) onDemandHits.inc();
           return local.open(digest, range);
         }
