@@ -73,7 +73,10 @@ export async function openProducerQueues(redisUrl: string, prefix: string): Prom
   const connection = producerConnectionOptions(redisUrl);
   const taskQueue = createTaskQueue({ connection, prefix, skipVersionCheck: true });
   const scheduleQueue = createScheduleQueue({ connection, prefix, skipVersionCheck: true });
-  const ready = Promise.all([taskQueue.waitUntilReady(), scheduleQueue.waitUntilReady()]).then(() => true);
+  const ready = Promise.all([taskQueue.waitUntilReady(), scheduleQueue.waitUntilReady()]).then(
+    () => true,
+    () => false,
+  );
   if (!(await Promise.race([ready, delay(FIRST_CONNECT_MS, false, { ref: false })]))) {
     await Promise.all([closeQueue(taskQueue), closeQueue(scheduleQueue)]);
     throw new RedisUnavailableError(`the task queues did not connect to Redis within ${FIRST_CONNECT_MS} ms`);
