@@ -17,17 +17,14 @@
  * same exposition. Scrapes of the two alternate, so both see the same machine.
  * Needs PostgreSQL and Redis on 127.0.0.1, as the tests do.
  */
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { startApi } from '@cistern/api';
-import { createLogger, envSchema } from '@cistern/config';
 import { openDatabase, Prisma } from '@cistern/db';
 import { lastSyncSuccessQuery } from '@cistern/domain';
-import { createRedisWatch, createTaskQueue, redisConnectionOptions } from '@cistern/queue';
-import { FilesystemBlobStore } from '@cistern/storage';
+import { createTaskQueue, redisConnectionOptions } from '@cistern/queue';
 import { createTestDatabase, createTestRedisPrefix, makeTempDir, parseMetrics, removeDir, TEST_REDIS_URL } from '@cistern/testkit';
 import express from 'express';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { startBenchApi } from '../shared/start-bench-api.ts';
 import { fillContentRows } from '../storage-usage/content-rows.ts';
 
 interface Scraped {
@@ -100,27 +97,7 @@ async function main(): Promise<void> {
     // The gauge's own query: one short backward index walk per repository, whatever the history.
     console.log(`last-success plan:\n  ${plan.map((row) => row['QUERY PLAN']).join('\n  ')}`);
 
-    const config = envSchema.parse({
-      DATABASE_URL: testDb.url,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_PREFIX: redis.prefix,
-      DATA_DIR: scratch,
-      CISTERN_ADMIN_TOKEN: 'bench-admin-token-0123456789abcdef',
-      LOG_LEVEL: 'warn',
-    });
-    const logger = createLogger(config);
-    const storage = new FilesystemBlobStore(`${scratch}/storage`);
-    await storage.assertWritable();
-    const resources = {
-      config,
-      logger,
-      db,
-      storage,
-      secretKey: randomBytes(32),
-      redisWatch: createRedisWatch(logger, config.redisUrl),
-      close: async () => undefined,
-    };
-    const api = await startApi(resources, { port: 0 });
+    const api = await startBenchApi({ db, databaseUrl: testDb.url, redisPrefix: redis.prefix, scratch });
     try {
       const cistern: Scraped = { ms: [], bytes: 0, text: '' };
       // Warm-up: connections opened, statements planned.

@@ -13,24 +13,18 @@
  * EXPLAIN in and prints its URL. Needs PostgreSQL and Redis on 127.0.0.1, as
  * the tests do.
  */
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { startApi } from '@cistern/api';
-import { createLogger, envSchema } from '@cistern/config';
 import { openDatabase } from '@cistern/db';
-import { createRedisWatch } from '@cistern/queue';
-import { FilesystemBlobStore } from '@cistern/storage';
-import { createTestDatabase, createTestRedisPrefix, makeTempDir, removeDir, TEST_REDIS_URL } from '@cistern/testkit';
+import { createTestDatabase, createTestRedisPrefix, makeTempDir, removeDir } from '@cistern/testkit';
+import { BENCH_ADMIN_TOKEN, startBenchApi } from '../shared/start-bench-api.ts';
 import { fillContentRows } from './content-rows.ts';
-
-const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 
 async function timed(url: string, runs: number): Promise<{ ms: number; body: unknown }> {
   const times: number[] = [];
   let body: unknown;
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
-    const response = await fetch(url, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const response = await fetch(url, { headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } });
     body = await response.json();
     times.push(performance.now() - start);
     if (!response.ok) throw new Error(`${url}: ${response.status} ${JSON.stringify(body)}`);
@@ -57,27 +51,7 @@ async function main(): Promise<void> {
     const fillStart = performance.now();
     const ids = await fillContentRows(db.prisma, blobs, repos);
     console.log(`filled ${blobs} blobs, ${Math.floor(blobs / 2)} manifests, ${repos} repositories in ${((performance.now() - fillStart) / 1000).toFixed(1)} s`);
-    const storage = new FilesystemBlobStore(`${scratch}/storage`);
-    await storage.assertWritable();
-    const config = envSchema.parse({
-      DATABASE_URL: testDb.url,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_PREFIX: redis.prefix,
-      DATA_DIR: scratch,
-      CISTERN_ADMIN_TOKEN: ADMIN_TOKEN,
-      LOG_LEVEL: 'warn',
-    });
-    const logger = createLogger(config);
-    const resources = {
-      config,
-      logger,
-      db,
-      storage,
-      secretKey: randomBytes(32),
-      redisWatch: createRedisWatch(logger, config.redisUrl),
-      close: async () => undefined,
-    };
-    const api = await startApi(resources, { port: 0 });
+    const api = await startBenchApi({ db, databaseUrl: testDb.url, redisPrefix: redis.prefix, scratch });
     try {
       for (const [name, path] of [
         ['GET /api/v1/storage', '/api/v1/storage'],
