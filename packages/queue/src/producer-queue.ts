@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { isRedisConnected, type RedisConnectionState } from '@cistern/redis-lock';
+import { isRedisConnected, redisAddress, type RedisConnectionState } from '@cistern/redis-lock';
 import type { Queue } from 'bullmq';
-import { producerConnectionOptions, redisAddress, RedisUnavailableError } from './redis.ts';
+import { producerConnectionOptions, RedisUnavailableError } from './redis.ts';
 import { createScheduleQueue } from './schedules.ts';
 import { createTaskQueue } from './task-queue.ts';
 

@@ -1,6 +1,7 @@
 import { CisternError, type CisternErrorOptions } from '@cistern/errors';
 import type { ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { redisAddress } from '@cistern/redis-lock';
 
 /** Redis cannot be reached or does not answer; the message names host:port, never the password. Retryable unless said otherwise: Redis may be back later. */
 export class RedisUnavailableError extends CisternError<'REDIS_UNAVAILABLE'> {
@@ -89,11 +90,6 @@ export async function redisConnected(redis: Redis, timeoutMs = 10_000): Promise<
     clearTimeout(timer);
     if (onReady) redis.off('ready', onReady);
   }
-}
-
-/** host:port of a connection, for error messages (never the password). */
-export function redisAddress(redis: { options: { host?: string | undefined; port?: number | undefined } }): string {
-  return `${redis.options.host ?? '127.0.0.1'}:${redis.options.port ?? 6379}`;
 }
 
 /**

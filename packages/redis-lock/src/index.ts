@@ -1,2 +1,2 @@
 export { ResourceLocks, type HeldLock } from './resource-lock.ts';
-export { isRedisConnected, type RedisConnectionState } from './redis-connected.ts';
+export { isRedisConnected, redisAddress, type RedisConnectionState } from './redis-connected.ts';

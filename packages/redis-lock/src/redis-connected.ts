@@ -14,3 +14,8 @@ export interface RedisConnectionState {
 export function isRedisConnected(connection: RedisConnectionState): boolean {
   return connection.status === 'ready' && connection.stream?.writable === true;
 }
+
+/** host:port of a connection, for error messages (never the password). */
+export function redisAddress(redis: { options: { host?: string | undefined; port?: number | undefined } }): string {
+  return `${redis.options.host ?? '127.0.0.1'}:${redis.options.port ?? 6379}`;
+}

@@ -1,6 +1,6 @@
 import { CisternError } from '@cistern/errors';
 import type { Redis } from 'ioredis';
-import { isRedisConnected } from './redis-connected.ts';
+import { isRedisConnected, redisAddress } from './redis-connected.ts';
 
 // Compare-and-act scripts: only the holder may renew or release.
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
@@ -55,8 +55,7 @@ export class ResourceLocks {
       return await run();
     } catch (error) {
       if (isRedisConnected(this.redis)) throw error;
-      const { host, port } = this.redis.options;
-      throw new CisternError('REDIS_UNAVAILABLE', `Redis at ${host ?? '127.0.0.1'}:${port ?? 6379} is unreachable: cannot lock ${resource} now`, {
+      throw new CisternError('REDIS_UNAVAILABLE', `Redis at ${redisAddress(this.redis)} is unreachable: cannot lock ${resource} now`, {
         retryable: true,
         cause: error,
       });
