@@ -1,6 +1,5 @@
 import {
   createTestDatabase,
-  freePort,
   makeTempDir,
   pushImage,
   removeDir,
@@ -15,7 +14,7 @@ import {
   type TestDatabase,
 } from '@cistern/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProcess, waitForReady, type Started } from './processes.ts';
+import { startThreeProcesses, waitForReady, type Started, type ThreeProcesses } from './processes.ts';
 
 // A Redis of this file's own to kill, and PostgreSQL behind a proxy to cut (the shared server is never stopped).
 const ADMIN = 'outage-logs-admin-token-0123456789abcdef';
@@ -26,8 +25,9 @@ let db: TestDatabase;
 let pgProxy: TcpProxy;
 let redis: OwnRedis;
 let dataDir: string;
+let three: ThreeProcesses | undefined;
 let processes: Started[] = [];
-const ports = { api: 0, worker: 0, registry: 0 };
+let ports = { api: 0, worker: 0, registry: 0 };
 
 beforeAll(async () => {
   upstream = await startDistribution();
@@ -38,26 +38,18 @@ beforeAll(async () => {
   proxied.host = `127.0.0.1:${pgProxy.port}`;
   redis = await startOwnRedis();
   dataDir = await makeTempDir('outage-logs');
-  [ports.api, ports.worker, ports.registry] = [await freePort(), await freePort(), await freePort()];
   const env = {
     DATA_DIR: dataDir,
     DATABASE_URL: proxied.toString(),
     REDIS_URL: redis.url,
     CISTERN_ADMIN_TOKEN: ADMIN,
-    API_PORT: String(ports.api),
-    WORKER_PORT: String(ports.worker),
-    REGISTRY_PORT: String(ports.registry),
     LOG_LEVEL: 'info',
   };
-  // The API first: it migrates the database the others start on.
-  processes = [startProcess('apps/api/src/main.ts', env)];
-  await waitForReady(`http://127.0.0.1:${ports.api}/readyz`, { of: processes[0] });
-  processes.push(startProcess('apps/worker/src/main.ts', env), startProcess('apps/registry/src/main.ts', env));
-  for (const [i, app] of APPS.entries()) await waitForReady(`http://127.0.0.1:${ports[app]}/readyz`, { of: processes[i] });
+  three = await startThreeProcesses(env);
+  ({ processes, ports } = three);
 }, 120_000);
 afterAll(async () => {
-  for (const run of processes) run.child.kill('SIGTERM');
-  await Promise.all(processes.map((run) => run.exited));
+  await three?.stop();
   await redis.stop();
   await pgProxy.stop();
   await upstream.stop();

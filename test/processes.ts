@@ -68,6 +68,37 @@ export async function waitForReady(url: string, options: { of?: Started; timeout
  * and ports of its own; resolves once the API and the registry answer
  * /readyz, with their origins (`http://127.0.0.1:<port>`).
  */
+/** The three processes of a separate start, each on its own port. */
+export interface ThreeProcesses {
+  ports: { api: number; worker: number; registry: number };
+  /** API, worker and registry, in that order. */
+  processes: Started[];
+  /** SIGTERMs each and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the API, then (once it has migrated the database) the worker and
+ * the registry, as separate processes on free ports with `env`; resolves once
+ * each answers /readyz.
+ */
+export async function startThreeProcesses(env: Record<string, string>): Promise<ThreeProcesses> {
+  const ports = { api: await freePort(), worker: await freePort(), registry: await freePort() };
+  const all = { ...env, API_PORT: String(ports.api), WORKER_PORT: String(ports.worker), REGISTRY_PORT: String(ports.registry) };
+  const processes = [startProcess('apps/api/src/main.ts', all)];
+  await waitForReady(`http://127.0.0.1:${ports.api}/readyz`, { of: processes[0] });
+  processes.push(startProcess('apps/worker/src/main.ts', all), startProcess('apps/registry/src/main.ts', all));
+  for (const [i, port] of [ports.api, ports.worker, ports.registry].entries()) await waitForReady(`http://127.0.0.1:${port}/readyz`, { of: processes[i] });
+  return {
+    ports,
+    processes,
+    stop: async () => {
+      for (const run of processes) run.child.kill('SIGTERM');
+      await Promise.all(processes.map((run) => run.exited));
+    },
+  };
+}
+
 export async function startAllInOne(env: Record<string, string>): Promise<{ cistern: Started; api: string; registry: string }> {
   const [apiPort, registryPort, workerPort] = [await freePort(), await freePort(), await freePort()];
   const ports = { API_PORT: String(apiPort), REGISTRY_PORT: String(registryPort), WORKER_PORT: String(workerPort) };

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
   createTestDatabase,
-  freePort,
   makeTempDir,
   startOwnRedis,
   pushImage,
@@ -15,7 +14,7 @@ import {
   waitFor,
 } from '@cistern/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProcess, waitForReady, type Started } from './processes.ts';
+import { startThreeProcesses, waitForReady, type Started, type ThreeProcesses } from './processes.ts';
 
 // A Redis of this file's own, as documented (nothing kept on disk), that the test kills and starts again.
 const ADMIN = 'redis-restart-admin-token-0123456789abcdef';
@@ -26,8 +25,9 @@ let proxy: FaultProxy;
 let db: TestDatabase;
 let dataDir: string;
 let redis: OwnRedis;
+let three: ThreeProcesses | undefined;
 let processes: Started[] = [];
-const ports = { api: 0, worker: 0, registry: 0 };
+let ports = { api: 0, worker: 0, registry: 0 };
 
 beforeAll(async () => {
   upstream = await startDistribution();
@@ -36,23 +36,18 @@ beforeAll(async () => {
   dataDir = await makeTempDir('redis-restart');
   // Up before the processes start: with REDIS_URL set, a Redis that does not answer stops them.
   redis = await startOwnRedis();
-  [ports.api, ports.worker, ports.registry] = [await freePort(), await freePort(), await freePort()];
   const env = {
     DATA_DIR: dataDir,
     DATABASE_URL: db.url,
     REDIS_URL: redis.url,
     CISTERN_ADMIN_TOKEN: ADMIN,
-    API_PORT: String(ports.api),
-    WORKER_PORT: String(ports.worker),
-    REGISTRY_PORT: String(ports.registry),
     LOG_LEVEL: 'warn',
   };
-  processes = ['apps/api/src/main.ts', 'apps/worker/src/main.ts', 'apps/registry/src/main.ts'].map((entry) => startProcess(entry, env));
-  for (const [i, port] of Object.values(ports).entries()) await waitForReady(`http://127.0.0.1:${port}/readyz`, { of: processes[i] });
+  three = await startThreeProcesses(env);
+  ({ processes, ports } = three);
 }, 120_000);
 afterAll(async () => {
-  for (const run of processes) run.child.kill('SIGTERM');
-  await Promise.all(processes.map((run) => run.exited));
+  await three?.stop();
   await redis.stop();
   await proxy.stop();
   await upstream.stop();
