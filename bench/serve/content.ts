@@ -43,7 +43,7 @@ export async function mirrorIntoCistern(prisma: PrismaClient, storage: BlobStore
   const remote = await prisma.remote.create({ data: { name: `bench-${randomUUID()}`, url: upstream.url, upstreamName: REPO } });
   const repository = await createRepository(prisma, { name: `bench-${randomUUID()}` });
   await syncRepository(
-    { prisma, storage, client: clientForRemote(remote, secretKey), progress: quiet },
+    { prisma, storage, client: clientForRemote({ ...remote, upstreamName: REPO }, secretKey), progress: quiet },
     { repositoryId: repository.id, remote, mirror: true, mediaTypePolicy: DEFAULT_POLICY, maxManifestBytes: 4 * 1024 * 1024 },
   );
   await prisma.distribution.create({ data: { name: 'bench', basePath: REPO, repositoryId: repository.id } });

@@ -100,7 +100,10 @@ export class RegistryHarness {
 
   /** A real sync of the remote into the repository (a new version, if anything changed). */
   async sync(remote: Remote, repository: Repository, mirror = false, mediaTypePolicy: MediaTypePolicy = DEFAULT_POLICY): Promise<number | null> {
-    const client = clientForRemote(remote, this.secretKey, { retryBaseMs: 10, retryMaxMs: 50 });
+    const client = clientForRemote({ ...remote, upstreamName: repository.upstreamName ?? remote.upstreamName ?? '' }, this.secretKey, {
+      retryBaseMs: 10,
+      retryMaxMs: 50,
+    });
     const result = await syncRepository(
       { prisma: this.db.prisma, storage: this.storage, client, progress: quietProgress },
       { repositoryId: repository.id, remote, mirror, mediaTypePolicy, maxManifestBytes: 4 * 1024 * 1024 },

@@ -60,8 +60,9 @@ async function recordedBlob(policy: 'on_demand' | 'immediate', role: 'layer' | '
 }
 
 async function record(digest: string, policy: 'on_demand' | 'immediate'): Promise<void> {
-  const remote = await h.remote({ url: 'http://127.0.0.1:9', upstreamName: `lib/${randomUUID()}`, policy });
-  await h.db.prisma.remoteArtifact.create({ data: { blobDigest: digest, remoteId: remote.id, upstreamName: remote.upstreamName } });
+  const upstreamName = `lib/${randomUUID()}`;
+  const remote = await h.remote({ url: 'http://127.0.0.1:9', upstreamName, policy });
+  await h.db.prisma.remoteArtifact.create({ data: { blobDigest: digest, remoteId: remote.id, upstreamName } });
 }
 
 const ask = (digest: string, times: number) => Promise.all(Array.from({ length: times }, () => sources.recordedOnDemand(digest)));

@@ -4,6 +4,7 @@ export {
   TokenService,
   TokenInputError,
   canPull,
+  basePathReaches,
   type Principal,
   type CreateTokenInput,
   type CreatedToken,

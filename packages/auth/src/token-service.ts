@@ -5,14 +5,15 @@ import { generateSecret, hashesEqual, hashSecret } from './secret.ts';
 /** Who presented a token, and what it may reach. */
 export type Principal =
   | { scope: 'admin'; tokenId: string | null; name: string }
-  | { scope: 'pull'; tokenId: string; name: string; allDistributions: boolean; distributionIds: string[] };
+  | { scope: 'pull'; tokenId: string; name: string; allDistributions: boolean; distributionIds: string[]; basePaths: string[] };
 
 export interface CreateTokenInput {
   name: string;
   scope: TokenScope;
-  /** Pull tokens: every distribution, or only `distributionIds`. */
+  /** Pull tokens: every distribution, or only `distributionIds` and the names `basePaths` reach (see basePathReaches). */
   allDistributions?: boolean;
   distributionIds?: string[];
+  basePaths?: string[];
   expiresAt?: Date | null;
 }
 
@@ -50,12 +51,13 @@ export class TokenService {
   async create(input: CreateTokenInput): Promise<CreatedToken> {
     const pull = input.scope === 'pull';
     const distributionIds = pull ? [...new Set(input.distributionIds ?? [])] : [];
+    const basePaths = pull ? [...new Set(input.basePaths ?? [])] : [];
     const allDistributions = pull && (input.allDistributions ?? false);
-    if (!pull && (input.allDistributions || (input.distributionIds?.length ?? 0) > 0)) {
-      throw new TokenInputError('admin tokens reach everything; distributions apply to pull tokens only');
+    if (!pull && (input.allDistributions || (input.distributionIds?.length ?? 0) > 0 || (input.basePaths?.length ?? 0) > 0)) {
+      throw new TokenInputError('admin tokens reach everything; distributions and base paths apply to pull tokens only');
     }
-    if (pull && allDistributions === distributionIds.length > 0) {
-      throw new TokenInputError('a pull token needs either allDistributions or a non-empty list of distributions, not both');
+    if (pull && allDistributions === distributionIds.length + basePaths.length > 0) {
+      throw new TokenInputError('a pull token needs either allDistributions or a non-empty list of distributions or base paths, not both');
     }
     const secret = generateSecret();
     const token = await this.prisma.apiToken.create({
@@ -64,6 +66,7 @@ export class TokenService {
         scope: input.scope,
         secretHash: hashSecret(secret),
         allDistributions,
+        basePaths,
         expiresAt: input.expiresAt ?? null,
         distributions: { create: distributionIds.map((distributionId) => ({ distributionId })) },
       },
@@ -100,6 +103,7 @@ export class TokenService {
       name: token.name,
       allDistributions: token.allDistributions,
       distributionIds: token.distributions.map((d) => d.distributionId),
+      basePaths: token.basePaths,
     };
   }
 
@@ -110,8 +114,22 @@ export class TokenService {
   }
 }
 
-/** Whether a principal may pull from a distribution (the registry's check). */
-export function canPull(principal: Principal, distributionId: string): boolean {
+/**
+ * Whether a principal may pull repository `name` from the distribution that
+ * serves it (the registry's check): a token naming the distribution reaches
+ * every name it serves (all of a pull-through distribution's), one with base
+ * paths the names they reach.
+ */
+export function canPull(principal: Principal, distributionId: string, name: string): boolean {
   if (principal.scope === 'admin' || principal.allDistributions) return true;
-  return principal.distributionIds.includes(distributionId);
+  return principal.distributionIds.includes(distributionId) || principal.basePaths.some((entry) => basePathReaches(entry, name));
+}
+
+/**
+ * Whether a token's base-path entry reaches repository `name`: an exact base
+ * path reaches that name, a prefix `<path>/*` every name below `<path>/`, at
+ * any depth (`cache/*` reaches `cache/library/alpine`).
+ */
+export function basePathReaches(entry: string, name: string): boolean {
+  return entry.endsWith('/*') ? name.startsWith(entry.slice(0, -1)) : name === entry;
 }

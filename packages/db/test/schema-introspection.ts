@@ -31,6 +31,8 @@ export async function introspect(session: SqlSession): Promise<Introspection> {
      CROSS JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY AS k(attnum, ord)
      JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
      WHERE t.relname <> '_prisma_migrations'
+       -- Partial indexes (at most one registry mirror) are rules the schema cannot declare, as CHECKs are.
+       AND ix.indpred IS NULL
      GROUP BY t.relname, ix.indexrelid, ix.indisprimary, ix.indisunique`,
   );
   const indexes = new Set(indexRows.map((r) => `${r.table}(${asArray(r.columns).join(',')}) ${r.primary ? 'primary' : r.unique ? 'unique' : 'index'}`));

@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   REPOSITORY_UNKNOWN: 'no repository with this id',
   VERSION_UNKNOWN: 'no repository version with this number',
   REMOTE_UNKNOWN: 'no remote with this id',
+  UPSTREAM_NAME_MISSING: 'a sync of a remote of many repositories into a repository that names no upstream repository',
   NOT_FOUND: 'no resource with this id',
 
   // Storage.

@@ -10,6 +10,7 @@ export { DEFAULT_POLICY, evaluatePolicy, MediaTypePolicy, type PolicyDecision } 
 export { cosignTagsFor, isSupplyChainTag, referrerDescriptor, referrersTagFor } from './referrers.ts';
 export { formatPlatform, platformMatches, type PlatformLike } from './platform.ts';
 export { isRepositoryName, isTag, MAX_NAME_LENGTH, normalizeUpstream, parseReference, type Reference } from './names.ts';
+export { isRepositoryGlob, repositoryMatcher } from './repository-globs.ts';
 export * as schemas from './schemas/index.ts';
 export type { Descriptor, Platform } from './schemas/descriptor.ts';
 export type { DockerManifest, DockerManifestList, DockerSchema1, DockerSchema1Signed } from './schemas/docker.ts';

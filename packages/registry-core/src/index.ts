@@ -1,6 +1,12 @@
 export { RegistryError, toRegistryError, type RegistryErrorCode, type RegistryErrorOptions } from './errors/registry-error.ts';
 export { Lru, LoadingCache } from './cache/lru.ts';
-export { DistributionDirectory, type DistributionDirectoryOptions, type ServedDistribution } from './distributions/distribution-directory.ts';
+export {
+  DistributionDirectory,
+  type DistributionDirectoryOptions,
+  type PullThroughSettings,
+  type Route,
+  type ServedDistribution,
+} from './distributions/distribution-directory.ts';
 export { RegistryContent, type RegistryContentOptions, type ReferrersPage } from './versions/registry-content.ts';
 export { DatabaseManifestStore, type ManifestStore, type StoredManifest, type IndexChild } from './versions/manifest-store.ts';
 export { acceptedTypes, negotiate, type Negotiated } from './versions/negotiation.ts';

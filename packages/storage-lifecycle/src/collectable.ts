@@ -21,10 +21,14 @@ export async function protectionCutoff(prisma: PrismaClient, protectionTimeMinut
   return Prisma.sql`${row?.cutoff}::timestamp`;
 }
 
-/** A manifest (alias `m`) that no repository version references: no membership row, no tag row. */
+/**
+ * A manifest (alias `m`) that no repository version references (no membership
+ * row, no tag row) and that no pull-through cache is about to put in a version.
+ */
 export const unreferencedManifest = (m: string): Prisma.Sql =>
   Prisma.sql`NOT EXISTS (SELECT 1 FROM "RepositoryManifest" rm WHERE rm."manifestDigest" = ${Prisma.raw(m)}."digest")
-    AND NOT EXISTS (SELECT 1 FROM "RepositoryTag" rt WHERE rt."manifestDigest" = ${Prisma.raw(m)}."digest")`;
+    AND NOT EXISTS (SELECT 1 FROM "RepositoryTag" rt WHERE rt."manifestDigest" = ${Prisma.raw(m)}."digest")
+    AND NOT EXISTS (SELECT 1 FROM "PendingCacheWrite" pw WHERE pw."manifestDigest" = ${Prisma.raw(m)}."digest")`;
 
 /** An orphan manifest (alias `m`) past its protection: collectable. */
 export const collectableManifest = (m: string, cutoff: Prisma.Sql): Prisma.Sql =>

@@ -16,6 +16,20 @@ import { syncRepository } from './sync-repository.ts';
  */
 export const syncParamsSchema = z.object({ repositoryId: z.uuid(), remoteId: z.uuid(), mirror: z.boolean(), dryRun: z.literal(true).optional() }).strict();
 
+/**
+ * The upstream repository a sync mirrors: the repository's own (a pull-through
+ * cache's, or a namespace sync's child) before the remote's. Throws
+ * UPSTREAM_NAME_MISSING when neither names one.
+ */
+async function syncedUpstreamName(prisma: PrismaClient, repositoryId: string, remote: { name: string; upstreamName: string | null }): Promise<string> {
+  const repository = await prisma.repository.findUnique({ where: { id: repositoryId }, select: { upstreamName: true } });
+  const name = repository?.upstreamName ?? remote.upstreamName;
+  if (name === null) {
+    throw new TaskError('UPSTREAM_NAME_MISSING', `remote "${remote.name}" serves many upstream repositories and the repository names none to sync`);
+  }
+  return name;
+}
+
 /** What the `sync` task needs from the process. */
 export interface SyncTaskDeps {
   prisma: PrismaClient;
@@ -38,7 +52,8 @@ export const syncTask = defineTask({
       const { repositoryId, remoteId, mirror, dryRun } = ctx.params;
       const remote = await deps.prisma.remote.findUnique({ where: { id: remoteId } });
       if (!remote) throw new TaskError('REMOTE_UNKNOWN', `remote ${remoteId} no longer exists`);
-      const client = clientForRemote(remote, deps.secretKey, {
+      const upstreamName = await syncedUpstreamName(deps.prisma, repositoryId, remote);
+      const client = clientForRemote({ ...remote, upstreamName }, deps.secretKey, {
         signal: ctx.signal,
         logger: ctx.log,
         onRateLimit: (info) => ctx.report(Report.rateLimit, { message: `The upstream limits the request rate: ${JSON.stringify(info)}.` }),

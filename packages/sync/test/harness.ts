@@ -84,7 +84,10 @@ export class SyncHarness {
     options: { mirror?: boolean; mediaTypePolicy?: MediaTypePolicy; progress?: RecordingProgress } = {},
   ): Promise<{ result: SyncResult; progress: RecordingProgress }> {
     const progress = options.progress ?? new RecordingProgress();
-    const client = clientForRemote(remote, this.secretKey, { retryBaseMs: 10, retryMaxMs: 50 });
+    const client = clientForRemote({ ...remote, upstreamName: repository.upstreamName ?? remote.upstreamName ?? '' }, this.secretKey, {
+      retryBaseMs: 10,
+      retryMaxMs: 50,
+    });
     const result = await syncRepository(
       { prisma: this.db.prisma, storage: this.storage, client, progress },
       {

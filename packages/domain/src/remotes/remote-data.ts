@@ -27,7 +27,7 @@ export function remoteData(secretKey: Buffer, input: RemoteInput, stored: Remote
     ...(proxyPasswordEncrypted !== null && !fields.proxyUsername ? [{ path: 'proxyUsername', message: 'a proxyPassword needs a proxyUsername' }] : []),
   ];
   if (orphaned.length > 0) throw new CisternError('VALIDATION_FAILED', 'the request body is invalid', { detail: orphaned });
-  const upstreamName = normalizeUpstream(fields.url, fields.upstreamName).name;
+  const upstreamName = fields.upstreamName === null ? null : normalizeUpstream(fields.url, fields.upstreamName).name;
   return { ...fields, url: fields.url.replace(/\/+$/, ''), upstreamName, passwordEncrypted, proxyPasswordEncrypted };
 }
 

@@ -1,4 +1,4 @@
-import { isDigest, normalizeUpstream } from '@cistern/oci';
+import { isDigest, isRepositoryGlob, normalizeUpstream } from '@cistern/oci';
 import { z } from 'zod';
 import { Name, patchOf, text } from '../shared/fields.ts';
 
@@ -8,6 +8,13 @@ const TagFilter = z
   .min(1)
   .max(200)
   .refine((s) => isDigest(s) || /^[A-Za-z0-9_.*?-]{1,128}$/.test(s), 'must be a tag glob (letters, digits, . _ - * ?) or a digest');
+
+/** An upstream repository name or glob (`library/*`, `org/**`). */
+const RepositoryGlob = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine(isRepositoryGlob, 'must be a repository name or glob: lowercase components separated by /, * within a component, ** across them');
 
 const Platform = z.string().regex(/^[a-z0-9._-]+\/[a-z0-9._-]+(?:\/[a-z0-9._-]+)?$/, 'must be os/architecture or os/architecture/variant');
 
@@ -47,7 +54,18 @@ const writeOnlySecret = () => text(4096).nullable().optional().describe('write-o
 export const remoteShape = {
   name: Name,
   url: httpUrlWithoutCredentials('username and password'),
-  upstreamName: text(255).min(1).describe('repository name upstream; on Docker Hub a one-segment name gets library/'),
+  upstreamName: text(255)
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe(
+      'the upstream repository a sync of this remote mirrors (on Docker Hub a one-segment name gets library/); null for a remote of many repositories (pull-through)',
+    ),
+  upstreamRepositories: z
+    .array(RepositoryGlob)
+    .max(1000)
+    .default([])
+    .describe('names and globs (library/*, org/**) of the upstream repositories this remote may serve; empty: only upstreamName when set, else any'),
   includes: z.array(TagFilter).max(1000).default([]).describe('tag globs or digests to sync; empty = all'),
   excludes: z.array(TagFilter).max(1000).default([]),
   platforms: z.array(Platform).max(64).default([]).describe('e.g. linux/amd64, linux/arm64/v8; empty = all'),
@@ -74,7 +92,7 @@ export const remoteShape = {
 /** A whole remote; the checks across fields run on the result of a partial update too. */
 export const RemoteInput = z.strictObject(remoteShape).superRefine((remote, ctx) => {
   try {
-    normalizeUpstream(remote.url, remote.upstreamName);
+    if (remote.upstreamName !== null) normalizeUpstream(remote.url, remote.upstreamName);
   } catch (error) {
     // A url refused on its own is named there, not again as the upstreamName's fault.
     if (!urlProblem(remote.url, '')) ctx.addIssue({ code: 'custom', path: ['upstreamName'], message: (error as Error).message });

@@ -38,8 +38,8 @@ export class RegistryAuth {
     const access: AccessEntry[] = [];
     for (const scope of requestedScopes(scopes)) {
       if (scope.type !== 'repository' || !scope.actions.includes('pull') || !isRepositoryName(scope.name)) continue;
-      const distribution = await this.directory.resolve(scope.name);
-      if (distribution && mayPull(principal, distribution)) access.push({ type: 'repository', name: scope.name, actions: ['pull'] });
+      const distribution = (await this.directory.route(scope.name))?.distribution;
+      if (distribution && mayPull(principal, distribution, scope.name)) access.push({ type: 'repository', name: scope.name, actions: ['pull'] });
     }
     return this.tokens.issue({ subject: principal?.name ?? 'anonymous', access });
   }
@@ -88,7 +88,7 @@ export class RegistryAuth {
   }
 }
 
-function mayPull(principal: Principal | null, distribution: ServedDistribution): boolean {
+function mayPull(principal: Principal | null, distribution: ServedDistribution, name: string): boolean {
   if (!distribution.private) return true;
-  return principal !== null && canPull(principal, distribution.id);
+  return principal !== null && canPull(principal, distribution.id, name);
 }
