@@ -18,3 +18,4 @@ export { RemoteSources, type ClientOverrides, type RemoteBlob, type RemoteSource
 export { PullTokens, grants, type AccessEntry, type IssuedToken, type PullTokenOptions, type TokenClaims } from './auth/pull-tokens.ts';
 export { RegistryAuth, ANONYMOUS, type Caller, type ReadTarget } from './auth/registry-auth.ts';
 export { parseScope, requestedScopes, type RequestedScope } from './auth/scopes.ts';
+export { UpstreamLists, type UpstreamListsOptions } from './pull-through/upstream-lists.ts';
