@@ -201,7 +201,7 @@ function toDescriptor(d: Descriptor | ReferrerDescriptor): Descriptor {
 }
 
 /** Tag and referrers list requests through pull-through distributions, by where the answer came from. */
-export const upstreamListRequests = new Counter({
+const upstreamListRequests = new Counter({
   name: 'cistern_pull_through_list_requests_total',
   help: "Tag and referrers lists served through pull-through distributions, by list and result: hit (the cached upstream list), fetched (walked upstream now), fallback (upstream failing: the cache's own list), refused (NAME_UNKNOWN or past a bound).",
   labelNames: ['list', 'result'] as const,
