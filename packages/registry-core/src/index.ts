@@ -7,6 +7,7 @@ export {
   type Route,
   type ServedDistribution,
 } from './distributions/distribution-directory.ts';
+export { catalogPage, type ReadCheck } from './distributions/catalog-page.ts';
 export { RegistryContent, type RegistryContentOptions, type ReferrersPage } from './versions/registry-content.ts';
 export { DatabaseManifestStore, type ManifestStore, type StoredManifest, type IndexChild } from './versions/manifest-store.ts';
 export { acceptedTypes, negotiate, type Negotiated } from './versions/negotiation.ts';
@@ -15,5 +16,6 @@ export { loadVersionSnapshot, byteOrder, type VersionSnapshot } from './versions
 export { OnDemandBlobReader, type OnDemandOptions } from './blobs/on-demand-blob-reader.ts';
 export { RemoteSources, type ClientOverrides, type RemoteBlob, type RemoteSource, type RemoteSourcesOptions } from './blobs/remote-sources.ts';
 export { PullTokens, grants, type AccessEntry, type IssuedToken, type PullTokenOptions, type TokenClaims } from './auth/pull-tokens.ts';
-export { RegistryAuth, ANONYMOUS, type Caller } from './auth/registry-auth.ts';
+export { RegistryAuth, ANONYMOUS, type Caller, type ReadTarget } from './auth/registry-auth.ts';
 export { parseScope, requestedScopes, type RequestedScope } from './auth/scopes.ts';
+export { UpstreamLists, type UpstreamListsOptions } from './pull-through/upstream-lists.ts';

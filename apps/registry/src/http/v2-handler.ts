@@ -1,6 +1,7 @@
 import { isRepositoryName } from '@cistern/oci';
 import { ANONYMOUS, RegistryError } from '@cistern/registry-core';
 import type { Request, RequestHandler, Response } from 'express';
+import { queryString } from './link-header.ts';
 import { parseRegistryPath } from './registry-path.ts';
 import type { RegistryServices } from './registry-services.ts';
 import { getBlob } from './routes/blobs.ts';
@@ -34,14 +35,14 @@ export function v2Handler(services: RegistryServices): RequestHandler {
       return;
     }
     if (!isRepositoryName(path.name)) throw new RegistryError('NAME_INVALID', 'invalid repository name', { detail: { name: path.name } });
-    const route = await services.directory.route(path.name);
-    // Pull-through distributions are served from the issue-18 branch on; until then their names are unknown here.
-    if (!route || route.upstreamName !== null)
-      throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { detail: { name: path.name } });
+    const route = await services.directory.route(path.name, queryString(req.query['ns']));
+    if (!route) throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { detail: { name: path.name } });
     const { distribution } = route;
-    // Only private distributions pay for token verification.
+    // Only private distributions pay for token verification; access is checked before anything may reach an upstream.
     const caller = distribution.private ? await services.auth.caller(req.headers.authorization) : ANONYMOUS;
-    services.auth.assertPull(distribution, caller);
+    services.auth.assertPull(route, caller);
+    // Pull-through distributions are served from the issue-18 branch on; until then their names are unknown here.
+    if (route.upstreamName !== null) throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { detail: { name: path.name } });
     const request = { req, res, services, distribution };
     switch (path.kind) {
       case 'manifest':

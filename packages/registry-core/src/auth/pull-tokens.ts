@@ -86,3 +86,8 @@ export class PullTokens {
 export function grants(claims: TokenClaims, repository: string, action: string): boolean {
   return claims.access.some((a) => a.type === 'repository' && a.name === repository && a.actions.includes(action));
 }
+
+/** The repository names below `prefix` (`cache/`) the claims grant `action` on: what a private pull-through distribution lists to this token. */
+export function grantedBelow(claims: TokenClaims, prefix: string, action: string): string[] {
+  return claims.access.filter((a) => a.type === 'repository' && a.name.startsWith(prefix) && a.actions.includes(action)).map((a) => a.name);
+}

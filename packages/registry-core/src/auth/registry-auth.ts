@@ -1,7 +1,7 @@
 import { canPull, type Principal, type TokenService } from '@cistern/auth';
 import { authorizationCredentials } from '@cistern/config';
 import { isRepositoryName } from '@cistern/oci';
-import type { DistributionDirectory, ServedDistribution } from '../distributions/distribution-directory.ts';
+import type { DistributionDirectory, Route, ServedDistribution } from '../distributions/distribution-directory.ts';
 import { RegistryError } from '../errors/registry-error.ts';
 import { grants, type AccessEntry, type IssuedToken, type PullTokens, type TokenClaims } from './pull-tokens.ts';
 import { requestedScopes } from './scopes.ts';
@@ -15,11 +15,17 @@ export interface Caller {
 
 export const ANONYMOUS: Caller = { presented: false, claims: null };
 
+/** What access is checked for: the distribution that serves a repository name, and that name. */
+export type ReadTarget = Pick<Route, 'distribution' | 'name'>;
+
 /**
  * Docker token auth for private distributions: the token endpoint trades an
  * API token (Basic password, any user name) or nothing (anonymous) for a
  * short-lived JWT naming the repositories it may pull; the registry checks it.
- * Public distributions need no token.
+ * Public distributions need no token. Grants always name the repository asked
+ * for: a distribution's base path, or a name under a pull-through
+ * distribution's (`cache/library/alpine`), never the pull-through base path
+ * alone, which is no repository.
  */
 export class RegistryAuth {
   constructor(
@@ -32,7 +38,12 @@ export class RegistryAuth {
     return this.tokens.service;
   }
 
-  /** `GET /token`: grants pull on each requested repository the caller may pull, and nothing else. */
+  /**
+   * `GET /token`: grants pull on each requested repository the caller may pull
+   * (canPull: a token naming a pull-through distribution reaches every name
+   * under its base path, a base-path entry `cache/*` every name below it), and
+   * nothing else.
+   */
   async issue(authorization: string | undefined, scopes: readonly string[]): Promise<IssuedToken> {
     const principal = await this.principal(authorization);
     const access: AccessEntry[] = [];
@@ -58,19 +69,24 @@ export class RegistryAuth {
     });
   }
 
-  /** Private distributions need a token granting pull on their base path. */
-  assertPull(distribution: ServedDistribution, caller: Caller): void {
-    if (this.mayRead(distribution, caller)) return;
-    const scope = `repository:${distribution.basePath}:pull`;
+  /**
+   * Private distributions need a token granting pull on the requested name;
+   * the 401 challenge's scope names it, which is what clients then ask the
+   * token endpoint for.
+   */
+  assertPull(target: ReadTarget, caller: Caller): void {
+    if (this.mayRead(target, caller)) return;
+    const scope = `repository:${target.name}:pull`;
     const error = caller.claims ? 'insufficient_scope' : caller.presented ? 'invalid_token' : undefined;
     throw new RegistryError('UNAUTHORIZED', 'authentication required', {
-      detail: [{ Type: 'repository', Name: distribution.basePath, Action: 'pull' }],
+      detail: [{ Type: 'repository', Name: target.name, Action: 'pull' }],
       headers: { 'www-authenticate': this.tokens.challenge(scope, error) },
     });
   }
 
-  mayRead(distribution: ServedDistribution, caller: Caller): boolean {
-    return !distribution.private || (caller.claims !== null && grants(caller.claims, distribution.basePath, 'pull'));
+  /** Whether the caller may read `target.name`: its distribution is public, or the caller's token grants pull on that name. */
+  mayRead(target: ReadTarget, caller: Caller): boolean {
+    return !target.distribution.private || (caller.claims !== null && grants(caller.claims, target.name, 'pull'));
   }
 
   private async principal(authorization: string | undefined): Promise<Principal | null> {

@@ -1,4 +1,6 @@
-import type { PrismaClient } from '@cistern/db';
+import { Prisma, type PrismaClient } from '@cistern/db';
+import { isCisternError } from '@cistern/errors';
+import { normalizeUpstream } from '@cistern/oci';
 
 /** What the registry serves under a base path: one repository version, or nothing yet, or a remote's repositories (pull-through). */
 export interface ServedDistribution {
@@ -19,6 +21,8 @@ export interface PullThroughSettings {
   tagTtlSeconds: number;
   /** Also serves names under no base path (dockerd's and containerd's mirror requests). */
   registryMirror: boolean;
+  /** The remote's registry as `host[:port]` (Docker Hub's aliases as `registry-1.docker.io`): what containerd's `ns` must name to reach the registry mirror. */
+  upstreamHost: string;
 }
 
 /**
@@ -79,19 +83,38 @@ export class DistributionDirectory {
    * with the longest base path that is a path prefix of it; else the registry
    * mirror, for the whole name; else null. A pull-through base path alone
    * names no upstream repository: null.
+   *
+   * `ns` is containerd's `?ns=<registry host>` on a mirror request: the
+   * registry the client meant. It matters only for the registry-mirror
+   * fallback, which serves one upstream registry: an `ns` naming another
+   * (a hosts.toml that sends ghcr.io here too) gets null rather than a
+   * same-named image of the wrong registry. Under a base path the operator's
+   * prefix already says which registry, and `ns` is not looked at.
    */
-  async route(name: string): Promise<Route | null> {
+  async route(name: string, ns?: string): Promise<Route | null> {
     const exact = await this.resolve(name);
     if (exact) return exact.pullThrough ? null : { distribution: exact, name, upstreamName: null };
-    let best: ServedDistribution | undefined;
-    let mirror: ServedDistribution | undefined;
-    for (const d of await this.list()) {
-      if (!d.pullThrough) continue;
-      if (d.pullThrough.registryMirror) mirror = d;
-      if (name.startsWith(`${d.basePath}/`) && (!best || d.basePath.length > best.basePath.length)) best = d;
-    }
+    const all = await this.list();
+    const best = longestPrefix(all, name);
     if (best) return { distribution: best, name, upstreamName: name.slice(best.basePath.length + 1) };
-    return mirror ? { distribution: mirror, name, upstreamName: name } : null;
+    const mirror = all.find((d) => d.pullThrough?.registryMirror);
+    if (!mirror || (ns !== undefined && registryHost(ns) !== mirror.pullThrough?.upstreamHost)) return null;
+    return { distribution: mirror, name, upstreamName: name };
+  }
+
+  /**
+   * Upstream names of a pull-through distribution's cache repositories in
+   * byte order, those after `after` only, at most `limit` (the catalog pages
+   * through them); with `among`, only names in it.
+   */
+  async cachedNames(distributionId: string, page: { after: string; limit: number; among?: readonly string[] }): Promise<string[]> {
+    const among = page.among ? Prisma.sql`AND "upstreamName" = ANY(${[...page.among]}::text[])` : Prisma.empty;
+    // COLLATE "C": byte order whatever the database's collation, as the catalog pages by it.
+    const rows = await this.prisma.$queryRaw<{ upstreamName: string }[]>`
+      SELECT "upstreamName" FROM "Repository"
+       WHERE "pullThroughId" = ${distributionId}::uuid AND "upstreamName" COLLATE "C" > ${page.after} ${among}
+       ORDER BY "upstreamName" COLLATE "C" LIMIT ${page.limit}`;
+    return rows.map((r) => r.upstreamName);
   }
 
   /** Every distribution, ordered by base path (the catalog filters what a caller may see). */
@@ -115,14 +138,23 @@ export class DistributionDirectory {
   }
 }
 
+/** The pull-through distribution with the longest base path that is a path prefix of `name`, if any. */
+export function longestPrefix(distributions: readonly ServedDistribution[], name: string): ServedDistribution | undefined {
+  let best: ServedDistribution | undefined;
+  for (const d of distributions) {
+    if (d.pullThrough && name.startsWith(`${d.basePath}/`) && (!best || d.basePath.length > best.basePath.length)) best = d;
+  }
+  return best;
+}
+
 const SELECT = {
   id: true,
   name: true,
   basePath: true,
   private: true,
-  remoteId: true,
   tagTtlSeconds: true,
   registryMirror: true,
+  remote: { select: { id: true, url: true } },
   repository: { select: { id: true, latestVersion: true } },
   repositoryVersion: { select: { repositoryId: true, number: true } },
 } as const;
@@ -132,9 +164,9 @@ interface Row {
   name: string;
   basePath: string;
   private: boolean;
-  remoteId: string | null;
   tagTtlSeconds: number;
   registryMirror: boolean;
+  remote: { id: string; url: string } | null;
   repository: { id: string; latestVersion: number } | null;
   repositoryVersion: { repositoryId: string; number: number } | null;
 }
@@ -146,6 +178,19 @@ function served(row: Row): ServedDistribution {
     : row.repository
       ? { repositoryId: row.repository.id, version: row.repository.latestVersion }
       : null;
-  const pullThrough = row.remoteId === null ? null : { remoteId: row.remoteId, tagTtlSeconds: row.tagTtlSeconds, registryMirror: row.registryMirror };
+  const pullThrough =
+    row.remote === null
+      ? null
+      : { remoteId: row.remote.id, tagTtlSeconds: row.tagTtlSeconds, registryMirror: row.registryMirror, upstreamHost: registryHost(row.remote.url) ?? '' };
   return { id: row.id, name: row.name, basePath: row.basePath, private: row.private, content, pullThrough };
+}
+
+/** The `host[:port]` a registry URL or a bare host (`docker.io`, containerd's `ns`) names, Docker Hub's aliases as one; null for neither. */
+function registryHost(value: string): string | null {
+  try {
+    return new URL(normalizeUpstream(value, 'x').registryUrl).host;
+  } catch (error) {
+    if (isCisternError(error, 'URL_INVALID')) return null;
+    throw error;
+  }
 }
