@@ -33,7 +33,7 @@ export interface RepositoryService extends ResourceService<Repository, Repositor
 export function repositoryService({ prisma, scheduleQueue }: { prisma: PrismaClient; scheduleQueue: Queue }): RepositoryService {
   const toData = async (input: RepositoryInput) => {
     if (input.remote !== null) await assertExists(prisma, 'remote', input.remote, 'remote');
-    return { name: input.name, description: input.description, remoteId: input.remote, retainVersions: input.retainVersions };
+    return { name: input.name, description: input.description, remoteId: input.remote, upstreamName: input.upstreamName, retainVersions: input.retainVersions };
   };
 
   return {
@@ -49,7 +49,13 @@ export function repositoryService({ prisma, scheduleQueue }: { prisma: PrismaCli
     create: async (input) => createRepository(prisma, await toData(input)),
     update: async (id, patch) => {
       const stored = await findRepository(prisma, id);
-      const current = { name: stored.name, description: stored.description, remote: stored.remoteId, retainVersions: stored.retainVersions };
+      const current = {
+        name: stored.name,
+        description: stored.description,
+        remote: stored.remoteId,
+        upstreamName: stored.upstreamName,
+        retainVersions: stored.retainVersions,
+      };
       const data = await toData(RepositoryInput.parse({ ...current, ...patch }));
       return prisma.repository.update({ where: { id: stored.id }, data });
     },
