@@ -15,6 +15,8 @@ function toDistribution(ctx: ApiContext, row: DistributionRow): z.input<typeof D
     name: row.name,
     basePath: row.basePath,
     ...row.source,
+    registryMirror: row.registryMirror,
+    tagTtlSeconds: row.tagTtlSeconds,
     private: row.private,
     registryPath: `${new URL(ctx.config.publicUrl).host}/${row.basePath}`,
     createdAt: row.createdAt.toISOString(),
@@ -65,7 +67,17 @@ export function distributionRoutes(routes: RouteTable, ctx: ApiContext): void {
       async ({ params, body: given }) => shape(await ctx.distributions.update(params.id, given)),
     );
   }
-  routes.add({ method: 'delete', path: '/distributions/{id}', tag: TAG, summary: 'Delete a distribution', params: IdParams, status: 204 }, async ({ params }) =>
-    ctx.distributions.delete(params.id),
+  routes.add(
+    {
+      method: 'delete',
+      path: '/distributions/{id}',
+      tag: TAG,
+      summary: 'Delete a distribution',
+      description:
+        "A pull-through distribution's cache repositories stay, with their versions and content, as repositories of no distribution (pullThrough null).",
+      params: IdParams,
+      status: 204,
+    },
+    async ({ params }) => ctx.distributions.delete(params.id),
   );
 }
