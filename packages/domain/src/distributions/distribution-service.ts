@@ -1,4 +1,4 @@
-import type { Distribution, PrismaClient } from '@cistern/db';
+import { Prisma, type Distribution, type PrismaClient } from '@cistern/db';
 import { CisternError } from '@cistern/errors';
 import { versionReference } from '../repositories/find-version.ts';
 import { nameWhere, type NameFilter } from '../shared/name-filter.ts';
@@ -80,6 +80,16 @@ export function distributionService({ prisma }: { prisma: PrismaClient }): Distr
     throw new CisternError('ALREADY_EXISTS', message, { detail: [{ path: 'registryMirror', code: 'already_exists', message }] });
   };
 
+  /** A write that lost a race for the registry mirror breaks the unique index: the winner is named as the check before it would have. */
+  const write = async (input: DistributionInput, id: string | null, written: () => Promise<Stored>) => {
+    try {
+      return view(await written());
+    } catch (error) {
+      if (input.registryMirror && error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') await assertNoOtherMirror(id);
+      throw error;
+    }
+  };
+
   const toData = async (input: DistributionInput, id: string | null) => {
     const common = { name: input.name, basePath: input.basePath, tagTtlSeconds: input.tagTtlSeconds, private: input.private };
     if (input.remote) {
@@ -110,11 +120,15 @@ export function distributionService({ prisma }: { prisma: PrismaClient }): Distr
       return { count, rows: rows.map(view) };
     },
     get: find,
-    create: async (input) => view(await prisma.distribution.create({ data: await toData(input, null), include: withVersion })),
+    create: async (input) => {
+      const data = await toData(input, null);
+      return write(input, null, () => prisma.distribution.create({ data, include: withVersion }));
+    },
     update: async (id, patch) => {
       const stored = await find(id);
-      const data = await toData(DistributionInput.parse(patched(stored, patch)), stored.id);
-      return view(await prisma.distribution.update({ where: { id: stored.id }, data, include: withVersion }));
+      const input = DistributionInput.parse(patched(stored, patch));
+      const data = await toData(input, stored.id);
+      return write(input, stored.id, () => prisma.distribution.update({ where: { id: stored.id }, data, include: withVersion }));
     },
     delete: async (id) => {
       const row = await find(id);
