@@ -106,6 +106,22 @@ describe('pull-through distributions', () => {
     expect((await h.patch(`/api/v1/distributions/${second.id}`, { registryMirror: true })).body.registryMirror).toBe(true);
   });
 
+  it('settle a race for the registry mirror: of two asking at once, one is it and the other answers 409 naming it', async () => {
+    await h.prisma.distribution.updateMany({ data: { registryMirror: false } });
+    for (let round = 0; round < 5; round += 1) {
+      const replies = await Promise.all(
+        ['a', 'b'].map((side) =>
+          h.post('/api/v1/distributions', { name: `race-${round}-${side}`, basePath: `race/${round}/${side}`, remote: many.id, registryMirror: true }),
+        ),
+      );
+      const winner = replies.find((r) => r.status === 201);
+      const loser = replies.find((r) => r.status !== 201);
+      expect(loser?.status, `round ${round}`).toBe(409);
+      expect(loser?.body.error.message).toContain(`"${winner?.body.name}"`);
+      expect((await h.delete(`/api/v1/distributions/${winner?.body.id}`)).status).toBe(204);
+    }
+  });
+
   it('keep a remote from being deleted, and leave their cache repositories when deleted', async () => {
     const remote = (await h.post('/api/v1/remotes', remoteBody({ name: 'pt-used', upstreamName: null }))).body;
     const dist = (await h.post('/api/v1/distributions', { name: 'pt-used-cache', basePath: 'pt/used', remote: remote.id })).body;
@@ -118,6 +134,7 @@ describe('pull-through distributions', () => {
     expect(cached.pullThrough).toBeNull();
     await h.prisma.repository.update({ where: { id: cached.id }, data: { pullThroughId: dist.id } });
     expect((await h.get(`/api/v1/repositories/${cached.id}`)).body).toMatchObject({ pullThrough: dist.id, upstreamName: 'team/app' });
+    expect((await h.get(`/api/v1/repositories?pullThrough=${dist.id}`)).body.results.map((r: { id: string }) => r.id)).toEqual([cached.id]);
     expect((await h.patch(`/api/v1/repositories/${cached.id}`, { description: 'kept' })).body.pullThrough).toBe(dist.id);
     expect((await h.delete(`/api/v1/distributions/${dist.id}`)).status).toBe(204);
     expect((await h.get(`/api/v1/repositories/${cached.id}`)).body).toMatchObject({ pullThrough: null, upstreamName: 'team/app', description: 'kept' });

@@ -28,7 +28,10 @@ export const Repository = z
   })
   .meta({ id: 'Repository' });
 
-export const RepositoryListQuery = ListQuery.extend({ remote: Id.optional() });
+export const RepositoryListQuery = ListQuery.extend({
+  remote: Id.optional(),
+  pullThrough: Id.optional().describe('the cache repositories of this pull-through distribution'),
+});
 
 const Counts = z.object({ manifests: z.number().int(), tags: z.number().int(), blobs: z.number().int() });
 

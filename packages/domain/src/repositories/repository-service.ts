@@ -15,6 +15,8 @@ import { repositoryUsage, type RepositoryUsage } from './repository-usage.ts';
 export interface RepositoryFilter extends NameFilter {
   /** Only repositories whose default remote is this one. */
   remote?: string;
+  /** Only the cache repositories of this pull-through distribution. */
+  pullThrough?: string;
 }
 
 /**
@@ -38,7 +40,7 @@ export function repositoryService({ prisma, scheduleQueue }: { prisma: PrismaCli
 
   return {
     list: async (filter, page) => {
-      const where = { ...nameWhere(filter), remoteId: filter.remote };
+      const where = { ...nameWhere(filter), remoteId: filter.remote, pullThroughId: filter.pullThrough };
       return listPage(prisma.repository.count({ where }), prisma.repository.findMany({ where, orderBy: { name: 'asc' }, ...pageArgs(page) }));
     },
     get: (id) => findRepository(prisma, id),
