@@ -36,6 +36,8 @@ export function distributionRoutes(routes: RouteTable, ctx: ApiContext): void {
       path: '/distributions',
       tag: TAG,
       summary: 'Create a distribution',
+      description:
+        'It serves a repository (its latest version, or the one repositoryVersion pins) or, pull-through, a remote: exactly one of repository and remote is given.',
       body: DistributionInput,
       status: 201,
       response: Distribution,

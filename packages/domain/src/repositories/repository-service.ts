@@ -25,6 +25,8 @@ export interface RepositoryFilter extends NameFilter {
  * Deleting one takes its versions and schedules (their job schedulers first,
  * so one with schedules is REDIS_UNAVAILABLE while Redis is unreachable); it
  * is IN_USE while a distribution serves it or a task is about to change it.
+ * `pullThroughId` is never input: the registry sets it on the cache
+ * repositories it creates, and deleting their distribution clears it.
  */
 export interface RepositoryService extends ResourceService<Repository, RepositoryFilter, RepositoryInput, RepositoryPatch> {
   /** One repository with what its content occupies in the blob store (too costly for every row of the list). */
