@@ -42,7 +42,10 @@ const EXAMPLES: Record<string, () => [url: string, body: unknown]> = {
   'post /api/v1/distributions': () => ['/api/v1/distributions', { name: 'doc-pinned', basePath: 'doc/pinned', repository: ids.other, private: true }],
   'put /api/v1/distributions/{id}': () => [`/api/v1/distributions/${ids.dist}`, { name: 'doc-dist', basePath: 'doc/moved', repository: ids.repo }],
   'patch /api/v1/distributions/{id}': () => [`/api/v1/distributions/${ids.dist}`, { private: false }],
-  'post /api/v1/tokens': () => ['/api/v1/tokens', { name: 'doc-pull', scope: 'pull', distributions: [ids.dist], expiresAt: '2099-01-01T00:00:00.000Z' }],
+  'post /api/v1/tokens': () => [
+    '/api/v1/tokens',
+    { name: 'doc-pull', scope: 'pull', distributions: [ids.dist], basePaths: ['doc/*'], expiresAt: '2099-01-01T00:00:00.000Z' },
+  ],
   'post /api/v1/schedules': () => ['/api/v1/schedules', { kind: 'orphan-cleanup', name: 'doc-cleanup', cron: '0 4 * * 0', params: { dryRun: true } }],
   'put /api/v1/schedules/{id}': () => [
     `/api/v1/schedules/${ids.schedule}`,

@@ -170,6 +170,22 @@ describe('sync tasks on workers', () => {
     }
   });
 
+  it("a sync from a remote of many mirrors the repository's upstreamName, and fails with UPSTREAM_NAME_MISSING when neither names one", async () => {
+    await pushImage(upstream, 'many/app', 'v1');
+    const remote = await db.prisma.remote.create({ data: { name: `many-${randomUUID()}`, url: upstream.url, upstreamName: null } });
+    const named = await createRepository(db.prisma, { name: `named-${randomUUID()}`, upstreamName: 'many/app' });
+    // What the API refuses when it is asked: here the repository lost its name after the request.
+    const unnamed = await createRepository(db.prisma, { name: `unnamed-${randomUUID()}` });
+    if (workers.length === 0) startInProcessWorker();
+    const sync = async (repositoryId: string) =>
+      finished((await service.create({ kind: 'sync', params: { repositoryId, remoteId: remote.id, mirror: false } })).task.id);
+    const [mirrored, refused] = [await sync(named.id), await sync(unnamed.id)];
+    expect(mirrored.state).toBe('completed');
+    expect([...(await versionTags(db.prisma, named.id, 1)).keys()]).toEqual(['v1']);
+    expect(refused).toMatchObject({ state: 'failed', error: { code: 'UPSTREAM_NAME_MISSING', message: expect.stringContaining(`remote "${remote.name}"`) } });
+    expect(await db.prisma.repositoryVersion.count({ where: { repositoryId: unnamed.id } })).toBe(1);
+  });
+
   it('a sync that mirrors none of the tags it selected completes with a NOTHING_MIRRORED warning on the task', async () => {
     const repo = 'worker/nothing';
     await pushImage(upstream, repo, 'sbom', { artifactType: 'application/spdx+json' });

@@ -1,5 +1,6 @@
 import type { ApiToken, PrismaClient, TokenScope } from '@cistern/db';
 import { CisternError, type CisternErrorOptions } from '@cistern/errors';
+import { BASE_PATH_RULE, isBasePath, MAX_TOKEN_BASE_PATHS } from './base-paths.ts';
 import { generateSecret, hashesEqual, hashSecret } from './secret.ts';
 
 /** Who presented a token, and what it may reach. */
@@ -10,7 +11,11 @@ export type Principal =
 export interface CreateTokenInput {
   name: string;
   scope: TokenScope;
-  /** Pull tokens: every distribution, or only `distributionIds` and the names `basePaths` reach (see basePathReaches). */
+  /**
+   * Pull tokens: every distribution, or only `distributionIds` and the names
+   * `basePaths` reach (see basePathReaches; each a name or `<name>/*`, at most
+   * MAX_TOKEN_BASE_PATHS).
+   */
   allDistributions?: boolean;
   distributionIds?: string[];
   basePaths?: string[];
@@ -56,6 +61,9 @@ export class TokenService {
     if (!pull && (input.allDistributions || (input.distributionIds?.length ?? 0) > 0 || (input.basePaths?.length ?? 0) > 0)) {
       throw new TokenInputError('admin tokens reach everything; distributions and base paths apply to pull tokens only');
     }
+    if (basePaths.length > MAX_TOKEN_BASE_PATHS) throw new TokenInputError(`a token takes at most ${MAX_TOKEN_BASE_PATHS} base paths`);
+    const invalid = basePaths.find((entry) => !isBasePath(entry));
+    if (invalid !== undefined) throw new TokenInputError(`base path ${JSON.stringify(invalid)} ${BASE_PATH_RULE}`);
     if (pull && allDistributions === distributionIds.length + basePaths.length > 0) {
       throw new TokenInputError('a pull token needs either allDistributions or a non-empty list of distributions or base paths, not both');
     }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { Report } from './sync-progress.ts';
 import { SyncPlan, type SyncPlanSummary } from './sync-plan.ts';
 import { syncRepository } from './sync-repository.ts';
+import { syncedUpstreamName } from './synced-upstream-name.ts';
 
 /**
  * The params of a `sync` task: which repository, from which remote, mirror or
@@ -15,20 +16,6 @@ import { syncRepository } from './sync-repository.ts';
  * only with a waiting task of equal params.
  */
 export const syncParamsSchema = z.object({ repositoryId: z.uuid(), remoteId: z.uuid(), mirror: z.boolean(), dryRun: z.literal(true).optional() }).strict();
-
-/**
- * The upstream repository a sync mirrors: the repository's own (a pull-through
- * cache's, or a namespace sync's child) before the remote's. Throws
- * UPSTREAM_NAME_MISSING when neither names one.
- */
-async function syncedUpstreamName(prisma: PrismaClient, repositoryId: string, remote: { name: string; upstreamName: string | null }): Promise<string> {
-  const repository = await prisma.repository.findUnique({ where: { id: repositoryId }, select: { upstreamName: true } });
-  const name = repository?.upstreamName ?? remote.upstreamName;
-  if (name === null) {
-    throw new TaskError('UPSTREAM_NAME_MISSING', `remote "${remote.name}" serves many upstream repositories and the repository names none to sync`);
-  }
-  return name;
-}
 
 /** What the `sync` task needs from the process. */
 export interface SyncTaskDeps {
@@ -52,7 +39,8 @@ export const syncTask = defineTask({
       const { repositoryId, remoteId, mirror, dryRun } = ctx.params;
       const remote = await deps.prisma.remote.findUnique({ where: { id: remoteId } });
       if (!remote) throw new TaskError('REMOTE_UNKNOWN', `remote ${remoteId} no longer exists`);
-      const upstreamName = await syncedUpstreamName(deps.prisma, repositoryId, remote);
+      const repository = await deps.prisma.repository.findUnique({ where: { id: repositoryId }, select: { upstreamName: true } });
+      const upstreamName = syncedUpstreamName(repository ?? { upstreamName: null }, remote);
       const client = clientForRemote({ ...remote, upstreamName }, deps.secretKey, {
         signal: ctx.signal,
         logger: ctx.log,

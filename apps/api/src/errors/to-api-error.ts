@@ -78,6 +78,7 @@ const RULE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'IN_USE',
   'VERSION_PROTECTED',
   'NO_REMOTE',
+  'UPSTREAM_NAME_MISSING',
   'TASK_STATE_CONFLICT',
   'REDIS_UNAVAILABLE',
 ]);

@@ -15,6 +15,8 @@ function toDistribution(ctx: ApiContext, row: DistributionRow): z.input<typeof D
     name: row.name,
     basePath: row.basePath,
     ...row.source,
+    registryMirror: row.registryMirror,
+    tagTtlSeconds: row.tagTtlSeconds,
     private: row.private,
     registryPath: `${new URL(ctx.config.publicUrl).host}/${row.basePath}`,
     createdAt: row.createdAt.toISOString(),
@@ -34,6 +36,8 @@ export function distributionRoutes(routes: RouteTable, ctx: ApiContext): void {
       path: '/distributions',
       tag: TAG,
       summary: 'Create a distribution',
+      description:
+        'It serves a repository (its latest version, or the one repositoryVersion pins) or, pull-through, a remote: exactly one of repository and remote is given.',
       body: DistributionInput,
       status: 201,
       response: Distribution,
@@ -65,7 +69,17 @@ export function distributionRoutes(routes: RouteTable, ctx: ApiContext): void {
       async ({ params, body: given }) => shape(await ctx.distributions.update(params.id, given)),
     );
   }
-  routes.add({ method: 'delete', path: '/distributions/{id}', tag: TAG, summary: 'Delete a distribution', params: IdParams, status: 204 }, async ({ params }) =>
-    ctx.distributions.delete(params.id),
+  routes.add(
+    {
+      method: 'delete',
+      path: '/distributions/{id}',
+      tag: TAG,
+      summary: 'Delete a distribution',
+      description:
+        "A pull-through distribution's cache repositories stay, with their versions and content, as repositories of no distribution (pullThrough null).",
+      params: IdParams,
+      status: 204,
+    },
+    async ({ params }) => ctx.distributions.delete(params.id),
   );
 }

@@ -19,6 +19,8 @@ function toRepository(row: RepositoryRow): z.input<typeof Repository> {
     name: row.name,
     description: row.description,
     remote: row.remoteId,
+    upstreamName: row.upstreamName,
+    pullThrough: row.pullThroughId,
     retainVersions: row.retainVersions,
     latestVersion: row.latestVersion,
     latestVersionHref: `${href}/versions/${row.latestVersion}`,
@@ -105,7 +107,7 @@ export function repositoryRoutes(routes: RouteTable, ctx: ApiContext): void {
       body: SyncRequest,
       status: 202,
       response: TaskAccepted,
-      errors: ['NO_REMOTE', 'INVALID_REFERENCE', 'REDIS_UNAVAILABLE'],
+      errors: ['NO_REMOTE', 'INVALID_REFERENCE', 'UPSTREAM_NAME_MISSING', 'REDIS_UNAVAILABLE'],
     },
     async ({ params, body }) => ({ task: toTask(await ctx.repositoryTasks.sync(params.id, body)) }),
   );

@@ -48,7 +48,7 @@ export function scheduleRoutes(routes: RouteTable, ctx: ApiContext): void {
       body: ScheduleInput,
       status: 201,
       response: Schedule,
-      errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE', 'REDIS_UNAVAILABLE'],
+      errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE', 'UPSTREAM_NAME_MISSING', 'REDIS_UNAVAILABLE'],
     },
     async ({ body }) => toSchedule(await ctx.schedules.create(body)),
   );
@@ -71,7 +71,7 @@ export function scheduleRoutes(routes: RouteTable, ctx: ApiContext): void {
         body,
         status: 200,
         response: Schedule,
-        errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE', 'REDIS_UNAVAILABLE'],
+        errors: ['ALREADY_EXISTS', 'INVALID_REFERENCE', 'UPSTREAM_NAME_MISSING', 'REDIS_UNAVAILABLE'],
       },
       async ({ params, body: given }) => toSchedule(await ctx.schedules.update(params.id, given)),
     );

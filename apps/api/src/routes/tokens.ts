@@ -1,10 +1,11 @@
 import type { TokenWithDistributions } from '@cistern/auth';
+import { TokenInput } from '@cistern/domain';
 import type { z } from 'zod';
 import { hrefOf, type ApiContext } from '../context.ts';
 import { toPage } from '../http/pagination.ts';
 import type { RouteTable } from '../http/route-table.ts';
 import { IdParams, page } from '../schemas/common.ts';
-import { CreatedToken, Token, TokenInput, TokenListQuery } from '../schemas/tokens.ts';
+import { CreatedToken, Token, TokenListQuery } from '../schemas/tokens.ts';
 
 const TAG = 'Tokens';
 const iso = (d: Date | null) => d?.toISOString() ?? null;
@@ -18,6 +19,7 @@ function toToken(row: TokenWithDistributions): z.input<typeof Token> {
     scope: row.scope,
     allDistributions: row.allDistributions,
     distributions: row.distributions.map((d) => d.distributionId),
+    basePaths: row.basePaths,
     expiresAt: iso(row.expiresAt),
     revokedAt: iso(row.revokedAt),
     lastUsedAt: iso(row.lastUsedAt),
@@ -48,6 +50,7 @@ export function tokenRoutes(routes: RouteTable, ctx: ApiContext): void {
         scope: body.scope,
         allDistributions: body.allDistributions,
         distributionIds: body.distributions,
+        basePaths: body.basePaths,
         expiresAt: body.expiresAt === null ? null : new Date(body.expiresAt),
       });
       return { ...toToken(token), secret };

@@ -14,6 +14,9 @@ export const Repository = z
     id: Id,
     href: z.string(),
     ...repositoryShape,
+    pullThrough: Id.nullable().describe(
+      'read-only: the pull-through distribution whose cache this repository is (created by its first pull of upstreamName); null for any other, and once that distribution is deleted',
+    ),
     latestVersion: z.number().int(),
     latestVersionHref: z.string(),
     versionsHref: z.string(),
@@ -25,7 +28,10 @@ export const Repository = z
   })
   .meta({ id: 'Repository' });
 
-export const RepositoryListQuery = ListQuery.extend({ remote: Id.optional() });
+export const RepositoryListQuery = ListQuery.extend({
+  remote: Id.optional(),
+  pullThrough: Id.optional().describe('the cache repositories of this pull-through distribution'),
+});
 
 const Counts = z.object({ manifests: z.number().int(), tags: z.number().int(), blobs: z.number().int() });
 

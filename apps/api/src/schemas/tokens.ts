@@ -1,15 +1,6 @@
+import { TokenScope as Scope } from '@cistern/domain';
 import { z } from 'zod';
-import { Id, ListQuery, Name, QueryBoolean, Timestamp } from './common.ts';
-
-const Scope = z.enum(['admin', 'pull']);
-
-export const TokenInput = z.strictObject({
-  name: Name,
-  scope: Scope,
-  allDistributions: z.boolean().default(false).describe('pull tokens: every distribution'),
-  distributions: z.array(Id).max(1000).default([]).describe('pull tokens: only these distributions'),
-  expiresAt: Timestamp.nullable().default(null),
-});
+import { Id, ListQuery, QueryBoolean, Timestamp } from './common.ts';
 
 export const Token = z
   .object({
@@ -19,6 +10,7 @@ export const Token = z
     scope: Scope,
     allDistributions: z.boolean(),
     distributions: z.array(Id),
+    basePaths: z.array(z.string()).describe('names (exact) and prefixes (<name>/*) it may pull, beside its distributions'),
     expiresAt: Timestamp.nullable(),
     revokedAt: Timestamp.nullable(),
     lastUsedAt: Timestamp.nullable(),

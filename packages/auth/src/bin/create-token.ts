@@ -10,7 +10,8 @@ import { loadConfig } from '@cistern/config';
 import { openDatabase, Prisma } from '@cistern/db';
 import { TokenService } from '../token-service.ts';
 
-const USAGE = 'usage: cistern-token create --name <name> --scope admin|pull [--distribution <id>]... [--all-distributions] [--expires <ISO date>]';
+const USAGE =
+  'usage: cistern-token create --name <name> --scope admin|pull [--distribution <id>]... [--base-path <name>|<name>/*]... [--all-distributions] [--expires <ISO date>]';
 
 function fail(message: string): never {
   console.error(`cistern-token: ${message}\n${USAGE}`);
@@ -25,6 +26,7 @@ try {
       name: { type: 'string' },
       scope: { type: 'string' },
       distribution: { type: 'string', multiple: true },
+      'base-path': { type: 'string', multiple: true },
       'all-distributions': { type: 'boolean' },
       expires: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -62,6 +64,7 @@ try {
     scope,
     allDistributions: args['all-distributions'] ?? false,
     distributionIds: args.distribution ?? [],
+    basePaths: args['base-path'] ?? [],
     expiresAt,
   });
   console.error(`created ${token.scope} token "${token.name}" (${token.id}); the secret below is shown only now:`);

@@ -1,4 +1,5 @@
-import type { Distribution, PrismaClient } from '@cistern/db';
+import { Prisma, type Distribution, type PrismaClient } from '@cistern/db';
+import { CisternError } from '@cistern/errors';
 import { versionReference } from '../repositories/find-version.ts';
 import { nameWhere, type NameFilter } from '../shared/name-filter.ts';
 import { found } from '../shared/not-found.ts';
@@ -13,16 +14,31 @@ export interface DistributionFilter extends NameFilter {
   private?: boolean;
   /** Distributions serving this repository, its latest or a pinned version of it. */
   repository?: string;
+  /** Pull-through distributions of this remote. */
+  remote?: string;
 }
 
-/** A distribution with what it serves: a repository, and the number of the version it pins (null: the latest). */
-export type DistributionView = Distribution & { source: { repository: string; repositoryVersion: number | null } };
+/**
+ * What a distribution serves: a repository and the number of the version it
+ * pins (null: the latest), or, pull-through, a remote (then `repository` and
+ * `repositoryVersion` are null).
+ */
+export type DistributionSource =
+  { repository: string; repositoryVersion: number | null; remote: null } | { repository: null; repositoryVersion: null; remote: string };
+
+/** A distribution with what it serves. */
+export type DistributionView = Distribution & { source: DistributionSource };
 
 /**
  * Distributions: a base path served from a repository's latest version or a
- * pinned one, named by repository and number. A repository or version that
- * does not exist throws INVALID_REFERENCE (detail path `repository` or
- * `repositoryVersion`); a taken base path is the database's unique violation.
+ * pinned one, named by repository and number, or from a remote, pull-through.
+ * A repository, version or remote that does not exist throws
+ * INVALID_REFERENCE (detail path `repository`, `repositoryVersion` or
+ * `remote`); a taken base path is the database's unique violation; a second
+ * registry mirror is ALREADY_EXISTS naming the distribution that is one
+ * (detail path `registryMirror`). Deleting a pull-through distribution leaves
+ * its cache repositories, which then belong to none (their pullThrough
+ * becomes null): they are ordinary repositories from then on.
  */
 export type DistributionService = ResourceService<DistributionView, DistributionFilter, DistributionInput, DistributionPatch>;
 
@@ -31,23 +47,61 @@ const withVersion = { repositoryVersion: { select: { repositoryId: true, number:
 type Stored = Distribution & { repositoryVersion: { repositoryId: string; number: number } | null };
 
 function view({ repositoryVersion, ...row }: Stored): DistributionView {
+  if (row.remoteId !== null) return { ...row, source: { repository: null, repositoryVersion: null, remote: row.remoteId } };
   const repository = repositoryVersion?.repositoryId ?? (row.repositoryId as string);
-  return { ...row, source: { repository, repositoryVersion: repositoryVersion?.number ?? null } };
+  return { ...row, source: { repository, repositoryVersion: repositoryVersion?.number ?? null, remote: null } };
+}
+
+/**
+ * The stored fields a PATCH starts from, with the source it switches to: one
+ * naming `remote` stops serving the repository, one naming `repository` ends
+ * pull-through (and being the registry mirror, which only pull-through is)
+ * and follows that repository's latest version unless it pins one too.
+ */
+function patched(stored: DistributionView, patch: DistributionPatch): unknown {
+  const { name, basePath, registryMirror, tagTtlSeconds, source } = stored;
+  const current = { name, basePath, ...source, registryMirror, tagTtlSeconds, private: stored.private };
+  const toRemote = patch.remote ? { repository: null, repositoryVersion: null } : {};
+  const toRepository = patch.repository
+    ? { remote: null, registryMirror: false, ...(patch.repositoryVersion === undefined ? { repositoryVersion: null } : {}) }
+    : {};
+  return { ...current, ...toRemote, ...toRepository, ...patch };
 }
 
 /** The DistributionService over `prisma`. */
 export function distributionService({ prisma }: { prisma: PrismaClient }): DistributionService {
   const find = async (id: string) => view(found(await prisma.distribution.findUnique({ where: { id }, include: withVersion }), 'distribution', id));
-  const toData = async (input: DistributionInput) => {
-    const pinned = input.repositoryVersion === null ? null : await versionReference(prisma, input.repository, input.repositoryVersion);
-    if (!pinned) await assertExists(prisma, 'repository', input.repository, 'repository');
-    return {
-      name: input.name,
-      basePath: input.basePath,
-      repositoryId: pinned ? null : input.repository,
-      repositoryVersionId: pinned?.id ?? null,
-      private: input.private,
-    };
+
+  /** At most one registry mirror: the database's partial unique index decides a race; this names the holder. */
+  const assertNoOtherMirror = async (id: string | null) => {
+    const holder = await prisma.distribution.findFirst({ where: { registryMirror: true, ...(id ? { id: { not: id } } : {}) }, select: { name: true } });
+    if (!holder) return;
+    const message = `distribution "${holder.name}" is the registry mirror already: at most one distribution is (set its registryMirror to false first)`;
+    throw new CisternError('ALREADY_EXISTS', message, { detail: [{ path: 'registryMirror', code: 'already_exists', message }] });
+  };
+
+  /** A write that lost a race for the registry mirror breaks the unique index: the winner is named as the check before it would have. */
+  const write = async (input: DistributionInput, id: string | null, written: () => Promise<Stored>) => {
+    try {
+      return view(await written());
+    } catch (error) {
+      if (input.registryMirror && error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') await assertNoOtherMirror(id);
+      throw error;
+    }
+  };
+
+  const toData = async (input: DistributionInput, id: string | null) => {
+    const common = { name: input.name, basePath: input.basePath, tagTtlSeconds: input.tagTtlSeconds, private: input.private };
+    if (input.remote) {
+      await assertExists(prisma, 'remote', input.remote, 'remote');
+      if (input.registryMirror) await assertNoOtherMirror(id);
+      return { ...common, repositoryId: null, repositoryVersionId: null, remoteId: input.remote, registryMirror: input.registryMirror };
+    }
+    // The input's refinement leaves a repository here.
+    const repository = input.repository as string;
+    const pinned = input.repositoryVersion === null ? null : await versionReference(prisma, repository, input.repositoryVersion);
+    if (!pinned) await assertExists(prisma, 'repository', repository, 'repository');
+    return { ...common, repositoryId: pinned ? null : repository, repositoryVersionId: pinned?.id ?? null, remoteId: null, registryMirror: false };
   };
 
   return {
@@ -56,6 +110,7 @@ export function distributionService({ prisma }: { prisma: PrismaClient }): Distr
         ...nameWhere(filter),
         basePath: filter.basePath,
         private: filter.private,
+        remoteId: filter.remote,
         ...(filter.repository ? { OR: [{ repositoryId: filter.repository }, { repositoryVersion: { repositoryId: filter.repository } }] } : {}),
       };
       const { count, rows } = await listPage(
@@ -65,14 +120,15 @@ export function distributionService({ prisma }: { prisma: PrismaClient }): Distr
       return { count, rows: rows.map(view) };
     },
     get: find,
-    create: async (input) => view(await prisma.distribution.create({ data: await toData(input), include: withVersion })),
+    create: async (input) => {
+      const data = await toData(input, null);
+      return write(input, null, () => prisma.distribution.create({ data, include: withVersion }));
+    },
     update: async (id, patch) => {
       const stored = await find(id);
-      const current = { name: stored.name, basePath: stored.basePath, ...stored.source, private: stored.private };
-      // A repository named anew is served from its latest version unless the patch pins one too.
-      const source = patch.repository !== undefined && patch.repositoryVersion === undefined ? { repositoryVersion: null } : {};
-      const data = await toData(DistributionInput.parse({ ...current, ...patch, ...source }));
-      return view(await prisma.distribution.update({ where: { id: stored.id }, data, include: withVersion }));
+      const input = DistributionInput.parse(patched(stored, patch));
+      const data = await toData(input, stored.id);
+      return write(input, stored.id, () => prisma.distribution.update({ where: { id: stored.id }, data, include: withVersion }));
     },
     delete: async (id) => {
       const row = await find(id);

@@ -19,7 +19,8 @@ export interface RemoteFilter extends NameFilter {
  * leave this service: every remote comes back as a RemoteView. A stored
  * password that an update would leave without its user name throws
  * VALIDATION_FAILED (detail path `username` or `proxyUsername`); deleting a
- * remote a repository or a schedule names is IN_USE.
+ * remote a repository, a schedule or a pull-through distribution names is
+ * IN_USE, naming them.
  */
 export interface RemoteService extends ResourceService<RemoteView, RemoteFilter, RemoteInput, RemotePatch> {
   /** Every field from `input`, defaults included, except passwords left out, which are kept. */
@@ -47,12 +48,18 @@ export function remoteService({ prisma, secretKey }: { prisma: PrismaClient; sec
     },
     delete: async (id) => {
       const remote = await find(id);
-      const [repositories, schedules] = await Promise.all([
-        prisma.repository.findMany({ where: { remoteId: remote.id }, select: { name: true }, take: 5 }),
-        prisma.schedule.findMany({ where: { remoteId: remote.id }, select: { name: true }, take: 5 }),
+      const query = { where: { remoteId: remote.id }, select: { name: true }, take: 5 } as const;
+      const [repositories, schedules, distributions] = await Promise.all([
+        prisma.repository.findMany(query),
+        prisma.schedule.findMany(query),
+        prisma.distribution.findMany(query),
       ]);
-      if (repositories.length > 0 || schedules.length > 0) {
-        const users = [...repositories.map((r) => `repository "${r.name}"`), ...schedules.map((s) => `schedule "${s.name}"`)];
+      const users = [
+        ...repositories.map((r) => `repository "${r.name}"`),
+        ...schedules.map((s) => `schedule "${s.name}"`),
+        ...distributions.map((d) => `distribution "${d.name}"`),
+      ];
+      if (users.length > 0) {
         throw new CisternError('IN_USE', `remote "${remote.name}" is still used by ${users.join(', ')}`);
       }
       await prisma.remote.delete({ where: { id: remote.id } });

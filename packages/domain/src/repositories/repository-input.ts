@@ -1,3 +1,4 @@
+import { isRepositoryName } from '@cistern/oci';
 import { z } from 'zod';
 import { Id, Name, patchOf, text } from '../shared/fields.ts';
 
@@ -6,6 +7,13 @@ export const repositoryShape = {
   name: Name,
   description: text(4096).nullable().default(null),
   remote: Id.nullable().default(null).describe('the default remote of syncs'),
+  upstreamName: text(255)
+    .refine(isRepositoryName, 'must be an OCI repository name (lowercase components separated by /)')
+    .nullable()
+    .default(null)
+    .describe(
+      "the upstream repository a sync of it mirrors, before its remote's upstreamName: needed to sync from a remote of many upstream repositories (on Docker Hub a one-segment name gets library/)",
+    ),
   retainVersions: z.number().int().min(1).max(1_000_000).nullable().default(null).describe('null keeps every version'),
 };
 

@@ -15,6 +15,8 @@ import { repositoryUsage, type RepositoryUsage } from './repository-usage.ts';
 export interface RepositoryFilter extends NameFilter {
   /** Only repositories whose default remote is this one. */
   remote?: string;
+  /** Only the cache repositories of this pull-through distribution. */
+  pullThrough?: string;
 }
 
 /**
@@ -23,6 +25,8 @@ export interface RepositoryFilter extends NameFilter {
  * Deleting one takes its versions and schedules (their job schedulers first,
  * so one with schedules is REDIS_UNAVAILABLE while Redis is unreachable); it
  * is IN_USE while a distribution serves it or a task is about to change it.
+ * `pullThroughId` is never input: the registry sets it on the cache
+ * repositories it creates, and deleting their distribution clears it.
  */
 export interface RepositoryService extends ResourceService<Repository, RepositoryFilter, RepositoryInput, RepositoryPatch> {
   /** One repository with what its content occupies in the blob store (too costly for every row of the list). */
@@ -33,12 +37,12 @@ export interface RepositoryService extends ResourceService<Repository, Repositor
 export function repositoryService({ prisma, scheduleQueue }: { prisma: PrismaClient; scheduleQueue: Queue }): RepositoryService {
   const toData = async (input: RepositoryInput) => {
     if (input.remote !== null) await assertExists(prisma, 'remote', input.remote, 'remote');
-    return { name: input.name, description: input.description, remoteId: input.remote, retainVersions: input.retainVersions };
+    return { name: input.name, description: input.description, remoteId: input.remote, upstreamName: input.upstreamName, retainVersions: input.retainVersions };
   };
 
   return {
     list: async (filter, page) => {
-      const where = { ...nameWhere(filter), remoteId: filter.remote };
+      const where = { ...nameWhere(filter), remoteId: filter.remote, pullThroughId: filter.pullThrough };
       return listPage(prisma.repository.count({ where }), prisma.repository.findMany({ where, orderBy: { name: 'asc' }, ...pageArgs(page) }));
     },
     get: (id) => findRepository(prisma, id),
@@ -49,7 +53,13 @@ export function repositoryService({ prisma, scheduleQueue }: { prisma: PrismaCli
     create: async (input) => createRepository(prisma, await toData(input)),
     update: async (id, patch) => {
       const stored = await findRepository(prisma, id);
-      const current = { name: stored.name, description: stored.description, remote: stored.remoteId, retainVersions: stored.retainVersions };
+      const current = {
+        name: stored.name,
+        description: stored.description,
+        remote: stored.remoteId,
+        upstreamName: stored.upstreamName,
+        retainVersions: stored.retainVersions,
+      };
       const data = await toData(RepositoryInput.parse({ ...current, ...patch }));
       return prisma.repository.update({ where: { id: stored.id }, data });
     },

@@ -3,6 +3,7 @@ import { CisternError } from '@cistern/errors';
 import { repositoryResource, type TaskParamsOf, type TaskService } from '@cistern/queue';
 import { assertExists } from '../shared/references.ts';
 import { findRepository } from './find-repository.ts';
+import { assertSyncable } from './sync-source.ts';
 import type { SyncRequest } from './repository-input.ts';
 import type { ContentAction, RepositoryTaskKind } from './repository-task-kinds.ts';
 
@@ -17,7 +18,8 @@ export interface RepositoryTaskService {
   /**
    * A sync from `request.remote`, else the repository's own remote (NO_REMOTE
    * when it has none; INVALID_REFERENCE, detail path `remote`, for a remote
-   * that does not exist). A sync identical to one still waiting returns that
+   * that does not exist; UPSTREAM_NAME_MISSING for a remote of many upstream
+   * repositories while the repository names none). A sync identical to one still waiting returns that
    * task; a dry-run and a real sync are never identical.
    */
   sync(id: string, request: SyncRequest): Promise<Task>;
@@ -32,7 +34,7 @@ export function repositoryTaskService({ prisma, tasks }: { prisma: PrismaClient;
       const repo = await findRepository(prisma, id);
       const remoteId = request.remote ?? repo.remoteId;
       if (!remoteId) throw new CisternError('NO_REMOTE', `give a remote: repository "${repo.name}" has no default remote`);
-      if (request.remote) await assertExists(prisma, 'remote', request.remote, 'remote');
+      await assertSyncable(prisma, repo, remoteId);
       const { task } = await tasks.create({
         kind: 'sync',
         // dryRun only when true: a dry-run never equals, so never dedupes with, a real sync.

@@ -4,7 +4,8 @@ import type { Queue } from 'bullmq';
 import { nameWhere, type NameFilter } from '../shared/name-filter.ts';
 import { found } from '../shared/not-found.ts';
 import { listPage, pageArgs } from '../shared/paging.ts';
-import { assertExists } from '../shared/references.ts';
+import { assertSyncable } from '../repositories/sync-source.ts';
+import { invalidReference } from '../shared/references.ts';
 import type { ResourceService } from '../shared/resource-service.ts';
 import { ScheduleInput, type ScheduleKind, type SchedulePatch } from './schedule-input.ts';
 import { writeThrough } from './schedule-write-through.ts';
@@ -22,7 +23,8 @@ export interface ScheduleFilter extends NameFilter {
  * deleting removes the scheduler first). While Redis is unreachable, writes
  * and deletes change nothing and reject with REDIS_UNAVAILABLE at once. A sync schedule's repository or
  * remote that does not exist throws INVALID_REFERENCE (detail path
- * `repository` or `remote`); other kinds keep their task params in `params`.
+ * `repository` or `remote`), and one whose remote serves many upstream
+ * repositories while the repository names none UPSTREAM_NAME_MISSING; other kinds keep their task params in `params`.
  */
 export type ScheduleService = ResourceService<Schedule, ScheduleFilter, ScheduleInput, SchedulePatch>;
 
@@ -32,10 +34,14 @@ export function scheduleService({ prisma, scheduleQueue }: { prisma: PrismaClien
   const toData = async (input: ScheduleInput) => {
     const fields = { kind: input.kind, name: input.name, cron: input.cron.trim(), timezone: input.timezone, enabled: input.enabled };
     switch (input.kind) {
-      case 'sync':
-        await assertExists(prisma, 'repository', input.repository, 'repository');
-        if (input.remote) await assertExists(prisma, 'remote', input.remote, 'remote');
+      case 'sync': {
+        const repository = await prisma.repository.findUnique({ where: { id: input.repository }, select: { upstreamName: true, remoteId: true } });
+        if (!repository) throw invalidReference('repository', [input.repository], 'repository');
+        // Without any remote the tick skips, as it does when the repository's remote is removed later.
+        const remoteId = input.remote ?? repository.remoteId;
+        if (remoteId) await assertSyncable(prisma, repository, remoteId);
         return { ...fields, repositoryId: input.repository, remoteId: input.remote, mirror: input.mirror, params: {} };
+      }
       case 'orphan-cleanup':
         return { ...fields, repositoryId: null, remoteId: null, mirror: false, params: input.params };
     }

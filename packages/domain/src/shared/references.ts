@@ -28,7 +28,11 @@ export async function assertExists(prisma: PrismaClient, kind: Referable, id: st
   const found = new Set((await existing(prisma, kind, ids)).map((row) => row.id));
   // PostgreSQL reads a uuid in either case and answers it in lower case.
   const missing = ids.filter((one) => !found.has(one.toLowerCase()));
-  if (missing.length === 0) return;
+  if (missing.length > 0) throw invalidReference(kind, missing, field);
+}
+
+/** The INVALID_REFERENCE error of an input whose `field` names `missing` ids of a kind that do not exist. */
+export function invalidReference(kind: Referable, missing: string[], field: string): CisternError {
   const message = `no such ${kind}: ${missing.join(', ')}`;
-  throw new CisternError('INVALID_REFERENCE', message, { detail: [{ path: field, code: 'invalid_reference', message }] });
+  return new CisternError('INVALID_REFERENCE', message, { detail: [{ path: field, code: 'invalid_reference', message }] });
 }
