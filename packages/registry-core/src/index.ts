@@ -7,7 +7,7 @@ export {
   type Route,
   type ServedDistribution,
 } from './distributions/distribution-directory.ts';
-export { RegistryContent, type RegistryContentOptions, type ReferrersPage } from './versions/registry-content.ts';
+export { RegistryContent, type RegistryContentOptions, type ReferrersPage, type ServedContent } from './versions/registry-content.ts';
 export { DatabaseManifestStore, type ManifestStore, type StoredManifest, type IndexChild } from './versions/manifest-store.ts';
 export { acceptedTypes, negotiate, type Negotiated } from './versions/negotiation.ts';
 export { pageOf, pageSize, MAX_PAGE, type Page, type PageRequest } from './versions/paging.ts';
@@ -17,3 +17,8 @@ export { RemoteSources, type ClientOverrides, type RemoteBlob, type RemoteSource
 export { PullTokens, grants, type AccessEntry, type IssuedToken, type PullTokenOptions, type TokenClaims } from './auth/pull-tokens.ts';
 export { RegistryAuth, ANONYMOUS, type Caller } from './auth/registry-auth.ts';
 export { parseScope, requestedScopes, type RequestedScope } from './auth/scopes.ts';
+export { PullThroughCache, type PullThroughOptions } from './pull-through/pull-through-cache.ts';
+export { PullThroughMarks } from './pull-through/pull-through-marks.ts';
+export { CacheFlusher, type CacheFlusherOptions } from './pull-through/cache-flusher.ts';
+export { CACHED_LISTS_ONLY, type UpstreamListSource } from './pull-through/upstream-list-source.ts';
+export { CACHE_RETAIN_VERSIONS } from './pull-through/cache-repositories.ts';

@@ -35,14 +35,13 @@ export function v2Handler(services: RegistryServices): RequestHandler {
     }
     if (!isRepositoryName(path.name)) throw new RegistryError('NAME_INVALID', 'invalid repository name', { detail: { name: path.name } });
     const route = await services.directory.route(path.name);
-    // Pull-through distributions are served from the issue-18 branch on; until then their names are unknown here.
-    if (!route || route.upstreamName !== null)
-      throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { detail: { name: path.name } });
+    if (!route) throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { detail: { name: path.name } });
     const { distribution } = route;
     // Only private distributions pay for token verification.
     const caller = distribution.private ? await services.auth.caller(req.headers.authorization) : ANONYMOUS;
     services.auth.assertPull(distribution, caller);
-    const request = { req, res, services, distribution };
+    const content = route.upstreamName === null ? services.content.of(distribution) : services.pullThrough.of(route);
+    const request = { req, res, services, distribution, name: route.name, content };
     switch (path.kind) {
       case 'manifest':
         return getManifest(request, path.reference);

@@ -206,7 +206,7 @@ export class OnDemandBlobReader implements BlobReader {
           if (started) break;
         }
       }
-      throw upstreamFailure(lastError, digest);
+      throw upstreamFailure(lastError, { blob: digest });
     })();
     return { first: Promise.race([first, done]), done };
   }
