@@ -220,4 +220,21 @@ describe('pull-through cache', () => {
     const referrers = (await (await fetch(`${url}/v2/hub/lib/listed/referrers/${subject.digest}`)).json()) as { manifests: { digest: string }[] };
     expect(referrers.manifests.map((m) => m.digest)).toEqual([referrer.digest]);
   });
+
+  it('refuses with DENIED what the media-type policy denies, and a cache repository name another repository holds', async () => {
+    await pushImage(upstream, 'lib/denied', 'v1', { artifactType: 'application/vnd.example.denied' });
+    await h.db.prisma.mediaTypePolicy.create({ data: { id: 'default', artifacts: true, allow: [], deny: ['application/vnd.example.denied'] } });
+    try {
+      const refused = await errorOf(await manifest('hub/lib/denied', 'v1'));
+      expect(refused.slice(0, 2)).toEqual([403, 'DENIED']);
+      expect(refused[2]).toMatchObject({ rule: 'media-type policy' });
+    } finally {
+      await h.db.prisma.mediaTypePolicy.delete({ where: { id: 'default' } });
+    }
+    await pushImage(upstream, 'lib/taken', 'v1');
+    await h.db.prisma.repository.create({ data: { name: 'hub/lib/taken' } });
+    const taken = await errorOf(await manifest('hub/lib/taken', 'v1'));
+    expect(taken.slice(0, 2)).toEqual([403, 'DENIED']);
+    expect(taken[2]).toMatchObject({ repository: 'hub/lib/taken', rule: 'cache repository name' });
+  });
 });
