@@ -88,7 +88,7 @@ interface PendingContent {
  * will write them: a row with a tag sets it (with a manifest) or removes it
  * (without one), a row with a manifest adds it.
  */
-export function overlay(base: VersionSnapshot, pending: readonly PendingWrite[], added: PendingContent): VersionSnapshot {
+function overlay(base: VersionSnapshot, pending: readonly PendingWrite[], added: PendingContent): VersionSnapshot {
   const tags = new Map(base.tags);
   const manifests = new Set(base.manifests);
   for (const row of pending) {
