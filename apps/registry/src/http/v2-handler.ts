@@ -13,8 +13,9 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /**
  * Everything under /v2/: route by path, refuse writes (push does not exist
- * yet), check the name's grammar before any lookup, resolve the distribution,
- * check access, then hand over to the route.
+ * yet), check the name's grammar before any lookup, resolve the distribution
+ * (exact base path, else pull-through prefix), check access, then hand over to
+ * the route with what the name serves: a repository version, or a pull-through cache.
  */
 export function v2Handler(services: RegistryServices): RequestHandler {
   return async (req: Request, res: Response) => {
