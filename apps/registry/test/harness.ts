@@ -43,8 +43,8 @@ export class RegistryHarness {
     await this.storage.assertWritable();
   }
 
-  /** A registry process's app over the shared database, storage and Redis; its PUBLIC_URL is its own address. */
-  async registry(options: RegistryOptions = {}): Promise<RunningRegistry> {
+  /** A registry process's app over the shared database, storage and Redis; its PUBLIC_URL is its own address. `env` adds settings. */
+  async registry(options: RegistryOptions = {}, env: Record<string, string> = {}): Promise<RunningRegistry> {
     const port = await freePort();
     const config = envSchema.parse({
       DATABASE_URL: this.testDb.url,
@@ -56,6 +56,7 @@ export class RegistryHarness {
       REGISTRY_PORT: String(port),
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       SHUTDOWN_TIMEOUT_MS: '1000',
+      ...env,
     });
     const logger = createLogger(config);
     const resources: Resources = {

@@ -62,6 +62,9 @@ export const envSchema = z
       .default(4 * 1024 * 1024),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
     ORPHAN_PROTECTION_MINUTES: z.coerce.number().int().min(0).default(1440),
+    PULL_THROUGH_FLUSH_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
+    PULL_THROUGH_RECHECK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+    PULL_THROUGH_NEGATIVE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(30),
   })
   .transform((env) => {
     const dataDir = path.resolve(env.DATA_DIR);
@@ -85,6 +88,11 @@ export const envSchema = z
       manifestMaxBytes: env.MANIFEST_MAX_BYTES,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       orphanProtectionMinutes: env.ORPHAN_PROTECTION_MINUTES,
+      pullThrough: {
+        flushMs: env.PULL_THROUGH_FLUSH_MS,
+        recheckTimeoutMs: env.PULL_THROUGH_RECHECK_TIMEOUT_MS,
+        negativeTtlSeconds: env.PULL_THROUGH_NEGATIVE_TTL_SECONDS,
+      },
     };
   });
 

@@ -1,6 +1,5 @@
-import { CisternError } from '@cistern/errors';
 import type { Redis } from 'ioredis';
-import { isRedisConnected, redisAddress } from './redis-connected.ts';
+import { redisCommand } from './redis-connected.ts';
 
 // Compare-and-act scripts: only the holder may renew or release.
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
@@ -45,27 +44,10 @@ export class ResourceLocks {
     return `${this.prefix}:lock:${resource}`;
   }
 
-  /**
-   * Runs a command of a request for `resource`. Its failure while the
-   * connection is down (isRedisConnected) is REDIS_UNAVAILABLE, retryable;
-   * any other is rethrown as it is.
-   */
-  private async command<T>(resource: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (isRedisConnected(this.redis)) throw error;
-      throw new CisternError('REDIS_UNAVAILABLE', `Redis at ${redisAddress(this.redis)} is unreachable: cannot lock ${resource} now`, {
-        retryable: true,
-        cause: error,
-      });
-    }
-  }
-
   /** The lock, or null when another holder has it. Rejects only when Redis does: REDIS_UNAVAILABLE when it is unreachable. */
   async acquire(resource: string, holder: string): Promise<HeldLock | null> {
     const key = this.key(resource);
-    const ok = await this.command(resource, () => this.redis.eval(ACQUIRE, 1, key, holder, this.ttlMs));
+    const ok = await redisCommand(this.redis, `lock ${resource}`, () => this.redis.eval(ACQUIRE, 1, key, holder, this.ttlMs));
     if (ok !== 1) return null;
     const lost = new AbortController();
     let renewedAt = Date.now();
@@ -96,6 +78,6 @@ export class ResourceLocks {
 
   /** Who holds the lock now; null when nobody does. REDIS_UNAVAILABLE while Redis is unreachable. */
   async holder(resource: string): Promise<string | null> {
-    return this.command(resource, () => this.redis.get(this.key(resource)));
+    return redisCommand(this.redis, `lock ${resource}`, () => this.redis.get(this.key(resource)));
   }
 }

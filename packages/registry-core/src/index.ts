@@ -8,7 +8,7 @@ export {
   type ServedDistribution,
 } from './distributions/distribution-directory.ts';
 export { catalogPage, type ReadCheck } from './distributions/catalog-page.ts';
-export { RegistryContent, type RegistryContentOptions, type ReferrersPage } from './versions/registry-content.ts';
+export { RegistryContent, type RegistryContentOptions, type ReferrersPage, type ServedContent } from './versions/registry-content.ts';
 export { DatabaseManifestStore, type ManifestStore, type StoredManifest, type IndexChild } from './versions/manifest-store.ts';
 export { acceptedTypes, negotiate, type Negotiated } from './versions/negotiation.ts';
 export { pageOf, pageSize, MAX_PAGE, type Page, type PageRequest } from './versions/paging.ts';
@@ -19,3 +19,7 @@ export { PullTokens, grants, type AccessEntry, type IssuedToken, type PullTokenO
 export { RegistryAuth, ANONYMOUS, type Caller, type ReadTarget } from './auth/registry-auth.ts';
 export { parseScope, requestedScopes, type RequestedScope } from './auth/scopes.ts';
 export { UpstreamLists, type UpstreamListsOptions } from './pull-through/upstream-lists.ts';
+export { PullThroughCache, type PullThroughOptions } from './pull-through/pull-through-cache.ts';
+export { PullThroughMarks } from './pull-through/pull-through-marks.ts';
+export { CacheFlusher, type CacheFlusherOptions } from './pull-through/cache-flusher.ts';
+export { CACHE_RETAIN_VERSIONS } from './pull-through/cache-repositories.ts';

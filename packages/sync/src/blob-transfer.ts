@@ -1,11 +1,10 @@
 import { touchBlobs, type PrismaClient, type SyncPolicy } from '@cistern/db';
-import { ingestBlob, StoredMarks } from '@cistern/ingest';
-import type { Descriptor, ParsedManifest } from '@cistern/oci';
+import { ingestBlob, manifestBlobs, recordRemoteArtifacts, StoredMarks, type ManifestBlob } from '@cistern/ingest';
+import type { ParsedManifest } from '@cistern/oci';
 import type { BlobStore } from '@cistern/storage';
 import { isUpstreamError, type UpstreamClient } from '@cistern/upstream';
 import PQueue from 'p-queue';
 import { batched, batchedCalls, inKeyOrder, MAX_BATCH_KEYS } from './batched.ts';
-import { isBlobEntry, isForeign } from './manifest-record.ts';
 import type { FailFast } from './fail-fast.ts';
 import type { OutageBreaker } from './outage-breaker.ts';
 import type { SyncPlan } from './sync-plan.ts';
@@ -33,28 +32,8 @@ export interface BlobTransferOptions {
   plan?: SyncPlan;
 }
 
-interface BlobNeed {
-  digest: string;
-  size: number;
-  role: 'config' | 'layer';
-  urls: string[];
-  foreign: boolean;
-}
-
 const blobsMessage = 'Blobs downloaded and verified.';
 const blobsFailedMessage = 'Blobs that could not be brought in; the manifests needing them were kept as they were.';
-
-/** The blobs one manifest references. Schema-1 sizes (size -1 here) come from the Blob rows. */
-function blobNeeds(parsed: ParsedManifest): BlobNeed[] {
-  const needs: BlobNeed[] = [];
-  const add = (d: Pick<Descriptor, 'digest' | 'size' | 'mediaType' | 'urls'>, role: BlobNeed['role']) =>
-    needs.push({ digest: d.digest, size: d.size, role, urls: d.urls ?? [], foreign: isForeign(d) });
-  if (parsed.config) add(parsed.config, 'config');
-  for (const layer of parsed.layers) add(layer, 'layer');
-  for (const child of parsed.children) if (isBlobEntry(child)) add(child, 'layer');
-  for (const digest of parsed.schema1Blobs) add({ digest, size: -1, mediaType: 'schema1' }, 'layer');
-  return needs;
-}
 
 /**
  * Brings in the blobs of accepted manifests while the sync is still walking
@@ -85,7 +64,7 @@ export class BlobTransfer {
   private scheduled = 0;
   /** Manifests accepted together share one lookup of their blobs, and one insert of remote artifacts. */
   private readonly lookUp = batched((digests: readonly string[]) => this.lookUpBlobs(digests), MAX_BATCH_KEYS);
-  private readonly record = batchedCalls((needs: readonly BlobNeed[]) => recordRemoteArtifacts(this.options, needs), MAX_BATCH_KEYS);
+  private readonly record = batchedCalls((needs: readonly ManifestBlob[]) => recordRemoteArtifacts(this.options.prisma, this.options, needs), MAX_BATCH_KEYS);
   /** Blobs about to be stored are touched together, under the sync's hold: a reclaim then leaves their files alone. */
   private readonly touch = batchedCalls((digests: readonly string[]) => touchBlobs(this.options.prisma, digests), MAX_BATCH_KEYS);
   /** One UPDATE per 50 blobs stored instead of one each. */
@@ -98,7 +77,7 @@ export class BlobTransfer {
 
   /** Schedules the blobs of one accepted manifest (each digest once per sync). */
   add(parsed: ParsedManifest): void {
-    for (const need of blobNeeds(parsed)) {
+    for (const need of manifestBlobs(parsed)) {
       const needers = this.neededBy.get(need.digest);
       if (needers) {
         needers.push(parsed.digest);
@@ -143,7 +122,7 @@ export class BlobTransfer {
     this.options.progress.report(Report.blobs, { message, state: 'completed' });
   }
 
-  private async bringIn(need: BlobNeed): Promise<void> {
+  private async bringIn(need: ManifestBlob): Promise<void> {
     const { downloadPolicy, progress } = this.options;
     const row = await this.lookUp(need.digest);
     if (need.size < 0) need.size = Number(row?.size ?? 0);
@@ -168,7 +147,7 @@ export class BlobTransfer {
     return inKeyOrder(digests, rows, (row) => row.digest);
   }
 
-  private async transfer(need: BlobNeed): Promise<void> {
+  private async transfer(need: ManifestBlob): Promise<void> {
     const { storage, progress, failFast } = this.options;
     failFast.check();
     progress.checkpoint();
@@ -186,7 +165,7 @@ export class BlobTransfer {
   }
 
   /** A connection that breaks is resumed by the client; bytes that do not verify are fetched anew. */
-  private async download(need: BlobNeed): Promise<void> {
+  private async download(need: ManifestBlob): Promise<void> {
     const { client, storage, failFast, maxRetries } = this.options;
     for (let attempt = 0; ; attempt += 1) {
       try {
@@ -202,12 +181,4 @@ export class BlobTransfer {
     this.options.metrics.blob('fetched');
     this.options.metrics.downloaded(need.size);
   }
-}
-
-async function recordRemoteArtifacts(options: BlobTransferOptions, needs: readonly BlobNeed[]): Promise<void> {
-  if (needs.length === 0) return;
-  await options.prisma.remoteArtifact.createMany({
-    data: needs.map((need) => ({ blobDigest: need.digest, remoteId: options.remoteId, upstreamName: options.upstreamName, urls: need.urls })),
-    skipDuplicates: true,
-  });
 }

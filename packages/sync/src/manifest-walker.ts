@@ -9,12 +9,12 @@ import {
   type MediaTypePolicy,
   type ParsedManifest,
 } from '@cistern/oci';
+import { isBlobEntry, schema1Sizes, toManifestRecord } from '@cistern/ingest';
 import { isUpstreamError, type FetchedManifest, type ManifestInfo, type UpstreamClient } from '@cistern/upstream';
 import { batched, batchedCalls, inKeyOrder, MAX_BATCH_KEYS } from './batched.ts';
 import type { FailFast } from './fail-fast.ts';
 import type { OutageBreaker } from './outage-breaker.ts';
 import type { SyncPlan } from './sync-plan.ts';
-import { isBlobEntry, toManifestRecord } from './manifest-record.ts';
 import { describeSkip, skipCode, skipKind, type SkipKind } from './sync-errors.ts';
 import type { SyncMetrics } from './sync-metrics.ts';
 import { MAX_REPORT_ITEMS, Report, type SyncProgress } from './sync-progress.ts';
@@ -300,9 +300,9 @@ export class ManifestWalker {
       return { parsed: parseManifest(stored.raw, { contentType: stored.mediaType, maxBytes: maxManifestBytes }), isNew: false, schema1Sizes: new Map() };
     const fetched = prefetched ?? (await client.getManifest(digest));
     const parsed = parseManifest(fetched.bytes, { contentType: fetched.mediaType, maxBytes: maxManifestBytes });
-    const schema1Sizes = await this.schema1Sizes(parsed);
+    const sizes = await schema1Sizes(client, parsed);
     outage.succeeded();
-    return { parsed, isNew: true, schema1Sizes };
+    return { parsed, isNew: true, schema1Sizes: sizes };
   }
 
   private async lookUpStored(digests: readonly string[]) {
@@ -333,13 +333,6 @@ export class ManifestWalker {
     if (platforms.length === 0) return manifests;
     const kept = new Set(manifests.filter((c) => !isAttestation(c) && (!c.platform || platformMatches(c.platform, platforms))).map((c) => c.digest));
     return manifests.filter((c) => (isAttestation(c) ? kept.has(c.annotations?.[Annotation.DockerReferenceDigest] ?? '') : kept.has(c.digest)));
-  }
-
-  /** Schema 1 names blobs without sizes; HEAD them once, when the manifest is new. */
-  private async schema1Sizes(parsed: ParsedManifest): Promise<Map<string, number>> {
-    const sizes = new Map<string, number>();
-    for (const digest of parsed.schema1Blobs) sizes.set(digest, (await this.options.client.headBlob(digest)).size);
-    return sizes;
   }
 }
 

@@ -12,6 +12,7 @@ import {
 } from '@cistern/db';
 import { isSupplyChainTag, type MediaTypePolicy } from '@cistern/oci';
 import type { TaskWarning } from '@cistern/queue';
+import { createTagFilter } from '@cistern/ingest';
 import type { BlobStore } from '@cistern/storage';
 import type { UpstreamClient } from '@cistern/upstream';
 import { MAX_BATCH_KEYS } from './batched.ts';
@@ -26,7 +27,6 @@ import { planTagChanges } from './plan-tag-changes.ts';
 import { SyncMetrics } from './sync-metrics.ts';
 import type { SyncPlan, SyncPlanCounts } from './sync-plan.ts';
 import { Report, type SyncProgress } from './sync-progress.ts';
-import { createTagFilter } from './tag-filter.ts';
 
 export interface SyncInput {
   repositoryId: string;

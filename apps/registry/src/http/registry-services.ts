@@ -1,5 +1,5 @@
 import type { Logger } from '@cistern/config';
-import type { DistributionDirectory, RegistryAuth, RegistryContent, ServedDistribution } from '@cistern/registry-core';
+import type { DistributionDirectory, PullThroughCache, RegistryAuth, RegistryContent, ServedContent, ServedDistribution } from '@cistern/registry-core';
 import type { BlobReader } from '@cistern/storage';
 import type { Request, Response } from 'express';
 
@@ -7,6 +7,8 @@ import type { Request, Response } from 'express';
 export interface RegistryServices {
   directory: DistributionDirectory;
   content: RegistryContent;
+  /** Pull-through names: fetched upstream on a miss, served from their cache repositories. */
+  pullThrough: PullThroughCache;
   /** The store, or the on-demand decorator over it: requests never know which. */
   blobs: BlobReader;
   auth: RegistryAuth;
@@ -19,4 +21,8 @@ export interface ContentRequest {
   res: Response;
   services: RegistryServices;
   distribution: ServedDistribution;
+  /** The repository name asked for: what links name. */
+  name: string;
+  /** What the name serves: a repository version, or a pull-through cache; routes never know which. */
+  content: ServedContent;
 }

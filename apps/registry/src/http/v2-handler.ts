@@ -14,8 +14,9 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /**
  * Everything under /v2/: route by path, refuse writes (push does not exist
- * yet), check the name's grammar before any lookup, resolve the distribution,
- * check access, then hand over to the route.
+ * yet), check the name's grammar before any lookup, resolve the distribution
+ * (exact base path, else pull-through prefix), check access, then hand over to
+ * the route with what the name serves: a repository version, or a pull-through cache.
  */
 export function v2Handler(services: RegistryServices): RequestHandler {
   return async (req: Request, res: Response) => {
@@ -41,9 +42,8 @@ export function v2Handler(services: RegistryServices): RequestHandler {
     // Only private distributions pay for token verification; access is checked before anything may reach an upstream.
     const caller = distribution.private ? await services.auth.caller(req.headers.authorization) : ANONYMOUS;
     services.auth.assertPull(route, caller);
-    // Pull-through distributions are served from the issue-18 branch on; until then their names are unknown here.
-    if (route.upstreamName !== null) throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { detail: { name: path.name } });
-    const request = { req, res, services, distribution };
+    const content = route.upstreamName === null ? services.content.of(distribution) : services.pullThrough.of(route);
+    const request = { req, res, services, distribution, name: route.name, content };
     switch (path.kind) {
       case 'manifest':
         return getManifest(request, path.reference);

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { PassThrough, pipeline, Transform, type TransformCallback, type Writable } from 'node:stream';
 import type { Logger } from '@cistern/config';
 import { ContentHolds, touchBlob, type PrismaClient } from '@cistern/db';
 import { ingestBlob, StoredMarks } from '@cistern/ingest';
-import type { ResourceLocks } from '@cistern/redis-lock';
+import { coalesce, type HeldLock, type ResourceLocks } from '@cistern/redis-lock';
 import {
   found,
   isStorageError,
@@ -112,60 +111,52 @@ export class OnDemandBlobReader implements BlobReader {
 
   private async fetchOnce(digest: string, remote: RemoteBlob, range: ByteRange | undefined): Promise<BlobContent> {
     const { locks, local } = this.options;
-    const resource = `blob-fetch:${digest}`;
-    const deadline = Date.now() + this.waitTimeoutMs;
     let waited = false;
-    for (;;) {
-      const lock = await locks.acquire(resource, randomUUID());
-      if (lock) {
-        // It may have landed between our miss and the lock.
-        if (await local.exists(digest)) {
-          await lock.release().catch(() => undefined);
-          if (!waited) onDemandHits.inc();
-          return local.open(digest, range);
-        }
-        // A range request waits for the whole blob, then reads its part from storage.
-        const client = range ? undefined : new PassThrough();
-        const started = this.download(digest, remote, { store: true, client });
-        const finished = started.done.finally(() => lock.release().catch(() => undefined));
-        finished.then(
-          () => onDemandFetches.inc({ outcome: 'completed' }),
-          (error: unknown) => {
-            onDemandFetches.inc({ outcome: 'failed' });
-            this.options.logger.warn({ err: error, digest }, 'on-demand fetch failed');
-          },
-        );
-        if (!client) {
-          await finished;
-          return local.open(digest, range);
-        }
-        await started.first;
-        return streamContent(client, remote.size, 0, remote.size);
-      }
+    return coalesce(locks, `blob-fetch:${digest}`, {
+      // It may have landed between our miss and the lock, or while we waited.
+      ready: async () => {
+        if (!(await local.exists(digest))) return undefined;
+        if (!waited) onDemandHits.inc();
+        return local.open(digest, range);
+      },
+      work: (lock) => this.fetch(digest, remote, range, lock),
       // Once per pull, however often a failed holder makes it try again.
-      if (!waited) onDemandCoalesced.inc();
-      waited = true;
-      if (await this.waitForOther(digest, resource, deadline)) return local.open(digest, range);
+      onWait: () => {
+        waited = true;
+        onDemandCoalesced.inc();
+      },
+      pollMs: this.pollMs,
+      timeoutMs: this.waitTimeoutMs,
+      timedOut: () => new RegistryError('UNAVAILABLE', 'timed out waiting for another request to fetch the blob', { detail: { digest } }),
+    });
+  }
+
+  /** The holder's download: streamed to this client as it arrives, or (a range) read from storage once stored. */
+  private async fetch(digest: string, remote: RemoteBlob, range: ByteRange | undefined, lock: HeldLock): Promise<BlobContent> {
+    const { local } = this.options;
+    // A range request waits for the whole blob, then reads its part from storage.
+    const client = range ? undefined : new PassThrough();
+    const started = this.download(digest, remote, { store: true, client });
+    const finished = started.done.finally(() => lock.release().catch(() => undefined));
+    finished.then(
+      () => onDemandFetches.inc({ outcome: 'completed' }),
+      (error: unknown) => {
+        onDemandFetches.inc({ outcome: 'failed' });
+        this.options.logger.warn({ err: error, digest }, 'on-demand fetch failed');
+      },
+    );
+    if (!client) {
+      await finished;
+      return local.open(digest, range);
     }
+    await started.first;
+    return streamContent(client, remote.size, 0, remote.size);
   }
 
   /** A stored blob that an on_demand remote recorded is a cache hit; a failing count never fails the pull. */
   private async countHit(digest: string): Promise<void> {
     const onDemand = await this.options.remotes.recordedOnDemand(digest).catch(() => false);
     if (onDemand) onDemandHits.inc();
-  }
-
-  /** True once the blob is stored; false when the lock is free again without it (the holder failed: try ourselves). */
-  private async waitForOther(digest: string, resource: string, deadline: number): Promise<boolean> {
-    const { local, locks } = this.options;
-    for (;;) {
-      if (await local.exists(digest)) return true;
-      if ((await locks.holder(resource)) === null) return local.exists(digest);
-      if (Date.now() > deadline) {
-        throw new RegistryError('UNAVAILABLE', 'timed out waiting for another request to fetch the blob', { detail: { digest } });
-      }
-      await new Promise((resolve) => setTimeout(resolve, this.pollMs));
-    }
   }
 
   /**
@@ -215,7 +206,7 @@ export class OnDemandBlobReader implements BlobReader {
           if (started) break;
         }
       }
-      throw upstreamFailure(lastError, digest);
+      throw upstreamFailure(lastError, { blob: digest });
     })();
     return { first: Promise.race([first, done]), done };
   }

@@ -67,7 +67,7 @@ export class RemoteSources {
       sources: blob.remoteArtifacts.map((a) => ({
         remoteId: a.remoteId,
         downloadPolicy: a.remote.policy,
-        client: this.client(a.remote, a.upstreamName),
+        client: this.clientFor(a.remote, a.upstreamName),
       })),
     };
   }
@@ -105,8 +105,12 @@ export class RemoteSources {
     return artifact !== null;
   }
 
-  /** One client per remote and upstream name; a remote edited since gets a new one. */
-  private client(remote: Remote, upstreamName: string): UpstreamClient {
+  /**
+   * The client of `upstreamName` at `remote`: one per remote and upstream
+   * name, kept while used; a remote edited since gets a new one. Throws when
+   * the remote's sealed password does not open with the secret key.
+   */
+  clientFor(remote: Remote, upstreamName: string): UpstreamClient {
     const key = `${remote.id}\n${upstreamName}\n${remote.updatedAt.getTime()}`;
     let client = this.clients.get(key);
     if (!client) {

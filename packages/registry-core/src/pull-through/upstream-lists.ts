@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '@cistern/config';
 import { metricsRegistry } from '@cistern/metrics';
 import { parseManifest, referrersTagFor, type Descriptor } from '@cistern/oci';
-import { ResourceLocks } from '@cistern/redis-lock';
+import { coalesce, ResourceLocks } from '@cistern/redis-lock';
 import { isUpstreamError, type ReferrerDescriptor, type UpstreamClient } from '@cistern/upstream';
 import type { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
@@ -26,6 +25,8 @@ export interface UpstreamListsOptions {
 
 /** The walk's lock outlives a crashed holder by at most this; it is renewed while the walk runs (ms). */
 const WALK_LOCK_TTL_MS = 30_000;
+/** Longest a request waits for other requests' walks of its list (ms). */
+const WALK_WAIT_MS = 120_000;
 
 /** What one walk found, kept in Redis for the TTL: the list, the upstream's refusal (the client gets it), or its failure (the cache's list is served). */
 type Outcome<T> = { list: T[] } | { refused: { code: 'NAME_UNKNOWN' | 'DENIED'; message: string; detail: unknown } } | { failed: string };
@@ -81,27 +82,25 @@ export class UpstreamLists {
   private async cached<T>(list: ListKind, name: string, ttlMs: number, walk: () => Promise<T[]>, fallback: () => Promise<T[]>): Promise<T[]> {
     const { redis, prefix } = this.options;
     const key = `${prefix}:${name}`;
-    const resource = `list:${name}`;
-    let outcome = await read<T>(redis, key);
     let result: ListResult = 'hit';
-    while (!outcome) {
-      const lock = await this.locks.acquire(resource, randomUUID());
-      if (!lock) {
-        outcome = await this.waitForOther<T>(key, resource);
-        continue;
-      }
-      try {
-        // It may have landed between our miss and the lock.
-        outcome = await read<T>(redis, key);
-        if (!outcome) {
-          outcome = await this.walk(list, name, walk);
-          result = 'fetched';
-          await redis.set(key, JSON.stringify(outcome), 'PX', Math.max(1, ttlMs));
-        }
-      } finally {
-        await lock.release().catch(() => undefined);
-      }
-    }
+    const outcome =
+      (await read<T>(redis, key)) ??
+      (await coalesce(this.locks, `list:${name}`, {
+        ready: () => read<T>(redis, key),
+        work: async (lock) => {
+          try {
+            const walked = await this.walk(list, name, walk);
+            result = 'fetched';
+            await redis.set(key, JSON.stringify(walked), 'PX', Math.max(1, ttlMs));
+            return walked;
+          } finally {
+            await lock.release().catch(() => undefined);
+          }
+        },
+        pollMs: this.pollMs,
+        timeoutMs: WALK_WAIT_MS,
+        timedOut: () => new RegistryError('UNAVAILABLE', `timed out waiting for another request to read the upstream ${list} list`),
+      }));
     if ('refused' in outcome) {
       upstreamListRequests.inc({ list, result: 'refused' });
       throw new RegistryError(outcome.refused.code, outcome.refused.message, { detail: outcome.refused.detail });
@@ -128,16 +127,6 @@ export class UpstreamLists {
         `upstream ${list} list unavailable (${error.code}): serving the cache's own until it is tried again`,
       );
       return { failed: error.code };
-    }
-  }
-
-  /** The outcome another request's walk stored; undefined once its lock is free without one (it failed: walk ourselves). */
-  private async waitForOther<T>(key: string, resource: string): Promise<Outcome<T> | undefined> {
-    const { redis } = this.options;
-    for (;;) {
-      const outcome = await read<T>(redis, key);
-      if (outcome || (await this.locks.holder(resource)) === null) return outcome ?? (await read<T>(redis, key));
-      await new Promise((resolve) => setTimeout(resolve, this.pollMs));
     }
   }
 }

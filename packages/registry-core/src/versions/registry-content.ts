@@ -24,6 +24,19 @@ export interface ReferrersPage extends Page<Descriptor> {
 }
 
 /**
+ * What one distribution (or one pull-through name) serves, as the routes ask
+ * for it; every method rejects with a RegistryError for what is unknown or malformed.
+ */
+export interface ServedContent {
+  /** The manifest a GET or HEAD of `reference` answers with, after content negotiation. */
+  manifest(reference: string, accept: string | undefined): Promise<StoredManifest>;
+  /** Rejects with BLOB_UNKNOWN (or DIGEST_INVALID) unless the blob may be pulled here. */
+  assertBlob(digest: string): Promise<void>;
+  tags(request: PageRequest): Promise<Page<string>>;
+  referrers(subject: string, artifactType: string | undefined, last: string | undefined): Promise<ReferrersPage>;
+}
+
+/**
  * The read side of the Distribution API over repository versions: tag and
  * digest resolution, membership, tag pages and referrers. Every answer is
  * derived from an immutable version snapshot, cached by version.
@@ -44,10 +57,39 @@ export class RegistryContent {
     this.referrersPageSize = options.referrersPageSize ?? 1000;
   }
 
-  snapshot(distribution: ServedDistribution): Promise<VersionSnapshot> {
+  /** What a distribution that serves a repository version (or nothing yet) serves. */
+  of(distribution: ServedDistribution): ServedContent {
     const content = distribution.content;
-    if (!content) return Promise.resolve(EMPTY_SNAPSHOT);
-    return this.snapshots.get(versionKey(content), () => loadVersionSnapshot(this.prisma, content.repositoryId, content.version));
+    if (!content) return this.over(EMPTY_SNAPSHOT, 'empty');
+    return this.lazy(() => this.versionSnapshot(content.repositoryId, content.version), versionKey(content));
+  }
+
+  /** One repository version, loaded once and kept while it is used. */
+  versionSnapshot(repositoryId: string, version: number): Promise<VersionSnapshot> {
+    const key = versionKey({ repositoryId, version });
+    return this.snapshots.get(key, () => loadVersionSnapshot(this.prisma, repositoryId, version));
+  }
+
+  /** What `snapshot` serves; `key` names it uniquely (it keys the referrer lists kept in memory). */
+  over(snapshot: VersionSnapshot, key: string): ServedContent {
+    return this.lazy(() => Promise.resolve(snapshot), key);
+  }
+
+  private lazy(load: () => Promise<VersionSnapshot>, key: string): ServedContent {
+    return {
+      manifest: async (reference, accept) => this.manifest(await load(), reference, accept),
+      assertBlob: async (digest) => {
+        assertDigest(digest, 'provided digest did not match uploaded content');
+        if (!(await load()).blobs.has(digest)) throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { detail: { digest } });
+      },
+      tags: async (request) => pageOf((await load()).tagNames, (t) => t, request),
+      referrers: async (subject, artifactType, last) => {
+        assertDigest(subject);
+        const snapshot = await load();
+        const all = await this.referrerLists.get(`${key}|${subject}`, () => buildReferrers(snapshot, subject, this.manifests));
+        return referrersPage(all, artifactType, last, this.referrersPageSize);
+      },
+    };
   }
 
   /**
@@ -55,8 +97,7 @@ export class RegistryContent {
    * negotiation. Its `digest` is the one asked for (or the one its index lists
    * it by), whichever of its digests that is.
    */
-  async manifest(distribution: ServedDistribution, reference: string, accept: string | undefined): Promise<StoredManifest> {
-    const snapshot = await this.snapshot(distribution);
+  private async manifest(snapshot: VersionSnapshot, reference: string, accept: string | undefined): Promise<StoredManifest> {
     const digest = resolveReference(snapshot, reference);
     if (digest === undefined) throw unknownManifest(reference);
     const stored = await this.member(snapshot, digest, reference);
@@ -72,36 +113,31 @@ export class RegistryContent {
     if (!stored) throw unknownManifest(reference);
     return digest === stored.digest ? stored : { ...stored, digest };
   }
-
-  async tags(distribution: ServedDistribution, request: PageRequest): Promise<Page<string>> {
-    const snapshot = await this.snapshot(distribution);
-    return pageOf(snapshot.tagNames, (t) => t, request);
-  }
-
-  /** Rejects with BLOB_UNKNOWN unless the version's manifests reference the blob. */
-  async assertBlob(distribution: ServedDistribution, digest: string): Promise<void> {
-    if (!isDigest(digest)) throw new RegistryError('DIGEST_INVALID', 'provided digest did not match uploaded content', { detail: { digest } });
-    const snapshot = await this.snapshot(distribution);
-    if (!snapshot.blobs.has(digest)) throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { detail: { digest } });
-  }
-
-  async referrers(distribution: ServedDistribution, subject: string, artifactType: string | undefined, last: string | undefined): Promise<ReferrersPage> {
-    if (!isDigest(subject)) throw new RegistryError('DIGEST_INVALID', 'invalid digest', { detail: { digest: subject } });
-    const snapshot = await this.snapshot(distribution);
-    const key = `${distribution.content ? versionKey(distribution.content) : 'empty'}|${subject}`;
-    const all = await this.referrerLists.get(key, () => buildReferrers(snapshot, subject, this.manifests));
-    const filtered = artifactType !== undefined && artifactType !== '';
-    const matching = filtered ? all.filter((d) => d.artifactType === artifactType) : all;
-    const n = String(Math.min(this.referrersPageSize, MAX_PAGE));
-    return { ...pageOf(matching, (d) => d.digest, { n, last }), filtered };
-  }
 }
 
-function unknownManifest(reference: string): RegistryError {
+/**
+ * One page of referrers (sorted by digest), at most `pageSize` long, only
+ * those of `artifactType` when one is given (and then `filtered`, for the
+ * OCI-Filters-Applied header).
+ */
+export function referrersPage(all: readonly Descriptor[], artifactType: string | undefined, last: string | undefined, pageSize: number): ReferrersPage {
+  const filtered = artifactType !== undefined && artifactType !== '';
+  const matching = filtered ? all.filter((d) => d.artifactType === artifactType) : all;
+  const n = String(Math.min(pageSize, MAX_PAGE));
+  return { ...pageOf(matching, (d) => d.digest, { n, last }), filtered };
+}
+
+function assertDigest(digest: string, message = 'invalid digest'): void {
+  if (!isDigest(digest)) throw new RegistryError('DIGEST_INVALID', message, { detail: { digest } });
+}
+
+/** MANIFEST_UNKNOWN for `reference`: what every read of a manifest the content lacks answers. */
+export function unknownManifest(reference: string): RegistryError {
   return new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { detail: { reference } });
 }
 
-function versionKey(content: { repositoryId: string; version: number }): string {
+/** How a repository version is named in caches: `<repository id>@<version>`. */
+export function versionKey(content: { repositoryId: string; version: number }): string {
   return `${content.repositoryId}@${content.version}`;
 }
 

@@ -12,8 +12,8 @@ export async function getBlob(request: ContentRequest, digest: string): Promise<
   }
 }
 
-async function serveBlob({ req, res, services, distribution }: ContentRequest, digest: string): Promise<void> {
-  await services.content.assertBlob(distribution, digest);
+async function serveBlob({ req, res, services, content }: ContentRequest, digest: string): Promise<void> {
+  await content.assertBlob(digest);
   const common = { 'docker-content-digest': digest, 'accept-ranges': 'bytes', etag: `"${digest}"`, 'content-type': 'application/octet-stream' };
   if (req.method === 'HEAD') {
     const { size } = await services.blobs.stat(digest);
@@ -29,12 +29,12 @@ async function serveBlob({ req, res, services, distribution }: ContentRequest, d
     range = suffixRange(parsed.length, size) ?? undefined;
     if (!range) throw unsatisfiable(size);
   }
-  const content = await services.blobs.open(digest, range);
+  const blob = await services.blobs.open(digest, range);
   if (range) {
-    const last = content.offset + content.length - 1;
-    res.writeHead(206, { ...common, 'content-length': content.length, 'content-range': `bytes ${content.offset}-${last}/${content.size}` });
+    const last = blob.offset + blob.length - 1;
+    res.writeHead(206, { ...common, 'content-length': blob.length, 'content-range': `bytes ${blob.offset}-${last}/${blob.size}` });
   } else {
-    res.writeHead(200, { ...common, 'content-length': content.length });
+    res.writeHead(200, { ...common, 'content-length': blob.length });
   }
   // A client that leaves early fails the transfer, which releases the file (or detaches
   // from a download). The socket's close also ends a response queued behind a pipelined
@@ -44,7 +44,7 @@ async function serveBlob({ req, res, services, distribution }: ContentRequest, d
   const onClose = () => left.abort();
   socket.once('close', onClose);
   try {
-    await content.writeTo(res, left.signal);
+    await blob.writeTo(res, left.signal);
   } catch (error) {
     if (isStorageError(error) && !left.signal.aborted) services.logger.warn({ err: error, digest }, 'could not serve a stored blob');
   } finally {

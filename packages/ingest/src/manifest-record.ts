@@ -1,5 +1,6 @@
 import type { BlobReference, IndexEntry, ManifestRecord } from '@cistern/db';
 import { formatPlatform, isManifestMediaType, type Descriptor, type ParsedManifest } from '@cistern/oci';
+import type { UpstreamClient } from '@cistern/upstream';
 
 /** Layers that must not be copied (foreign / non-distributable): recorded, never downloaded. */
 export function isForeign(descriptor: Pick<Descriptor, 'mediaType' | 'urls'>): boolean {
@@ -43,4 +44,34 @@ export function toManifestRecord(parsed: ParsedManifest, schema1Sizes: ReadonlyM
     blobs,
     children,
   };
+}
+
+/** A blob one manifest references: `size` is -1 for a schema-1 blob (its document carries none). */
+export interface ManifestBlob {
+  digest: string;
+  size: number;
+  role: 'config' | 'layer';
+  /** A foreign layer's own URLs (empty for others). */
+  urls: string[];
+  /** Recorded, never downloaded (see isForeign). */
+  foreign: boolean;
+}
+
+/** The blobs one manifest references, config first: what a sync brings in and a pull-through cache records. */
+export function manifestBlobs(parsed: ParsedManifest): ManifestBlob[] {
+  const blobs: ManifestBlob[] = [];
+  const add = (d: Pick<Descriptor, 'digest' | 'size' | 'mediaType' | 'urls'>, role: ManifestBlob['role']) =>
+    blobs.push({ digest: d.digest, size: d.size, role, urls: d.urls ?? [], foreign: isForeign(d) });
+  if (parsed.config) add(parsed.config, 'config');
+  for (const layer of parsed.layers) add(layer, 'layer');
+  for (const child of parsed.children) if (isBlobEntry(child)) add(child, 'layer');
+  for (const digest of parsed.schema1Blobs) add({ digest, size: -1, mediaType: 'schema1' }, 'layer');
+  return blobs;
+}
+
+/** Schema 1 names blobs without sizes: one upstream HEAD each, for a manifest about to be stored. */
+export async function schema1Sizes(client: UpstreamClient, parsed: ParsedManifest): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  for (const digest of parsed.schema1Blobs) sizes.set(digest, (await client.headBlob(digest)).size);
+  return sizes;
 }

@@ -1,0 +1,53 @@
+import { redisCommand } from '@cistern/redis-lock';
+import type { Redis } from 'ioredis';
+
+/** How a cached tag may be served without asking the upstream: confirmed (`fresh`) or after a failed re-check (`stale`). */
+export type Freshness = 'fresh' | 'stale';
+
+/**
+ * What every registry process shares about pull-through names, in Redis
+ * with expiries: per cached tag, until when it is served without a re-check
+ * (`<prefix>:pull-through:fresh:<repository id>:<tag>`); per name and
+ * reference, an upstream 404 remembered briefly
+ * (`<prefix>:pull-through:negative:<distribution id>:<upstream name>:<reference>`).
+ * Rejects with REDIS_UNAVAILABLE while Redis is unreachable.
+ */
+export class PullThroughMarks {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  /** The tag's mark; null when it has none (never checked, or its TTL ran out). */
+  async freshness(repositoryId: string, tag: string): Promise<Freshness | null> {
+    const value = await this.command(() => this.redis.get(this.freshKey(repositoryId, tag)));
+    return value === 'fresh' || value === 'stale' ? value : null;
+  }
+
+  /** Marks the tag for `ttlMs` milliseconds. */
+  async mark(repositoryId: string, tag: string, freshness: Freshness, ttlMs: number): Promise<void> {
+    await this.command(() => this.redis.set(this.freshKey(repositoryId, tag), freshness, 'PX', Math.max(1, ttlMs)));
+  }
+
+  async isNegative(distributionId: string, upstreamName: string, reference: string): Promise<boolean> {
+    return (await this.command(() => this.redis.exists(this.negativeKey(distributionId, upstreamName, reference)))) === 1;
+  }
+
+  /** Remembers an upstream 404 for `ttlSeconds` (0: not at all). */
+  async markNegative(distributionId: string, upstreamName: string, reference: string, ttlSeconds: number): Promise<void> {
+    if (ttlSeconds <= 0) return;
+    await this.command(() => this.redis.set(this.negativeKey(distributionId, upstreamName, reference), '1', 'EX', ttlSeconds));
+  }
+
+  private freshKey(repositoryId: string, tag: string): string {
+    return `${this.prefix}:pull-through:fresh:${repositoryId}:${tag}`;
+  }
+
+  private negativeKey(distributionId: string, upstreamName: string, reference: string): string {
+    return `${this.prefix}:pull-through:negative:${distributionId}:${upstreamName}:${reference}`;
+  }
+
+  private command<T>(run: () => Promise<T>): Promise<T> {
+    return redisCommand(this.redis, 'read or write pull-through marks', run);
+  }
+}
