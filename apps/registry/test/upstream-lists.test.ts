@@ -210,6 +210,15 @@ describe('upstream referrers', () => {
     expect(proxy.count('GET', 'manifest')).toBe(0);
   });
 
+  it("answers the fallback when the tag schema's index upstream is no index, as for any upstream answering nonsense", async () => {
+    const k = key();
+    proxy.inject({ kind: 'manifest', fault: { type: 'status', status: 200, headers: { 'content-type': OCI_INDEX }, body: 'not an index' } });
+    const before = await listed('referrers', 'fallback');
+    for (let i = 0; i < 2; i++) expect(await lists().referrers(k, client(), image.digest, 60_000, async () => [entry])).toEqual([entry]);
+    expect(await listed('referrers', 'fallback')).toBe(before + 2);
+    expect(proxy.count('GET', 'manifest')).toBe(1);
+  });
+
   it('answers the fallback while the upstream fails, and refuses more referrers than the bound', async () => {
     proxy.inject({ kind: 'referrers', fault: { type: 'status', status: 502 } });
     const before = await listed('referrers', 'fallback');

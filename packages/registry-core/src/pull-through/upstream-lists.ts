@@ -3,7 +3,7 @@ import type { Logger } from '@cistern/config';
 import { metricsRegistry } from '@cistern/metrics';
 import { parseManifest, referrersTagFor, type Descriptor } from '@cistern/oci';
 import { ResourceLocks } from '@cistern/redis-lock';
-import { isUpstreamError, type ReferrerDescriptor, type UpstreamClient } from '@cistern/upstream';
+import { isUpstreamError, UpstreamError, type ReferrerDescriptor, type UpstreamClient } from '@cistern/upstream';
 import type { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import { RegistryError } from '../errors/registry-error.ts';
@@ -179,14 +179,30 @@ async function readReferrers(client: UpstreamClient, subject: string, max: numbe
   return found.sort((a, b) => byteOrder(a.digest, b.digest));
 }
 
+/**
+ * The entries of the tag schema's index (`sha256-<hex>`); none when the tag
+ * does not exist. An answer that is no image index is the upstream's
+ * INVALID_RESPONSE, so that the cache's own list is served, as for any
+ * upstream failure, instead of a 500 and a walk per request.
+ */
 async function taggedReferrers(client: UpstreamClient, subject: string): Promise<Descriptor[]> {
+  const tag = referrersTagFor(subject);
+  let index;
   try {
-    const index = await client.getManifest(referrersTagFor(subject));
-    return parseManifest(index.bytes, { contentType: index.mediaType }).children.map(toDescriptor);
+    index = await client.getManifest(tag);
   } catch (error) {
     if (isUpstreamError(error, 'MANIFEST_UNKNOWN', 'NAME_UNKNOWN')) return [];
     throw error;
   }
+  const url = `${client.registryUrl}/v2/${client.repository}/manifests/${tag}`;
+  let parsed;
+  try {
+    parsed = parseManifest(index.bytes, { contentType: index.mediaType });
+  } catch (error) {
+    throw new UpstreamError('INVALID_RESPONSE', `the referrers tag is not a manifest: ${(error as Error).message}`, { url, cause: error });
+  }
+  if (parsed.kind !== 'oci-index') throw new UpstreamError('INVALID_RESPONSE', `the referrers tag is a ${parsed.kind}, not an image index`, { url });
+  return parsed.children.map(toDescriptor);
 }
 
 /** The index-entry fields of a referrer (what the Referrers API lists). */
