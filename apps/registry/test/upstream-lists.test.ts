@@ -38,7 +38,7 @@ const never = async (): Promise<never> => {
 };
 
 /** One registry process's lists: a Redis connection of its own over the shared prefix. */
-function lists(options: { maxTags?: number; maxReferrers?: number } = {}): UpstreamLists {
+function lists(options: { maxTags?: number; maxReferrers?: number; negativeTtlMs?: number } = {}): UpstreamLists {
   const redis = new Redis(TEST_REDIS_URL);
   connections.push(redis);
   return new UpstreamLists({ redis, prefix: `${redisPrefix.prefix}:pull-through`, logger: createLogger({ logLevel: 'silent' }), pollMs: 10, ...options });
@@ -162,6 +162,16 @@ describe('upstream tag lists', () => {
       expect((error as RegistryError).code).toBe('NAME_UNKNOWN');
     }
     expect(proxy.count('GET', 'tags')).toBe(1);
+  });
+
+  it('remembers NAME_UNKNOWN for the negative TTL only, not the tag TTL: a repository that appears upstream is listed soon', async () => {
+    const k = key();
+    const one = lists({ negativeTtlMs: 200 });
+    const error = await one.tags(k, client('lib/later'), 60_000, () => true, never).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'NAME_UNKNOWN' });
+    await pushImage(upstream, 'lib/later', 'v1');
+    await sleep(300);
+    expect(await one.tags(k, client('lib/later'), 60_000, () => true, never)).toEqual(['v1']);
   });
 
   it('refuses an upstream list longer than the bound with DENIED naming it', async () => {

@@ -22,6 +22,13 @@ export interface UpstreamListsOptions {
   maxTags?: number;
   /** Most referrers of one subject taken from upstream; default 10,000. */
   maxReferrers?: number;
+  /**
+   * How long the upstream's NAME_UNKNOWN is remembered (ms), as a manifest's
+   * 404 is (PULL_THROUGH_NEGATIVE_TTL_SECONDS), when shorter than the list's
+   * TTL: a repository that appears upstream is listed as soon as it pulls.
+   * Default 30,000.
+   */
+  negativeTtlMs?: number;
 }
 
 /** The walk's lock outlives a crashed holder by at most this; it is renewed while the walk runs (ms). */
@@ -46,12 +53,14 @@ export class UpstreamLists {
   private readonly pollMs: number;
   private readonly maxTags: number;
   private readonly maxReferrers: number;
+  private readonly negativeTtlMs: number;
 
   constructor(private readonly options: UpstreamListsOptions) {
     this.locks = new ResourceLocks(options.redis, options.prefix, WALK_LOCK_TTL_MS);
     this.pollMs = options.pollMs ?? 50;
     this.maxTags = options.maxTags ?? 100_000;
     this.maxReferrers = options.maxReferrers ?? 10_000;
+    this.negativeTtlMs = options.negativeTtlMs ?? 30_000;
   }
 
   /**
@@ -59,8 +68,8 @@ export class UpstreamLists {
    * remote's includes and excludes), in byte order. The whole upstream list
    * is cached under `key` for `ttlMs` (ms), so a filter change applies at
    * once. Rejects with NAME_UNKNOWN when the upstream has no such repository
-   * (remembered for the TTL too: the cache follows the upstream, whose tags
-   * stop being served once gone), and DENIED past `maxTags`.
+   * (remembered for `negativeTtlMs` at most: the cache follows the upstream,
+   * whose tags stop being served once gone), and DENIED past `maxTags`.
    */
   async tags(key: string, client: UpstreamClient, ttlMs: number, keep: (tag: string) => boolean, fallback: () => Promise<string[]>): Promise<string[]> {
     const tags = await this.cached('tags', `tags:${key}`, ttlMs, () => walkTags(client, this.maxTags), fallback);
@@ -96,7 +105,8 @@ export class UpstreamLists {
         if (!outcome) {
           outcome = await this.walk(list, name, walk);
           result = 'fetched';
-          await redis.set(key, JSON.stringify(outcome), 'PX', Math.max(1, ttlMs));
+          const keptMs = 'refused' in outcome && outcome.refused.code === 'NAME_UNKNOWN' ? Math.min(ttlMs, this.negativeTtlMs) : ttlMs;
+          await redis.set(key, JSON.stringify(outcome), 'PX', Math.max(1, keptMs));
         }
       } finally {
         await lock.release().catch(() => undefined);
