@@ -136,8 +136,27 @@ describe('pull-through distributions', () => {
     expect((await h.get(`/api/v1/repositories/${cached.id}`)).body).toMatchObject({ pullThrough: dist.id, upstreamName: 'team/app' });
     expect((await h.get(`/api/v1/repositories?pullThrough=${dist.id}`)).body.results.map((r: { id: string }) => r.id)).toEqual([cached.id]);
     expect((await h.patch(`/api/v1/repositories/${cached.id}`, { description: 'kept' })).body.pullThrough).toBe(dist.id);
+    // Its upstreamName is what the cache holds: changed (or left out of a replace), the cache would serve one image under another's name.
+    for (const reply of [
+      await h.patch(`/api/v1/repositories/${cached.id}`, { upstreamName: 'team/other' }),
+      await h.put(`/api/v1/repositories/${cached.id}`, { name: 'pt/used/team/app', remote: remote.id, description: 'kept' }),
+    ]) {
+      expect(reply.status).toBe(400);
+      expect(reply.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: [expect.objectContaining({ path: 'body.upstreamName' })] });
+    }
+    expect(
+      (await h.put(`/api/v1/repositories/${cached.id}`, { name: 'pt/used/team/app', remote: remote.id, upstreamName: 'team/app', description: 'kept' })).status,
+    ).toBe(200);
+    // Pointed at another remote, it would serve what this one fetched under the same names.
+    const other = (await h.post('/api/v1/remotes', remoteBody({ name: 'pt-other', upstreamName: null }))).body;
+    const switched = await h.patch(`/api/v1/distributions/${dist.id}`, { remote: other.id });
+    expect(switched.status).toBe(409);
+    expect(switched.body.error).toMatchObject({ code: 'IN_USE', message: expect.stringContaining('"pt/used/team/app"') });
+    expect((await h.patch(`/api/v1/distributions/${dist.id}`, { remote: remote.id, tagTtlSeconds: 30 })).status).toBe(200);
     expect((await h.delete(`/api/v1/distributions/${dist.id}`)).status).toBe(204);
     expect((await h.get(`/api/v1/repositories/${cached.id}`)).body).toMatchObject({ pullThrough: null, upstreamName: 'team/app', description: 'kept' });
+    // An ordinary repository from then on: its upstreamName is its own again.
+    expect((await h.patch(`/api/v1/repositories/${cached.id}`, { upstreamName: 'team/other' })).body.upstreamName).toBe('team/other');
   });
 });
 

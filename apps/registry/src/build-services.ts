@@ -37,7 +37,12 @@ export function buildServices(resources: Resources, redis: Redis, options: Regis
     remotes,
     locks,
     marks: new PullThroughMarks(redis, config.redisPrefix),
-    lists: new UpstreamLists({ redis, prefix: `${config.redisPrefix}:pull-through`, logger }),
+    lists: new UpstreamLists({
+      redis,
+      prefix: `${config.redisPrefix}:pull-through`,
+      logger,
+      negativeTtlMs: config.pullThrough.negativeTtlSeconds * 1000,
+    }),
     local: storage,
     logger,
     maxManifestBytes: config.manifestMaxBytes,

@@ -180,6 +180,8 @@ describe('the catalog of pull-through distributions', () => {
     expect((await catalog('?n=2&last=open/ghcr/org/tool')).names).toEqual(['open/library/alpine', 'open/library/busybox']);
     expect((await catalog('?n=10&last=open/library')).names).toEqual(['open/library/alpine', 'open/library/busybox', 'open/x/y', 'open/z/last']);
     expect((await catalog('?last=open/zz')).names).toEqual([]);
+    // A last no name can be (a NUL sorts before every name character) still pages by byte order.
+    expect((await catalog('?n=2&last=open/library%00x')).names).toEqual(['open/library/alpine', 'open/library/busybox']);
     expect((await walkCatalog(2)).names).toEqual((await catalog()).names);
   });
 

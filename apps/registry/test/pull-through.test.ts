@@ -219,15 +219,35 @@ describe('pull-through cache', () => {
     expect(await h.db.prisma.pendingCacheWrite.count({ where: { repositoryId: repository?.id } })).toBe(0);
   });
 
-  it('lists the tags and referrers the cache holds (the local fallback of the upstream lists)', async () => {
+  it("lists tags and referrers from the upstream while it answers, and the cache's own once it does not", async () => {
     const subject = await pushImage(upstream, 'lib/listed', 'v1');
     const referrer = await pushImage(upstream, 'lib/listed', undefined, { artifactType: 'application/vnd.example.sbom', subject: subject.descriptor });
-    await pull('hub/lib/listed', 'v1');
-    await manifest('hub/lib/listed', referrer.digest);
-    const tags = (await (await fetch(`${url}/v2/hub/lib/listed/tags/list`)).json()) as { name: string; tags: string[] };
-    expect(tags).toEqual({ name: 'hub/lib/listed', tags: ['v1'] });
-    const referrers = (await (await fetch(`${url}/v2/hub/lib/listed/referrers/${subject.digest}`)).json()) as { manifests: { digest: string }[] };
-    expect(referrers.manifests.map((m) => m.digest)).toEqual([referrer.digest]);
+    // Distribution 2.8.2 has no Referrers API: the tag schema's index names the referrer, as cosign and oras write it.
+    const schemaTag = subject.digest.replace(':', '-');
+    await pushIndex(upstream, 'lib/listed', schemaTag, [{ ...referrer.descriptor, artifactType: 'application/vnd.example.sbom' }]);
+    await pushImage(upstream, 'lib/listed', 'v2');
+    const list = async () => {
+      const tags = (await (await fetch(`${url}/v2/fast/lib/listed/tags/list`)).json()) as { name: string; tags: string[] };
+      const referrers = (await (await fetch(`${url}/v2/fast/lib/listed/referrers/${subject.digest}`)).json()) as { manifests: { digest: string }[] };
+      return { tags: tags.tags, referrers: referrers.manifests.map((m) => m.digest) };
+    };
+
+    await pull('fast/lib/listed', 'v1');
+    expect((await manifest('fast/lib/listed', referrer.digest)).status).toBe(200);
+    // Up: the upstream's lists, v2 included though the cache never pulled it.
+    expect(await list()).toEqual({ tags: [schemaTag, 'v1', 'v2'], referrers: [referrer.digest] });
+
+    proxy.inject({ kind: 'tags', fault: { type: 'status', status: 503 } });
+    proxy.inject({ kind: 'referrers', fault: { type: 'status', status: 503 } });
+    proxy.inject({ kind: 'manifest', pathIncludes: schemaTag, fault: { type: 'status', status: 503 } });
+    try {
+      // Down, once the lists' TTL (1 s) ran out: what the cache holds.
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      expect(await list()).toEqual({ tags: ['v1'], referrers: [referrer.digest] });
+      expect(await metric({ list: 'tags', result: 'fallback' }, 'cistern_pull_through_list_requests_total')).toBeGreaterThan(0);
+    } finally {
+      proxy.clearFaults();
+    }
   });
 
   it('refuses with DENIED what the media-type policy denies, and a cache repository name another repository holds', async () => {
@@ -245,5 +265,22 @@ describe('pull-through cache', () => {
     const taken = await errorOf(await manifest('hub/lib/taken', 'v1'));
     expect(taken.slice(0, 2)).toEqual([403, 'DENIED']);
     expect(taken[2]).toMatchObject({ repository: 'hub/lib/taken', rule: 'cache repository name' });
+  });
+
+  it('takes over the cache a deleted distribution of the same name left, with its versions', async () => {
+    const image = await pushImage(upstream, 'lib/kept', 'v1');
+    const first = await pullThrough('again', 'again', remote.id, 300);
+    expect(await pull('again/lib/kept', 'v1')).toBe(image.digest);
+    const left = await cacheRepository('again', 'lib/kept');
+    await h.db.prisma.distribution.delete({ where: { id: first.id } });
+    expect(await h.db.prisma.repository.findUniqueOrThrow({ where: { id: left?.id } })).toMatchObject({ pullThroughId: null });
+
+    const second = await pullThrough('again', 'again', remote.id, 300);
+    // The directory re-reads distributions after its TTL.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    proxy.reset();
+    const moved = await pushImage(upstream, 'lib/kept', 'v2');
+    expect(await pull('again/lib/kept', 'v2')).toBe(moved.digest);
+    expect(await h.db.prisma.repository.findUniqueOrThrow({ where: { id: left?.id } })).toMatchObject({ pullThroughId: second.id });
   });
 });

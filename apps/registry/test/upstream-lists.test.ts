@@ -38,7 +38,7 @@ const never = async (): Promise<never> => {
 };
 
 /** One registry process's lists: a Redis connection of its own over the shared prefix. */
-function lists(options: { maxTags?: number; maxReferrers?: number } = {}): UpstreamLists {
+function lists(options: { maxTags?: number; maxReferrers?: number; negativeTtlMs?: number } = {}): UpstreamLists {
   const redis = new Redis(TEST_REDIS_URL);
   connections.push(redis);
   return new UpstreamLists({ redis, prefix: `${redisPrefix.prefix}:pull-through`, logger: createLogger({ logLevel: 'silent' }), pollMs: 10, ...options });
@@ -164,6 +164,16 @@ describe('upstream tag lists', () => {
     expect(proxy.count('GET', 'tags')).toBe(1);
   });
 
+  it('remembers NAME_UNKNOWN for the negative TTL only, not the tag TTL: a repository that appears upstream is listed soon', async () => {
+    const k = key();
+    const one = lists({ negativeTtlMs: 200 });
+    const error = await one.tags(k, client('lib/later'), 60_000, () => true, never).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'NAME_UNKNOWN' });
+    await pushImage(upstream, 'lib/later', 'v1');
+    await sleep(300);
+    expect(await one.tags(k, client('lib/later'), 60_000, () => true, never)).toEqual(['v1']);
+  });
+
   it('refuses an upstream list longer than the bound with DENIED naming it', async () => {
     const error = await lists({ maxTags: 3 })
       .tags(key(), client(), 60_000, () => true, never)
@@ -208,6 +218,15 @@ describe('upstream referrers', () => {
     });
     expect(await lists().referrers(key(), client(), image.digest, 60_000, never)).toEqual([other, entry]);
     expect(proxy.count('GET', 'manifest')).toBe(0);
+  });
+
+  it("answers the fallback when the tag schema's index upstream is no index, as for any upstream answering nonsense", async () => {
+    const k = key();
+    proxy.inject({ kind: 'manifest', fault: { type: 'status', status: 200, headers: { 'content-type': OCI_INDEX }, body: 'not an index' } });
+    const before = await listed('referrers', 'fallback');
+    for (let i = 0; i < 2; i++) expect(await lists().referrers(k, client(), image.digest, 60_000, async () => [entry])).toEqual([entry]);
+    expect(await listed('referrers', 'fallback')).toBe(before + 2);
+    expect(proxy.count('GET', 'manifest')).toBe(1);
   });
 
   it('answers the fallback while the upstream fails, and refuses more referrers than the bound', async () => {

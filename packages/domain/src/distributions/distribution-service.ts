@@ -80,6 +80,17 @@ export function distributionService({ prisma }: { prisma: PrismaClient }): Distr
     throw new CisternError('ALREADY_EXISTS', message, { detail: [{ path: 'registryMirror', code: 'already_exists', message }] });
   };
 
+  /**
+   * A pull-through distribution serves its cache repositories by upstream name
+   * only: pointed at another remote, it would serve what the old one fetched.
+   */
+  const assertCachesOf = async (stored: DistributionView, remote: string) => {
+    const other = await prisma.repository.findFirst({ where: { pullThroughId: stored.id, remoteId: { not: remote } }, select: { name: true } });
+    if (!other) return;
+    const message = `distribution "${stored.name}" holds cache repositories of another remote (e.g. "${other.name}"): delete them first, or create another distribution for this remote`;
+    throw new CisternError('IN_USE', message, { detail: [{ path: 'remote', code: 'in_use', message }] });
+  };
+
   /** A write that lost a race for the registry mirror breaks the unique index: the winner is named as the check before it would have. */
   const write = async (input: DistributionInput, id: string | null, written: () => Promise<Stored>) => {
     try {
@@ -127,6 +138,7 @@ export function distributionService({ prisma }: { prisma: PrismaClient }): Distr
     update: async (id, patch) => {
       const stored = await find(id);
       const input = DistributionInput.parse(patched(stored, patch));
+      if (input.remote) await assertCachesOf(stored, input.remote);
       const data = await toData(input, stored.id);
       return write(input, stored.id, () => prisma.distribution.update({ where: { id: stored.id }, data, include: withVersion }));
     },

@@ -26,7 +26,9 @@ export interface RepositoryFilter extends NameFilter {
  * so one with schedules is REDIS_UNAVAILABLE while Redis is unreachable); it
  * is IN_USE while a distribution serves it or a task is about to change it.
  * `pullThroughId` is never input: the registry sets it on the cache
- * repositories it creates, and deleting their distribution clears it.
+ * repositories it creates, and deleting their distribution clears it. While
+ * it is set the repository's upstreamName cannot change (VALIDATION_FAILED,
+ * detail path `upstreamName`): the cache finds its content by it.
  */
 export interface RepositoryService extends ResourceService<Repository, RepositoryFilter, RepositoryInput, RepositoryPatch> {
   /** One repository with what its content occupies in the blob store (too costly for every row of the list). */
@@ -60,7 +62,12 @@ export function repositoryService({ prisma, scheduleQueue }: { prisma: PrismaCli
         upstreamName: stored.upstreamName,
         retainVersions: stored.retainVersions,
       };
-      const data = await toData(RepositoryInput.parse({ ...current, ...patch }));
+      const input = RepositoryInput.parse({ ...current, ...patch });
+      if (stored.pullThroughId !== null && input.upstreamName !== stored.upstreamName) {
+        const message = `repository "${stored.name}" is a pull-through cache of ${JSON.stringify(stored.upstreamName)}: its upstreamName is what it holds and cannot change`;
+        throw new CisternError('VALIDATION_FAILED', message, { detail: [{ path: 'upstreamName', code: 'pull_through_cache', message }] });
+      }
+      const data = await toData(input);
       return prisma.repository.update({ where: { id: stored.id }, data });
     },
     delete: async (id) => {

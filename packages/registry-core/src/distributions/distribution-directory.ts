@@ -109,10 +109,12 @@ export class DistributionDirectory {
    */
   async cachedNames(distributionId: string, page: { after: string; limit: number; among?: readonly string[] }): Promise<string[]> {
     const among = page.among ? Prisma.sql`AND "upstreamName" = ANY(${[...page.among]}::text[])` : Prisma.empty;
+    // PostgreSQL text holds no NUL (a client's `last` may): the smallest byte, so cut there the same names follow.
+    const after = page.after.split('\0', 1)[0] as string;
     // COLLATE "C": byte order whatever the database's collation, as the catalog pages by it.
     const rows = await this.prisma.$queryRaw<{ upstreamName: string }[]>`
       SELECT "upstreamName" FROM "Repository"
-       WHERE "pullThroughId" = ${distributionId}::uuid AND "upstreamName" COLLATE "C" > ${page.after} ${among}
+       WHERE "pullThroughId" = ${distributionId}::uuid AND "upstreamName" COLLATE "C" > ${after} ${among}
        ORDER BY "upstreamName" COLLATE "C" LIMIT ${page.limit}`;
     return rows.map((r) => r.upstreamName);
   }

@@ -17,8 +17,9 @@ export interface CacheRepositoryKey {
  * `<distribution name>/<upstream name>` with its remote, upstream name and
  * distribution (so that a sync of it works like any other) and retention
  * CACHE_RETAIN_VERSIONS. Two processes creating it at once get the same one.
- * Rejects with DENIED when the name is taken by a repository that is not this
- * cache.
+ * A repository of that name left by a deleted distribution, of the same remote
+ * and upstream repository, is taken over with its versions. Rejects with
+ * DENIED when the name is taken by a repository that is not this cache.
  */
 export async function ensureCacheRepository(prisma: PrismaClient, key: CacheRepositoryKey): Promise<string> {
   const where = { pullThroughId_upstreamName: { pullThroughId: key.distribution.id, upstreamName: key.upstreamName } };
@@ -39,6 +40,12 @@ export async function ensureCacheRepository(prisma: PrismaClient, key: CacheRepo
     if (!(error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002')) throw error;
     const raced = await prisma.repository.findUnique({ where, select: { id: true } });
     if (raced) return raced.id;
+    // The cache of a deleted distribution (its pullThroughId went null) of the same remote and upstream repository is taken over.
+    const left = { name, pullThroughId: null, remoteId: key.remoteId, upstreamName: key.upstreamName };
+    if ((await prisma.repository.updateMany({ where: left, data: { pullThroughId: key.distribution.id } })).count === 1) {
+      const adopted = await prisma.repository.findUnique({ where, select: { id: true } });
+      if (adopted) return adopted.id;
+    }
     throw new RegistryError('DENIED', `requested access to the resource is denied: the cache repository name "${name}" is taken by another repository`, {
       detail: { repository: name, rule: 'cache repository name' },
       cause: error,

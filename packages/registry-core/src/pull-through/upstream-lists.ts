@@ -2,7 +2,7 @@ import type { Logger } from '@cistern/config';
 import { metricsRegistry } from '@cistern/metrics';
 import { parseManifest, referrersTagFor, type Descriptor } from '@cistern/oci';
 import { coalesce, ResourceLocks } from '@cistern/redis-lock';
-import { isUpstreamError, type ReferrerDescriptor, type UpstreamClient } from '@cistern/upstream';
+import { isUpstreamError, UpstreamError, type ReferrerDescriptor, type UpstreamClient } from '@cistern/upstream';
 import type { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import { RegistryError } from '../errors/registry-error.ts';
@@ -21,6 +21,13 @@ export interface UpstreamListsOptions {
   maxTags?: number;
   /** Most referrers of one subject taken from upstream; default 10,000. */
   maxReferrers?: number;
+  /**
+   * How long the upstream's NAME_UNKNOWN or failure is remembered (ms), as a
+   * manifest's 404 is (PULL_THROUGH_NEGATIVE_TTL_SECONDS), when shorter than
+   * the list's TTL: a repository that appears upstream is listed as soon as it
+   * pulls, and an outage's end is seen soon. Default 30,000.
+   */
+  negativeTtlMs?: number;
 }
 
 /** The walk's lock outlives a crashed holder by at most this; it is renewed while the walk runs (ms). */
@@ -39,20 +46,22 @@ type Outcome<T> = { list: T[] } | { refused: { code: 'NAME_UNKNOWN' | 'DENIED'; 
  * upstream cannot answer (unreachable, timed out, rate-limiting, 5xx, refusing
  * the remote's credentials, answering nonsense) the caller's `fallback`, the
  * cache's own list, is served: counted, logged once, and the failure itself
- * remembered for the TTL, so an outage costs one upstream attempt per list
- * per TTL rather than one per request.
+ * remembered for the TTL (at most `negativeTtlMs`), so an outage costs one
+ * upstream attempt per list per that time rather than one per request.
  */
 export class UpstreamLists {
   private readonly locks: ResourceLocks;
   private readonly pollMs: number;
   private readonly maxTags: number;
   private readonly maxReferrers: number;
+  private readonly negativeTtlMs: number;
 
   constructor(private readonly options: UpstreamListsOptions) {
     this.locks = new ResourceLocks(options.redis, options.prefix, WALK_LOCK_TTL_MS);
     this.pollMs = options.pollMs ?? 50;
     this.maxTags = options.maxTags ?? 100_000;
     this.maxReferrers = options.maxReferrers ?? 10_000;
+    this.negativeTtlMs = options.negativeTtlMs ?? 30_000;
   }
 
   /**
@@ -60,8 +69,8 @@ export class UpstreamLists {
    * remote's includes and excludes), in byte order. The whole upstream list
    * is cached under `key` for `ttlMs` (ms), so a filter change applies at
    * once. Rejects with NAME_UNKNOWN when the upstream has no such repository
-   * (remembered for the TTL too: the cache follows the upstream, whose tags
-   * stop being served once gone), and DENIED past `maxTags`.
+   * (remembered for `negativeTtlMs` at most: the cache follows the upstream,
+   * whose tags stop being served once gone), and DENIED past `maxTags`.
    */
   async tags(key: string, client: UpstreamClient, ttlMs: number, keep: (tag: string) => boolean, fallback: () => Promise<string[]>): Promise<string[]> {
     const tags = await this.cached('tags', `tags:${key}`, ttlMs, () => walkTags(client, this.maxTags), fallback);
@@ -91,7 +100,9 @@ export class UpstreamLists {
           try {
             const walked = await this.walk(list, name, walk);
             result = 'fetched';
-            await redis.set(key, JSON.stringify(walked), 'PX', Math.max(1, ttlMs));
+            // An upstream that lacks the repository, or fails, is asked again soon: either may change any moment.
+            const brief = 'failed' in walked || ('refused' in walked && walked.refused.code === 'NAME_UNKNOWN');
+            await redis.set(key, JSON.stringify(walked), 'PX', Math.max(1, brief ? Math.min(ttlMs, this.negativeTtlMs) : ttlMs));
             return walked;
           } finally {
             await lock.release().catch(() => undefined);
@@ -168,14 +179,30 @@ async function readReferrers(client: UpstreamClient, subject: string, max: numbe
   return found.sort((a, b) => byteOrder(a.digest, b.digest));
 }
 
+/**
+ * The entries of the tag schema's index (`sha256-<hex>`); none when the tag
+ * does not exist. An answer that is no image index is the upstream's
+ * INVALID_RESPONSE, so that the cache's own list is served, as for any
+ * upstream failure, instead of a 500 and a walk per request.
+ */
 async function taggedReferrers(client: UpstreamClient, subject: string): Promise<Descriptor[]> {
+  const tag = referrersTagFor(subject);
+  let index;
   try {
-    const index = await client.getManifest(referrersTagFor(subject));
-    return parseManifest(index.bytes, { contentType: index.mediaType }).children.map(toDescriptor);
+    index = await client.getManifest(tag);
   } catch (error) {
     if (isUpstreamError(error, 'MANIFEST_UNKNOWN', 'NAME_UNKNOWN')) return [];
     throw error;
   }
+  const url = `${client.registryUrl}/v2/${client.repository}/manifests/${tag}`;
+  let parsed;
+  try {
+    parsed = parseManifest(index.bytes, { contentType: index.mediaType });
+  } catch (error) {
+    throw new UpstreamError('INVALID_RESPONSE', `the referrers tag is not a manifest: ${(error as Error).message}`, { url, cause: error });
+  }
+  if (parsed.kind !== 'oci-index') throw new UpstreamError('INVALID_RESPONSE', `the referrers tag is a ${parsed.kind}, not an image index`, { url });
+  return parsed.children.map(toDescriptor);
 }
 
 /** The index-entry fields of a referrer (what the Referrers API lists). */
