@@ -267,6 +267,25 @@ describe('pull-through cache', () => {
     expect(taken[2]).toMatchObject({ repository: 'hub/lib/taken', rule: 'cache repository name' });
   });
 
+  it("serves the registry mirror's names with the request shapes of dockerd (no base path) and containerd (?ns=)", async () => {
+    const image = await pushImage(upstream, 'lib/mirrored', 'v1');
+    await h.db.prisma.distribution.create({ data: { name: 'mirror', basePath: 'mirror', remoteId: remote.id, registryMirror: true } });
+    // The directory re-reads distributions after its TTL.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const dockerdAccept =
+      'application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json';
+    const got = (path: string) => fetch(`${url}/v2/lib/mirrored/${path}`, { headers: { accept: dockerdAccept } });
+    for (const query of ['', `?ns=${proxy.host}`]) {
+      const response = await got(`manifests/v1${query}`);
+      expect([response.status, response.headers.get('docker-content-digest')]).toEqual([200, image.digest]);
+      const blob = await got(`blobs/${image.blobs[0] as string}${query}`);
+      expect(sha256(Buffer.from(await blob.arrayBuffer()))).toBe(image.blobs[0]);
+    }
+    // containerd naming another registry: not this upstream's image of the same name.
+    expect((await errorOf(await got('manifests/v1?ns=ghcr.io'))).slice(0, 2)).toEqual([404, 'NAME_UNKNOWN']);
+    expect(await cacheRepository('mirror', 'lib/mirrored')).toMatchObject({ name: 'mirror/lib/mirrored' });
+  });
+
   it('takes over the cache a deleted distribution of the same name left, with its versions', async () => {
     const image = await pushImage(upstream, 'lib/kept', 'v1');
     const first = await pullThrough('again', 'again', remote.id, 300);
