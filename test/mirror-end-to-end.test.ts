@@ -1,69 +1,34 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
-import {
-  createTestDatabase,
-  createTestRedisPrefix,
-  pushImage,
-  startDistribution,
-  TEST_REDIS_URL,
-  type Distribution,
-  type TestDatabase,
-} from '@cistern/testkit';
+import { pushImage, startDistribution, type Distribution } from '@cistern/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAllInOne, type Started } from './processes.ts';
+import { startUserCistern, type ApiReply, type UserCistern } from './processes.ts';
 
 const run = promisify(execFile);
-const ADMIN = 'end-to-end-admin-token-0123456789abcdef';
 
 let upstream: Distribution;
-let db: TestDatabase;
-let dataDir: string;
-let cistern: Started;
-let api: string;
+let cistern: UserCistern;
 let registryHost: string;
-const redis = createTestRedisPrefix();
 
 beforeAll(async () => {
   upstream = await startDistribution();
-  db = await createTestDatabase();
-  dataDir = await mkdtemp(path.join(tmpdir(), 'cistern-e2e-'));
-  const started = await startAllInOne({
-    DATA_DIR: dataDir,
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_PREFIX: redis.prefix,
-    CISTERN_ADMIN_TOKEN: ADMIN,
-    LOG_LEVEL: 'warn',
-  });
-  cistern = started.cistern;
-  api = `${started.api}/api/v1`;
-  registryHost = new URL(started.registry).host;
+  cistern = await startUserCistern();
+  registryHost = cistern.registryHost;
 });
 afterAll(async () => {
-  cistern.child.kill('SIGTERM');
-  await cistern.exited;
-  await upstream.stop();
-  await redis.cleanup();
-  await db.drop();
-  await rm(dataDir, { recursive: true, force: true });
+  await cistern?.stop();
+  await upstream?.stop();
 });
 
-interface Reply {
-  status: number;
-  body: { id: string; state: string; task: { id: string; state: string }; [field: string]: unknown };
+interface Task {
+  id: string;
+  state: string;
 }
 
-async function call(method: string, url: string, body?: unknown): Promise<Reply> {
-  const res = await fetch(`${api}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as Reply['body'] };
-}
+const call = async (method: string, url: string, body?: unknown) => {
+  const reply = await cistern.call(method, url, body);
+  return { status: reply.status, body: reply.body as ApiReply['body'] & Task & { task: Task } };
+};
 
 describe('the whole mirror, as a user drives it', () => {
   it('remote → repository → distribution → sync through the API; the worker mirrors; skopeo pulls the same digest', async () => {

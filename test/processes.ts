@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readdir, readFile } from 'node:fs/promises';
@@ -107,6 +108,57 @@ export async function startAllInOne(env: Record<string, string>): Promise<{ cist
   await waitForReady(`${api}/readyz`, { of: cistern });
   await waitForReady(`${registry}/readyz`, { of: cistern });
   return { cistern, api, registry };
+}
+
+/** What an admin's API call answered: its status and JSON body. */
+export interface ApiReply {
+  status: number;
+  body: Record<string, unknown> & { id: string };
+}
+
+/** A whole Cistern (all-in-one) on its own database, data dir and Redis prefix, driven as a user drives it. */
+export interface UserCistern {
+  /** The registry's `host:port`, what clients pull from. */
+  registryHost: string;
+  /** An admin's call to the management API, `url` under /api/v1. */
+  call(method: string, url: string, body?: unknown): Promise<ApiReply>;
+  stop(): Promise<void>;
+}
+
+/** Starts a UserCistern with `env` added to its settings; `stop` removes everything it made. */
+export async function startUserCistern(env: Record<string, string> = {}): Promise<UserCistern> {
+  const admin = `user-admin-token-${randomUUID()}`;
+  const db = await createTestDatabase();
+  const redis = createTestRedisPrefix();
+  const dataDir = await makeTempDir('user');
+  const started = await startAllInOne({
+    DATA_DIR: dataDir,
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: redis.prefix,
+    CISTERN_ADMIN_TOKEN: admin,
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+  const api = `${started.api}/api/v1`;
+  return {
+    registryHost: new URL(started.registry).host,
+    call: async (method, url, body) => {
+      const res = await fetch(`${api}${url}`, {
+        method,
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: (await res.json()) as ApiReply['body'] };
+    },
+    stop: async () => {
+      started.cistern.child.kill('SIGTERM');
+      await started.cistern.exited;
+      await redis.cleanup();
+      await db.drop();
+      await removeDir(dataDir);
+    },
+  };
 }
 
 export interface TaskView {

@@ -3,70 +3,29 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import {
-  buildAndPush,
-  createTestDatabase,
-  createTestRedisPrefix,
-  startDistribution,
-  TEST_REDIS_URL,
-  type Distribution,
-  type TestDatabase,
-} from '@cistern/testkit';
+import { buildAndPush, startDistribution, type Distribution } from '@cistern/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAllInOne, type Started } from './processes.ts';
+import { startUserCistern, type UserCistern } from './processes.ts';
 
 const run = promisify(execFile);
-const ADMIN = 'pull-through-admin-token-0123456789abcdef';
 
 let upstream: Distribution;
-let db: TestDatabase;
-let dataDir: string;
-let cistern: Started;
-let api: string;
+let cistern: UserCistern;
 let registryHost: string;
-const redis = createTestRedisPrefix();
 
 beforeAll(async () => {
   upstream = await startDistribution();
   await buildAndPush(upstream, 'team/app', '1.0');
-  db = await createTestDatabase();
-  dataDir = await mkdtemp(path.join(tmpdir(), 'cistern-pull-through-'));
-  const started = await startAllInOne({
-    DATA_DIR: dataDir,
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_PREFIX: redis.prefix,
-    CISTERN_ADMIN_TOKEN: ADMIN,
-    LOG_LEVEL: 'warn',
-    PULL_THROUGH_FLUSH_MS: '200',
-  });
-  cistern = started.cistern;
-  api = `${started.api}/api/v1`;
-  registryHost = new URL(started.registry).host;
+  cistern = await startUserCistern({ PULL_THROUGH_FLUSH_MS: '200' });
+  registryHost = cistern.registryHost;
 }, 120_000);
 
 afterAll(async () => {
-  cistern?.child.kill('SIGTERM');
-  await cistern?.exited;
+  await cistern?.stop();
   await upstream?.stop();
-  await redis.cleanup();
-  await db?.drop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-interface Reply {
-  status: number;
-  body: Record<string, unknown> & { id: string };
-}
-
-async function call(method: string, url: string, body?: unknown): Promise<Reply> {
-  const res = await fetch(`${api}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as Reply['body'] };
-}
+const call = (method: string, url: string, body?: unknown) => cistern.call(method, url, body);
 
 function podman(home: string, ...args: string[]) {
   return run('podman', ['--storage-driver', 'vfs', '--root', path.join(home, 'root'), '--runroot', path.join(home, 'run'), ...args], {
