@@ -17,6 +17,8 @@ export interface ReferrerDescriptor {
 export interface ListReferrersOptions {
   /** Only referrers of this artifact type (the upstream may ignore it: see `filtersApplied`). */
   artifactType?: string;
+  /** Stop reading pages once more than this many referrers arrived (the answer then holds more than it). */
+  maxEntries?: number;
 }
 
 /** What the Referrers API said about one subject. */
@@ -52,7 +54,8 @@ function entriesOf(bytes: Buffer, url: string): ReferrerDescriptor[] {
 
 /**
  * The manifests whose `subject` is `digest`, from the Referrers API (every
- * `Link` page); a 404 says the upstream has no such API (`source: 'missing'`).
+ * `Link` page, up to the page past `maxEntries`); a 404 says the upstream has
+ * no such API (`source: 'missing'`).
  * Any other failure is an error, never "no referrers".
  */
 export async function listReferrers(ctx: OperationContext, digest: string, options: ListReferrersOptions = {}): Promise<Referrers> {
@@ -66,6 +69,7 @@ export async function listReferrers(ctx: OperationContext, digest: string, optio
     if (page.status === 404) return { source: 'missing', manifests: [], filtersApplied: false };
     filtersApplied ||= (header(page.headers, 'oci-filters-applied') ?? '').includes('artifactType');
     manifests.push(...entriesOf(bytes, displayUrl(first)));
+    if (options.maxEntries !== undefined && manifests.length > options.maxEntries) break;
   }
   return { source: 'api', manifests, filtersApplied };
 }

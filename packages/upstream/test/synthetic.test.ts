@@ -80,6 +80,31 @@ describe('against the synthetic upstream', () => {
     await expect(client('odd/repo', { maxManifestBytes: 64 }).getManifest('odd')).rejects.toMatchObject({ code: 'SIZE_INVALID' });
   });
 
+  it('stops reading referrers pages once more than maxEntries arrived', async () => {
+    const subject = sha256(Buffer.from('paged subject'));
+    const entry = (n: number) => ({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256(Buffer.from(`referrer ${n}`)), size: 10 });
+    const pagesRead: string[] = [];
+    upstream.intercept((req, res) => {
+      if (!req.url?.startsWith(`/v2/paged/repo/referrers/${subject}`)) return false;
+      const page = Number(new URL(req.url, 'http://x').searchParams.get('page') ?? '0');
+      pagesRead.push(String(page));
+      const headers: Record<string, string> = { 'content-type': 'application/vnd.oci.image.index.v1+json' };
+      if (page < 9) headers['link'] = `</v2/paged/repo/referrers/${subject}?page=${page + 1}>; rel="next"`;
+      res.writeHead(200, headers);
+      res.end(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [entry(2 * page), entry(2 * page + 1)] }));
+      return true;
+    });
+    try {
+      const bounded = await client('paged/repo').listReferrers(subject, { maxEntries: 3 });
+      expect([bounded.manifests.length, pagesRead]).toEqual([4, ['0', '1']]);
+      pagesRead.length = 0;
+      expect((await client('paged/repo').listReferrers(subject)).manifests).toHaveLength(20);
+      expect(pagesRead).toHaveLength(10);
+    } finally {
+      upstream.intercept(undefined);
+    }
+  });
+
   it('fails a manifest whose bytes do not match the digest asked for or the digest served', async () => {
     const bytes = Buffer.from('{"schemaVersion":2}');
     upstream.addManifest('lying/repo', bytes, 'application/vnd.oci.image.manifest.v1+json', ['t']);

@@ -173,7 +173,7 @@ async function walkTags(client: UpstreamClient, max: number): Promise<string[]> 
 
 /** The Referrers API's answer, or the tag schema's index where the upstream has no API. */
 async function readReferrers(client: UpstreamClient, subject: string, max: number): Promise<Descriptor[]> {
-  const answer = await client.listReferrers(subject);
+  const answer = await client.listReferrers(subject, { maxEntries: max });
   const found = answer.source === 'api' ? answer.manifests.map(toDescriptor) : await taggedReferrers(client, subject);
   if (found.length > max) throw new RegistryError('DENIED', `the upstream lists more than ${max} referrers of ${subject}`, { detail: { limit: max } });
   return found.sort((a, b) => byteOrder(a.digest, b.digest));
