@@ -244,6 +244,8 @@ describe('pull-through cache', () => {
       // Down, once the lists' TTL (1 s) ran out: what the cache holds.
       await new Promise((resolve) => setTimeout(resolve, 1200));
       expect(await list()).toEqual({ tags: ['v1'], referrers: [referrer.digest] });
+      // Nothing cached to fall back on: unavailable, not an empty repository.
+      expect((await errorOf(await fetch(`${url}/v2/fast/lib/never-pulled/tags/list`))).slice(0, 2)).toEqual([503, 'UNAVAILABLE']);
       expect(await metric({ list: 'tags', result: 'fallback' }, 'cistern_pull_through_list_requests_total')).toBeGreaterThan(0);
     } finally {
       proxy.clearFaults();

@@ -287,7 +287,7 @@ export class PullThroughCache {
   private async tags(route: Route, request: PageRequest): Promise<Page<string>> {
     const pull = await this.context(route);
     const keep = (tag: string) => pull.rules.tags.matches(tag);
-    const local = async () => ((await this.view(pull))?.snapshot.tagNames ?? []).filter(keep);
+    const local = async () => (await this.fallbackView(pull)).snapshot.tagNames.filter(keep);
     const tags = await this.options.lists.tags(listKey(pull), pull.client, pull.ttlMs, keep, local);
     return pageOf([...tags].sort(byteOrder), (t) => t, request);
   }
@@ -295,10 +295,7 @@ export class PullThroughCache {
   private async referrers(route: Route, subject: string, artifactType: string | undefined, last: string | undefined): Promise<ReferrersPage> {
     if (!isDigest(subject)) throw new RegistryError('DIGEST_INVALID', 'invalid digest', { detail: { digest: subject } });
     const pull = await this.context(route);
-    const local = async () => {
-      const view = await this.view(pull);
-      return view ? buildReferrers(view.snapshot, subject, this.options.content.manifests) : [];
-    };
+    const local = async () => buildReferrers((await this.fallbackView(pull)).snapshot, subject, this.options.content.manifests);
     const all = await this.options.lists.referrers(listKey(pull), pull.client, subject, pull.ttlMs, local);
     return referrersPage(all, artifactType, last, this.options.referrersPageSize ?? 1000);
   }
@@ -338,6 +335,20 @@ export class PullThroughCache {
 
   private view(pull: PullContext): Promise<CacheView | null> {
     return this.views.load(pull.distribution.id, pull.upstreamName);
+  }
+
+  /**
+   * The cache's view when the upstream cannot answer a list: with nothing of
+   * the repository cached, an empty list would read as "exists, holds nothing".
+   */
+  private async fallbackView(pull: PullContext): Promise<CacheView> {
+    const view = await this.view(pull);
+    if (!view) {
+      throw new RegistryError('UNAVAILABLE', 'the upstream cannot answer and nothing of this repository is cached', {
+        detail: { upstreamName: pull.upstreamName },
+      });
+    }
+    return view;
   }
 
   /** The view right after this process stored into it: it exists. */

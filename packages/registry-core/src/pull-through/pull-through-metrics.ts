@@ -39,7 +39,9 @@ export const pullThroughFlushes = new Counter({
 });
 
 // Every series exists from the start: a rate over a series that appears late misses its first increments.
-for (const object of ['manifest', 'blob']) for (const result of ['hit', 'miss', 'stale', 'negative']) pullThroughRequests.inc({ object, result }, 0);
+for (const result of ['hit', 'miss', 'stale', 'negative']) pullThroughRequests.inc({ object: 'manifest', result }, 0);
+// A blob is never re-checked nor remembered missing: it is stored or fetched.
+for (const result of ['hit', 'miss']) pullThroughRequests.inc({ object: 'blob', result }, 0);
 for (const outcome of ['unchanged', 'changed', 'gone', 'failed']) pullThroughRechecks.inc({ outcome }, 0);
 for (const object of ['manifest', 'recheck']) pullThroughCoalesced.inc({ object }, 0);
 for (const outcome of ['written', 'unchanged', 'failed']) pullThroughFlushes.inc({ outcome }, 0);
