@@ -171,6 +171,19 @@ describe('the catalog of pull-through distributions', () => {
     expect(names.filter((n) => n.startsWith('cache'))).toEqual(['cache/library/alpine']);
   });
 
+  it('lists every private name an API token reaches to a catalog grant (what `crane catalog` asks for), and none without one', async () => {
+    const prefixed = (await new TokenService(h.db.prisma).create({ name: `t-${randomUUID()}`, scope: 'pull', basePaths: ['cache/library/*'] })).secret;
+    const privates = (names: string[]) => names.filter((n) => n.startsWith('cache') || n.startsWith('vault') || n.startsWith('hub'));
+    const list = async (secret: string, scopes = ['registry:catalog:*']) => privates((await catalog('', bearer(await token(scopes, basic(secret))))).names);
+    expect(await list(prefixed)).toEqual(['cache/library/alpine', 'cache/library/busybox']);
+    expect(await list(await h.pullToken([ids.cache as string]))).toEqual(['cache/library/alpine', 'cache/library/busybox']);
+    expect(await list(await h.pullToken([ids.vault as string]))).toEqual([]);
+    // A token naming only repositories lists only those, as before.
+    expect(await list(prefixed, ['repository:cache/library/busybox:pull'])).toEqual(['cache/library/busybox']);
+    // Anonymous: no reach, whatever it asks.
+    expect(privates((await catalog('', bearer(await token(['registry:catalog:*'])))).names)).toEqual([]);
+  });
+
   it('pages by n and last across distributions with a Link to each next page', async () => {
     const first = await catalog('?n=3');
     expect(first).toEqual({

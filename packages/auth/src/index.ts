@@ -5,6 +5,8 @@ export {
   TokenService,
   TokenInputError,
   canPull,
+  reachOf,
+  type PullReach,
   basePathReaches,
   type Principal,
   type CreateTokenInput,

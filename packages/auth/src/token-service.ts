@@ -122,15 +122,30 @@ export class TokenService {
   }
 }
 
+/** What a pull token reaches, as canPull reads it: every distribution, or those listed and the names its base paths reach. */
+export interface PullReach {
+  allDistributions: boolean;
+  distributionIds: string[];
+  basePaths: string[];
+}
+
+/** A principal's reach: an admin's is everything. */
+export function reachOf(principal: Principal): PullReach {
+  if (principal.scope === 'admin') return { allDistributions: true, distributionIds: [], basePaths: [] };
+  return { allDistributions: principal.allDistributions, distributionIds: principal.distributionIds, basePaths: principal.basePaths };
+}
+
 /**
- * Whether a principal may pull repository `name` from the distribution that
- * serves it (the registry's check): a token naming the distribution reaches
- * every name it serves (all of a pull-through distribution's), one with base
- * paths the names they reach.
+ * Whether a principal (or a reach it handed on, e.g. in a registry token) may
+ * pull repository `name` from the distribution that serves it (the
+ * registry's check): a token naming the distribution reaches every name it
+ * serves (all of a pull-through distribution's), one with base paths the
+ * names they reach.
  */
-export function canPull(principal: Principal, distributionId: string, name: string): boolean {
-  if (principal.scope === 'admin' || principal.allDistributions) return true;
-  return principal.distributionIds.includes(distributionId) || principal.basePaths.some((entry) => basePathReaches(entry, name));
+export function canPull(principal: Principal | PullReach, distributionId: string, name: string): boolean {
+  const reach = 'scope' in principal ? reachOf(principal) : principal;
+  if (reach.allDistributions) return true;
+  return reach.distributionIds.includes(distributionId) || reach.basePaths.some((entry) => basePathReaches(entry, name));
 }
 
 /**

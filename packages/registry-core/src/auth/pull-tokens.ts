@@ -1,4 +1,5 @@
 import { hkdfSync } from 'node:crypto';
+import type { PullReach } from '@cistern/auth';
 import { SignJWT, jwtVerify } from 'jose';
 
 /** One grant of a Docker registry token (`access` claim), as Distribution's token auth spells it. */
@@ -11,6 +12,8 @@ export interface AccessEntry {
 export interface TokenClaims {
   subject: string;
   access: AccessEntry[];
+  /** Given with a catalog grant: what the API token reaches, so the catalog lists every private name it may pull. */
+  reach?: PullReach;
 }
 
 export interface IssuedToken {
@@ -51,7 +54,7 @@ export class PullTokens {
 
   async issue(claims: TokenClaims, now = new Date()): Promise<IssuedToken> {
     const iat = Math.floor(now.getTime() / 1000);
-    const token = await new SignJWT({ access: claims.access })
+    const token = await new SignJWT({ access: claims.access, ...(claims.reach ? { reach: claims.reach } : {}) })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(this.issuer)
       .setAudience(this.service)
@@ -68,7 +71,9 @@ export class PullTokens {
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: this.issuer, audience: this.service, algorithms: ['HS256'] });
       const access = Array.isArray(payload['access']) ? (payload['access'] as AccessEntry[]) : [];
-      return { subject: payload.sub ?? '', access };
+      // Signed by us: the shape is ours; only its presence varies.
+      const reach = payload['reach'] as PullReach | undefined;
+      return { subject: payload.sub ?? '', access, ...(reach ? { reach } : {}) };
     } catch {
       return null;
     }

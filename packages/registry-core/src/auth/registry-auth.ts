@@ -1,4 +1,4 @@
-import { canPull, type Principal, type TokenService } from '@cistern/auth';
+import { canPull, reachOf, type Principal, type TokenService } from '@cistern/auth';
 import { authorizationCredentials } from '@cistern/config';
 import { isRepositoryName } from '@cistern/oci';
 import type { DistributionDirectory, Route, ServedDistribution } from '../distributions/distribution-directory.ts';
@@ -47,12 +47,16 @@ export class RegistryAuth {
   async issue(authorization: string | undefined, scopes: readonly string[]): Promise<IssuedToken> {
     const principal = await this.principal(authorization);
     const access: AccessEntry[] = [];
-    for (const scope of requestedScopes(scopes)) {
+    const requested = requestedScopes(scopes);
+    // What `docker`/`crane catalog` ask for: the catalog then lists every private name the API token reaches.
+    const catalog = principal !== null && requested.some((s) => s.type === 'registry' && s.name === 'catalog');
+    if (catalog) access.push({ type: 'registry', name: 'catalog', actions: ['*'] });
+    for (const scope of requested) {
       if (scope.type !== 'repository' || !scope.actions.includes('pull') || !isRepositoryName(scope.name)) continue;
       const distribution = (await this.directory.route(scope.name))?.distribution;
       if (distribution && mayPull(principal, distribution, scope.name)) access.push({ type: 'repository', name: scope.name, actions: ['pull'] });
     }
-    return this.tokens.issue({ subject: principal?.name ?? 'anonymous', access });
+    return this.tokens.issue({ subject: principal?.name ?? 'anonymous', access, ...(catalog ? { reach: reachOf(principal) } : {}) });
   }
 
   async caller(authorization: string | undefined): Promise<Caller> {
@@ -87,6 +91,12 @@ export class RegistryAuth {
   /** Whether the caller may read `target.name`: its distribution is public, or the caller's token grants pull on that name. */
   mayRead(target: ReadTarget, caller: Caller): boolean {
     return !target.distribution.private || (caller.claims !== null && grants(caller.claims, target.name, 'pull'));
+  }
+
+  /** Whether the catalog lists `target.name` to the caller: it may read it, or its catalog grant carries a reach that pulls it. */
+  mayList(target: ReadTarget, caller: Caller): boolean {
+    const reach = caller.claims?.reach;
+    return this.mayRead(target, caller) || (reach !== undefined && canPull(reach, target.distribution.id, target.name));
   }
 
   private async principal(authorization: string | undefined): Promise<Principal | null> {

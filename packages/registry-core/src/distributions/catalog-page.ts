@@ -4,9 +4,9 @@ import { pageSize, type Page, type PageRequest } from '../versions/paging.ts';
 import { byteOrder } from '../versions/version-snapshot.ts';
 import { longestPrefix, type DistributionDirectory, type ServedDistribution } from './distribution-directory.ts';
 
-/** Who may read what: RegistryAuth's check. */
+/** What the catalog lists to whom: RegistryAuth's check. */
 export interface ReadCheck {
-  mayRead(target: ReadTarget, caller: Caller): boolean;
+  mayList(target: ReadTarget, caller: Caller): boolean;
 }
 
 /** Cache names read from the database at a time, per pull-through distribution. */
@@ -20,7 +20,8 @@ const BATCH = 1000;
  * from the database in batches (never all at once). A name another
  * distribution would serve instead (an exact base path, a longer pull-through
  * prefix) is listed once, as that one's. A private pull-through distribution
- * lists the cached names the caller's token grants.
+ * lists the cached names the caller's token grants, or, given a catalog
+ * grant, those its API token reaches.
  */
 export async function catalogPage(directory: DistributionDirectory, auth: ReadCheck, caller: Caller, request: PageRequest): Promise<Page<string>> {
   const size = pageSize(request.n);
@@ -28,14 +29,14 @@ export async function catalogPage(directory: DistributionDirectory, auth: ReadCh
   const all = await directory.list();
   const exact = new Set(all.map((d) => d.basePath));
   const plain = all
-    .filter((d) => !d.pullThrough && d.basePath > last && auth.mayRead({ distribution: d, name: d.basePath }, caller))
+    .filter((d) => !d.pullThrough && d.basePath > last && auth.mayList({ distribution: d, name: d.basePath }, caller))
     .map((d) => d.basePath)
     .sort(byteOrder);
   const heads = [new Head(fromList(plain))];
   for (const d of all) {
     if (!d.pullThrough) continue;
     // Served here: not an exact base path, and no longer pull-through prefix takes it.
-    const served = (name: string) => !exact.has(name) && longestPrefix(all, name) === d && auth.mayRead({ distribution: d, name }, caller);
+    const served = (name: string) => !exact.has(name) && longestPrefix(all, name) === d && auth.mayList({ distribution: d, name }, caller);
     heads.push(new Head(filter(cachedNames(directory, d, caller, last), served)));
   }
   const items: string[] = [];
@@ -50,14 +51,16 @@ export async function catalogPage(directory: DistributionDirectory, auth: ReadCh
 
 /**
  * The names of a pull-through distribution's cache repositories after
- * `last`, in byte order: from the database in batches when it is public; for
- * a private one only those the caller's token names (a bounded list).
+ * `last`, in byte order: from the database in batches (the caller's reach
+ * filters a private one's); for a private one and a token without a reach,
+ * only those the token names (a bounded list).
  */
 async function* cachedNames(directory: DistributionDirectory, d: ServedDistribution, caller: Caller, last: string): AsyncGenerator<string> {
   const prefix = `${d.basePath}/`;
   let after = afterIn(prefix, last);
   if (after === null) return;
-  if (d.private) {
+  // Without a reach only the names the token grants can be listed: a bounded list, read as such.
+  if (d.private && !caller.claims?.reach) {
     const among = caller.claims ? grantedBelow(caller.claims, prefix, 'pull').map((name) => name.slice(prefix.length)) : [];
     if (among.length === 0) return;
     for (const name of await directory.cachedNames(d.id, { after, limit: among.length, among })) yield prefix + name;
