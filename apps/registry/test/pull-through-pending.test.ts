@@ -1,0 +1,109 @@
+import type { Prisma } from '@cistern/db';
+import { ResourceLocks } from '@cistern/redis-lock';
+import { CacheFlusher } from '@cistern/registry-core';
+import { createTestRedisPrefix, pushImage, startDistribution, startFaultProxy, TEST_REDIS_URL, type Distribution, type FaultProxy } from '@cistern/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RegistryHarness } from './harness.ts';
+
+// Pending cache writes against concurrent transactions: a pull's row whose id is lower than a
+// committed one but which commits later.
+const h = new RegistryHarness();
+const redisPrefix = createTestRedisPrefix();
+let redis: Redis;
+let upstream: Distribution;
+let proxy: FaultProxy;
+let url: string;
+const ACCEPT = 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json';
+
+function manifest(name: string, reference: string): Promise<Response> {
+  return fetch(`${url}/v2/${name}/manifests/${reference}`, { headers: { accept: ACCEPT } });
+}
+
+async function cacheRepositoryId(upstreamName: string): Promise<string> {
+  const repository = await h.db.prisma.repository.findFirstOrThrow({ where: { upstreamName, pullThrough: { name: 'hub' } } });
+  return repository.id;
+}
+
+/** Resolves once some statement of this database waits on a lock another transaction holds. */
+async function someoneWaits(): Promise<void> {
+  for (let i = 0; i < 200; i += 1) {
+    const [row] = await h.db.prisma.$queryRaw<{ n: bigint }[]>`
+      SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+    if (row && row.n > 0n) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('no statement ever waited on the lock');
+}
+
+/** Runs `body` in a transaction that commits only once `commit` resolves. */
+function openTransaction(body: (tx: Prisma.TransactionClient) => Promise<void>, commit: Promise<void>): Promise<void> {
+  return h.db.prisma.$transaction(
+    async (tx) => {
+      await body(tx);
+      await commit;
+    },
+    { timeout: 30_000 },
+  );
+}
+
+function gate(): { opened: Promise<void>; open(): void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+beforeAll(async () => {
+  await h.start();
+  redis = new Redis(TEST_REDIS_URL);
+  upstream = await startDistribution();
+  proxy = await startFaultProxy(upstream.url);
+  const remote = await h.remote({ url: proxy.url, upstreamName: null, policy: 'on_demand' });
+  await h.db.prisma.distribution.create({ data: { name: 'hub', basePath: 'hub', remoteId: remote.id, tagTtlSeconds: 300 } });
+  // The registry's own writer never runs here: each test flushes when it means to.
+  url = (await h.registry({}, { PULL_THROUGH_FLUSH_MS: '3600000' })).url;
+}, 120_000);
+
+beforeEach(() => proxy.reset());
+
+afterAll(async () => {
+  redis?.disconnect();
+  await redisPrefix.cleanup();
+  await proxy?.stop();
+  await upstream?.stop();
+  await h.stop();
+});
+
+describe('pending cache writes', () => {
+  it('a flush deletes only the rows it wrote: a row with a lower id that commits after the flush read it stays for the next', async () => {
+    const image = await pushImage(upstream, 'lib/flush', 'v1');
+    expect((await manifest('hub/lib/flush', 'v1')).status).toBe(200);
+    const repositoryId = await cacheRepositoryId('lib/flush');
+    const late = gate();
+    // A pull's insert: its id is taken now, its commit comes after the flusher has read the rows.
+    const pull = openTransaction(async (tx) => {
+      // Holding the repository row also stops the flusher's version write right after its read.
+      await tx.$queryRaw`SELECT 1 FROM "Repository" WHERE id = ${repositoryId}::uuid FOR NO KEY UPDATE`;
+      await tx.pendingCacheWrite.create({ data: { repositoryId, manifestDigest: image.digest, tag: 'late' } });
+    }, late.opened);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await h.db.prisma.pendingCacheWrite.create({ data: { repositoryId, manifestDigest: image.digest, tag: 'early' } });
+    const flusher = new CacheFlusher({
+      prisma: h.db.prisma,
+      redis,
+      prefix: redisPrefix.prefix,
+      locks: new ResourceLocks(redis, redisPrefix.prefix, 30_000),
+      logger: h.resources.logger,
+      intervalMs: 100,
+    });
+    const flushed = flusher.flush();
+    await someoneWaits();
+    late.open();
+    await pull;
+    expect(await flushed).toBe(1);
+    const tags = await h.db.prisma.repositoryTag.findMany({ where: { repositoryId, versionRemoved: null }, select: { name: true } });
+    expect(tags.map((t) => t.name).sort()).toEqual(['early', 'v1']);
+    // The late row is in no version yet: it must still be pending, not deleted with the others.
+    expect(await h.db.prisma.pendingCacheWrite.findMany({ where: { repositoryId }, select: { tag: true } })).toEqual([{ tag: 'late' }]);
+  });
+});
