@@ -1,4 +1,4 @@
-import type { Prisma } from '@cistern/db';
+import { writeRepositoryVersion, type Prisma } from '@cistern/db';
 import { ResourceLocks } from '@cistern/redis-lock';
 import { CacheFlusher } from '@cistern/registry-core';
 import { createTestRedisPrefix, pushImage, startDistribution, startFaultProxy, TEST_REDIS_URL, type Distribution, type FaultProxy } from '@cistern/testkit';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryHarness } from './harness.ts';
 
 // Pending cache writes against concurrent transactions: a pull's row whose id is lower than a
-// committed one but which commits later.
+// committed one but which commits later, and a flush that lands between a view's two reads.
 const h = new RegistryHarness();
 const redisPrefix = createTestRedisPrefix();
 let redis: Redis;
@@ -105,5 +105,54 @@ describe('pending cache writes', () => {
     expect(tags.map((t) => t.name).sort()).toEqual(['early', 'v1']);
     // The late row is in no version yet: it must still be pending, not deleted with the others.
     expect(await h.db.prisma.pendingCacheWrite.findMany({ where: { repositoryId }, select: { tag: true } })).toEqual([{ tag: 'late' }]);
+  });
+
+  it('a pending row with a lower id that commits after a view was read is served, not hidden behind the cached view', async () => {
+    const first = await pushImage(upstream, 'lib/view', 'v1');
+    const second = await pushImage(upstream, 'lib/view', 'v2', { layers: [Buffer.from('second')] });
+    expect((await manifest('hub/lib/view', 'v1')).status).toBe(200);
+    expect((await manifest('hub/lib/view', second.digest)).status).toBe(200);
+    const repositoryId = await cacheRepositoryId('lib/view');
+    const late = gate();
+    const pull = openTransaction(async (tx) => {
+      await tx.pendingCacheWrite.create({ data: { repositoryId, manifestDigest: second.digest, tag: 'v2' } });
+    }, late.opened);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await h.db.prisma.pendingCacheWrite.create({ data: { repositoryId, manifestDigest: first.digest, tag: 'also' } });
+    // A pull reads the view while the lower row is still uncommitted.
+    expect((await manifest('hub/lib/view', first.digest)).status).toBe(200);
+    late.open();
+    await pull;
+    proxy.reset();
+    const response = await manifest('hub/lib/view', 'v2');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('docker-content-digest')).toBe(second.digest);
+    // v2 is cached: at most a re-check HEAD, never a GET.
+    expect(proxy.count('GET', 'manifest')).toBe(0);
+  });
+
+  it('a flush between a view reading its version and its pending rows does not serve a tag the rows removed', async () => {
+    const image = await pushImage(upstream, 'lib/race', 'v1');
+    expect((await manifest('hub/lib/race', 'v1')).status).toBe(200);
+    const repositoryId = await cacheRepositoryId('lib/race');
+    await writeRepositoryVersion(h.db.prisma, repositoryId, { addManifests: [image.digest], addTags: [['v1', image.digest]] });
+    await h.db.prisma.pendingCacheWrite.deleteMany({ where: { repositoryId } });
+    // What a re-check that met a 404 leaves: the tag's removal pending, the 404 remembered (the tag is still marked fresh).
+    await h.db.prisma.pendingCacheWrite.create({ data: { repositoryId, tag: 'v1', manifestDigest: null } });
+    const distribution = await h.db.prisma.distribution.findUniqueOrThrow({ where: { name: 'hub' } });
+    await redis.set(`${h.resources.config.redisPrefix}:pull-through:negative:${distribution.id}:lib/race:v1`, '1', 'EX', 60);
+    const flushed = gate();
+    let served: Promise<Response> | undefined;
+    // The flush writes its version and deletes the row while the pull, which read the older version, waits to read the rows.
+    const flush = openTransaction(async (tx) => {
+      await tx.$executeRaw`LOCK TABLE "PendingCacheWrite" IN ACCESS EXCLUSIVE MODE`;
+      served = manifest('hub/lib/race', 'v1');
+      await someoneWaits();
+      await writeRepositoryVersion(h.db.prisma, repositoryId, { removeTags: ['v1'] });
+      await tx.pendingCacheWrite.deleteMany({ where: { repositoryId } });
+      flushed.open();
+    }, flushed.opened);
+    await flush;
+    expect((await served)?.status).toBe(404);
   });
 });
