@@ -63,7 +63,8 @@ export class CacheFlusher {
     const { prisma, logger } = this.options;
     let written = 0;
     try {
-      const repositories = await prisma.pendingCacheWrite.findMany({ distinct: ['repositoryId'], select: { repositoryId: true }, take: MAX_REPOSITORIES });
+      // GROUP BY in SQL: Prisma's `distinct` reads every pending row and dedups in memory. The oldest pending first, so none starves.
+      const repositories = await prisma.pendingCacheWrite.groupBy({ by: ['repositoryId'], orderBy: { _min: { id: 'asc' } }, take: MAX_REPOSITORIES });
       for (const { repositoryId } of repositories) {
         try {
           if (await this.flushRepository(repositoryId)) written += 1;
