@@ -155,4 +155,27 @@ describe('pending cache writes', () => {
     await flush;
     expect((await served)?.status).toBe(404);
   });
+
+  it('a pull stores while a version write of its cache repository (a long sync, a flush) holds the repository row', async () => {
+    const first = await pushImage(upstream, 'lib/busy', 'v1');
+    await pushImage(upstream, 'lib/busy', 'v2', { layers: [Buffer.from('busy two')] });
+    expect((await manifest('hub/lib/busy', 'v1')).status).toBe(200);
+    const repositoryId = await cacheRepositoryId('lib/busy');
+    const done = gate();
+    let writing: Promise<unknown> | undefined;
+    const stall = openTransaction(async (tx) => {
+      // Stalls a real version write on its manifest's foreign-key check, after it locked the repository row.
+      await tx.$queryRaw`SELECT 1 FROM "Manifest" WHERE digest = ${first.digest} FOR UPDATE`;
+      writing = writeRepositoryVersion(h.db.prisma, repositoryId, { addManifests: [first.digest], addTags: [['v1', first.digest]] });
+      await someoneWaits();
+      try {
+        const response = await fetch(`${url}/v2/hub/lib/busy/manifests/v2`, { headers: { accept: ACCEPT }, signal: AbortSignal.timeout(5000) });
+        expect(response.status).toBe(200);
+      } finally {
+        done.open();
+      }
+    }, done.opened);
+    await stall;
+    await writing;
+  });
 });
