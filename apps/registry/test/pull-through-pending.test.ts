@@ -1,7 +1,16 @@
 import { writeRepositoryVersion, type Prisma } from '@cistern/db';
 import { ResourceLocks } from '@cistern/redis-lock';
 import { CacheFlusher } from '@cistern/registry-core';
-import { createTestRedisPrefix, pushImage, startDistribution, startFaultProxy, TEST_REDIS_URL, type Distribution, type FaultProxy } from '@cistern/testkit';
+import {
+  createTestRedisPrefix,
+  pushImage,
+  startOwnRedis,
+  startDistribution,
+  startFaultProxy,
+  TEST_REDIS_URL,
+  type Distribution,
+  type FaultProxy,
+} from '@cistern/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryHarness } from './harness.ts';
@@ -177,5 +186,21 @@ describe('pending cache writes', () => {
     }, done.opened);
     await stall;
     await writing;
+  });
+
+  it('answers a tag or referrers list with 503 UNAVAILABLE, not a 500, while Redis is unreachable', async () => {
+    const own = await startOwnRedis();
+    try {
+      const registry = await h.registry({}, { REDIS_URL: own.url, PULL_THROUGH_FLUSH_MS: '3600000' });
+      const image = await pushImage(upstream, 'lib/listed', 'v1');
+      expect((await fetch(`${registry.url}/v2/hub/lib/listed/tags/list`)).status).toBe(200);
+      await own.stop();
+      for (const path of ['tags/list', `referrers/${image.digest}`]) {
+        const response = await fetch(`${registry.url}/v2/hub/lib/other/${path}`);
+        expect([response.status, ((await response.json()) as { errors: { code: string }[] }).errors[0]?.code]).toEqual([503, 'UNAVAILABLE']);
+      }
+    } finally {
+      await own.stop();
+    }
   });
 });
