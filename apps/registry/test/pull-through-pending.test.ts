@@ -15,8 +15,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryHarness } from './harness.ts';
 
-// Pending cache writes against concurrent transactions: a pull's row whose id is lower than a
-// committed one but which commits later, and a flush that lands between a view's two reads.
+// Pull-through pending writes against concurrent transactions (a pull's row whose id is lower than a
+// committed one but which commits later, a flush between a view's two reads, a long version write),
+// and against an unreachable Redis.
 const h = new RegistryHarness();
 const redisPrefix = createTestRedisPrefix();
 let redis: Redis;
