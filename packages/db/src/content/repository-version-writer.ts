@@ -65,8 +65,10 @@ const PRESENT = `present AS (
 export async function writeRepositoryVersion(prisma: PrismaClient, repositoryId: string, changes: VersionChanges): Promise<WrittenVersion | null> {
   return prisma.$transaction(
     async (tx) => {
+      // NO KEY UPDATE: writers still serialize, but rows that only reference the repository (a pull-through's
+      // pending write, whose foreign-key check takes KEY SHARE) are not held up for as long as a large version takes.
       const locked = await tx.$queryRaw<{ latestVersion: number; retainVersions: number | null }[]>`
-        SELECT "latestVersion", "retainVersions" FROM "Repository" WHERE id = ${repositoryId}::uuid FOR UPDATE`;
+        SELECT "latestVersion", "retainVersions" FROM "Repository" WHERE id = ${repositoryId}::uuid FOR NO KEY UPDATE`;
       const repo = locked[0];
       if (!repo) throw new VersionWriteError('REPOSITORY_UNKNOWN', `repository ${repositoryId} does not exist`);
 

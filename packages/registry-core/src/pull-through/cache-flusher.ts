@@ -32,7 +32,7 @@ interface PendingRow {
  * The background writer of pull-through caches, one in every registry
  * process: every `intervalMs` it turns each cache repository's pending writes
  * into one new version (through the one version writer) and deletes the rows
- * it wrote. At most one version per repository per interval across all
+ * it wrote (those it read, by id). At most one version per repository per interval across all
  * processes: a Redis mark set only if absent, for an interval, says a flush of
  * the repository ran; a Redis lock keeps two flushes of one repository apart.
  * A failed flush leaves its rows for the next one (rewriting rows already
@@ -63,7 +63,8 @@ export class CacheFlusher {
     const { prisma, logger } = this.options;
     let written = 0;
     try {
-      const repositories = await prisma.pendingCacheWrite.findMany({ distinct: ['repositoryId'], select: { repositoryId: true }, take: MAX_REPOSITORIES });
+      // GROUP BY in SQL: Prisma's `distinct` reads every pending row and dedups in memory. The oldest pending first, so none starves.
+      const repositories = await prisma.pendingCacheWrite.groupBy({ by: ['repositoryId'], orderBy: { _min: { id: 'asc' } }, take: MAX_REPOSITORIES });
       for (const { repositoryId } of repositories) {
         try {
           if (await this.flushRepository(repositoryId)) written += 1;
@@ -94,11 +95,12 @@ export class CacheFlusher {
         take: MAX_ROWS,
         select: { id: true, manifestDigest: true, tag: true },
       });
-      const last = rows[rows.length - 1];
-      if (last === undefined) return false;
+      if (rows.length === 0) return false;
       const version = await writeRepositoryVersion(prisma, repositoryId, pendingChanges(rows));
       // Deleted only once the version holds them: until then they are what protects and serves their manifests.
-      await prisma.pendingCacheWrite.deleteMany({ where: { repositoryId, id: { lte: last.id } } });
+      // By id, never `id <= last`: a pull's row may have taken a lower id and committed after the read, and is in no version.
+      const ids = rows.map((row) => row.id.toString());
+      await prisma.$executeRaw`DELETE FROM "PendingCacheWrite" WHERE id = ANY(${ids}::bigint[])`;
       pullThroughFlushes.inc({ outcome: version ? 'written' : 'unchanged' });
       return version !== null;
     } finally {

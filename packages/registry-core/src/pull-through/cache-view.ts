@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { PrismaClient } from '@cistern/db';
 import { LoadingCache } from '../cache/lru.ts';
 import { versionKey } from '../versions/registry-content.ts';
@@ -26,8 +27,8 @@ export interface CacheView {
 const MAX_PENDING = 10_000;
 
 /**
- * Loads cache repositories' views: one query for the repository and its
- * pending rows; the version's snapshot comes from `versions` (cached by
+ * Loads cache repositories' views: the repository and its pending rows read
+ * in one snapshot; the version's snapshot comes from `versions` (cached by
  * version), and what the pending manifests add (blobs, aliases, subjects) is
  * read once per distinct set of pending rows.
  */
@@ -41,22 +42,31 @@ export class CacheViews {
 
   /** The view of the cache repository of (distribution, upstream name); null before its first successful pull. */
   async load(distributionId: string, upstreamName: string): Promise<CacheView | null> {
-    const repository = await this.prisma.repository.findUnique({
-      where: { pullThroughId_upstreamName: { pullThroughId: distributionId, upstreamName } },
-      select: {
-        id: true,
-        latestVersion: true,
-        pendingCacheWrites: { orderBy: { id: 'asc' }, take: MAX_PENDING, select: { id: true, manifestDigest: true, tag: true } },
-      },
-    });
+    // One snapshot for both reads: a flush committing its version and deleting its rows in between would otherwise
+    // leave an older version without the rows it took in (a removed tag served again, a cached one fetched again).
+    const [repository, pending] = await this.prisma.$transaction(
+      [
+        this.prisma.repository.findUnique({
+          where: { pullThroughId_upstreamName: { pullThroughId: distributionId, upstreamName } },
+          select: { id: true, latestVersion: true },
+        }),
+        this.prisma.pendingCacheWrite.findMany({
+          where: { repository: { pullThroughId: distributionId, upstreamName } },
+          orderBy: { id: 'asc' },
+          take: MAX_PENDING,
+          select: { id: true, manifestDigest: true, tag: true },
+        }),
+      ],
+      { isolationLevel: 'RepeatableRead' },
+    );
     if (!repository) return null;
     const base = await this.versions(repository.id, repository.latestVersion);
-    const pending = repository.pendingCacheWrites;
     const version = versionKey({ repositoryId: repository.id, version: repository.latestVersion });
-    const last = pending[pending.length - 1];
-    if (last === undefined) return { repositoryId: repository.id, snapshot: base, key: version };
-    // Rows are deleted only once a newer version holds them: the version and the newest row name the set.
-    const key = `${version}+${last.id}`;
+    if (pending.length === 0) return { repositoryId: repository.id, snapshot: base, key: version };
+    // Every row's id, not the newest alone: a row may take a lower id than one already read and commit after it.
+    const key = `${version}+${createHash('sha256')
+      .update(pending.map((row) => row.id).join(','))
+      .digest('hex')}`;
     return { repositoryId: repository.id, snapshot: await this.overlays.get(key, () => this.overlay(base, pending)), key };
   }
 

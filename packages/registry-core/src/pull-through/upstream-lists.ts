@@ -1,7 +1,7 @@
 import type { Logger } from '@cistern/config';
 import { metricsRegistry } from '@cistern/metrics';
 import { parseManifest, referrersTagFor, type Descriptor } from '@cistern/oci';
-import { coalesce, ResourceLocks } from '@cistern/redis-lock';
+import { coalesce, redisCommand, ResourceLocks } from '@cistern/redis-lock';
 import { isUpstreamError, UpstreamError, type ReferrerDescriptor, type UpstreamClient } from '@cistern/upstream';
 import type { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
@@ -102,7 +102,8 @@ export class UpstreamLists {
             result = 'fetched';
             // An upstream that lacks the repository, or fails, is asked again soon: either may change any moment.
             const brief = 'failed' in walked || ('refused' in walked && walked.refused.code === 'NAME_UNKNOWN');
-            await redis.set(key, JSON.stringify(walked), 'PX', Math.max(1, brief ? Math.min(ttlMs, this.negativeTtlMs) : ttlMs));
+            const px = Math.max(1, brief ? Math.min(ttlMs, this.negativeTtlMs) : ttlMs);
+            await redisCommand(redis, `keep the upstream ${list} list`, () => redis.set(key, JSON.stringify(walked), 'PX', px));
             return walked;
           } finally {
             await lock.release().catch(() => undefined);
@@ -145,8 +146,9 @@ export class UpstreamLists {
 type ListKind = 'tags' | 'referrers';
 type ListResult = 'hit' | 'fetched' | 'fallback' | 'refused';
 
+/** The outcome kept under `key`; REDIS_UNAVAILABLE (a 503, as for every other Redis read of a pull) while Redis is unreachable. */
 async function read<T>(redis: Redis, key: string): Promise<Outcome<T> | undefined> {
-  const raw = await redis.get(key);
+  const raw = await redisCommand(redis, 'read an upstream list', () => redis.get(key));
   return raw === null ? undefined : (JSON.parse(raw) as Outcome<T>);
 }
 
