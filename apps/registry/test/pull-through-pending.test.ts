@@ -150,7 +150,8 @@ describe('pending cache writes', () => {
     // What a re-check that met a 404 leaves: the tag's removal pending, the 404 remembered (the tag is still marked fresh).
     await h.db.prisma.pendingCacheWrite.create({ data: { repositoryId, tag: 'v1', manifestDigest: null } });
     const distribution = await h.db.prisma.distribution.findUniqueOrThrow({ where: { name: 'hub' } });
-    await redis.set(`${h.resources.config.redisPrefix}:pull-through:negative:${distribution.id}:lib/race:v1`, '1', 'EX', 60);
+    const gone = { code: 'MANIFEST_UNKNOWN', message: 'manifest unknown to registry', detail: { reference: 'v1' } };
+    await redis.set(`${h.resources.config.redisPrefix}:pull-through:negative:${distribution.id}:lib/race:v1`, JSON.stringify(gone), 'EX', 60);
     const flushed = gate();
     let served: Promise<Response> | undefined;
     // The flush writes its version and deletes the row while the pull, which read the older version, waits to read the rows.

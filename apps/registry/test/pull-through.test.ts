@@ -149,6 +149,21 @@ describe('pull-through cache', () => {
     expect(await cacheRepository('hub', 'lib/missing')).toBeNull();
   });
 
+  it('gives concurrent first pulls of a failing upstream one answer, and a retry within seconds the same without asking', async () => {
+    proxy.inject({ kind: 'manifest', pathIncludes: 'lib/flaky', fault: { type: 'status', status: 503 } });
+    try {
+      const answers = await Promise.all(Array.from({ length: 10 }, async () => (await errorOf(await manifest('hub/lib/flaky', 'v1'))).slice(0, 2)));
+      expect(answers).toEqual(Array.from({ length: 10 }, () => [503, 'UNAVAILABLE']));
+      // One fetch, with the client's own retry (maxRetries 1 in the harness): not one per waiting pull.
+      expect(proxy.count('GET', 'manifest')).toBeLessThanOrEqual(2);
+      proxy.reset();
+      expect((await errorOf(await manifest('hub/lib/flaky', 'v1'))).slice(0, 2)).toEqual([503, 'UNAVAILABLE']);
+      expect(proxy.count('GET', 'manifest')).toBe(0);
+    } finally {
+      proxy.clearFaults();
+    }
+  });
+
   it('stops serving a tag deleted upstream once its TTL ran out', async () => {
     const image = await pushImage(upstream, 'lib/gone', 'v1');
     await pushImage(upstream, 'lib/gone', 'keep');
@@ -259,6 +274,10 @@ describe('pull-through cache', () => {
       const refused = await errorOf(await manifest('hub/lib/denied', 'v1'));
       expect(refused.slice(0, 2)).toEqual([403, 'DENIED']);
       expect(refused[2]).toMatchObject({ rule: 'media-type policy' });
+      // Remembered for the negative TTL: a retry is refused without a request upstream.
+      proxy.reset();
+      expect((await errorOf(await manifest('hub/lib/denied', 'v1'))).slice(0, 3)).toEqual(refused);
+      expect(proxy.count('GET', 'manifest')).toBe(0);
     } finally {
       await h.db.prisma.mediaTypePolicy.delete({ where: { id: 'default' } });
     }

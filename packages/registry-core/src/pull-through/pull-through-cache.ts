@@ -51,6 +51,13 @@ export interface PullThroughOptions {
   referrersPageSize?: number;
 }
 
+/**
+ * How long an upstream failure of a fetch (unreachable, 5xx, 429) is given
+ * again without asking (seconds): long enough that a burst of pulls makes one
+ * upstream request, short enough that a recovered upstream is used at once.
+ */
+const FAILURE_MEMORY_SECONDS = 5;
+
 /** One pull's view of its pull-through name: the distribution, its remote and rules, and the upstream repository. */
 interface PullContext {
   distribution: ServedDistribution;
@@ -112,23 +119,25 @@ export class PullThroughCache {
       if (!isTagReference) return this.serve(view, reference, accept, 'hit');
       const freshness = await this.options.marks.freshness(view.repositoryId, reference);
       if (freshness !== null) return this.serve(view, reference, accept, served(freshness));
+      // A tag that moved to refused content is refused until the negative TTL runs out.
+      const verdict = await this.options.marks.verdict(pull.distribution.id, pull.upstreamName, reference);
+      if (verdict?.code === 'DENIED') throw verdict;
       return this.recheck(pull, view, reference, accept);
     }
     return this.miss(pull, reference, accept);
   }
 
-  /** A reference the cache lacks: one upstream GET across every process; the others wait for it and serve what it stored. */
+  /**
+   * A reference the cache lacks: one upstream GET across every process; the
+   * others wait for it and serve what it stored, or give its remembered
+   * answer when it failed (see `fetch`).
+   */
   private async miss(pull: PullContext, reference: string, accept: string | undefined): Promise<StoredManifest> {
-    const { marks, locks } = this.options;
-    const negative = async () => {
-      if (!(await marks.isNegative(pull.distribution.id, pull.upstreamName, reference))) return;
-      pullThroughRequests.inc({ object: 'manifest', result: 'negative' });
-      throw unknownManifest(reference);
-    };
-    await negative();
+    const { locks } = this.options;
+    await this.assertNoVerdict(pull, reference);
     return coalesce(locks, `pull-through:manifest:${pull.distribution.id}:${pull.upstreamName}:${reference}`, {
       ready: async () => {
-        await negative();
+        await this.assertNoVerdict(pull, reference);
         const view = await this.view(pull);
         return view && holds(view, reference) ? this.serve(view, reference, accept, 'hit') : undefined;
       },
@@ -140,18 +149,45 @@ export class PullThroughCache {
     });
   }
 
+  /** Rejects with the remembered answer of a failed fetch of the reference, counted as `negative`, without asking upstream. */
+  private async assertNoVerdict(pull: PullContext, reference: string): Promise<void> {
+    const verdict = await this.options.marks.verdict(pull.distribution.id, pull.upstreamName, reference);
+    if (!verdict) return;
+    pullThroughRequests.inc({ object: 'manifest', result: 'negative' });
+    throw verdict;
+  }
+
+  /**
+   * Remembers why a fetch of the reference failed, so that retries and
+   * waiting pulls get the answer without asking upstream: gone (404) and
+   * refused (DENIED) for the negative TTL, an upstream failure (unreachable,
+   * 5xx, 429) for FAILURE_MEMORY_SECONDS. Returns the error to throw.
+   */
+  private async remember(pull: PullContext, reference: string, error: RegistryError): Promise<RegistryError> {
+    const seconds = ['MANIFEST_UNKNOWN', 'DENIED'].includes(error.code)
+      ? this.options.negativeTtlSeconds
+      : ['UNAVAILABLE', 'TOOMANYREQUESTS'].includes(error.code)
+        ? Math.min(FAILURE_MEMORY_SECONDS, this.options.negativeTtlSeconds)
+        : 0;
+    await this.options.marks.remember(pull.distribution.id, pull.upstreamName, reference, error, seconds);
+    return error;
+  }
+
   private async fetch(pull: PullContext, reference: string, accept: string | undefined): Promise<StoredManifest> {
     let fetched: FetchedManifest;
     try {
       fetched = await pull.client.getManifest(reference);
     } catch (error) {
-      if (isUpstreamError(error, 'MANIFEST_UNKNOWN', 'NAME_UNKNOWN')) {
-        await this.options.marks.markNegative(pull.distribution.id, pull.upstreamName, reference, this.options.negativeTtlSeconds);
-      }
-      throw upstreamFailure(error, { manifest: reference });
+      throw await this.remember(pull, reference, upstreamFailure(error, { manifest: reference }));
     }
     const tag = isTag(reference) ? reference : null;
-    const repositoryId = await this.store(pull, fetched, tag);
+    let repositoryId: string;
+    try {
+      repositoryId = await this.store(pull, fetched, tag);
+    } catch (error) {
+      if (error instanceof RegistryError && error.code === 'DENIED') throw await this.remember(pull, reference, error);
+      throw error;
+    }
     if (tag !== null) await this.options.marks.mark(repositoryId, tag, 'fresh', pull.ttlMs);
     return this.serve(await this.cached(pull), reference, accept, 'miss');
   }
@@ -186,17 +222,18 @@ export class PullThroughCache {
     // undefined: the tag still names the cached manifest.
     let fetched: FetchedManifest | undefined;
     try {
-      const info = await pull.client.withSignal(AbortSignal.timeout(this.options.recheckTimeoutMs)).headManifest(tag);
+      // One deadline for the HEAD and, when the tag moved, the GET of its new target.
+      const timed = pull.client.withSignal(AbortSignal.timeout(this.options.recheckTimeoutMs));
+      const info = await timed.headManifest(tag);
       const unchanged = info.digest === cachedDigest || memberDigest(view.snapshot, info.digest) === cachedDigest;
-      if (!unchanged) fetched = info.bytes === undefined ? await pull.client.getManifest(info.digest) : { ...info, bytes: info.bytes };
+      if (!unchanged) fetched = info.bytes === undefined ? await timed.getManifest(info.digest) : { ...info, bytes: info.bytes };
     } catch (error) {
       if (isUpstreamError(error, 'MANIFEST_UNKNOWN', 'NAME_UNKNOWN')) {
         pullThroughRechecks.inc({ outcome: 'gone' });
         await prisma.pendingCacheWrite.create({ data: { repositoryId, tag, manifestDigest: null } });
-        await marks.markNegative(pull.distribution.id, pull.upstreamName, tag, this.options.negativeTtlSeconds);
         // Waiters read the verdict from the view, which no longer has the tag.
         await marks.mark(repositoryId, tag, 'fresh', pull.ttlMs);
-        throw unknownManifest(tag);
+        throw await this.remember(pull, tag, unknownManifest(tag));
       }
       pullThroughRechecks.inc({ outcome: 'failed' });
       this.options.logger.warn(
@@ -212,7 +249,13 @@ export class PullThroughCache {
       return this.serve(view, tag, accept, 'hit');
     }
     pullThroughRechecks.inc({ outcome: 'changed' });
-    await this.store(pull, fetched, tag);
+    try {
+      await this.store(pull, fetched, tag);
+    } catch (error) {
+      // Moved to content the cache refuses: refused as a miss would be, and remembered, so that the next pulls ask nothing.
+      if (error instanceof RegistryError && error.code === 'DENIED') throw await this.remember(pull, tag, error);
+      throw error;
+    }
     await marks.mark(repositoryId, tag, 'fresh', pull.ttlMs);
     return this.serve(await this.cached(pull), tag, accept, 'miss');
   }

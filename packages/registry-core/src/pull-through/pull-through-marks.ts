@@ -1,5 +1,6 @@
 import { redisCommand } from '@cistern/redis-lock';
 import type { Redis } from 'ioredis';
+import { RegistryError, type RegistryErrorCode } from '../errors/registry-error.ts';
 
 /** How a cached tag may be served without asking the upstream: confirmed (`fresh`) or after a failed re-check (`stale`). */
 export type Freshness = 'fresh' | 'stale';
@@ -8,7 +9,8 @@ export type Freshness = 'fresh' | 'stale';
  * What every registry process shares about pull-through names, in Redis
  * with expiries: per cached tag, until when it is served without a re-check
  * (`<prefix>:pull-through:fresh:<repository id>:<tag>`); per name and
- * reference, an upstream 404 remembered briefly
+ * reference, the answer of a fetch that failed (an upstream 404, a refusal,
+ * an upstream failure) remembered briefly
  * (`<prefix>:pull-through:negative:<distribution id>:<upstream name>:<reference>`).
  * Rejects with REDIS_UNAVAILABLE while Redis is unreachable.
  */
@@ -29,14 +31,19 @@ export class PullThroughMarks {
     await this.command(() => this.redis.set(this.freshKey(repositoryId, tag), freshness, 'PX', Math.max(1, ttlMs)));
   }
 
-  async isNegative(distributionId: string, upstreamName: string, reference: string): Promise<boolean> {
-    return (await this.command(() => this.redis.exists(this.negativeKey(distributionId, upstreamName, reference)))) === 1;
+  /** The remembered answer of a failed fetch of the reference, to give again without asking upstream; null when there is none. */
+  async verdict(distributionId: string, upstreamName: string, reference: string): Promise<RegistryError | null> {
+    const raw = await this.command(() => this.redis.get(this.negativeKey(distributionId, upstreamName, reference)));
+    if (raw === null) return null;
+    const { code, message, detail } = JSON.parse(raw) as { code: RegistryErrorCode; message: string; detail?: unknown };
+    return new RegistryError(code, message, { detail });
   }
 
-  /** Remembers an upstream 404 for `ttlSeconds` (0: not at all). */
-  async markNegative(distributionId: string, upstreamName: string, reference: string, ttlSeconds: number): Promise<void> {
+  /** Remembers a failed fetch's answer for `ttlSeconds` (0: not at all). */
+  async remember(distributionId: string, upstreamName: string, reference: string, error: RegistryError, ttlSeconds: number): Promise<void> {
     if (ttlSeconds <= 0) return;
-    await this.command(() => this.redis.set(this.negativeKey(distributionId, upstreamName, reference), '1', 'EX', ttlSeconds));
+    const value = JSON.stringify({ code: error.code, message: error.message, detail: error.detail });
+    await this.command(() => this.redis.set(this.negativeKey(distributionId, upstreamName, reference), value, 'EX', ttlSeconds));
   }
 
   private freshKey(repositoryId: string, tag: string): string {
