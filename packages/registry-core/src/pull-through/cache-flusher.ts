@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@cistern/config';
+import { isCisternError } from '@cistern/errors';
 import { writeRepositoryVersion, type PrismaClient, type VersionChanges } from '@cistern/db';
 import { redisCommand, type ResourceLocks } from '@cistern/redis-lock';
 import type { Redis } from 'ioredis';
@@ -69,6 +70,8 @@ export class CacheFlusher {
         try {
           if (await this.flushRepository(repositoryId)) written += 1;
         } catch (error) {
+          // Redis down fails every repository alike: one line for the pass, not one per repository.
+          if (isCisternError(error, 'REDIS_UNAVAILABLE')) throw error;
           pullThroughFlushes.inc({ outcome: 'failed' });
           logger.warn({ err: error, repositoryId }, 'pull-through cache flush failed; its pending writes stay for the next');
         }
