@@ -1,14 +1,14 @@
 import type { Logger } from '@cistern/config';
-import { ContentHolds, saveManifests, type PrismaClient, type Remote } from '@cistern/db';
+import { ContentHolds, saveManifests, type PrismaClient } from '@cistern/db';
 import { manifestBlobs, recordRemoteArtifacts, schema1Sizes, toManifestRecord } from '@cistern/ingest';
-import { evaluatePolicy, isDigest, isTag, normalizeUpstream, parseManifest, type ParsedManifest } from '@cistern/oci';
+import { evaluatePolicy, isDigest, isTag, parseManifest, type ParsedManifest } from '@cistern/oci';
 import { coalesce, type ResourceLocks } from '@cistern/redis-lock';
 import { loadPolicy } from '@cistern/settings';
 import type { BlobStatter } from '@cistern/storage';
-import { isUpstreamError, type FetchedManifest, type UpstreamClient } from '@cistern/upstream';
+import { isUpstreamError, type FetchedManifest } from '@cistern/upstream';
 import type { RemoteSources } from '../blobs/remote-sources.ts';
 import { upstreamFailure } from '../blobs/upstream-failure.ts';
-import type { Route, ServedDistribution } from '../distributions/distribution-directory.ts';
+import type { Route } from '../distributions/distribution-directory.ts';
 import { RegistryError } from '../errors/registry-error.ts';
 import type { StoredManifest } from '../versions/manifest-store.ts';
 import { pageOf, type Page, type PageRequest } from '../versions/paging.ts';
@@ -20,7 +20,7 @@ import { CacheViews, type CacheView } from './cache-view.ts';
 import type { Freshness, PullThroughMarks } from './pull-through-marks.ts';
 import { pullThroughCoalesced, pullThroughRechecks, pullThroughRequests } from './pull-through-metrics.ts';
 import type { UpstreamLists } from './upstream-lists.ts';
-import { upstreamRules, type UpstreamRules } from './upstream-rules.ts';
+import { PullContexts, type PullContext } from './pull-context.ts';
 
 export interface PullThroughOptions {
   prisma: PrismaClient;
@@ -58,23 +58,6 @@ export interface PullThroughOptions {
  */
 const FAILURE_MEMORY_SECONDS = 5;
 
-/** One pull's view of its pull-through name: the distribution, its remote and rules, and the upstream repository. */
-interface PullContext {
-  distribution: ServedDistribution;
-  /** The tag TTL (ms). */
-  ttlMs: number;
-  remote: Remote;
-  rules: UpstreamRules;
-  /** As the upstream knows it (`library/alpine`). */
-  upstreamName: string;
-  client: UpstreamClient;
-}
-
-interface KnownRemote {
-  remote: Remote | null;
-  rules: UpstreamRules | null;
-}
-
 /**
  * Serves pull-through names (README, "Pull-through cache"): a manifest the
  * cache lacks is fetched upstream once (across processes), verified, checked
@@ -87,12 +70,13 @@ interface KnownRemote {
  */
 export class PullThroughCache {
   private readonly views: CacheViews;
-  private readonly known = new Map<string, { value: Promise<KnownRemote>; expires: number }>();
+  private readonly contexts: PullContexts;
   private readonly pollMs: number;
   private readonly waitTimeoutMs: number;
 
   constructor(private readonly options: PullThroughOptions) {
     this.views = new CacheViews(options.prisma, (id, version) => options.content.versionSnapshot(id, version));
+    this.contexts = new PullContexts(options.prisma, options.remotes, options.remoteTtlMs);
     this.pollMs = options.pollMs ?? 50;
     this.waitTimeoutMs = options.waitTimeoutMs ?? 60_000;
   }
@@ -111,7 +95,7 @@ export class PullThroughCache {
     const isTagReference = !reference.includes(':');
     if (isTagReference && !isTag(reference)) throw new RegistryError('TAG_INVALID', 'invalid tag', { detail: { tag: reference } });
     if (!isTagReference && !isDigest(reference)) throw new RegistryError('DIGEST_INVALID', 'invalid digest', { detail: { digest: reference } });
-    const pull = await this.context(route);
+    const pull = await this.contexts.of(route);
     pull.rules.assertReference(reference, isTagReference);
     const view = await this.view(pull);
     if (view && holds(view, reference)) {
@@ -312,7 +296,7 @@ export class PullThroughCache {
   /** Blobs a manifest of this upstream repository references: recorded as its remote artifacts, or held by the cache's view. */
   private async assertBlob(route: Route, digest: string): Promise<void> {
     if (!isDigest(digest)) throw new RegistryError('DIGEST_INVALID', 'invalid digest', { detail: { digest } });
-    const pull = await this.context(route);
+    const pull = await this.contexts.of(route);
     const recorded = await this.options.prisma.remoteArtifact.findUnique({
       where: { blobDigest_remoteId_upstreamName: { blobDigest: digest, remoteId: pull.remote.id, upstreamName: pull.upstreamName } },
       select: { id: true },
@@ -328,7 +312,7 @@ export class PullThroughCache {
   }
 
   private async tags(route: Route, request: PageRequest): Promise<Page<string>> {
-    const pull = await this.context(route);
+    const pull = await this.contexts.of(route);
     const keep = (tag: string) => pull.rules.tags.matches(tag);
     const local = async () => (await this.fallbackView(pull)).snapshot.tagNames.filter(keep);
     const tags = await this.options.lists.tags(listKey(pull), pull.client, pull.ttlMs, keep, local);
@@ -337,43 +321,10 @@ export class PullThroughCache {
 
   private async referrers(route: Route, subject: string, artifactType: string | undefined, last: string | undefined): Promise<ReferrersPage> {
     if (!isDigest(subject)) throw new RegistryError('DIGEST_INVALID', 'invalid digest', { detail: { digest: subject } });
-    const pull = await this.context(route);
+    const pull = await this.contexts.of(route);
     const local = async () => buildReferrers((await this.fallbackView(pull)).snapshot, subject, this.options.content.manifests);
     const all = await this.options.lists.referrers(listKey(pull), pull.client, subject, pull.ttlMs, local);
     return referrersPage(all, artifactType, last, this.options.referrersPageSize ?? 1000);
-  }
-
-  /** The route's distribution, remote, rules and upstream name; DENIED when the remote does not serve that repository. */
-  private async context(route: Route): Promise<PullContext> {
-    const { distribution } = route;
-    const settings = distribution.pullThrough;
-    const { remote, rules } = settings ? await this.remote(settings.remoteId) : { remote: null, rules: null };
-    if (!settings || route.upstreamName === null || !remote || !rules) {
-      throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { detail: { name: route.name } });
-    }
-    let upstreamName: string;
-    try {
-      upstreamName = normalizeUpstream(remote.url, route.upstreamName).name;
-    } catch (error) {
-      throw new RegistryError('NAME_INVALID', 'invalid repository name', { detail: { name: route.name }, cause: error });
-    }
-    rules.assertRepository(upstreamName, route.upstreamName);
-    const client = this.options.remotes.clientFor(remote, upstreamName);
-    return { distribution, ttlMs: settings.tagTtlSeconds * 1000, remote, rules, upstreamName, client };
-  }
-
-  /** A remote and its rules, re-read at most once per `remoteTtlMs`: an edit applies to pulls within it. */
-  private remote(remoteId: string): Promise<KnownRemote> {
-    const now = Date.now();
-    const hit = this.known.get(remoteId);
-    if (hit && hit.expires > now) return hit.value;
-    const value = this.options.prisma.remote
-      .findUnique({ where: { id: remoteId } })
-      .then((remote) => ({ remote, rules: remote ? upstreamRules(remote) : null }));
-    if (this.known.size > 1000) this.known.clear();
-    this.known.set(remoteId, { value, expires: now + (this.options.remoteTtlMs ?? 1000) });
-    value.catch(() => this.known.delete(remoteId));
-    return value;
   }
 
   private view(pull: PullContext): Promise<CacheView | null> {
