@@ -1,0 +1,149 @@
+// bench/pull-through: one multi-layer image pulled with skopeo (a) straight from
+// an upstream CNCF Distribution 2.8.2, (b) first and (c) second time through a
+// Cistern pull-through distribution of it, (d) first and second time through
+// Distribution 2.8.2 as a proxy of the same upstream (`proxy: {remoteurl}`).
+//   npm run bench:pull-through -- [--size-mib 300] [--layers 5] [--runs 3]
+// Every run starts the caches empty: a Cistern registry process over a new
+// database, Redis prefix and data dir, a new Distribution proxy; Cistern and the
+// proxy take turns going first. Each pull is `skopeo copy` into an empty `dir:`
+// after a `sync`. The table gives medians; a case that fails (a registry
+// without pull-through answers NAME_UNKNOWN) is reported with the registry's
+// answer, the others still run, and the exit status is 1.
+// Issue 18's targets: (b) ≤ 1.2× (a) time; (c) ≥ 1.0× (d) second-pull
+// throughput; (b) ≤ 1.0× (d) first-pull time.
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { makeTempDir, removeDir, startDistribution, type Distribution } from '@cistern/testkit';
+import { CACHE_BASE_PATH, startPullThroughCistern } from './cistern.ts';
+import { pushLargeImage } from './image.ts';
+import { timedPull, type PullOutcome } from './pull.ts';
+
+const { values } = parseArgs({
+  options: {
+    'size-mib': { type: 'string', default: '300' },
+    layers: { type: 'string', default: '5' },
+    runs: { type: 'string', default: '3' },
+  },
+});
+const wholeNumber = (flag: string, value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a whole number ≥ 1, not ${value}`);
+  return n;
+};
+const SIZE_MIB = wholeNumber('size-mib', values['size-mib']);
+const LAYERS = wholeNumber('layers', values.layers);
+const RUNS = wholeNumber('runs', values.runs);
+const REPO = 'bench/big';
+const TAG = 'latest';
+const MiB = 1024 ** 2;
+
+const CASES = {
+  a: '(a) upstream Distribution, direct',
+  b: '(b) Cistern pull-through, first pull',
+  c: '(c) Cistern pull-through, second pull',
+  dFirst: '(d) Distribution proxy, first pull',
+  dSecond: '(d) Distribution proxy, second pull',
+} as const;
+type Case = keyof typeof CASES;
+
+const seconds: Record<Case, number[]> = { a: [], b: [], c: [], dFirst: [], dSecond: [] };
+/** Why a case failed, the first time it did. */
+const failures: Partial<Record<Case, string>> = {};
+/** The seconds of the current run's pulls. */
+let thisRun: Partial<Record<Case, number>> = {};
+
+function record(which: Case, outcome: PullOutcome): boolean {
+  if (outcome.ok) {
+    seconds[which].push(outcome.seconds);
+    thisRun[which] = outcome.seconds;
+    return true;
+  }
+  failures[which] ??= outcome.answer;
+  console.log(`${CASES[which]} FAILED: ${outcome.answer}\n  skopeo: ${outcome.skopeo}`);
+  return false;
+}
+
+async function cisternPulls(upstream: Distribution, destination: string): Promise<void> {
+  const cistern = await startPullThroughCistern(upstream.url);
+  try {
+    const name = `${CACHE_BASE_PATH}/${REPO}`;
+    if (record('b', await timedPull(cistern.host, name, TAG, destination))) record('c', await timedPull(cistern.host, name, TAG, destination));
+    else failures.c ??= 'not run, (b) failed';
+    const logged = cistern.output().trim();
+    if (failures.b !== undefined && logged !== '') console.log(`the Cistern registry logged:\n${logged.split('\n').slice(-20).join('\n')}`);
+  } finally {
+    await cistern.stop();
+  }
+}
+
+async function distributionPulls(upstream: Distribution, destination: string): Promise<void> {
+  const proxy = await startDistribution({ proxyOf: upstream.url });
+  try {
+    if (record('dFirst', await timedPull(proxy.host, REPO, TAG, destination))) record('dSecond', await timedPull(proxy.host, REPO, TAG, destination));
+  } finally {
+    await proxy.stop();
+  }
+}
+
+const median = (list: number[]): number | undefined => {
+  const sorted = [...list].sort((x, y) => x - y);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length === 0 ? undefined : sorted.length % 2 === 1 ? sorted[middle] : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+
+function print(bytes: number): void {
+  const medianOf = (which: Case) => median(seconds[which]);
+  const throughput = (s: number | undefined) => (s === undefined ? undefined : bytes / MiB / s);
+  console.log(`\nimage: ${(bytes / MiB).toFixed(1)} MiB, ${LAYERS} random layers; skopeo copy to dir:, ${RUNS} run(s), medians; Node ${process.version}`);
+  console.log('| case | seconds | MiB/s | seconds of every run |');
+  console.log('|---|---|---|---|');
+  for (const which of Object.keys(CASES) as Case[]) {
+    const s = medianOf(which);
+    const failed = failures[which] === undefined ? '' : ` FAILED: ${failures[which]}`;
+    console.log(
+      `| ${CASES[which]} | ${s?.toFixed(2) ?? '—'} | ${throughput(s)?.toFixed(1) ?? '—'} | ${seconds[which].map((x) => x.toFixed(2)).join(', ')}${failed} |`,
+    );
+  }
+  const targets: { name: string; value: number | undefined; pass: (v: number) => boolean; limit: string }[] = [
+    { name: '(b) time / (a) time', value: ratio(medianOf('b'), medianOf('a')), pass: (v) => v <= 1.2, limit: '≤ 1.2' },
+    {
+      name: '(c) MiB/s / (d) second-pull MiB/s',
+      value: ratio(throughput(medianOf('c')), throughput(medianOf('dSecond'))),
+      pass: (v) => v >= 1.0,
+      limit: '≥ 1.0',
+    },
+    { name: '(b) time / (d) first-pull time', value: ratio(medianOf('b'), medianOf('dFirst')), pass: (v) => v <= 1.0, limit: '≤ 1.0' },
+  ];
+  console.log('\n| target | measured | limit | result |');
+  console.log('|---|---|---|---|');
+  for (const t of targets) {
+    const result = t.value === undefined ? 'n/a (a case failed)' : t.pass(t.value) ? 'PASS' : 'FAIL';
+    console.log(`| ${t.name} | ${t.value === undefined ? '—' : `${t.value.toFixed(2)}×`} | ${t.limit} | ${result} |`);
+  }
+}
+
+function ratio(x: number | undefined, y: number | undefined): number | undefined {
+  return x === undefined || y === undefined ? undefined : x / y;
+}
+
+const upstream = await startDistribution();
+const work = await makeTempDir('bench-pull-through');
+try {
+  console.log(`pushing ${SIZE_MIB} MiB in ${LAYERS} layers to ${upstream.url}/${REPO}:${TAG}…`);
+  const bytes = await pushLargeImage(upstream, REPO, TAG, SIZE_MIB, LAYERS);
+  const destination = join(work, 'pulled');
+  for (let run = 1; run <= RUNS; run++) {
+    thisRun = {};
+    record('a', await timedPull(upstream.host, REPO, TAG, destination));
+    // Neither cache always pulls right after the other's writes.
+    if (run % 2 === 1) await cisternPulls(upstream, destination).then(() => distributionPulls(upstream, destination));
+    else await distributionPulls(upstream, destination).then(() => cisternPulls(upstream, destination));
+    const pulls = (Object.keys(CASES) as Case[]).map((which) => `${which} ${thisRun[which]?.toFixed(2) ?? '—'}`);
+    console.log(`run ${run}/${RUNS}: ${pulls.join(', ')} s`);
+  }
+  print(bytes);
+  if (Object.keys(failures).length > 0) process.exitCode = 1;
+} finally {
+  await upstream.stop();
+  await removeDir(work);
+}
