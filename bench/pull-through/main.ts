@@ -8,12 +8,13 @@
 // proxy take turns going first. Each pull is `skopeo copy` into an empty `dir:`
 // after a `sync`. The table gives medians; a case that fails (a registry
 // without pull-through answers NAME_UNKNOWN) is reported with the registry's
-// answer, the others still run, and the exit status is 1.
+// answer, the others still run, and the exit status is 1. A last, untimed pass
+// through a counting proxy gives what each pull through a cache asked the upstream.
 // Issue 18's targets: (b) ≤ 1.2× (a) time; (c) ≥ 1.0× (d) second-pull
 // throughput; (b) ≤ 1.0× (d) first-pull time.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { makeTempDir, removeDir, startDistribution, type Distribution } from '@cistern/testkit';
+import { makeTempDir, removeDir, startDistribution, startFaultProxy, type FaultProxy } from '@cistern/testkit';
 import { CACHE_BASE_PATH, startPullThroughCistern } from './cistern.ts';
 import { pushLargeImage } from './image.ts';
 import { timedPull, type PullOutcome } from './pull.ts';
@@ -49,39 +50,78 @@ type Case = keyof typeof CASES;
 const seconds: Record<Case, number[]> = { a: [], b: [], c: [], dFirst: [], dSecond: [] };
 /** Why a case failed, the first time it did. */
 const failures: Partial<Record<Case, string>> = {};
+/** What each pull through a cache asked the upstream, from the counted pass. */
+const upstreamRequests: Partial<Record<Case, Record<string, number>>> = {};
 /** The seconds of the current run's pulls. */
 let thisRun: Partial<Record<Case, number>> = {};
 
-function record(which: Case, outcome: PullOutcome): boolean {
+function record(which: Case, outcome: PullOutcome): void {
   if (outcome.ok) {
     seconds[which].push(outcome.seconds);
     thisRun[which] = outcome.seconds;
-    return true;
+    return;
   }
   failures[which] ??= outcome.answer;
   console.log(`${CASES[which]} FAILED: ${outcome.answer}\n  skopeo: ${outcome.skopeo}`);
-  return false;
+  const second = Object.values(caches).find((cache) => cache.first === which)?.second;
+  if (second !== undefined) failures[second] ??= 'not run: the first pull failed';
 }
 
-async function cisternPulls(upstream: Distribution, destination: string): Promise<void> {
-  const cistern = await startPullThroughCistern(upstream.url);
-  try {
-    const name = `${CACHE_BASE_PATH}/${REPO}`;
-    if (record('b', await timedPull(cistern.host, name, TAG, destination))) record('c', await timedPull(cistern.host, name, TAG, destination));
-    else failures.c ??= 'not run, (b) failed';
-    const logged = cistern.output().trim();
-    if (failures.b !== undefined && logged !== '') console.log(`the Cistern registry logged:\n${logged.split('\n').slice(-20).join('\n')}`);
-  } finally {
-    await cistern.stop();
-  }
+/** A cache under test, started empty in front of an upstream URL. */
+interface Cache {
+  host: string;
+  /** The repository a pull through it names. */
+  repository: string;
+  /** What it logged, for a failure message. */
+  logged(): string;
+  stop(): Promise<void>;
 }
 
-async function distributionPulls(upstream: Distribution, destination: string): Promise<void> {
-  const proxy = await startDistribution({ proxyOf: upstream.url });
+const caches: Record<'cistern' | 'distribution', { first: Case; second: Case; start(upstreamUrl: string): Promise<Cache> }> = {
+  cistern: {
+    first: 'b',
+    second: 'c',
+    start: async (upstreamUrl) => {
+      const cistern = await startPullThroughCistern(upstreamUrl);
+      return { host: cistern.host, repository: `${CACHE_BASE_PATH}/${REPO}`, logged: cistern.output, stop: cistern.stop };
+    },
+  },
+  distribution: {
+    first: 'dFirst',
+    second: 'dSecond',
+    start: async (upstreamUrl) => {
+      const proxy = await startDistribution({ proxyOf: upstreamUrl });
+      return { host: proxy.host, repository: REPO, logged: () => '', stop: () => proxy.stop() };
+    },
+  },
+};
+
+/**
+ * Pulls twice through a new cache of `upstreamUrl`, the second only when the
+ * first succeeded; each outcome goes to `seen` with the upstream requests
+ * `counter` saw during it, when given.
+ */
+async function pullTwice(
+  kind: keyof typeof caches,
+  upstreamUrl: string,
+  destination: string,
+  seen: (which: Case, outcome: PullOutcome, requests: Record<string, number>) => void,
+  counter?: FaultProxy,
+): Promise<void> {
+  const { first, second, start } = caches[kind];
+  const cache = await start(upstreamUrl);
   try {
-    if (record('dFirst', await timedPull(proxy.host, REPO, TAG, destination))) record('dSecond', await timedPull(proxy.host, REPO, TAG, destination));
+    for (const which of [first, second]) {
+      counter?.reset();
+      const outcome = await timedPull(cache.host, cache.repository, TAG, destination);
+      seen(which, outcome, counter?.counts() ?? {});
+      if (outcome.ok) continue;
+      const logged = cache.logged().trim();
+      if (logged !== '') console.log(`${kind} logged:\n${logged.split('\n').slice(-20).join('\n')}`);
+      return;
+    }
   } finally {
-    await proxy.stop();
+    await cache.stop();
   }
 }
 
@@ -95,14 +135,25 @@ function print(bytes: number): void {
   const medianOf = (which: Case) => median(seconds[which]);
   const throughput = (s: number | undefined) => (s === undefined ? undefined : bytes / MiB / s);
   console.log(`\nimage: ${(bytes / MiB).toFixed(1)} MiB, ${LAYERS} random layers; skopeo copy to dir:, ${RUNS} run(s), medians; Node ${process.version}`);
-  console.log('| case | seconds | MiB/s | seconds of every run |');
-  console.log('|---|---|---|---|');
+  console.log('| case | seconds | MiB/s | upstream requests (counted pass) | seconds of every run |');
+  console.log('|---|---|---|---|---|');
   for (const which of Object.keys(CASES) as Case[]) {
     const s = medianOf(which);
-    const failed = failures[which] === undefined ? '' : ` FAILED: ${failures[which]}`;
-    console.log(
-      `| ${CASES[which]} | ${s?.toFixed(2) ?? '—'} | ${throughput(s)?.toFixed(1) ?? '—'} | ${seconds[which].map((x) => x.toFixed(2)).join(', ')}${failed} |`,
-    );
+    const requests = upstreamRequests[which];
+    const asked =
+      requests === undefined
+        ? '—'
+        : Object.entries(requests)
+            .map(([request, n]) => `${request} ${n}`)
+            .join(', ') || 'none';
+    const cells = [
+      CASES[which],
+      s?.toFixed(2) ?? '—',
+      throughput(s)?.toFixed(1) ?? '—',
+      asked,
+      [seconds[which].map((x) => x.toFixed(2)).join(', '), failures[which] === undefined ? '' : `FAILED: ${failures[which]}`].join(' ').trim(),
+    ];
+    console.log(`| ${cells.join(' | ')} |`);
   }
   const targets: { name: string; value: number | undefined; pass: (v: number) => boolean; limit: string }[] = [
     { name: '(b) time / (a) time', value: ratio(medianOf('b'), medianOf('a')), pass: (v) => v <= 1.2, limit: '≤ 1.2' },
@@ -136,10 +187,23 @@ try {
     thisRun = {};
     record('a', await timedPull(upstream.host, REPO, TAG, destination));
     // Neither cache always pulls right after the other's writes.
-    if (run % 2 === 1) await cisternPulls(upstream, destination).then(() => distributionPulls(upstream, destination));
-    else await distributionPulls(upstream, destination).then(() => cisternPulls(upstream, destination));
+    const order = run % 2 === 1 ? (['cistern', 'distribution'] as const) : (['distribution', 'cistern'] as const);
+    for (const kind of order) await pullTwice(kind, upstream.url, destination, record);
     const pulls = (Object.keys(CASES) as Case[]).map((which) => `${which} ${thisRun[which]?.toFixed(2) ?? '—'}`);
     console.log(`run ${run}/${RUNS}: ${pulls.join(', ')} s`);
+  }
+  // One more, untimed, pass through a counting proxy: what each pull through a cache asks the upstream.
+  const counter = await startFaultProxy(upstream.url);
+  try {
+    for (const kind of ['cistern', 'distribution'] as const) {
+      if (failures[caches[kind].first] !== undefined) continue;
+      const counted = (which: Case, outcome: PullOutcome, requests: Record<string, number>) => {
+        if (outcome.ok) upstreamRequests[which] = requests;
+      };
+      await pullTwice(kind, counter.url, destination, counted, counter);
+    }
+  } finally {
+    await counter.stop();
   }
   print(bytes);
   if (Object.keys(failures).length > 0) process.exitCode = 1;
