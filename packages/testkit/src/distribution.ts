@@ -14,6 +14,8 @@ export interface DistributionOptions {
   password?: string;
   /** Options of the token server that token mode starts. */
   token?: Omit<TokenServerOptions, 'users'>;
+  /** Runs as a pull-through proxy of this registry URL (`proxy: {remoteurl}`), which refuses pushes. */
+  proxyOf?: string;
 }
 
 /** What the push helpers need: a base URL and a way to authorize writes to a repository. */
@@ -36,7 +38,7 @@ export interface Distribution extends PushTarget {
   stop(): Promise<void>;
 }
 
-/** Starts CNCF Distribution 2.8.2 (`docker-registry`) on a free port with a temp storage dir. */
+/** Starts CNCF Distribution 2.8.2 (`docker-registry`) on a free port with a temp storage dir, as a registry or (`proxyOf`) a proxy. */
 export async function startDistribution(options: DistributionOptions = {}): Promise<Distribution> {
   const auth = options.auth ?? 'none';
   const username = options.username ?? 'tester';
@@ -50,6 +52,7 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
     log: { level: 'error', accesslog: { disabled: true } },
     storage: { filesystem: { rootdirectory: join(dir, 'data') }, delete: { enabled: true } },
     http: { addr: host, secret: 'cistern-test' },
+    ...(options.proxyOf === undefined ? {} : { proxy: { remoteurl: options.proxyOf } }),
   };
   if (auth === 'htpasswd') {
     const htpasswd = join(dir, 'htpasswd');

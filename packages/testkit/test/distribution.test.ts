@@ -89,3 +89,28 @@ describe('Distribution with a token server', () => {
     await buildAndPush(registry, 'hub/skopeo', 'v1', { format: 'v2s2' });
   });
 });
+
+describe('Distribution as a proxy', () => {
+  let upstream: Distribution;
+  let proxy: Distribution;
+  beforeAll(async () => {
+    upstream = await startDistribution();
+    proxy = await startDistribution({ proxyOf: upstream.url });
+  });
+  afterAll(async () => {
+    await proxy.stop();
+    await upstream.stop();
+  });
+
+  it("serves the upstream's manifests and blobs and refuses pushes", async () => {
+    const image = await pushImage(upstream, 'proxied/app', 'v1');
+    const got = await getManifest(proxy, 'proxied/app', 'v1');
+    expect(got.headers.get('docker-content-digest')).toBe(image.digest);
+    const layer = await fetch(`${proxy.url}/v2/proxied/app/blobs/${image.blobs[1]}`);
+    expect(layer.status).toBe(200);
+    await layer.body?.cancel();
+    const upload = await fetch(`${proxy.url}/v2/proxied/app/blobs/uploads/`, { method: 'POST' });
+    expect(upload.status).toBe(405);
+    await upload.body?.cancel();
+  });
+});
