@@ -23,9 +23,10 @@ export interface IngestOptions {
   /**
    * Puts a stream between the download and the store's writer (the
    * registry's tee to a waiting client); it must hand every byte on to
-   * `store` and end it after the last one. The upstream client then hashes
-   * the bytes as well, since they leave through it before the store has
-   * verified them.
+   * `store`, end it after the last one, and let nothing pass on that the
+   * store has not verified (it finishes only once `store` did, failing with
+   * its error). The store's verification then covers both, and each byte is
+   * hashed once.
    */
   through?: (store: Writable) => Writable;
 }
@@ -46,8 +47,8 @@ export async function ingestBlob(client: UpstreamClient, blob: IngestedBlob, tar
   const sink = target.store.createWriteStream(digest, size);
   const destination = options.through?.(sink.stream) ?? sink.stream;
   try {
-    // The store's writer verifies the digest: straight into it, each byte is hashed once.
-    await client.getBlob(digest, destination, { size, signal: options.signal, sinkVerifiesDigest: destination === sink.stream });
+    // The store's writer verifies the digest (a `through` stream waits for it): each byte is hashed once.
+    await client.getBlob(digest, destination, { size, signal: options.signal, sinkVerifiesDigest: true });
     await sink.done;
   } catch (error) {
     // Also when the download failed before its first byte: the store removes what it was given.

@@ -32,7 +32,7 @@ export interface GetBlobOptions {
    * coded DIGEST_MISMATCH (a verifying blob store writer), so the client skips
    * hashing and each byte is hashed once. Sizes are still checked here, and
    * the sink's mismatch is reported as this client's DIGEST_MISMATCH. Not for a
-   * sink that passes bytes on before verifying them (the registry's tee to a client).
+   * sink that passes bytes on before they are verified.
    */
   sinkVerifiesDigest?: boolean;
 }

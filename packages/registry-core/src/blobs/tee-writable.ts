@@ -5,9 +5,12 @@ import { Writable, type PassThrough } from 'node:stream';
  * nothing) and, while a client is attached, into that client's stream.
  *
  * - A client that goes away is detached; the download goes on for storage.
- * - The newest chunk is held back from the client until the upstream client
- *   has verified the digest (it ends the sink only then), so a corrupt blob
- *   never reaches a client in full: its response is cut short instead.
+ * - The newest chunk is held back from the client until the digest is
+ *   verified, so a corrupt blob never reaches a client in full (its response
+ *   is cut short instead): by the store, which the tee ends (verifying,
+ *   storing) before it lets the last chunk go, so that each byte is hashed
+ *   once; or, where nothing is kept, by the upstream client, which ends the
+ *   tee only once it has.
  * - A slow client slows the download (backpressure), it never buffers it all.
  */
 export class TeeWritable extends Writable {
@@ -48,11 +51,13 @@ export class TeeWritable extends Writable {
   override _final(done: (error?: Error | null) => void): void {
     const last = this.held;
     this.held = undefined;
-    this.toClient(last, () => {
-      if (this.attached()) this.client?.end();
-      if (!this.store) return done();
-      this.store.end(done);
-    });
+    const release = () =>
+      this.toClient(last, () => {
+        if (this.attached()) this.client?.end();
+        done();
+      });
+    if (!this.store) return release();
+    this.store.end((error?: Error | null) => (error ? done(error) : release()));
   }
 
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
