@@ -44,7 +44,7 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
 }
 
 describe('a pull-through cache, as a user drives it', () => {
-  it('remote of many repositories → private pull-through distribution → prefix token; podman pulls; the cache is a repository a sync can refresh', async () => {
+  it('remote of many repositories → private pull-through distribution → prefix token; podman pulls; the cache is a repository a sync can refresh, and it still pulls with the upstream stopped', async () => {
     const remote = await call('POST', '/remotes', { name: 'upstream', url: upstream.url, upstreamRepositories: ['team/*'] });
     expect(remote.status).toBe(201);
     expect(remote.body).toMatchObject({ upstreamName: null, upstreamRepositories: ['team/*'] });
@@ -53,6 +53,7 @@ describe('a pull-through cache, as a user drives it', () => {
     const token = await call('POST', '/tokens', { name: 'cache-puller', scope: 'pull', basePaths: ['cache/*'] });
     expect(token.status).toBe(201);
     const secret = token.body['secret'] as string;
+    let pulledDigest: string | undefined;
 
     const home = await mkdtemp(path.join(tmpdir(), 'cistern-podman-'));
     try {
@@ -69,6 +70,7 @@ describe('a pull-through cache, as a user drives it', () => {
         })
       ).headers.get('docker-content-digest');
       expect(stdout.trim()).toBe(upstreamDigest);
+      pulledDigest = stdout.trim();
 
       // Outside the remote's upstreamRepositories: refused, naming the rule.
       const denied = await podman(home, 'pull', '--tls-verify=false', '--authfile', authfile, `${registryHost}/cache/other/app:1.0`).then(
@@ -100,5 +102,20 @@ describe('a pull-through cache, as a user drives it', () => {
       60_000,
     );
     expect(finished.body['state']).toBe('completed');
+
+    // The upstream stopped: once the tag's TTL ran out its re-check fails, and the cached image still pulls (stale-if-error).
+    expect((await call('PATCH', `/distributions/${dist.body.id}`, { tagTtlSeconds: 1 })).status).toBe(200);
+    await upstream.stop();
+    await new Promise((resolve) => setTimeout(resolve, 2200));
+    const again = await mkdtemp(path.join(tmpdir(), 'cistern-podman-'));
+    try {
+      const authfile = path.join(again, 'auth.json');
+      await podman(again, 'login', '--tls-verify=false', '--authfile', authfile, '-u', 'ci', '-p', secret, registryHost);
+      await podman(again, 'pull', '--tls-verify=false', '--authfile', authfile, `${registryHost}/cache/team/app:1.0`);
+      const { stdout } = await podman(again, 'image', 'inspect', '--format', '{{.Digest}}', `${registryHost}/cache/team/app:1.0`);
+      expect(stdout.trim()).toBe(pulledDigest);
+    } finally {
+      await rm(again, { recursive: true, force: true });
+    }
   }, 180_000);
 });
