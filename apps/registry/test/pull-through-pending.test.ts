@@ -190,6 +190,26 @@ describe('pending cache writes', () => {
     await writing;
   });
 
+  it("takes a 404 an older process remembered ('1') as a 404, and asks upstream past a remembered answer it cannot read", async () => {
+    const distribution = await h.db.prisma.distribution.findUniqueOrThrow({ where: { name: 'hub' } });
+    const remember = (tag: string, value: string) =>
+      redis.set(`${h.resources.config.redisPrefix}:pull-through:negative:${distribution.id}:lib/remembered:${tag}`, value, 'EX', 60);
+    await pushImage(upstream, 'lib/remembered', 'old');
+    await remember('old', '1');
+    const gone = await manifest('hub/lib/remembered', 'old');
+    expect([gone.status, ((await gone.json()) as { errors: { code: string }[] }).errors[0]?.code]).toEqual([404, 'MANIFEST_UNKNOWN']);
+    expect(proxy.count('GET', 'manifest')).toBe(0);
+    for (const [tag, unreadable] of [
+      ['code', '{"code":"NOT_A_CODE","message":"x"}'],
+      ['json', '{not json'],
+      ['null', 'null'],
+    ] as const) {
+      await pushImage(upstream, 'lib/remembered', tag);
+      await remember(tag, unreadable);
+      expect((await manifest('hub/lib/remembered', tag)).status).toBe(200);
+    }
+  });
+
   it('answers a tag or referrers list with 503 UNAVAILABLE, not a 500, while Redis is unreachable', async () => {
     const own = await startOwnRedis();
     try {

@@ -288,6 +288,22 @@ describe('pull-through cache', () => {
     expect(taken[2]).toMatchObject({ repository: 'hub/lib/taken', rule: 'cache repository name' });
   });
 
+  it('gives concurrent pulls of a tag that moved to refused content one re-check, and its refusal to the others', async () => {
+    await pushImage(upstream, 'lib/turned', 'v1');
+    await pull('fast/lib/turned', 'v1');
+    await pushImage(upstream, 'lib/turned', 'v1', { artifactType: 'application/vnd.example.turned' });
+    await h.db.prisma.mediaTypePolicy.create({ data: { id: 'default', artifacts: true, allow: [], deny: ['application/vnd.example.turned'] } });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      proxy.reset();
+      const answers = await Promise.all(Array.from({ length: 5 }, async () => (await errorOf(await manifest('fast/lib/turned', 'v1'))).slice(0, 2)));
+      expect(answers).toEqual(Array.from({ length: 5 }, () => [403, 'DENIED']));
+      expect([proxy.count('HEAD', 'manifest'), proxy.count('GET', 'manifest')]).toEqual([1, 1]);
+    } finally {
+      await h.db.prisma.mediaTypePolicy.delete({ where: { id: 'default' } });
+    }
+  });
+
   it("serves the registry mirror's names with the request shapes of dockerd (no base path) and containerd (?ns=)", async () => {
     const image = await pushImage(upstream, 'lib/mirrored', 'v1');
     await h.db.prisma.distribution.create({ data: { name: 'mirror', basePath: 'mirror', remoteId: remote.id, registryMirror: true } });

@@ -6,6 +6,7 @@ export {
   TokenInputError,
   canPull,
   reachOf,
+  reachesBelow,
   type PullReach,
   basePathReaches,
   type Principal,

@@ -149,6 +149,18 @@ export function canPull(principal: Principal | PullReach, distributionId: string
 }
 
 /**
+ * Whether a reach may pull any name below `prefix` (`<base path>/`) of the
+ * distribution: the catalog reads no name of a private one it cannot.
+ */
+export function reachesBelow(reach: PullReach, distributionId: string, prefix: string): boolean {
+  if (reach.allDistributions || reach.distributionIds.includes(distributionId)) return true;
+  return reach.basePaths.some((entry) => {
+    const path = entry.endsWith('/*') ? entry.slice(0, -1) : entry;
+    return path.startsWith(prefix) || (path !== entry && prefix.startsWith(path));
+  });
+}
+
+/**
  * Whether a token's base-path entry reaches repository `name`: an exact base
  * path reaches that name, a prefix `<path>/*` every name below `<path>/`, at
  * any depth (`cache/*` reaches `cache/library/alpine`).

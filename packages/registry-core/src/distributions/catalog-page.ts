@@ -1,3 +1,4 @@
+import { reachesBelow } from '@cistern/auth';
 import type { Caller, ReadTarget } from '../auth/registry-auth.ts';
 import { grantedBelow } from '../auth/pull-tokens.ts';
 import { pageSize, type Page, type PageRequest } from '../versions/paging.ts';
@@ -52,15 +53,16 @@ export async function catalogPage(directory: DistributionDirectory, auth: ReadCh
 /**
  * The names of a pull-through distribution's cache repositories after
  * `last`, in byte order: from the database in batches (the caller's reach
- * filters a private one's); for a private one and a token without a reach,
- * only those the token names (a bounded list).
+ * filters a private one's); for a private one and a token whose reach does
+ * not reach into it, only those the token names (a bounded list).
  */
 async function* cachedNames(directory: DistributionDirectory, d: ServedDistribution, caller: Caller, last: string): AsyncGenerator<string> {
   const prefix = `${d.basePath}/`;
   let after = afterIn(prefix, last);
   if (after === null) return;
-  // Without a reach only the names the token grants can be listed: a bounded list, read as such.
-  if (d.private && !caller.claims?.reach) {
+  // Without a reach into it (any token with a catalog grant has one) only the names the token grants can be listed: a bounded list, read as such.
+  const reach = caller.claims?.reach;
+  if (d.private && !(reach && reachesBelow(reach, d.id, prefix))) {
     const among = caller.claims ? grantedBelow(caller.claims, prefix, 'pull').map((name) => name.slice(prefix.length)) : [];
     if (among.length === 0) return;
     for (const name of await directory.cachedNames(d.id, { after, limit: among.length, among })) yield prefix + name;

@@ -25,6 +25,11 @@ const STATUS = {
 
 export type RegistryErrorCode = keyof typeof STATUS;
 
+/** Whether `code` is one this registry answers with (e.g. one read back from Redis). */
+export function isRegistryErrorCode(code: string): code is RegistryErrorCode {
+  return Object.hasOwn(STATUS, code);
+}
+
 export interface RegistryErrorOptions {
   detail?: unknown;
   cause?: unknown;

@@ -103,9 +103,7 @@ export class PullThroughCache {
       if (!isTagReference) return this.serve(view, reference, accept, 'hit');
       const freshness = await this.options.marks.freshness(view.repositoryId, reference);
       if (freshness !== null) return this.serve(view, reference, accept, served(freshness));
-      // A tag that moved to refused content is refused until the negative TTL runs out.
-      const verdict = await this.options.marks.verdict(pull.distribution.id, pull.upstreamName, reference);
-      if (verdict?.code === 'DENIED') throw verdict;
+      await this.assertNotRefused(pull, reference);
       return this.recheck(pull, view, reference, accept);
     }
     return this.miss(pull, reference, accept);
@@ -139,6 +137,17 @@ export class PullThroughCache {
     if (!verdict) return;
     pullThroughRequests.inc({ object: 'manifest', result: 'negative' });
     throw verdict;
+  }
+
+  /**
+   * Rejects with a remembered refusal of a cached tag (it moved upstream to
+   * content the cache refuses) until the negative TTL runs out; an upstream
+   * failure remembered for it does not count: the cached manifest is served
+   * stale then.
+   */
+  private async assertNotRefused(pull: PullContext, tag: string): Promise<void> {
+    const verdict = await this.options.marks.verdict(pull.distribution.id, pull.upstreamName, tag);
+    if (verdict?.code === 'DENIED') throw verdict;
   }
 
   /**
@@ -182,7 +191,10 @@ export class PullThroughCache {
     return coalesce(locks, `pull-through:recheck:${view.repositoryId}:${tag}`, {
       ready: async () => {
         const freshness = await marks.freshness(view.repositoryId, tag);
-        return freshness === null ? undefined : this.serve(await this.cached(pull), tag, accept, served(freshness));
+        if (freshness !== null) return this.serve(await this.cached(pull), tag, accept, served(freshness));
+        // A re-check that found the tag moved to refused content marks nothing fresh: its waiters take its refusal, not a turn upstream.
+        await this.assertNotRefused(pull, tag);
+        return undefined;
       },
       work: (lock) => this.revalidate(pull, view, tag, accept).finally(() => lock.release().catch(() => undefined)),
       onWait: () => pullThroughCoalesced.inc({ object: 'recheck' }),

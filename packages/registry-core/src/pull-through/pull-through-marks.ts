@@ -1,6 +1,7 @@
 import { redisCommand } from '@cistern/redis-lock';
 import type { Redis } from 'ioredis';
-import { RegistryError, type RegistryErrorCode } from '../errors/registry-error.ts';
+import { isRegistryErrorCode, RegistryError } from '../errors/registry-error.ts';
+import { unknownManifest } from '../versions/registry-content.ts';
 
 /** How a cached tag may be served without asking the upstream: confirmed (`fresh`) or after a failed re-check (`stale`). */
 export type Freshness = 'fresh' | 'stale';
@@ -34,9 +35,7 @@ export class PullThroughMarks {
   /** The remembered answer of a failed fetch of the reference, to give again without asking upstream; null when there is none. */
   async verdict(distributionId: string, upstreamName: string, reference: string): Promise<RegistryError | null> {
     const raw = await this.command(() => this.redis.get(this.negativeKey(distributionId, upstreamName, reference)));
-    if (raw === null) return null;
-    const { code, message, detail } = JSON.parse(raw) as { code: RegistryErrorCode; message: string; detail?: unknown };
-    return new RegistryError(code, message, { detail });
+    return raw === null ? null : readVerdict(raw, reference);
   }
 
   /** Remembers a failed fetch's answer for `ttlSeconds` (0: not at all). */
@@ -57,4 +56,23 @@ export class PullThroughMarks {
   private command<T>(run: () => Promise<T>): Promise<T> {
     return redisCommand(this.redis, 'read or write pull-through marks', run);
   }
+}
+
+/**
+ * A remembered answer as Redis holds it: `1`, what a process from before
+ * remembered answers wrote (still there in a rolling upgrade), is its 404;
+ * one that cannot be read is none (the upstream is asked), never a 500.
+ */
+function readVerdict(raw: string, reference: string): RegistryError | null {
+  if (raw === '1') return unknownManifest(reference);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const { code, message, detail } = value as Record<string, unknown>;
+  if (typeof code !== 'string' || !isRegistryErrorCode(code) || typeof message !== 'string') return null;
+  return new RegistryError(code, message, { detail });
 }
