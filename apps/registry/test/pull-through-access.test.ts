@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TokenService } from '@cistern/auth';
-import { DistributionDirectory, PullTokens } from '@cistern/registry-core';
+import { catalogPage, DistributionDirectory, PullTokens, RegistryAuth } from '@cistern/registry-core';
 import { pushImage, startDistribution, type Distribution, type PushedManifest } from '@cistern/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryHarness } from './harness.ts';
@@ -182,6 +182,31 @@ describe('the catalog of pull-through distributions', () => {
     expect(await list(prefixed, ['repository:cache/library/busybox:pull'])).toEqual(['cache/library/busybox']);
     // Anonymous: no reach, whatever it asks.
     expect(privates((await catalog('', bearer(await token(['registry:catalog:*'])))).names)).toEqual([]);
+  });
+
+  it("reads no cached name of a private distribution the catalog grant's API token does not reach, and lists nothing private once it is revoked", async () => {
+    const privateIds = new Set([ids.cache, ids.vault]);
+    class CountingDirectory extends DistributionDirectory {
+      privateReads = 0;
+      override cachedNames(distributionId: string, page: { after: string; limit: number; among?: readonly string[] }): Promise<string[]> {
+        if (privateIds.has(distributionId)) this.privateReads += 1;
+        return super.cachedNames(distributionId, page);
+      }
+    }
+    const directory = new CountingDirectory(h.db.prisma, { ttlMs: 0 });
+    const tokens = new TokenService(h.db.prisma);
+    const auth = new RegistryAuth(new PullTokens({ secretKey: h.secretKey, publicUrl: url, service: new URL(url).host }), tokens, directory);
+    const listed = async (secret: string) => {
+      const caller = await auth.catalogCaller(bearer(await token(['registry:catalog:*'], basic(secret))).authorization);
+      return (await catalogPage(directory, auth, caller, {})).items.filter((n) => n.startsWith('cache') || n.startsWith('vault'));
+    };
+    expect(await listed(await h.pullToken([ids.open as string]))).toEqual([]);
+    expect(directory.privateReads).toBe(0);
+    const created = await tokens.create({ name: `t-${randomUUID()}`, scope: 'pull', basePaths: ['cache/*'] });
+    const jwt = await token(['registry:catalog:*'], basic(created.secret));
+    expect((await catalogPage(directory, auth, await auth.catalogCaller(bearer(jwt).authorization), {})).items).toContain('cache/library/alpine');
+    await tokens.revoke(created.token.id);
+    expect((await catalogPage(directory, auth, await auth.catalogCaller(bearer(jwt).authorization), {})).items).not.toContain('cache/library/alpine');
   });
 
   it('pages by n and last across distributions with a Link to each next page', async () => {

@@ -115,6 +115,18 @@ export class TokenService {
     };
   }
 
+  /**
+   * What the token `tokenId` reaches now (null: CISTERN_ADMIN_TOKEN, which
+   * reaches everything); null when it is unknown, revoked or expired.
+   */
+  async reach(tokenId: string | null, now = new Date()): Promise<PullReach | null> {
+    if (tokenId === null) return reachOf({ scope: 'admin', tokenId: null, name: 'CISTERN_ADMIN_TOKEN' });
+    const token = await this.prisma.apiToken.findUnique({ where: { id: tokenId }, include: { distributions: { select: { distributionId: true } } } });
+    if (!token || token.revokedAt || (token.expiresAt && token.expiresAt <= now)) return null;
+    if (token.scope === 'admin') return reachOf({ scope: 'admin', tokenId: token.id, name: token.name });
+    return { allDistributions: token.allDistributions, distributionIds: token.distributions.map((d) => d.distributionId), basePaths: token.basePaths };
+  }
+
   /** Revoked tokens stay listed (with revokedAt) so their use can be traced; returns null if unknown. */
   async revoke(id: string, now = new Date()): Promise<TokenWithDistributions | null> {
     await this.prisma.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: now } });

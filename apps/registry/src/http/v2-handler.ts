@@ -32,7 +32,7 @@ export function v2Handler(services: RegistryServices): RequestHandler {
       return;
     }
     if (path.kind === 'catalog') {
-      await listCatalog(req, res, services, await services.auth.caller(req.headers.authorization));
+      await listCatalog(req, res, services, await services.auth.catalogCaller(req.headers.authorization));
       return;
     }
     if (!isRepositoryName(path.name)) throw new RegistryError('NAME_INVALID', 'invalid repository name', { detail: { name: path.name } });

@@ -1,5 +1,4 @@
 import { hkdfSync } from 'node:crypto';
-import type { PullReach } from '@cistern/auth';
 import { SignJWT, jwtVerify } from 'jose';
 
 /** One grant of a Docker registry token (`access` claim), as Distribution's token auth spells it. */
@@ -12,8 +11,13 @@ export interface AccessEntry {
 export interface TokenClaims {
   subject: string;
   access: AccessEntry[];
-  /** Given with a catalog grant: what the API token reaches, so the catalog lists every private name it may pull. */
-  reach?: PullReach;
+  /**
+   * Given with a catalog grant: the API token (its id; null for
+   * CISTERN_ADMIN_TOKEN) whose reach the catalog lists, looked up when it is
+   * listed (a token of a thousand distributions stays a small JWT, and a
+   * revoked one lists nothing private).
+   */
+  catalogToken?: string | null;
 }
 
 export interface IssuedToken {
@@ -54,7 +58,7 @@ export class PullTokens {
 
   async issue(claims: TokenClaims, now = new Date()): Promise<IssuedToken> {
     const iat = Math.floor(now.getTime() / 1000);
-    const token = await new SignJWT({ access: claims.access, ...(claims.reach ? { reach: claims.reach } : {}) })
+    const token = await new SignJWT({ access: claims.access, ...(claims.catalogToken !== undefined ? { catalogToken: claims.catalogToken } : {}) })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(this.issuer)
       .setAudience(this.service)
@@ -71,9 +75,8 @@ export class PullTokens {
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: this.issuer, audience: this.service, algorithms: ['HS256'] });
       const access = Array.isArray(payload['access']) ? (payload['access'] as AccessEntry[]) : [];
-      // Signed by us: the shape is ours; only its presence varies.
-      const reach = payload['reach'] as PullReach | undefined;
-      return { subject: payload.sub ?? '', access, ...(reach ? { reach } : {}) };
+      const catalogToken = payload['catalogToken'];
+      return { subject: payload.sub ?? '', access, ...(typeof catalogToken === 'string' || catalogToken === null ? { catalogToken } : {}) };
     } catch {
       return null;
     }

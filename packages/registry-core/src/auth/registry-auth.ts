@@ -1,4 +1,4 @@
-import { canPull, reachOf, type Principal, type TokenService } from '@cistern/auth';
+import { canPull, type Principal, type PullReach, type TokenService } from '@cistern/auth';
 import { authorizationCredentials } from '@cistern/config';
 import { isRepositoryName } from '@cistern/oci';
 import type { DistributionDirectory, Route, ServedDistribution } from '../distributions/distribution-directory.ts';
@@ -11,6 +11,8 @@ export interface Caller {
   /** A Bearer token was sent (valid or not). */
   presented: boolean;
   claims: TokenClaims | null;
+  /** For the catalog: what the API token behind a catalog grant reaches now (see catalogCaller). */
+  reach?: PullReach;
 }
 
 export const ANONYMOUS: Caller = { presented: false, claims: null };
@@ -56,13 +58,22 @@ export class RegistryAuth {
       const distribution = (await this.directory.route(scope.name))?.distribution;
       if (distribution && mayPull(principal, distribution, scope.name)) access.push({ type: 'repository', name: scope.name, actions: ['pull'] });
     }
-    return this.tokens.issue({ subject: principal?.name ?? 'anonymous', access, ...(catalog ? { reach: reachOf(principal) } : {}) });
+    return this.tokens.issue({ subject: principal?.name ?? 'anonymous', access, ...(catalog ? { catalogToken: principal.tokenId } : {}) });
   }
 
   async caller(authorization: string | undefined): Promise<Caller> {
     const bearer = authorizationCredentials(authorization, 'bearer');
     if (bearer === undefined) return ANONYMOUS;
     return { presented: true, claims: await this.tokens.verify(bearer) };
+  }
+
+  /** The caller of `GET /v2/_catalog`: with a catalog grant, also what its API token reaches now. */
+  async catalogCaller(authorization: string | undefined): Promise<Caller> {
+    const caller = await this.caller(authorization);
+    const token = caller.claims?.catalogToken;
+    if (token === undefined) return caller;
+    const reach = await this.apiTokens.reach(token);
+    return reach ? { ...caller, reach } : caller;
   }
 
   /** `GET /v2/`: 200 only with a valid token, so that clients learn the realm from the 401. */
@@ -93,9 +104,9 @@ export class RegistryAuth {
     return !target.distribution.private || (caller.claims !== null && grants(caller.claims, target.name, 'pull'));
   }
 
-  /** Whether the catalog lists `target.name` to the caller: it may read it, or its catalog grant carries a reach that pulls it. */
+  /** Whether the catalog lists `target.name` to the caller: it may read it, or the reach behind its catalog grant pulls it. */
   mayList(target: ReadTarget, caller: Caller): boolean {
-    const reach = caller.claims?.reach;
+    const { reach } = caller;
     return this.mayRead(target, caller) || (reach !== undefined && canPull(reach, target.distribution.id, target.name));
   }
 

@@ -61,7 +61,7 @@ async function* cachedNames(directory: DistributionDirectory, d: ServedDistribut
   let after = afterIn(prefix, last);
   if (after === null) return;
   // Without a reach into it (any token with a catalog grant has one) only the names the token grants can be listed: a bounded list, read as such.
-  const reach = caller.claims?.reach;
+  const { reach } = caller;
   if (d.private && !(reach && reachesBelow(reach, d.id, prefix))) {
     const among = caller.claims ? grantedBelow(caller.claims, prefix, 'pull').map((name) => name.slice(prefix.length)) : [];
     if (among.length === 0) return;
