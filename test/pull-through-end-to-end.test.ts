@@ -53,6 +53,12 @@ describe('a pull-through cache, as a user drives it', () => {
     const token = await call('POST', '/tokens', { name: 'cache-puller', scope: 'pull', basePaths: ['cache/*'] });
     expect(token.status).toBe(201);
     const secret = token.body['secret'] as string;
+    // The registry reads distributions anew within a second: until then the name is unknown (404), then it asks for a token (401).
+    const challenged = await eventually(
+      async () => (await fetch(`http://${registryHost}/v2/cache/team/app/manifests/1.0`)).status,
+      (status) => status === 401,
+    );
+    expect(challenged).toBe(401);
     let pulledDigest: string | undefined;
 
     const home = await mkdtemp(path.join(tmpdir(), 'cistern-podman-'));

@@ -89,7 +89,8 @@ beforeAll(async () => {
   // Exact distributions: one a docker.io-shaped name the mirror would otherwise serve, one under a pull-through prefix.
   const { repository } = await h.mirror(upstream.url, 'lib/app', 'library/app');
   await h.distribution('open/x/y', repository.id);
-  url = (await h.registry()).url;
+  // Distributions are read anew on every request: a test that creates one uses it at once.
+  url = (await h.registry({ distributionTtlMs: 0 })).url;
 }, 120_000);
 
 afterAll(async () => {

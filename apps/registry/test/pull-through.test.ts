@@ -60,8 +60,13 @@ beforeAll(async () => {
   await pullThrough('strict', 'strict', strict.id, 300);
   const single = await h.remote({ url: proxy.url, upstreamName: 'lib/only', policy: 'on_demand' });
   await pullThrough('single', 'single', single.id, 300);
-  url = (await h.registry({}, { PULL_THROUGH_FLUSH_MS: String(FLUSH_MS), PULL_THROUGH_NEGATIVE_TTL_SECONDS: '30', PULL_THROUGH_RECHECK_TIMEOUT_MS: '500' }))
-    .url;
+  // Distributions are read anew on every request: a test that creates one pulls from it at once.
+  url = (
+    await h.registry(
+      { distributionTtlMs: 0 },
+      { PULL_THROUGH_FLUSH_MS: String(FLUSH_MS), PULL_THROUGH_NEGATIVE_TTL_SECONDS: '30', PULL_THROUGH_RECHECK_TIMEOUT_MS: '500' },
+    )
+  ).url;
 }, 120_000);
 
 beforeEach(() => proxy.reset());
@@ -307,8 +312,6 @@ describe('pull-through cache', () => {
   it("serves the registry mirror's names with the request shapes of dockerd (no base path) and containerd (?ns=)", async () => {
     const image = await pushImage(upstream, 'lib/mirrored', 'v1');
     await h.db.prisma.distribution.create({ data: { name: 'mirror', basePath: 'mirror', remoteId: remote.id, registryMirror: true } });
-    // The directory re-reads distributions after its TTL.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
     const dockerdAccept =
       'application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json';
     const got = (path: string) => fetch(`${url}/v2/lib/mirrored/${path}`, { headers: { accept: dockerdAccept } });
@@ -332,8 +335,6 @@ describe('pull-through cache', () => {
     expect(await h.db.prisma.repository.findUniqueOrThrow({ where: { id: left?.id } })).toMatchObject({ pullThroughId: null });
 
     const second = await pullThrough('again', 'again', remote.id, 300);
-    // The directory re-reads distributions after its TTL.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
     proxy.reset();
     const moved = await pushImage(upstream, 'lib/kept', 'v2');
     expect(await pull('again/lib/kept', 'v2')).toBe(moved.digest);
