@@ -5,7 +5,7 @@ import { DEFAULT_POLICY, type MediaTypePolicy } from '@cistern/oci';
 import type { Resources } from '@cistern/runtime';
 import { createRedisWatch } from '@cistern/queue';
 import { FilesystemBlobStore } from '@cistern/storage';
-import { syncRepository, type SyncProgress } from '@cistern/sync';
+import { syncedUpstreamName, syncRepository, type SyncProgress } from '@cistern/sync';
 import { clientForRemote } from '@cistern/upstream';
 import { TokenService } from '@cistern/auth';
 import { createTestDatabase, createTestRedisPrefix, freePort, makeTempDir, removeDir, TEST_REDIS_URL, type TestDatabase } from '@cistern/testkit';
@@ -101,7 +101,7 @@ export class RegistryHarness {
 
   /** A real sync of the remote into the repository (a new version, if anything changed). */
   async sync(remote: Remote, repository: Repository, mirror = false, mediaTypePolicy: MediaTypePolicy = DEFAULT_POLICY): Promise<number | null> {
-    const client = clientForRemote({ ...remote, upstreamName: repository.upstreamName ?? remote.upstreamName ?? '' }, this.secretKey, {
+    const client = clientForRemote({ ...remote, upstreamName: syncedUpstreamName(repository, remote) }, this.secretKey, {
       retryBaseMs: 10,
       retryMaxMs: 50,
     });

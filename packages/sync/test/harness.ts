@@ -8,6 +8,7 @@ import { createTestDatabase, makeTempDir, removeDir, type TestDatabase } from '@
 import { clientForRemote } from '@cistern/upstream';
 import type { SyncProgress } from '../src/sync-progress.ts';
 import { syncRepository, type SyncResult } from '../src/sync-repository.ts';
+import { syncedUpstreamName } from '../src/synced-upstream-name.ts';
 
 type Update = Parameters<SyncProgress['report']>[1];
 
@@ -84,7 +85,7 @@ export class SyncHarness {
     options: { mirror?: boolean; mediaTypePolicy?: MediaTypePolicy; progress?: RecordingProgress } = {},
   ): Promise<{ result: SyncResult; progress: RecordingProgress }> {
     const progress = options.progress ?? new RecordingProgress();
-    const client = clientForRemote({ ...remote, upstreamName: repository.upstreamName ?? remote.upstreamName ?? '' }, this.secretKey, {
+    const client = clientForRemote({ ...remote, upstreamName: syncedUpstreamName(repository, remote) }, this.secretKey, {
       retryBaseMs: 10,
       retryMaxMs: 50,
     });
