@@ -14,7 +14,7 @@ import type { StoredManifest } from '../versions/manifest-store.ts';
 import { pageOf, type Page, type PageRequest } from '../versions/paging.ts';
 import { buildReferrers } from '../versions/referrers.ts';
 import { referrersPage, unknownManifest, type ReferrersPage, type RegistryContent, type ServedContent } from '../versions/registry-content.ts';
-import { byteOrder, memberDigest } from '../versions/version-snapshot.ts';
+import { memberDigest } from '../versions/version-snapshot.ts';
 import { ensureCacheRepository } from './cache-repositories.ts';
 import { CacheViews, type CacheView } from './cache-view.ts';
 import type { Freshness, PullThroughMarks } from './pull-through-marks.ts';
@@ -328,7 +328,8 @@ export class PullThroughCache {
     const keep = (tag: string) => pull.rules.tags.matches(tag);
     const local = async () => (await this.fallbackView(pull)).snapshot.tagNames.filter(keep);
     const tags = await this.options.lists.tags(listKey(pull), pull.client, pull.ttlMs, keep, local);
-    return pageOf([...tags].sort(byteOrder), (t) => t, request);
+    // Both lists are in byte order already (UpstreamLists sorts; a version's tag names are sorted).
+    return pageOf(tags, (t) => t, request);
   }
 
   private async referrers(route: Route, subject: string, artifactType: string | undefined, last: string | undefined): Promise<ReferrersPage> {
